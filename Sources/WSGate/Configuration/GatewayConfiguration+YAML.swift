@@ -1,0 +1,595 @@
+import Foundation
+import Yams
+
+extension GatewayConfiguration {
+    /// Reads, decodes and validates the YAML configuration file at `path`.
+    ///
+    /// - Throws: ``ConfigurationError`` listing every problem in the file, each with its line and key
+    ///   path, or a single issue naming the file when it cannot be read.
+    public static func load(contentsOf path: String) throws(ConfigurationError) -> GatewayConfiguration {
+        let yaml: String
+        do {
+            yaml = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            let issue = ConfigurationIssue(
+                file: path,
+                line: 0,
+                column: 0,
+                keyPath: "",
+                message: "cannot read the configuration file: \(Self.describeReadError(error))"
+            )
+            throw ConfigurationError(issues: [issue])
+        }
+        return try Self.parse(yaml: yaml, file: path)
+    }
+
+    /// Decodes and validates a YAML configuration; `file` only names the source in issues.
+    ///
+    /// - Throws: ``ConfigurationError`` listing every problem, in file order.
+    public static func parse(yaml: String, file: String) throws(ConfigurationError) -> GatewayConfiguration {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: yaml)
+        } catch {
+            throw ConfigurationError(issues: [ConfigurationIssue(yamlError: error, file: file)])
+        }
+        var decoder = GatewayConfigurationDecoder(context: YAMLDecodingContext(file: file))
+        let configuration = decoder.decode(root)
+        guard decoder.context.issues.isEmpty else {
+            let issues = decoder.context.issues.enumerated().sorted {
+                ($0.element.line, $0.element.column, $0.offset) < ($1.element.line, $1.element.column, $1.offset)
+            }
+            throw ConfigurationError(issues: issues.map(\.element))
+        }
+        return configuration
+    }
+
+    private static func describeReadError(_ error: any Error) -> String {
+        guard let error = error as? CocoaError else { return "\(error)" }
+        switch error.code {
+        case .fileReadNoSuchFile: return "no such file"
+        case .fileReadNoPermission: return "permission denied"
+        case .fileReadInapplicableStringEncoding: return "the file is not valid UTF-8"
+        default: return error.localizedDescription
+        }
+    }
+}
+
+extension ConfigurationIssue {
+    /// Turns a Yams syntax error into an issue at the position libyaml reported.
+    fileprivate init(yamlError: any Error, file: String) {
+        let (line, column, message): (Int, Int, String)
+        switch yamlError as? YamlError {
+        case .scanner(let context, let problem, let mark, _),
+            .parser(let context, let problem, let mark, _),
+            .composer(let context, let problem, let mark, _):
+            let detail = context.map { " (\($0.text) at line \($0.mark.line), column \($0.mark.column))" } ?? ""
+            (line, column, message) = (mark.line, mark.column, "invalid YAML: \(problem)\(detail)")
+        case .reader(let problem, let offset, _, let yaml):
+            let position = offset.map { Self.lineAndColumn(ofCharacterOffset: $0, in: yaml) } ?? (line: 0, column: 0)
+            (line, column, message) = (position.line, position.column, "invalid YAML: \(problem)")
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            let keys = duplicates.map { "'\($0)'" }.joined(separator: ", ")
+            (line, column, message) = (context.mark.line, context.mark.column, "duplicate key \(keys) in one mapping")
+        case .no, .memory, .writer, .emitter, .representer, .dataCouldNotBeDecoded, nil:
+            (line, column, message) = (0, 0, "invalid YAML: \(yamlError)")
+        }
+        self.init(file: file, line: line, column: column, keyPath: "", message: message)
+    }
+
+    private static func lineAndColumn(ofCharacterOffset offset: Int, in text: String) -> (line: Int, column: Int) {
+        var (line, column) = (1, 1)
+        for character in text.prefix(offset) {
+            if character == "\n" {
+                (line, column) = (line + 1, 1)
+            } else {
+                column += 1
+            }
+        }
+        return (line, column)
+    }
+}
+
+/// The configuration schema: which keys exist where, their defaults, and the rules between them.
+private struct GatewayConfigurationDecoder {
+    var context: YAMLDecodingContext
+
+    private static let rootKeys = ["listeners", "admin", "upstreams", "routes", "defaults"]
+    private static let listenerKeys = ["name", "address", "tls"]
+    private static let adminKeys = ["address"]
+    private static let upstreamKeys = ["protocol", "endpoints", "connect_timeout", "tls", "balance"]
+    private static let routeKeys = ["name", "match", "upstream", "rewrite_prefix", "origins", "limits"]
+    private static let matchKeys = ["host", "path", "path_prefix", "headers"]
+    private static let defaultsKeys = ["limits"]
+    private static let limitsKeys = [
+        "max_frame", "max_message", "handshake_timeout", "idle_timeout", "ping_interval", "close_timeout",
+    ]
+
+    /// Decodes the document; the result is only meaningful when no issues were recorded.
+    mutating func decode(_ root: Node?) -> GatewayConfiguration {
+        let empty = GatewayConfiguration(listeners: [])
+        guard let root else {
+            self.context.report(
+                "the configuration is empty; at least one listener is required",
+                line: 1,
+                column: 1,
+                path: .root.appending("listeners")
+            )
+            return empty
+        }
+        guard let top = self.context.mapping(root, at: .root, knownKeys: Self.rootKeys) else { return empty }
+
+        let defaults = top["defaults"].map { self.decodeDefaults($0, at: .root.appending("defaults")) }
+        let resolvedDefaults = defaults ?? DefaultsConfiguration()
+        let listeners = self.decodeListeners(top)
+        let admin = self.decodeAdmin(top["admin"], at: .root.appending("admin"))
+        if let admin {
+            self.checkAdminAddress(admin, isDefault: top["admin"]?.mapping?["address"] == nil, against: listeners)
+        }
+        let upstreamsNode = top["upstreams"]
+        let upstreams = upstreamsNode.map { self.decodeUpstreams($0, at: .root.appending("upstreams")) } ?? [:]
+        let upstreamNames = Self.declaredNames(in: upstreamsNode)
+        let routes =
+            top["routes"].map {
+                self.decodeRoutes($0, at: .root.appending("routes"), limits: resolvedDefaults.limits, upstreams: upstreamNames)
+            } ?? []
+
+        return GatewayConfiguration(
+            listeners: listeners.map(\.configuration),
+            admin: admin ?? AdminConfiguration(),
+            upstreams: upstreams,
+            routes: routes,
+            defaults: resolvedDefaults
+        )
+    }
+
+    // MARK: - Listeners and admin
+
+    /// A decoded listener with where its address was written, for the uniqueness checks.
+    private struct DecodedListener {
+        var configuration: ListenerConfiguration
+        var addressNode: Node
+        var path: ConfigurationKeyPath
+    }
+
+    private mutating func decodeListeners(_ top: YAMLMapping) -> [DecodedListener] {
+        let path = top.path.appending("listeners")
+        guard let node = self.context.required("listeners", in: top),
+            let items = self.context.sequence(node, at: path)
+        else { return [] }
+        if items.isEmpty {
+            self.context.report("at least one listener is required", at: node, path: path)
+        }
+
+        var listeners: [DecodedListener] = []
+        var names = NameRegistry(kind: "listener")
+        for (index, item) in items.enumerated() {
+            let itemPath = path.appending(index: index)
+            guard let mapping = self.context.mapping(item, at: itemPath, knownKeys: Self.listenerKeys) else { continue }
+            if let tls = mapping.keyNode("tls") {
+                self.context.report("TLS listeners are not supported yet", at: tls, path: itemPath.appending("tls"))
+            }
+            let name = names.register(in: mapping, index: index, defaultPrefix: "listener", context: &self.context)
+            guard let addressNode = self.context.required("address", in: mapping),
+                let address = self.context.value(addressNode, at: itemPath.appending("address"), SocketAddressSpec.parse)
+            else { continue }
+
+            let addressPath = itemPath.appending("address")
+            if let other = listeners.first(where: { Self.conflict($0.configuration.address, address) }) {
+                self.context.report(
+                    "address \(address) is already used by listener '\(other.configuration.name)' "
+                        + "(\(other.path), line \(other.addressNode.mark?.line ?? 0))",
+                    at: addressNode,
+                    path: addressPath
+                )
+            }
+            listeners.append(
+                DecodedListener(
+                    configuration: ListenerConfiguration(name: name, address: address),
+                    addressNode: addressNode,
+                    path: addressPath
+                )
+            )
+        }
+        return listeners
+    }
+
+    /// The admin section with its default applied, or `nil` when it is invalid.
+    private mutating func decodeAdmin(_ node: Node?, at path: ConfigurationKeyPath) -> AdminConfiguration? {
+        guard let node else { return AdminConfiguration() }
+        guard let mapping = self.context.mapping(node, at: path, knownKeys: Self.adminKeys) else { return nil }
+        guard let addressNode = mapping["address"] else { return AdminConfiguration() }
+        return self.context.value(addressNode, at: path.appending("address"), SocketAddressSpec.parse)
+            .map(AdminConfiguration.init(address:))
+    }
+
+    /// The admin endpoint must not take a listener's address, including the default admin address.
+    /// Reported at the listener, which is where the user wrote the clashing address.
+    private mutating func checkAdminAddress(
+        _ admin: AdminConfiguration,
+        isDefault: Bool,
+        against listeners: [DecodedListener]
+    ) {
+        guard let listener = listeners.first(where: { Self.conflict($0.configuration.address, admin.address) }) else {
+            return
+        }
+        let fix = isDefault ? "the default admin.address; move the listener or set admin.address" : "admin.address"
+        self.context.report(
+            "address \(admin.address) is already used by \(fix)",
+            at: listener.addressNode,
+            path: listener.path
+        )
+    }
+
+    /// Two binds conflict when host (ignoring case) and port are equal; port 0 never conflicts.
+    private static func conflict(_ a: SocketAddressSpec, _ b: SocketAddressSpec) -> Bool {
+        a.port != 0 && a.port == b.port && a.host.lowercased() == b.host.lowercased()
+    }
+
+    // MARK: - Upstreams
+
+    /// The names under `upstreams`, valid or not, so a route naming a broken upstream is not
+    /// reported a second time as naming an unknown one.
+    private static func declaredNames(in node: Node?) -> [String] {
+        guard case .mapping(let mapping) = node else { return [] }
+        return mapping.keys.compactMap { $0.scalar?.string }
+    }
+
+    private mutating func decodeUpstreams(_ node: Node, at path: ConfigurationKeyPath) -> [String: UpstreamConfiguration] {
+        guard let mapping = self.context.mapping(node, at: path, knownKeys: nil) else { return [:] }
+        var upstreams: [String: UpstreamConfiguration] = [:]
+        for entry in mapping.entries {
+            let upstreamPath = path.appending(entry.key)
+            if !NameRegistry.isValid(entry.key) {
+                self.context.report(NameRegistry.invalidNameMessage, at: entry.keyNode, path: upstreamPath)
+            }
+            upstreams[entry.key] = self.decodeUpstream(named: entry.key, entry.value, at: upstreamPath)
+        }
+        return upstreams
+    }
+
+    private mutating func decodeUpstream(named name: String, _ node: Node, at path: ConfigurationKeyPath)
+        -> UpstreamConfiguration
+    {
+        var upstream = UpstreamConfiguration(name: name)
+        guard let mapping = self.context.mapping(node, at: path, knownKeys: Self.upstreamKeys) else { return upstream }
+
+        if let tls = mapping.keyNode("tls") {
+            self.context.report("TLS to upstreams is not supported yet", at: tls, path: path.appending("tls"))
+        }
+        if let node = mapping["balance"] {
+            self.context.value(node, at: path.appending("balance"), Self.parseBalance)
+        }
+        if let node = mapping["connect_timeout"],
+            let timeout = self.duration(node, at: path.appending("connect_timeout"), zeroDisables: false)
+        {
+            upstream.connectTimeout = timeout
+        }
+        let upstreamProtocol = mapping["protocol"].map {
+            self.context.value($0, at: path.appending("protocol"), Self.parseProtocol)
+        } ?? .websocket
+
+        let endpointsPath = path.appending("endpoints")
+        let endpointsNode = mapping["endpoints"]
+        let endpointNodes = endpointsNode.flatMap { self.context.sequence($0, at: endpointsPath) }
+        for (index, endpointNode) in (endpointNodes ?? []).enumerated() {
+            let endpointPath = endpointsPath.appending(index: index)
+            guard let endpoint = self.context.value(endpointNode, at: endpointPath, SocketAddressSpec.parse) else {
+                continue
+            }
+            if endpoint.port == 0 {
+                self.context.report("an endpoint needs a port other than 0", at: endpointNode, path: endpointPath)
+            }
+            upstream.endpoints.append(endpoint)
+        }
+
+        // Checked only once the protocol is known, so a typo in `protocol` is reported once.
+        switch upstreamProtocol {
+        case .websocket?:
+            if endpointsNode == nil {
+                self.context.report(
+                    "missing required key 'endpoints' (a websocket upstream needs at least one endpoint)",
+                    at: mapping.node,
+                    path: endpointsPath
+                )
+            } else if let endpointsNode, endpointNodes?.isEmpty == true {
+                self.context.report("a websocket upstream needs at least one endpoint", at: endpointsNode, path: endpointsPath)
+            }
+        case .echo?:
+            if let endpointsNode, endpointNodes?.isEmpty == false {
+                self.context.report("an echo upstream takes no endpoints", at: endpointsNode, path: endpointsPath)
+            }
+        case nil:
+            break
+        }
+        upstream.protocol = upstreamProtocol ?? .websocket
+        return upstream
+    }
+
+    private static func parseProtocol(_ text: String) throws(ValueSyntaxError) -> UpstreamProtocol {
+        if let upstreamProtocol = UpstreamProtocol(rawValue: text) {
+            return upstreamProtocol
+        }
+        if text == "websocket-h2" {
+            throw ValueSyntaxError("protocol 'websocket-h2' (WebSocket over HTTP/2) is not supported yet")
+        }
+        let names = UpstreamProtocol.allCases.map(\.rawValue)
+        let hint =
+            text.closestMatch(among: names).map { "did you mean '\($0)'?" }
+            ?? "expected one of: \(names.joined(separator: ", "))"
+        throw ValueSyntaxError("unknown protocol '\(text)' (\(hint))")
+    }
+
+    /// Only round-robin exists today; the key is accepted so configurations can already say so.
+    private static func parseBalance(_ text: String) throws(ValueSyntaxError) {
+        switch text {
+        case "round_robin":
+            return
+        case "least_connections":
+            throw ValueSyntaxError("balance 'least_connections' is not supported yet (only round_robin)")
+        default:
+            throw ValueSyntaxError("unknown balance '\(text)' (expected round_robin)")
+        }
+    }
+
+    // MARK: - Routes
+
+    private mutating func decodeRoutes(
+        _ node: Node,
+        at path: ConfigurationKeyPath,
+        limits: Limits,
+        upstreams: [String]
+    ) -> [RouteConfiguration] {
+        guard let items = self.context.sequence(node, at: path) else { return [] }
+        var routes: [RouteConfiguration] = []
+        var names = NameRegistry(kind: "route")
+        for (index, item) in items.enumerated() {
+            let routePath = path.appending(index: index)
+            guard let mapping = self.context.mapping(item, at: routePath, knownKeys: Self.routeKeys) else { continue }
+            let name = names.register(in: mapping, index: index, defaultPrefix: "route", context: &self.context)
+            routes.append(self.decodeRoute(named: name, mapping, limits: limits, upstreams: upstreams))
+        }
+        return routes
+    }
+
+    private mutating func decodeRoute(
+        named name: String,
+        _ mapping: YAMLMapping,
+        limits: Limits,
+        upstreams: [String]
+    ) -> RouteConfiguration {
+        let path = mapping.path
+        var route = RouteConfiguration(name: name, upstream: "", limits: limits)
+
+        if let node = mapping["match"] {
+            route.match = self.decodeMatch(node, at: path.appending("match"))
+        }
+
+        if let node = self.context.required("upstream", in: mapping),
+            let upstream = self.context.string(node, at: path.appending("upstream"))
+        {
+            if !upstreams.contains(upstream) {
+                let hint =
+                    upstream.closestMatch(among: upstreams).map { "did you mean '\($0)'?" }
+                    ?? (upstreams.isEmpty ? "no upstreams are defined" : "defined: \(upstreams.joined(separator: ", "))")
+                self.context.report("unknown upstream '\(upstream)' (\(hint))", at: node, path: path.appending("upstream"))
+            }
+            route.upstream = upstream
+        }
+
+        if let node = mapping["rewrite_prefix"] {
+            let rewritePath = path.appending("rewrite_prefix")
+            route.rewritePrefix = self.context.value(node, at: rewritePath, Self.parseRewritePrefix)
+            if mapping["match"]?.mapping?["path_prefix"] == nil {
+                self.context.report(
+                    "rewrite_prefix needs match.path_prefix (it replaces the matched prefix)",
+                    at: mapping.keyNode("rewrite_prefix") ?? node,
+                    path: rewritePath
+                )
+            }
+        }
+
+        if let node = mapping["origins"] {
+            route.origins = self.decodeOrigins(node, at: path.appending("origins"))
+        }
+
+        if let node = mapping["limits"] {
+            route.limits = self.decodeLimits(node, at: path.appending("limits"), base: limits)
+        }
+        return route
+    }
+
+    private mutating func decodeMatch(_ node: Node, at path: ConfigurationKeyPath) -> RouteMatch {
+        var match = RouteMatch()
+        guard let mapping = self.context.mapping(node, at: path, knownKeys: Self.matchKeys) else { return match }
+
+        if let node = mapping["host"] {
+            match.host = self.context.value(node, at: path.appending("host"), HostPattern.parse)
+        }
+        if let node = mapping["path"] {
+            match.path = self.context.value(node, at: path.appending("path"), Self.parsePath).map(PathPattern.exact)
+        }
+        if let node = mapping["path_prefix"] {
+            let prefixPath = path.appending("path_prefix")
+            if mapping["path"] != nil {
+                self.context.report(
+                    "'path' and 'path_prefix' cannot both be set; use one",
+                    at: mapping.keyNode("path_prefix") ?? node,
+                    path: prefixPath
+                )
+            }
+            match.path = self.context.value(node, at: prefixPath, Self.parsePath).map(PathPattern.prefix)
+        }
+        if let node = mapping["headers"] {
+            match.headers = self.decodeHeaders(node, at: path.appending("headers"))
+        }
+        return match
+    }
+
+    private mutating func decodeHeaders(_ node: Node, at path: ConfigurationKeyPath) -> [HeaderMatch] {
+        guard let mapping = self.context.mapping(node, at: path, knownKeys: nil) else { return [] }
+        var headers: [HeaderMatch] = []
+        for entry in mapping.entries {
+            let headerPath = path.appending(entry.key)
+            guard !entry.key.isEmpty, entry.key.allSatisfy(Self.isTokenCharacter) else {
+                self.context.report("'\(entry.key)' is not a valid header name", at: entry.keyNode, path: headerPath)
+                continue
+            }
+            if let value = self.context.string(entry.value, at: headerPath) {
+                headers.append(HeaderMatch(name: entry.key, value: value))
+            }
+        }
+        return headers
+    }
+
+    private mutating func decodeOrigins(_ node: Node, at path: ConfigurationKeyPath) -> [String] {
+        guard let items = self.context.sequence(node, at: path) else { return [] }
+        var origins: [String] = []
+        for (index, item) in items.enumerated() {
+            let itemPath = path.appending(index: index)
+            guard let origin = self.context.string(item, at: itemPath) else { continue }
+            if origin.isEmpty {
+                self.context.report("an origin must not be empty", at: item, path: itemPath)
+            }
+            origins.append(origin)
+        }
+        return origins
+    }
+
+    /// `path` and `path_prefix`: an absolute path without a query.
+    private static func parsePath(_ text: String) throws(ValueSyntaxError) -> String {
+        guard text.hasPrefix("/") else {
+            throw ValueSyntaxError("path '\(text)' must start with '/'")
+        }
+        guard !text.contains("?") else {
+            throw ValueSyntaxError("path '\(text)' must not contain a query; paths are matched without it")
+        }
+        return text
+    }
+
+    private static func parseRewritePrefix(_ text: String) throws(ValueSyntaxError) -> String {
+        guard text.hasPrefix("/") else {
+            throw ValueSyntaxError("rewrite_prefix '\(text)' must start with '/'")
+        }
+        return text
+    }
+
+    /// RFC 9110 `tchar`: the characters a header field name may contain.
+    private static func isTokenCharacter(_ character: Character) -> Bool {
+        character.isASCIILetter || character.isASCIIDigit || "!#$%&'*+-.^_`|~".contains(character)
+    }
+
+    // MARK: - Defaults and limits
+
+    private mutating func decodeDefaults(_ node: Node, at path: ConfigurationKeyPath) -> DefaultsConfiguration {
+        guard let mapping = self.context.mapping(node, at: path, knownKeys: Self.defaultsKeys),
+            let limitsNode = mapping["limits"]
+        else { return DefaultsConfiguration() }
+        return DefaultsConfiguration(limits: self.decodeLimits(limitsNode, at: path.appending("limits"), base: Limits()))
+    }
+
+    /// Applies the keys present in `node` on top of `base`.
+    private mutating func decodeLimits(_ node: Node, at path: ConfigurationKeyPath, base: Limits) -> Limits {
+        var limits = base
+        guard let mapping = self.context.mapping(node, at: path, knownKeys: Self.limitsKeys) else { return limits }
+        for entry in mapping.entries {
+            let entryPath = path.appending(entry.key)
+            switch entry.key {
+            case "max_frame":
+                limits.maxFrame = self.size(entry.value, at: entryPath) ?? limits.maxFrame
+            case "max_message":
+                limits.maxMessage = self.size(entry.value, at: entryPath) ?? limits.maxMessage
+            case "handshake_timeout":
+                limits.handshakeTimeout =
+                    self.duration(entry.value, at: entryPath, zeroDisables: false) ?? limits.handshakeTimeout
+            case "idle_timeout":
+                limits.idleTimeout = self.duration(entry.value, at: entryPath, zeroDisables: true) ?? limits.idleTimeout
+            case "ping_interval":
+                limits.pingInterval = self.duration(entry.value, at: entryPath, zeroDisables: true) ?? limits.pingInterval
+            case "close_timeout":
+                limits.closeTimeout = self.duration(entry.value, at: entryPath, zeroDisables: false) ?? limits.closeTimeout
+            default:
+                preconditionFailure("mapping(_:at:knownKeys:) lets only limitsKeys through, not '\(entry.key)'")
+            }
+        }
+        return limits
+    }
+
+    /// A byte size greater than zero.
+    private mutating func size(_ node: Node, at path: ConfigurationKeyPath) -> Int? {
+        guard let bytes = self.context.value(node, at: path, ByteSize.parse) else { return nil }
+        guard bytes > 0 else {
+            self.context.report("size must be greater than 0", at: node, path: path)
+            return nil
+        }
+        return bytes
+    }
+
+    /// A duration; zero only where it means "disabled".
+    private mutating func duration(_ node: Node, at path: ConfigurationKeyPath, zeroDisables: Bool) -> Duration? {
+        guard let duration = self.context.value(node, at: path, DurationParsing.parse) else { return nil }
+        guard zeroDisables || duration > .zero else {
+            self.context.report("duration must be greater than 0", at: node, path: path)
+            return nil
+        }
+        return duration
+    }
+}
+
+/// Names listeners and routes (`name` or a generated `<prefix>_<n>`) and reports invalid and duplicate names.
+private struct NameRegistry {
+    static let invalidNameMessage = "a name must not be empty or contain whitespace"
+
+    let kind: String
+    private var seen: [String: (path: ConfigurationKeyPath, line: Int)] = [:]
+
+    init(kind: String) {
+        self.kind = kind
+    }
+
+    static func isValid(_ name: String) -> Bool {
+        !name.isEmpty && !name.contains(where: \.isWhitespace)
+    }
+
+    /// The item's name: its `name` key, or `<defaultPrefix>_<index + 1>` when it has none.
+    mutating func register(
+        in mapping: YAMLMapping,
+        index: Int,
+        defaultPrefix: String,
+        context: inout YAMLDecodingContext
+    ) -> String {
+        let path = mapping.path.appending("name")
+        let generatedName = "\(defaultPrefix)_\(index + 1)"
+        guard let nameNode = mapping["name"] else {
+            self.checkUnique(generatedName, isGenerated: true, at: mapping.node, in: mapping, context: &context)
+            return generatedName
+        }
+        guard let name = context.string(nameNode, at: path) else { return generatedName }
+        guard Self.isValid(name) else {
+            context.report(Self.invalidNameMessage, at: nameNode, path: path)
+            return generatedName
+        }
+        self.checkUnique(name, isGenerated: false, at: nameNode, in: mapping, context: &context)
+        return name
+    }
+
+    private mutating func checkUnique(
+        _ name: String,
+        isGenerated: Bool,
+        at node: Node,
+        in mapping: YAMLMapping,
+        context: inout YAMLDecodingContext
+    ) {
+        guard let first = self.seen[name] else {
+            self.seen[name] = (mapping.path, node.mark?.line ?? 0)
+            return
+        }
+        let subject = isGenerated ? "generated name '\(name)'" : "\(self.kind) name '\(name)'"
+        let fix = isGenerated ? "; give this \(self.kind) a name" : ""
+        context.report(
+            "\(subject) is already used by \(first.path) (line \(first.line))\(fix)",
+            at: node,
+            path: mapping.path.appending("name")
+        )
+    }
+}

@@ -1,0 +1,72 @@
+/// The whole gateway configuration, as loaded from a YAML file and validated once, up front.
+///
+/// Build one with ``GatewayConfiguration/load(contentsOf:)`` or ``GatewayConfiguration/parse(yaml:file:)``;
+/// both resolve every default, so a loaded value needs no further checks. The memberwise initializer is
+/// for tests and embedding and does not validate.
+public struct GatewayConfiguration: Sendable, Equatable {
+    /// The sockets that accept client WebSocket connections. A loaded configuration has at least one.
+    public var listeners: [ListenerConfiguration]
+    /// The admin endpoint. Default: ``AdminConfiguration/init(address:)`` on `127.0.0.1:9901`.
+    public var admin: AdminConfiguration
+    /// The upstreams routes can forward to, by name. Default: none.
+    public var upstreams: [String: UpstreamConfiguration]
+    /// The routes in file order; the first matching route wins. Default: none (every request is refused).
+    public var routes: [RouteConfiguration]
+    /// Values that apply where a route does not override them. Default: ``DefaultsConfiguration/init(limits:)``.
+    public var defaults: DefaultsConfiguration
+
+    /// Creates a configuration from already-resolved values, without validation.
+    public init(
+        listeners: [ListenerConfiguration],
+        admin: AdminConfiguration = AdminConfiguration(),
+        upstreams: [String: UpstreamConfiguration] = [:],
+        routes: [RouteConfiguration] = [],
+        defaults: DefaultsConfiguration = DefaultsConfiguration()
+    ) {
+        self.listeners = listeners
+        self.admin = admin
+        self.upstreams = upstreams
+        self.routes = routes
+        self.defaults = defaults
+    }
+}
+
+/// A socket that accepts client connections (plain TCP for now; TLS listeners are a later feature).
+public struct ListenerConfiguration: Sendable, Equatable {
+    /// A name for logs and metrics. Default in YAML: `listener_<n>`, `n` counting from 1 in file order.
+    public var name: String
+    /// The address to bind. Required; port 0 binds an ephemeral port.
+    public var address: SocketAddressSpec
+
+    /// Creates a listener configuration.
+    public init(name: String, address: SocketAddressSpec) {
+        self.name = name
+        self.address = address
+    }
+}
+
+/// The admin endpoint (stats, health).
+public struct AdminConfiguration: Sendable, Equatable {
+    /// The address the admin endpoint binds. Default: `127.0.0.1:9901`, loopback only on purpose.
+    public var address: SocketAddressSpec
+
+    /// The admin address used when the configuration does not set one: `127.0.0.1:9901`.
+    public static let defaultAddress = SocketAddressSpec(host: "127.0.0.1", port: 9901)
+
+    /// Creates an admin configuration. Default address: `127.0.0.1:9901`.
+    public init(address: SocketAddressSpec = AdminConfiguration.defaultAddress) {
+        self.address = address
+    }
+}
+
+/// Values that apply to every route unless the route overrides them.
+public struct DefaultsConfiguration: Sendable, Equatable {
+    /// The per-connection limits every route starts from. Default: ``Limits/init(maxFrame:maxMessage:handshakeTimeout:idleTimeout:pingInterval:closeTimeout:)``
+    /// with all its defaults.
+    public var limits: Limits
+
+    /// Creates the defaults section. Default: the built-in ``Limits``.
+    public init(limits: Limits = Limits()) {
+        self.limits = limits
+    }
+}

@@ -1,0 +1,35 @@
+/// Per-connection limits and timers of a proxied WebSocket.
+///
+/// In YAML these come from `defaults.limits`, and a route's `limits` override single keys on top of
+/// them, so a loaded route always carries a fully resolved value.
+public struct Limits: Sendable, Equatable {
+    /// The largest frame payload accepted from either side, in bytes. Default: 64 MiB.
+    public var maxFrame: Int
+    /// The largest reassembled message accepted from either side, in bytes. Default: 64 MiB.
+    public var maxMessage: Int
+    /// How long a client may take to complete the opening handshake. Default: 10 s.
+    public var handshakeTimeout: Duration
+    /// How long a connection may carry no frames before it is closed; `.zero` disables. Default: 120 s.
+    public var idleTimeout: Duration
+    /// How often the gateway pings an otherwise quiet client; `.zero` disables. Default: 30 s.
+    public var pingInterval: Duration
+    /// How long to wait for the peer's close frame after sending ours. Default: 5 s.
+    public var closeTimeout: Duration
+
+    /// Creates limits; every parameter defaults to the documented built-in value.
+    public init(
+        maxFrame: Int = 64 * 1024 * 1024,
+        maxMessage: Int = 64 * 1024 * 1024,
+        handshakeTimeout: Duration = .seconds(10),
+        idleTimeout: Duration = .seconds(120),
+        pingInterval: Duration = .seconds(30),
+        closeTimeout: Duration = .seconds(5)
+    ) {
+        self.maxFrame = maxFrame
+        self.maxMessage = maxMessage
+        self.handshakeTimeout = handshakeTimeout
+        self.idleTimeout = idleTimeout
+        self.pingInterval = pingInterval
+        self.closeTimeout = closeTimeout
+    }
+}

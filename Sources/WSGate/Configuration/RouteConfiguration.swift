@@ -1,0 +1,109 @@
+/// One routing rule: which requests it takes, and where and how they are forwarded.
+public struct RouteConfiguration: Sendable, Equatable {
+    /// A unique name for logs and metrics. Default in YAML: `route_<n>`, `n` counting from 1 in file order.
+    public var name: String
+    /// The conditions a request must meet. Default: none, which matches every request.
+    public var match: RouteMatch
+    /// The name of the upstream to forward to; a loaded configuration guarantees it exists.
+    public var upstream: String
+    /// Replaces the matched `path_prefix` in the upstream request target. Default: `nil`, the target
+    /// is forwarded unchanged. Only valid with a ``PathPattern/prefix(_:)`` match.
+    public var rewritePrefix: String?
+    /// The `Origin` header values accepted for this route. Default: `nil`, any origin (or none) is accepted.
+    public var origins: [String]?
+    /// The limits for connections on this route: `defaults.limits` with this route's overrides applied.
+    public var limits: Limits
+
+    /// Creates a route configuration, without validation.
+    public init(
+        name: String,
+        match: RouteMatch = RouteMatch(),
+        upstream: String,
+        rewritePrefix: String? = nil,
+        origins: [String]? = nil,
+        limits: Limits = Limits()
+    ) {
+        self.name = name
+        self.match = match
+        self.upstream = upstream
+        self.rewritePrefix = rewritePrefix
+        self.origins = origins
+        self.limits = limits
+    }
+}
+
+/// The conditions of a route; all that are set must hold. Default: none set, which matches everything.
+public struct RouteMatch: Sendable, Equatable {
+    /// The `Host` header pattern. Default: `nil`, any host (or none).
+    public var host: HostPattern?
+    /// The path pattern, tested against the request target without its query. Default: `nil`, any path.
+    public var path: PathPattern?
+    /// Headers that must be present with an exact value, in file order. Default: none.
+    public var headers: [HeaderMatch]
+
+    /// Creates a match; with no arguments it matches every request.
+    public init(host: HostPattern? = nil, path: PathPattern? = nil, headers: [HeaderMatch] = []) {
+        self.host = host
+        self.path = path
+        self.headers = headers
+    }
+}
+
+/// A request header that must be present with exactly this value.
+public struct HeaderMatch: Sendable, Hashable {
+    /// The header name, lowercased (header names are case-insensitive).
+    public var name: String
+    /// The value one of the request's headers with this name must equal, byte for byte.
+    public var value: String
+
+    /// Creates a header match; the name is lowercased.
+    public init(name: String, value: String) {
+        self.name = name.lowercased()
+        self.value = value
+    }
+}
+
+/// A pattern for the request's host (the `Host` header without its port). Stored lowercased.
+public enum HostPattern: Sendable, Hashable, CustomStringConvertible {
+    /// The host must equal this name, ignoring case.
+    case exact(String)
+    /// Written `*.example.com` and stored as `example.com`: matches any host that ends in
+    /// `.example.com` (`a.example.com`, `a.b.example.com`) but not `example.com` itself.
+    case wildcardSuffix(String)
+
+    /// The pattern as written in YAML, e.g. `*.example.com`.
+    public var description: String {
+        switch self {
+        case .exact(let host): return host
+        case .wildcardSuffix(let domain): return "*.\(domain)"
+        }
+    }
+
+    /// Parses a YAML host pattern: a host name or IP address, optionally with a leading `*.`.
+    static func parse(_ text: String) throws(ValueSyntaxError) -> HostPattern {
+        var host = text.lowercased()
+        if host.hasPrefix("["), host.hasSuffix("]") {
+            host = String(host.dropFirst().dropLast())
+        } else if host.filter({ $0 == ":" }).count == 1 {
+            throw ValueSyntaxError("host '\(text)' must not include a port; hosts are matched without it")
+        }
+        let isWildcard = host.hasPrefix("*.")
+        let name = isWildcard ? String(host.dropFirst(2)) : host
+        guard !name.isEmpty else {
+            throw ValueSyntaxError("host pattern '\(text)' is empty; omit 'host' to match any host")
+        }
+        guard !name.contains("*") else {
+            throw ValueSyntaxError("host pattern '\(text)' may only use '*' as a leading '*.' label")
+        }
+        return isWildcard ? .wildcardSuffix(name) : .exact(name)
+    }
+}
+
+/// A pattern for the path part of the request target (before any `?`).
+public enum PathPattern: Sendable, Hashable {
+    /// The path must equal this string exactly (YAML key `path`).
+    case exact(String)
+    /// The path must start with this string; a plain string prefix, so `/ws` also matches `/wsx`
+    /// (YAML key `path_prefix`, same semantics as nginx and Envoy prefixes).
+    case prefix(String)
+}

@@ -1,0 +1,185 @@
+import NIOCore
+import NIOHTTP1
+
+/// Answers a client's HTTP/1.1 upgrade request: validates it, picks the route, opens the upstream
+/// leg, and only then answers 101 and hands the connection to a proxy session; otherwise it answers
+/// with an HTTP error (400, 403, 404, 426, 502, ...) and closes.
+///
+/// Reads are held while the upstream is being opened, so nothing the client sends early is lost or
+/// parsed as HTTP. The whole handshake is bounded by `handshake_timeout`.
+final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    static let name = "client-handshake"
+
+    private enum State {
+        case awaitingHead
+        case awaitingEnd(ClientHandshakeRequest, RouteSelection)
+        case connectingUpstream
+        case finished
+    }
+
+    private let active: ActiveConfiguration
+    private let scheme: String
+    private var state: State = .awaitingHead
+    private var readPending = false
+    private var timeout: Scheduled<Void>?
+
+    init(active: ActiveConfiguration, scheme: String) {
+        self.active = active
+        self.scheme = scheme
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        let limit = TimeAmount(self.active.configuration.defaults.limits.handshakeTimeout)
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        self.timeout = context.eventLoop.scheduleTask(in: limit) {
+            let (handler, context) = loopBound.value
+            handler.handshakeTimedOut(context: context)
+        }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.timeout?.cancel()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch (self.state, self.unwrapInboundIn(data)) {
+        case (.awaitingHead, .head(let head)):
+            do {
+                self.state = try self.accept(head, context: context)
+            } catch {
+                self.reject(error, context: context)
+            }
+        case (.awaitingEnd(let request, let selection), .end):
+            self.state = .connectingUpstream
+            self.openUpstream(for: request, selection: selection, context: context)
+        case (.awaitingEnd, .body), (.awaitingEnd, .head), (.awaitingHead, _), (.connectingUpstream, _), (.finished, _):
+            // A body on a GET upgrade is ignored; anything after the request waits for the upgrade.
+            break
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // The HTTP decoder could not parse the request.
+        if case .awaitingHead = self.state {
+            self.reject(.badRequest("malformed HTTP request"), context: context)
+        } else {
+            context.close(promise: nil)
+        }
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if case .connectingUpstream = self.state {
+            self.readPending = true
+        } else {
+            context.read()
+        }
+    }
+
+    // MARK: Private
+
+    private func accept(_ head: HTTPRequestHead, context: ChannelHandlerContext) throws(HandshakeRejection) -> State {
+        let host = head.headers.first(name: "Host")
+        guard let selection = self.active.routeTable.match(
+            host: host,
+            path: head.uri,
+            headers: head.headers.map { (name: $0.name, value: $0.value) }
+        ) else {
+            throw HandshakeRejection(.notFound, "no route for \(host ?? "") \(head.uri)")
+        }
+        let request = try ClientHandshakeRequest(validating: head)
+        if let origins = selection.route.origins {
+            guard let origin = request.origin, origins.contains(origin) else {
+                throw HandshakeRejection(.forbidden, "origin \(request.origin ?? "(none)") is not allowed")
+            }
+        }
+        return .awaitingEnd(request, selection)
+    }
+
+    private func openUpstream(for request: ClientHandshakeRequest, selection: RouteSelection, context: ChannelHandlerContext) {
+        guard let cluster = self.active.clusters[selection.route.upstream] else {
+            self.reject(HandshakeRejection(.badGateway, "upstream \(selection.route.upstream) is not configured"), context: context)
+            return
+        }
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        cluster.open(
+            for: request,
+            upstreamPath: selection.upstreamPath,
+            clientAddress: context.channel.remoteAddress,
+            scheme: self.scheme,
+            on: context.eventLoop
+        ).assumeIsolated().whenComplete { result in
+            let (handler, context) = loopBound.value
+            switch result {
+            case .success(let link):
+                handler.upgrade(request, route: selection.route, link: link, context: context)
+            case .failure(let error as UpstreamError):
+                handler.reject(error.rejection, context: context)
+            case .failure(let error):
+                handler.reject(HandshakeRejection(.badGateway, "upstream unavailable: \(error)"), context: context)
+            }
+        }
+    }
+
+    private func upgrade(_ request: ClientHandshakeRequest, route: RouteConfiguration, link: UpstreamLink, context: ChannelHandlerContext) {
+        guard case .connectingUpstream = self.state, context.channel.isActive else {
+            link.channel?.close(promise: nil)
+            return
+        }
+        self.state = .finished
+        self.timeout?.cancel()
+        var headers = HTTPHeaders([
+            ("Upgrade", "websocket"),
+            ("Connection", "Upgrade"),
+            ("Sec-WebSocket-Accept", WebSocketAccept.value(forKey: request.key)),
+        ])
+        if let subprotocol = link.subprotocol {
+            headers.add(name: "Sec-WebSocket-Protocol", value: subprotocol)
+        }
+        if let response = link.response {
+            headers.add(contentsOf: UpstreamRequestBuilder.relayedResponseHeaders(response.headers))
+        }
+        context.write(self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .switchingProtocols, headers: headers))), promise: nil)
+        context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
+        do {
+            try ProxySession.start(clientContext: context, upstream: link, route: route)
+        } catch {
+            context.close(promise: nil)
+            link.channel?.close(promise: nil)
+        }
+    }
+
+    private func reject(_ rejection: HandshakeRejection, context: ChannelHandlerContext) {
+        guard context.channel.isActive else { return }
+        self.state = .finished
+        self.timeout?.cancel()
+        var body = context.channel.allocator.buffer(capacity: rejection.message.utf8.count + 1)
+        body.writeString(rejection.message + "\n")
+        var headers = HTTPHeaders(rejection.headers)
+        headers.add(name: "Content-Type", value: "text/plain; charset=utf-8")
+        headers.add(name: "Content-Length", value: String(body.readableBytes))
+        headers.add(name: "Connection", value: "close")
+        context.write(self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: rejection.status, headers: headers))), promise: nil)
+        context.write(self.wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        context.writeAndFlush(self.wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
+            context.close(promise: nil)
+        }
+    }
+
+    private func handshakeTimedOut(context: ChannelHandlerContext) {
+        switch self.state {
+        case .awaitingHead, .awaitingEnd:
+            self.reject(HandshakeRejection(.requestTimeout, "handshake not completed in time"), context: context)
+        case .connectingUpstream:
+            self.reject(HandshakeRejection(.gatewayTimeout, "upstream did not answer in time"), context: context)
+        case .finished:
+            break
+        }
+    }
+}
+
+@available(*, unavailable)
+extension ClientHandshakeHandler: Sendable {}

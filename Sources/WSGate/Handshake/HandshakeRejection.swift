@@ -1,0 +1,40 @@
+import NIOHTTP1
+
+/// An HTTP answer that refuses a WebSocket handshake, with the reason shown to the client.
+public struct HandshakeRejection: Error, Hashable, Sendable, CustomStringConvertible {
+    public var status: HTTPResponseStatus
+    public var headers: [(String, String)]
+    public var message: String
+
+    public init(_ status: HTTPResponseStatus, _ message: String, headers: [(String, String)] = []) {
+        self.status = status
+        self.message = message
+        self.headers = headers
+    }
+
+    public var description: String { "\(self.status.code) \(self.message)" }
+
+    public static func == (lhs: Self, rhs: Self) -> Bool {
+        lhs.status == rhs.status && lhs.message == rhs.message
+            && lhs.headers.elementsEqual(rhs.headers, by: { $0 == $1 })
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(self.status.code)
+        hasher.combine(self.message)
+    }
+
+    static func badRequest(_ message: String) -> Self { Self(.badRequest, message) }
+
+    static let unsupportedVersion = Self(
+        .upgradeRequired,
+        "unsupported WebSocket version (this server speaks 13)",
+        headers: [("Sec-WebSocket-Version", "13")]
+    )
+
+    static let notAWebSocketRequest = Self(
+        .upgradeRequired,
+        "this endpoint only accepts WebSocket upgrades",
+        headers: [("Upgrade", "websocket"), ("Connection", "Upgrade"), ("Sec-WebSocket-Version", "13")]
+    )
+}

@@ -1,0 +1,74 @@
+import NIOCore
+
+/// The tail handler of each leg's pipeline: it hands the endpoint's frame events to the session,
+/// and withholds `read()` while the session says the other leg cannot take more (backpressure).
+final class ProxyLegHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = WebSocketFrameEvent
+    typealias OutboundIn = WebSocketFrameEvent
+    typealias OutboundOut = WebSocketFrameEvent
+
+    private let leg: ProxySessionStateMachine.Leg
+    private let session: ProxySession
+    private var context: ChannelHandlerContext?
+    private var readPending = false
+
+    init(leg: ProxySessionStateMachine.Leg, session: ProxySession) {
+        self.leg = leg
+        self.session = session
+    }
+
+    var isWritable: Bool { self.context?.channel.isWritable ?? false }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        self.session.attach(self, as: self.leg)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        self.session.received(self.unwrapInboundIn(data), from: self.leg)
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        self.session.readComplete(from: self.leg)
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        self.session.writabilityChanged(of: self.leg, isWritable: context.channel.isWritable)
+        context.fireChannelWritabilityChanged()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.session.inactive(self.leg)
+        context.fireChannelInactive()
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if self.session.mayRead(self.leg) {
+            context.read()
+        } else {
+            self.readPending = true
+        }
+    }
+
+    /// Issues the read that backpressure held back, if any.
+    func resumeReading() {
+        guard self.readPending, let context = self.context else { return }
+        self.readPending = false
+        context.read()
+    }
+
+    func send(_ event: WebSocketFrameEvent) {
+        self.context?.write(self.wrapOutboundOut(event), promise: nil)
+    }
+
+    func flush() {
+        self.context?.flush()
+    }
+}
+
+@available(*, unavailable)
+extension ProxyLegHandler: Sendable {}

@@ -1,0 +1,49 @@
+import NIOCore
+import NIOHTTP1
+
+extension ProxySession {
+    /// Names of the client connection's handlers before the upgrade.
+    enum ClientPipelineNames {
+        static let decoder = "http-decoder"
+        static let encoder = "http-encoder"
+    }
+
+    /// Turns an upgraded client connection and its upstream leg into a running session.
+    ///
+    /// Called on the client's EventLoop (the upstream leg lives on the same loop) right after the 101
+    /// answer was written. WebSocket handlers are added before the HTTP ones are removed, so bytes the
+    /// HTTP decoders had already read past the handshake reach the frame parser. The client side is set
+    /// up first, so whatever the upstream sent right after its 101 finds the client leg ready.
+    static func start(clientContext: ChannelHandlerContext, upstream link: UpstreamLink, route: RouteConfiguration) throws {
+        let limits = route.limits
+        let session = ProxySession(
+            eventLoop: clientContext.eventLoop,
+            isEcho: link.channel == nil,
+            idleTimeout: limits.idleTimeout > .zero ? TimeAmount(limits.idleTimeout) : nil
+        )
+        let endpointConfiguration = WebSocketEndpointConfiguration(
+            maxFrameSize: limits.maxFrame,
+            maxMessageSize: limits.maxMessage,
+            pingInterval: limits.pingInterval > .zero ? TimeAmount(limits.pingInterval) : nil,
+            closeTimeout: TimeAmount(limits.closeTimeout)
+        )
+
+        let client = clientContext.pipeline.syncOperations
+        try client.addHandler(WebSocketEndpointHandler(role: .server, configuration: endpointConfiguration))
+        try client.addHandler(ProxyLegHandler(leg: .client, session: session))
+        client.removeHandler(context: clientContext, promise: nil)
+        client.removeHandler(name: ClientPipelineNames.encoder, promise: nil)
+        client.removeHandler(name: ClientPipelineNames.decoder, promise: nil)
+
+        if let channel = link.channel {
+            let upstream = channel.pipeline.syncOperations
+            try upstream.addHandler(WebSocketEndpointHandler(role: .client, configuration: endpointConfiguration))
+            try upstream.addHandler(ProxyLegHandler(leg: .upstream, session: session))
+            upstream.removeHandler(name: UpstreamPipelineNames.handshake, promise: nil)
+            upstream.removeHandler(name: UpstreamPipelineNames.encoder, promise: nil)
+            upstream.removeHandler(name: UpstreamPipelineNames.decoder, promise: nil)
+            channel.read()
+        }
+        clientContext.channel.read()
+    }
+}

@@ -1,0 +1,51 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// Opens one-to-one upstream legs: a TCP connection on the client's EventLoop and an HTTP/1.1
+/// WebSocket handshake on it, bounded by the upstream's `connect_timeout` as a whole.
+enum UpstreamConnector {
+    static func connect(
+        to endpoint: SocketAddressSpec,
+        request: HTTPRequestHead,
+        key: String,
+        offeredSubprotocols: [String],
+        timeout: TimeAmount,
+        on eventLoop: any EventLoop
+    ) -> EventLoopFuture<UpstreamLink> {
+        let handshake = eventLoop.makePromise(of: HTTPResponseHead.self)
+        let connect = ClientBootstrap(group: eventLoop)
+            .connectTimeout(timeout)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    try sync.addHandler(HTTPRequestEncoder(), name: UpstreamPipelineNames.encoder)
+                    try sync.addHandler(
+                        ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .forwardBytes)),
+                        name: UpstreamPipelineNames.decoder
+                    )
+                    try sync.addHandler(
+                        UpstreamHandshakeHandler(request: request, key: key, offeredSubprotocols: offeredSubprotocols, promise: handshake),
+                        name: UpstreamPipelineNames.handshake
+                    )
+                }
+            }
+            .connect(host: endpoint.host, port: endpoint.port)
+
+        connect.whenFailure { error in
+            handshake.fail(UpstreamError(.unreachable, "\(endpoint): \(error)"))
+        }
+        let deadline = eventLoop.scheduleTask(in: timeout) {
+            handshake.fail(UpstreamError(.handshakeFailed, "no handshake answer from \(endpoint) within \(timeout)"))
+        }
+        return handshake.futureResult.flatMap { head in
+            connect.map { channel in UpstreamLink(channel: channel, response: head, endpoint: endpoint.description) }
+        }.flatMapError { error in
+            connect.whenSuccess { $0.close(promise: nil) }
+            return eventLoop.makeFailedFuture(error)
+        }.always { _ in
+            deadline.cancel()
+        }
+    }
+}

@@ -1,0 +1,35 @@
+import NIOHTTP1
+
+/// Why an upstream leg could not be opened, and what the waiting client is answered with.
+public struct UpstreamError: Error, Sendable, CustomStringConvertible {
+    public enum Kind: Sendable, Equatable {
+        /// TCP connect failed or timed out.
+        case unreachable
+        /// The upstream answered the upgrade with a non-101 status.
+        case refused(status: HTTPResponseStatus)
+        /// The upstream's answer broke RFC 6455 (bad accept key, a subprotocol nobody offered, ...).
+        case invalidResponse
+        /// The connection closed or timed out during the handshake.
+        case handshakeFailed
+    }
+
+    public var kind: Kind
+    public var detail: String
+
+    public init(_ kind: Kind, _ detail: String) {
+        self.kind = kind
+        self.detail = detail
+    }
+
+    public var description: String { "\(self.kind): \(self.detail)" }
+
+    /// The HTTP answer for the client: the upstream's own 4xx passes through, anything else is 502.
+    public var rejection: HandshakeRejection {
+        switch self.kind {
+        case .refused(let status) where (400..<500).contains(status.code):
+            return HandshakeRejection(status, "upstream refused the WebSocket: \(self.detail)")
+        case .refused, .unreachable, .invalidResponse, .handshakeFailed:
+            return HandshakeRejection(.badGateway, "upstream unavailable: \(self.detail)")
+        }
+    }
+}

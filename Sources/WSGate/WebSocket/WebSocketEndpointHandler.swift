@@ -1,0 +1,234 @@
+import NIOCore
+import NIOWebSocket
+
+/// Settings of one leg's WebSocket endpoint.
+public struct WebSocketEndpointConfiguration: Sendable {
+    public var maxFrameSize: Int
+    public var maxMessageSize: Int
+    /// How often to ping a silent peer; a ping unanswered by the next tick fails the leg. Nil: never.
+    public var pingInterval: TimeAmount?
+    /// How long to wait for the peer's close frame (and, as a client, for the server to close TCP).
+    public var closeTimeout: TimeAmount
+    /// Reserved bits an extension negotiated on this leg (RSV1 for permessage-deflate).
+    public var negotiatedReservedBits: UInt8
+
+    public init(maxFrameSize: Int, maxMessageSize: Int, pingInterval: TimeAmount?, closeTimeout: TimeAmount, negotiatedReservedBits: UInt8 = 0) {
+        self.maxFrameSize = maxFrameSize
+        self.maxMessageSize = maxMessageSize
+        self.pingInterval = pingInterval
+        self.closeTimeout = closeTimeout
+        self.negotiatedReservedBits = negotiatedReservedBits
+    }
+}
+
+/// An RFC 6455 endpoint on one leg: bytes in, `WebSocketFrameEvent`s out, and back.
+///
+/// It parses frames as they stream in, enforces the protocol (a violation closes the leg with the
+/// right code and reports `.failed` upward), answers pings, keeps the peer alive with its own pings,
+/// and runs this leg's close handshake. Data frames pass through without being buffered.
+final class WebSocketEndpointHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = WebSocketFrameEvent
+    typealias OutboundIn = WebSocketFrameEvent
+    typealias OutboundOut = ByteBuffer
+
+    private let role: WebSocketRole
+    private let configuration: WebSocketEndpointConfiguration
+    private var parser: WebSocketFrameParser
+    private var inbound: WebSocketInboundStateMachine
+    private var framer: WebSocketOutboundFramer
+    private var closeHandshake = WebSocketCloseHandshake()
+    /// Bytes of an incomplete frame header (or control frame) carried over to the next read.
+    private var carry: ByteBuffer?
+    /// Whether the session has been told how this leg ended (exactly one `.close` or `.failed`).
+    private var reportedEnd = false
+    private var awaitingPong = false
+    private var pingTask: RepeatedTask?
+    private var closeTimer: Scheduled<Void>?
+
+    init(role: WebSocketRole, configuration: WebSocketEndpointConfiguration) {
+        self.role = role
+        self.configuration = configuration
+        self.parser = WebSocketFrameParser(maxFrameSize: configuration.maxFrameSize)
+        self.inbound = WebSocketInboundStateMachine(
+            role: role,
+            maxMessageSize: configuration.maxMessageSize,
+            negotiatedReservedBits: configuration.negotiatedReservedBits
+        )
+        self.framer = WebSocketOutboundFramer(role: role)
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        guard let interval = self.configuration.pingInterval else { return }
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        self.pingTask = context.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
+            let (handler, context) = loopBound.value
+            handler.keepaliveTick(context: context)
+        }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.pingTask?.cancel()
+        self.closeTimer?.cancel()
+    }
+
+    // MARK: Inbound
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var buffer = self.unwrapInboundIn(data)
+        self.awaitingPong = false
+        if var carry = self.carry {
+            carry.writeBuffer(&buffer)
+            buffer = carry
+        }
+        do {
+            while self.closeHandshake.state != .closed, let event = try self.parser.next(&buffer) {
+                try self.handle(self.inbound.receive(event), context: context)
+            }
+        } catch {
+            self.fail(error, context: context)
+        }
+        self.carry = buffer.readableBytes > 0 && self.closeHandshake.state != .closed ? buffer : nil
+    }
+
+    private func handle(_ action: WebSocketInboundStateMachine.Action, context: ChannelHandlerContext) throws(WebSocketProtocolError) {
+        switch action {
+        case .forward(let event):
+            if self.closeHandshake.state == .open {
+                context.fireChannelRead(self.wrapInboundOut(event))
+            }
+        case .sendPong(let payload):
+            if self.closeHandshake.state == .open {
+                self.writeControl(.pong, payload: payload, context: context)
+                context.flush()
+            }
+        case .pongReceived:
+            break
+        case .closeReceived(let status):
+            self.reportEnd(.close(status), context: context)
+            self.perform(self.closeHandshake.peerClosed(status), context: context)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.pingTask?.cancel()
+        self.closeTimer?.cancel()
+        self.reportEnd(.failed(WebSocketCloseStatus(code: nil, reason: "connection lost")), context: context)
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        self.reportEnd(.failed(WebSocketCloseStatus(code: nil, reason: "connection error: \(error)")), context: context)
+        context.close(promise: nil)
+    }
+
+    // MARK: Outbound
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        switch self.unwrapOutboundIn(data) {
+        case .frameHead(let head):
+            guard self.closeHandshake.state == .open else {
+                promise?.fail(ChannelError.outputClosed)
+                return
+            }
+            context.write(self.wrapOutboundOut(self.framer.encodeHead(head, allocator: context.channel.allocator)), promise: promise)
+            self.writePendingControlFrames(context: context)
+        case .payload(let payload):
+            guard self.closeHandshake.state == .open else {
+                promise?.fail(ChannelError.outputClosed)
+                return
+            }
+            context.write(self.wrapOutboundOut(self.framer.encodePayload(payload)), promise: promise)
+            self.writePendingControlFrames(context: context)
+        case .close(let status), .failed(let status):
+            promise?.succeed(())
+            self.perform(self.closeHandshake.close(status), context: context)
+        }
+    }
+
+    // MARK: Private
+
+    private func writeControl(_ opcode: WebSocketOpcode, payload: ByteBuffer, context: ChannelHandlerContext) {
+        if let frame = self.framer.encodeControl(opcode, payload: payload, allocator: context.channel.allocator) {
+            context.write(self.wrapOutboundOut(frame), promise: nil)
+        }
+    }
+
+    private func writePendingControlFrames(context: ChannelHandlerContext) {
+        for frame in self.framer.takeControlFramesIfBetweenFrames() {
+            context.write(self.wrapOutboundOut(frame), promise: nil)
+        }
+    }
+
+    private func fail(_ error: WebSocketProtocolError, context: ChannelHandlerContext) {
+        self.reportEnd(.failed(error.status), context: context)
+        self.perform(self.closeHandshake.fail(error.status), context: context)
+        // Failing the connection (RFC 6455 section 7.1.7) drops it after the close frame, whatever the role.
+        context.close(promise: nil)
+    }
+
+    private func perform(_ action: WebSocketCloseHandshake.Action, context: ChannelHandlerContext) {
+        switch action {
+        case .none:
+            return
+        case .closeConnection:
+            self.closeConnection(context: context)
+        case .sendClose(let status, let thenClose):
+            let payload = WebSocketOutboundFramer.closePayload(status, allocator: context.channel.allocator)
+            if self.framer.isInsideFrame {
+                // The data frame in progress can never be finished now: its bytes would come from a
+                // leg that is going away. Without a frame boundary no close frame fits; drop the link.
+                self.framer.discardPendingControlFrames()
+                context.close(promise: nil)
+                return
+            }
+            self.writeControl(.connectionClose, payload: payload, context: context)
+            context.flush()
+            if thenClose {
+                self.closeConnection(context: context)
+            } else {
+                self.scheduleClose(after: self.configuration.closeTimeout, context: context)
+            }
+        }
+    }
+
+    /// Ends the connection once the close handshake is done. A server closes TCP at once; a client
+    /// gives the server time to close first (RFC 6455 section 7.1.1), so TIME_WAIT stays off our side.
+    private func closeConnection(context: ChannelHandlerContext) {
+        switch self.role {
+        case .server:
+            context.close(promise: nil)
+        case .client:
+            self.scheduleClose(after: self.configuration.closeTimeout, context: context)
+        }
+    }
+
+    private func scheduleClose(after delay: TimeAmount, context: ChannelHandlerContext) {
+        self.closeTimer?.cancel()
+        let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        self.closeTimer = context.eventLoop.scheduleTask(in: delay) {
+            loopBound.value.close(promise: nil)
+        }
+    }
+
+    private func reportEnd(_ event: WebSocketFrameEvent, context: ChannelHandlerContext) {
+        guard !self.reportedEnd else { return }
+        self.reportedEnd = true
+        context.fireChannelRead(self.wrapInboundOut(event))
+        context.fireChannelReadComplete()
+    }
+
+    private func keepaliveTick(context: ChannelHandlerContext) {
+        guard self.closeHandshake.state == .open else { return }
+        if self.awaitingPong {
+            self.fail(WebSocketProtocolError(.goingAway, "peer did not answer ping"), context: context)
+            return
+        }
+        self.awaitingPong = true
+        self.writeControl(.ping, payload: context.channel.allocator.buffer(capacity: 0), context: context)
+        context.flush()
+    }
+}
+
+@available(*, unavailable)
+extension WebSocketEndpointHandler: Sendable {}

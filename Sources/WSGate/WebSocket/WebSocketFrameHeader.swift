@@ -1,0 +1,55 @@
+import NIOCore
+import NIOWebSocket
+
+/// The header of one WebSocket frame (RFC 6455 section 5.2), without its payload.
+///
+/// The gateway streams payloads, so header and payload travel separately through the pipeline.
+public struct WebSocketFrameHeader: Equatable, Sendable {
+    public var fin: Bool
+    /// The three reserved bits as they appear in the first header byte (0x40 = RSV1, 0x20, 0x10).
+    public var reservedBits: UInt8
+    public var opcode: WebSocketOpcode
+    public var maskKey: WebSocketMaskingKey?
+    public var payloadLength: Int
+
+    public init(fin: Bool, reservedBits: UInt8 = 0, opcode: WebSocketOpcode, maskKey: WebSocketMaskingKey? = nil, payloadLength: Int) {
+        self.fin = fin
+        self.reservedBits = reservedBits
+        self.opcode = opcode
+        self.maskKey = maskKey
+        self.payloadLength = payloadLength
+    }
+
+    public static let rsv1: UInt8 = 0x40
+
+    /// The number of bytes `write(to:)` produces.
+    public var encodedSize: Int {
+        let lengthBytes: Int
+        switch self.payloadLength {
+        case 0...125: lengthBytes = 0
+        case 126...Int(UInt16.max): lengthBytes = 2
+        default: lengthBytes = 8
+        }
+        return 2 + lengthBytes + (self.maskKey == nil ? 0 : 4)
+    }
+
+    /// Appends the encoded header to `buffer`.
+    public func write(to buffer: inout ByteBuffer) {
+        let first = (self.fin ? 0x80 : 0) | (self.reservedBits & 0x70) | UInt8(webSocketOpcode: self.opcode)
+        let maskBit: UInt8 = self.maskKey == nil ? 0 : 0x80
+        buffer.writeInteger(first)
+        switch self.payloadLength {
+        case 0...125:
+            buffer.writeInteger(maskBit | UInt8(self.payloadLength))
+        case 126...Int(UInt16.max):
+            buffer.writeInteger(maskBit | 126)
+            buffer.writeInteger(UInt16(self.payloadLength))
+        default:
+            buffer.writeInteger(maskBit | 127)
+            buffer.writeInteger(UInt64(self.payloadLength))
+        }
+        if let maskKey = self.maskKey {
+            buffer.writeBytes(maskKey)
+        }
+    }
+}

@@ -1,0 +1,98 @@
+import NIOCore
+import NIOWebSocket
+
+/// Encodes the frames one leg sends, streaming data frames and slotting control frames in between.
+///
+/// A data frame's header goes out before its payload has arrived from the other leg, so a control frame
+/// (pong, ping, close) cannot be written while a data frame is unfinished: it waits here until the
+/// frame's last payload byte has been written (RFC 6455 section 5.4 allows control frames only
+/// between frames).
+struct WebSocketOutboundFramer {
+    private let role: WebSocketRole
+    /// Payload bytes still owed for the data frame in progress, and its mask.
+    private var remaining = 0
+    private var maskKey: WebSocketMaskingKey?
+    private var maskOffset = 0
+    private var pendingControlFrames: [ByteBuffer] = []
+
+    init(role: WebSocketRole) {
+        self.role = role
+    }
+
+    /// Whether a data frame's payload is still being written.
+    var isInsideFrame: Bool { self.remaining > 0 }
+
+    /// Encodes a data frame header.
+    mutating func encodeHead(_ head: WebSocketDataFrameHead, allocator: ByteBufferAllocator) -> ByteBuffer {
+        precondition(!self.isInsideFrame, "a data frame header while \(self.remaining) payload bytes are owed")
+        let maskKey = self.role == .client ? WebSocketMaskingKey.random() : nil
+        let header = WebSocketFrameHeader(
+            fin: head.fin,
+            reservedBits: head.compressed ? WebSocketFrameHeader.rsv1 : 0,
+            opcode: head.opcode,
+            maskKey: maskKey,
+            payloadLength: head.payloadLength
+        )
+        var buffer = allocator.buffer(capacity: header.encodedSize)
+        header.write(to: &buffer)
+        self.remaining = head.payloadLength
+        self.maskKey = maskKey
+        self.maskOffset = 0
+        return buffer
+    }
+
+    /// Encodes a payload slice of the current data frame (masking it on the client role).
+    mutating func encodePayload(_ payload: ByteBuffer) -> ByteBuffer {
+        precondition(payload.readableBytes <= self.remaining, "payload beyond the frame's announced length")
+        var payload = payload
+        if let maskKey = self.maskKey {
+            payload.webSocketMask(maskKey, indexOffset: self.maskOffset)
+            self.maskOffset += payload.readableBytes
+        }
+        self.remaining -= payload.readableBytes
+        return payload
+    }
+
+    /// Encodes a control frame, or queues it while a data frame is in progress.
+    /// Returns the encoded frame if it may be written now.
+    mutating func encodeControl(_ opcode: WebSocketOpcode, payload: ByteBuffer, allocator: ByteBufferAllocator) -> ByteBuffer? {
+        var payload = payload
+        let maskKey = self.role == .client ? WebSocketMaskingKey.random() : nil
+        let header = WebSocketFrameHeader(fin: true, opcode: opcode, maskKey: maskKey, payloadLength: payload.readableBytes)
+        var buffer = allocator.buffer(capacity: header.encodedSize + payload.readableBytes)
+        header.write(to: &buffer)
+        if let maskKey {
+            payload.webSocketMask(maskKey)
+        }
+        buffer.writeBuffer(&payload)
+        guard self.isInsideFrame else { return buffer }
+        self.pendingControlFrames.append(buffer)
+        return nil
+    }
+
+    /// Control frames that were waiting for the data frame that has just been completed.
+    mutating func takeControlFramesIfBetweenFrames() -> [ByteBuffer] {
+        guard !self.isInsideFrame, !self.pendingControlFrames.isEmpty else { return [] }
+        defer { self.pendingControlFrames.removeAll() }
+        return self.pendingControlFrames
+    }
+
+    /// Encodes a close frame's payload: code and reason, or nothing for "no status".
+    static func closePayload(_ status: WebSocketCloseStatus, allocator: ByteBufferAllocator) -> ByteBuffer {
+        guard let code = status.code else { return allocator.buffer(capacity: 0) }
+        var buffer = allocator.buffer(capacity: 2 + status.reason.utf8.count)
+        buffer.writeInteger(code.rawValue)
+        // A close frame's payload is at most 125 bytes: truncate the reason on a character boundary.
+        var reason = Substring(status.reason)
+        while reason.utf8.count > 123 { reason = reason.dropLast() }
+        buffer.writeString(String(reason))
+        return buffer
+    }
+}
+
+extension WebSocketOutboundFramer {
+    /// Forgets queued control frames (the connection is being dropped mid-frame).
+    mutating func discardPendingControlFrames() {
+        self.pendingControlFrames.removeAll()
+    }
+}

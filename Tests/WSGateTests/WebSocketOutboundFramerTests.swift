@@ -1,0 +1,49 @@
+import NIOCore
+import NIOWebSocket
+import XCTest
+
+@testable import WSGate
+
+final class WebSocketOutboundFramerTests: XCTestCase {
+    private let allocator = ByteBufferAllocator()
+
+    func testServerFramesAreUnmasked() {
+        var framer = WebSocketOutboundFramer(role: .server)
+        let head = framer.encodeHead(WebSocketDataFrameHead(opcode: .text, fin: true, payloadLength: 2), allocator: self.allocator)
+        XCTAssertEqual(Array(head.readableBytesView), [0x81, 0x02])
+        XCTAssertEqual(Array(framer.encodePayload(self.allocator.buffer(string: "hi")).readableBytesView), Array("hi".utf8))
+        XCTAssertFalse(framer.isInsideFrame)
+    }
+
+    func testClientFramesAreMaskedAcrossSlices() throws {
+        var framer = WebSocketOutboundFramer(role: .client)
+        var wire = framer.encodeHead(WebSocketDataFrameHead(opcode: .binary, fin: true, payloadLength: 6), allocator: self.allocator)
+        var first = framer.encodePayload(self.allocator.buffer(bytes: [1, 2, 3]))
+        var second = framer.encodePayload(self.allocator.buffer(bytes: [4, 5, 6]))
+        wire.writeBuffer(&first)
+        wire.writeBuffer(&second)
+        var parser = WebSocketFrameParser(maxFrameSize: 100)
+        guard case .dataFrameHeader(let header) = try parser.next(&wire) else { return XCTFail("no header") }
+        XCTAssertNotNil(header.maskKey)
+        XCTAssertEqual(try parser.next(&wire), .dataPayload(self.allocator.buffer(bytes: [1, 2, 3, 4, 5, 6])))
+    }
+
+    func testControlFramesWaitForTheFrameInProgress() {
+        var framer = WebSocketOutboundFramer(role: .server)
+        _ = framer.encodeHead(WebSocketDataFrameHead(opcode: .binary, fin: true, payloadLength: 2), allocator: self.allocator)
+        _ = framer.encodePayload(self.allocator.buffer(bytes: [1]))
+        XCTAssertNil(framer.encodeControl(.pong, payload: self.allocator.buffer(bytes: [9]), allocator: self.allocator))
+        XCTAssertEqual(framer.takeControlFramesIfBetweenFrames(), [])
+        _ = framer.encodePayload(self.allocator.buffer(bytes: [2]))
+        XCTAssertEqual(framer.takeControlFramesIfBetweenFrames().map { Array($0.readableBytesView) }, [[0x8A, 0x01, 0x09]])
+        XCTAssertNotNil(framer.encodeControl(.ping, payload: self.allocator.buffer(capacity: 0), allocator: self.allocator))
+    }
+
+    func testClosePayloadTruncatesLongReasonsOnACharacterBoundary() {
+        let status = WebSocketCloseStatus(code: .goingAway, reason: String(repeating: "é", count: 100))
+        let payload = WebSocketOutboundFramer.closePayload(status, allocator: self.allocator)
+        XCTAssertLessThanOrEqual(payload.readableBytes, 125)
+        XCTAssertEqual(try WebSocketInboundStateMachine.parseClosePayload(payload).code, .goingAway)
+        XCTAssertEqual(WebSocketOutboundFramer.closePayload(WebSocketCloseStatus(code: nil), allocator: self.allocator).readableBytes, 0)
+    }
+}
