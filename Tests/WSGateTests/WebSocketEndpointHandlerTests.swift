@@ -1,0 +1,120 @@
+import NIOCore
+import NIOEmbedded
+import NIOWebSocket
+import XCTest
+
+@testable import WSGate
+
+final class WebSocketEndpointHandlerTests: XCTestCase {
+    private var channel: EmbeddedChannel!
+    private let allocator = ByteBufferAllocator()
+
+    override func setUp() {
+        let configuration = WebSocketEndpointConfiguration(maxFrameSize: 1 << 16, maxMessageSize: 1 << 16, pingInterval: nil, closeTimeout: .seconds(5))
+        self.channel = EmbeddedChannel(handler: WebSocketEndpointHandler(role: .server, configuration: configuration))
+        XCTAssertNoThrow(try self.channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait())
+    }
+
+    override func tearDown() {
+        _ = try? self.channel.finish()
+    }
+
+    /// A client frame as it arrives on the wire (masked).
+    private func clientFrame(_ opcode: WebSocketOpcode, fin: Bool = true, _ payload: [UInt8]) -> ByteBuffer {
+        let mask: WebSocketMaskingKey = [0x37, 0xFA, 0x21, 0x3D]
+        var buffer = self.allocator.buffer(capacity: payload.count + 14)
+        WebSocketFrameHeader(fin: fin, opcode: opcode, maskKey: mask, payloadLength: payload.count).write(to: &buffer)
+        var body = self.allocator.buffer(bytes: payload)
+        body.webSocketMask(mask)
+        buffer.writeBuffer(&body)
+        return buffer
+    }
+
+    private func readEvents() throws -> [WebSocketFrameEvent] {
+        var events: [WebSocketFrameEvent] = []
+        while let event = try self.channel.readInbound(as: WebSocketFrameEvent.self) { events.append(event) }
+        return events
+    }
+
+    private func writtenBytes() throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        while let buffer = try self.channel.readOutbound(as: ByteBuffer.self) { bytes += buffer.readableBytesView }
+        return bytes
+    }
+
+    func testDataFramesBecomeHeadAndPayloadEvents() throws {
+        try self.channel.writeInbound(self.clientFrame(.text, Array("Hello".utf8)))
+        XCTAssertEqual(try self.readEvents(), [
+            .frameHead(WebSocketDataFrameHead(opcode: .text, fin: true, payloadLength: 5)),
+            .payload(self.allocator.buffer(string: "Hello")),
+        ])
+    }
+
+    func testPingIsAnsweredWithPong() throws {
+        try self.channel.writeInbound(self.clientFrame(.ping, [1, 2, 3]))
+        XCTAssertEqual(try self.writtenBytes(), [0x8A, 0x03, 1, 2, 3])
+        XCTAssertEqual(try self.readEvents(), [])
+    }
+
+    func testProtocolViolationSendsCloseAndFailsTheLeg() throws {
+        try self.channel.writeInbound(self.clientFrame(.continuation, [1]))
+        let written = try self.writtenBytes()
+        XCTAssertEqual(written.first, 0x88)  // a close frame...
+        XCTAssertEqual(Array(written.dropFirst(2).prefix(2)), [0x03, 0xEA])  // ...with code 1002
+        let events = try self.readEvents()
+        guard case .failed(let status) = events.first else { return XCTFail("no failure reported: \(events)") }
+        XCTAssertEqual(status.code, .protocolError)
+        XCTAssertFalse(self.channel.isActive)
+    }
+
+    func testPeerCloseIsEchoedReportedAndClosesTheConnection() throws {
+        try self.channel.writeInbound(self.clientFrame(.connectionClose, [0x0F, 0xA1]))
+        XCTAssertEqual(try self.writtenBytes(), [0x88, 0x02, 0x0F, 0xA1])
+        XCTAssertEqual(try self.readEvents(), [.close(WebSocketCloseStatus(code: WebSocketCloseCode(rawValue: 4001)))])
+        XCTAssertFalse(self.channel.isActive)
+    }
+
+    func testSessionCloseWaitsForThePeerAnswer() throws {
+        try self.channel.writeOutbound(WebSocketFrameEvent.close(WebSocketCloseStatus(code: .goingAway, reason: "x")))
+        XCTAssertEqual(try self.writtenBytes(), [0x88, 0x03, 0x03, 0xE9, 0x78])
+        XCTAssertTrue(self.channel.isActive)
+        try self.channel.writeInbound(self.clientFrame(.connectionClose, [0x03, 0xE9]))
+        XCTAssertFalse(self.channel.isActive)
+        // The session started the close, so it is told how the peer answered.
+        XCTAssertEqual(try self.readEvents(), [.close(WebSocketCloseStatus(code: .goingAway))])
+    }
+
+    func testUnansweredCloseTimesOut() throws {
+        try self.channel.writeOutbound(WebSocketFrameEvent.close(WebSocketCloseStatus(code: .normalClosure)))
+        self.channel.embeddedEventLoop.advanceTime(by: .seconds(4))
+        XCTAssertTrue(self.channel.isActive)
+        self.channel.embeddedEventLoop.advanceTime(by: .seconds(1))
+        XCTAssertFalse(self.channel.isActive)
+    }
+
+    func testPongWaitsUntilTheOutgoingDataFrameIsComplete() throws {
+        try self.channel.writeOutbound(WebSocketFrameEvent.frameHead(WebSocketDataFrameHead(opcode: .binary, fin: true, payloadLength: 2)))
+        try self.channel.writeOutbound(WebSocketFrameEvent.payload(self.allocator.buffer(bytes: [0xAA])))
+        try self.channel.writeInbound(self.clientFrame(.ping, [7]))
+        XCTAssertEqual(try self.writtenBytes(), [0x82, 0x02, 0xAA])
+        try self.channel.writeOutbound(WebSocketFrameEvent.payload(self.allocator.buffer(bytes: [0xBB])))
+        XCTAssertEqual(try self.writtenBytes(), [0xBB, 0x8A, 0x01, 0x07])
+    }
+
+    func testKeepalivePingsAndGivesUpOnASilentPeer() throws {
+        let configuration = WebSocketEndpointConfiguration(maxFrameSize: 100, maxMessageSize: 100, pingInterval: .seconds(30), closeTimeout: .seconds(5))
+        let channel = EmbeddedChannel(handler: WebSocketEndpointHandler(role: .server, configuration: configuration))
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        channel.embeddedEventLoop.advanceTime(by: .seconds(30))
+        XCTAssertEqual(try channel.readOutbound(as: ByteBuffer.self).map { Array($0.readableBytesView) }, [0x89, 0x00])
+        // Any traffic counts as an answer.
+        try channel.writeInbound(self.clientFrame(.pong, []))
+        channel.embeddedEventLoop.advanceTime(by: .seconds(30))
+        XCTAssertEqual(try channel.readOutbound(as: ByteBuffer.self).map { Array($0.readableBytesView) }, [0x89, 0x00])
+        XCTAssertTrue(channel.isActive)
+        channel.embeddedEventLoop.advanceTime(by: .seconds(30))
+        XCTAssertFalse(channel.isActive)
+        guard case .failed(let status) = try channel.readInbound(as: WebSocketFrameEvent.self) else { return XCTFail("no failure") }
+        XCTAssertEqual(status.code, .goingAway)
+    }
+}
