@@ -119,8 +119,9 @@ private struct GatewayConfigurationDecoder {
         }
         guard let top = self.context.mapping(root, at: .root, knownKeys: Self.rootKeys) else { return empty }
 
-        let defaults = top["defaults"].map { self.decodeDefaults($0, at: .root.appending("defaults")) }
-        let resolvedDefaults = defaults ?? DefaultsConfiguration()
+        // Defaults first: routes resolve their limits on top of them, wherever `defaults` sits in the file.
+        let defaults =
+            top["defaults"].map { self.decodeDefaults($0, at: .root.appending("defaults")) } ?? DefaultsConfiguration()
         let listeners = self.decodeListeners(top)
         let admin = self.decodeAdmin(top["admin"], at: .root.appending("admin"))
         if let admin {
@@ -131,7 +132,12 @@ private struct GatewayConfigurationDecoder {
         let upstreamNames = Self.declaredNames(in: upstreamsNode)
         let routes =
             top["routes"].map {
-                self.decodeRoutes($0, at: .root.appending("routes"), limits: resolvedDefaults.limits, upstreams: upstreamNames)
+                self.decodeRoutes(
+                    $0,
+                    at: .root.appending("routes"),
+                    limits: defaults.limits,
+                    upstreams: upstreamNames
+                )
             } ?? []
 
         return GatewayConfiguration(
@@ -139,7 +145,7 @@ private struct GatewayConfigurationDecoder {
             admin: admin ?? AdminConfiguration(),
             upstreams: upstreams,
             routes: routes,
-            defaults: resolvedDefaults
+            defaults: defaults
         )
     }
 
@@ -170,11 +176,11 @@ private struct GatewayConfigurationDecoder {
                 self.context.report("TLS listeners are not supported yet", at: tls, path: itemPath.appending("tls"))
             }
             let name = names.register(in: mapping, index: index, defaultPrefix: "listener", context: &self.context)
+            let addressPath = itemPath.appending("address")
             guard let addressNode = self.context.required("address", in: mapping),
-                let address = self.context.value(addressNode, at: itemPath.appending("address"), SocketAddressSpec.parse)
+                let address = self.context.value(addressNode, at: addressPath, SocketAddressSpec.parse)
             else { continue }
 
-            let addressPath = itemPath.appending("address")
             if let other = listeners.first(where: { Self.conflict($0.configuration.address, address) }) {
                 self.context.report(
                     "address \(address) is already used by listener '\(other.configuration.name)' "
@@ -235,7 +241,10 @@ private struct GatewayConfigurationDecoder {
         return mapping.keys.compactMap { $0.scalar?.string }
     }
 
-    private mutating func decodeUpstreams(_ node: Node, at path: ConfigurationKeyPath) -> [String: UpstreamConfiguration] {
+    private mutating func decodeUpstreams(
+        _ node: Node,
+        at path: ConfigurationKeyPath
+    ) -> [String: UpstreamConfiguration] {
         guard let mapping = self.context.mapping(node, at: path, knownKeys: nil) else { return [:] }
         var upstreams: [String: UpstreamConfiguration] = [:]
         for entry in mapping.entries {
@@ -248,9 +257,11 @@ private struct GatewayConfigurationDecoder {
         return upstreams
     }
 
-    private mutating func decodeUpstream(named name: String, _ node: Node, at path: ConfigurationKeyPath)
-        -> UpstreamConfiguration
-    {
+    private mutating func decodeUpstream(
+        named name: String,
+        _ node: Node,
+        at path: ConfigurationKeyPath
+    ) -> UpstreamConfiguration {
         var upstream = UpstreamConfiguration(name: name)
         guard let mapping = self.context.mapping(node, at: path, knownKeys: Self.upstreamKeys) else { return upstream }
 
@@ -258,16 +269,17 @@ private struct GatewayConfigurationDecoder {
             self.context.report("TLS to upstreams is not supported yet", at: tls, path: path.appending("tls"))
         }
         if let node = mapping["balance"] {
-            self.context.value(node, at: path.appending("balance"), Self.parseBalance)
+            _ = self.context.value(node, at: path.appending("balance"), Self.parseBalance)
         }
         if let node = mapping["connect_timeout"],
             let timeout = self.duration(node, at: path.appending("connect_timeout"), zeroDisables: false)
         {
             upstream.connectTimeout = timeout
         }
-        let upstreamProtocol = mapping["protocol"].map {
-            self.context.value($0, at: path.appending("protocol"), Self.parseProtocol)
-        } ?? .websocket
+        let upstreamProtocol =
+            mapping["protocol"].map {
+                self.context.value($0, at: path.appending("protocol"), Self.parseProtocol)
+            } ?? .websocket
 
         let endpointsPath = path.appending("endpoints")
         let endpointsNode = mapping["endpoints"]
@@ -293,7 +305,11 @@ private struct GatewayConfigurationDecoder {
                     path: endpointsPath
                 )
             } else if let endpointsNode, endpointNodes?.isEmpty == true {
-                self.context.report("a websocket upstream needs at least one endpoint", at: endpointsNode, path: endpointsPath)
+                self.context.report(
+                    "a websocket upstream needs at least one endpoint",
+                    at: endpointsNode,
+                    path: endpointsPath
+                )
             }
         case .echo?:
             if let endpointsNode, endpointNodes?.isEmpty == false {
@@ -371,8 +387,13 @@ private struct GatewayConfigurationDecoder {
             if !upstreams.contains(upstream) {
                 let hint =
                     upstream.closestMatch(among: upstreams).map { "did you mean '\($0)'?" }
-                    ?? (upstreams.isEmpty ? "no upstreams are defined" : "defined: \(upstreams.joined(separator: ", "))")
-                self.context.report("unknown upstream '\(upstream)' (\(hint))", at: node, path: path.appending("upstream"))
+                    ?? (upstreams.isEmpty
+                        ? "no upstreams are defined" : "defined: \(upstreams.joined(separator: ", "))")
+                self.context.report(
+                    "unknown upstream '\(upstream)' (\(hint))",
+                    at: node,
+                    path: path.appending("upstream")
+                )
             }
             route.upstream = upstream
         }
@@ -444,16 +465,26 @@ private struct GatewayConfigurationDecoder {
 
     private mutating func decodeOrigins(_ node: Node, at path: ConfigurationKeyPath) -> [String] {
         guard let items = self.context.sequence(node, at: path) else { return [] }
-        var origins: [String] = []
-        for (index, item) in items.enumerated() {
-            let itemPath = path.appending(index: index)
-            guard let origin = self.context.string(item, at: itemPath) else { continue }
-            if origin.isEmpty {
-                self.context.report("an origin must not be empty", at: item, path: itemPath)
-            }
-            origins.append(origin)
+        return items.enumerated().compactMap { index, item in
+            self.context.value(item, at: path.appending(index: index), Self.parseOrigin)
         }
-        return origins
+    }
+
+    /// An origin as browsers serialise it, `scheme://host[:port]`, lowercased: the handshake compares
+    /// the `Origin` header exactly, so `https://chat.example.com/` (with a path) would never match.
+    private static func parseOrigin(_ text: String) throws(ValueSyntaxError) -> String {
+        let example = "must be scheme://host[:port], e.g. 'https://chat.example.com'"
+        guard let separator = text.firstRange(of: "://") else {
+            throw ValueSyntaxError("origin '\(text)' \(example)")
+        }
+        let scheme = text[..<separator.lowerBound]
+        let authority = text[separator.upperBound...]
+        guard !scheme.isEmpty, scheme.allSatisfy({ $0.isASCIILetter || $0.isASCIIDigit || "+-.".contains($0) }),
+            !authority.isEmpty, !authority.contains(where: { "/?#".contains($0) })
+        else {
+            throw ValueSyntaxError("origin '\(text)' \(example)")
+        }
+        return text.lowercased()
     }
 
     /// `path` and `path_prefix`: an absolute path without a query.
@@ -485,31 +516,35 @@ private struct GatewayConfigurationDecoder {
         guard let mapping = self.context.mapping(node, at: path, knownKeys: Self.defaultsKeys),
             let limitsNode = mapping["limits"]
         else { return DefaultsConfiguration() }
-        return DefaultsConfiguration(limits: self.decodeLimits(limitsNode, at: path.appending("limits"), base: Limits()))
+        return DefaultsConfiguration(
+            limits: self.decodeLimits(limitsNode, at: path.appending("limits"), base: Limits())
+        )
     }
 
     /// Applies the keys present in `node` on top of `base`.
     private mutating func decodeLimits(_ node: Node, at path: ConfigurationKeyPath, base: Limits) -> Limits {
         var limits = base
         guard let mapping = self.context.mapping(node, at: path, knownKeys: Self.limitsKeys) else { return limits }
-        for entry in mapping.entries {
-            let entryPath = path.appending(entry.key)
-            switch entry.key {
-            case "max_frame":
-                limits.maxFrame = self.size(entry.value, at: entryPath) ?? limits.maxFrame
-            case "max_message":
-                limits.maxMessage = self.size(entry.value, at: entryPath) ?? limits.maxMessage
-            case "handshake_timeout":
-                limits.handshakeTimeout =
-                    self.duration(entry.value, at: entryPath, zeroDisables: false) ?? limits.handshakeTimeout
-            case "idle_timeout":
-                limits.idleTimeout = self.duration(entry.value, at: entryPath, zeroDisables: true) ?? limits.idleTimeout
-            case "ping_interval":
-                limits.pingInterval = self.duration(entry.value, at: entryPath, zeroDisables: true) ?? limits.pingInterval
-            case "close_timeout":
-                limits.closeTimeout = self.duration(entry.value, at: entryPath, zeroDisables: false) ?? limits.closeTimeout
-            default:
-                preconditionFailure("mapping(_:at:knownKeys:) lets only limitsKeys through, not '\(entry.key)'")
+        let sizes: [(key: String, field: WritableKeyPath<Limits, Int>)] = [
+            ("max_frame", \.maxFrame),
+            ("max_message", \.maxMessage),
+        ]
+        for (key, field) in sizes {
+            if let node = mapping[key], let bytes = self.size(node, at: path.appending(key)) {
+                limits[keyPath: field] = bytes
+            }
+        }
+        let durations: [(key: String, field: WritableKeyPath<Limits, Duration>, zeroDisables: Bool)] = [
+            ("handshake_timeout", \.handshakeTimeout, false),
+            ("idle_timeout", \.idleTimeout, true),
+            ("ping_interval", \.pingInterval, true),
+            ("close_timeout", \.closeTimeout, false),
+        ]
+        for (key, field, zeroDisables) in durations {
+            if let node = mapping[key],
+                let duration = self.duration(node, at: path.appending(key), zeroDisables: zeroDisables)
+            {
+                limits[keyPath: field] = duration
             }
         }
         return limits

@@ -6,13 +6,13 @@
 public struct GatewayConfiguration: Sendable, Equatable {
     /// The sockets that accept client WebSocket connections. A loaded configuration has at least one.
     public var listeners: [ListenerConfiguration]
-    /// The admin endpoint. Default: ``AdminConfiguration/init(address:)`` on `127.0.0.1:9901`.
+    /// The admin endpoint. Default: listening on `127.0.0.1:9901`.
     public var admin: AdminConfiguration
     /// The upstreams routes can forward to, by name. Default: none.
     public var upstreams: [String: UpstreamConfiguration]
     /// The routes in file order; the first matching route wins. Default: none (every request is refused).
     public var routes: [RouteConfiguration]
-    /// Values that apply where a route does not override them. Default: ``DefaultsConfiguration/init(limits:)``.
+    /// Values that apply where a route does not override them. Default: the built-in ``Limits``.
     public var defaults: DefaultsConfiguration
 
     /// Creates a configuration from already-resolved values, without validation.
@@ -61,8 +61,7 @@ public struct AdminConfiguration: Sendable, Equatable {
 
 /// Values that apply to every route unless the route overrides them.
 public struct DefaultsConfiguration: Sendable, Equatable {
-    /// The per-connection limits every route starts from. Default: ``Limits/init(maxFrame:maxMessage:handshakeTimeout:idleTimeout:pingInterval:closeTimeout:)``
-    /// with all its defaults.
+    /// The per-connection limits every route starts from. Default: the built-in ``Limits`` values.
     public var limits: Limits
 
     /// Creates the defaults section. Default: the built-in ``Limits``.

@@ -9,7 +9,8 @@ public struct RouteConfiguration: Sendable, Equatable {
     /// Replaces the matched `path_prefix` in the upstream request target. Default: `nil`, the target
     /// is forwarded unchanged. Only valid with a ``PathPattern/prefix(_:)`` match.
     public var rewritePrefix: String?
-    /// The `Origin` header values accepted for this route. Default: `nil`, any origin (or none) is accepted.
+    /// The `Origin` header values accepted for this route, lowercased `scheme://host[:port]`.
+    /// Default: `nil`, any origin (or none) is accepted; an empty list accepts none.
     public var origins: [String]?
     /// The limits for connections on this route: `defaults.limits` with this route's overrides applied.
     public var limits: Limits
@@ -51,8 +52,9 @@ public struct RouteMatch: Sendable, Equatable {
 
 /// A request header that must be present with exactly this value.
 public struct HeaderMatch: Sendable, Hashable {
-    /// The header name, lowercased (header names are case-insensitive).
-    public var name: String
+    /// The header name, lowercased (header names are case-insensitive); set through the initializer
+    /// so it cannot lose its lowercasing.
+    public private(set) var name: String
     /// The value one of the request's headers with this name must equal, byte for byte.
     public var value: String
 

@@ -20,6 +20,9 @@ public struct SocketAddressSpec: Sendable, Hashable, CustomStringConvertible {
 
     /// Parses `host:port`, `[ipv6]:port` or `ipv4:port`.
     static func parse(_ text: String) throws(ValueSyntaxError) -> SocketAddressSpec {
+        guard !text.contains("/") else {
+            throw ValueSyntaxError("address '\(text)' must be host:port, without a scheme or path")
+        }
         let host: Substring
         let portText: Substring
         if text.hasPrefix("[") {
@@ -59,7 +62,8 @@ public struct SocketAddressSpec: Sendable, Hashable, CustomStringConvertible {
     private static func validate(hostName host: Substring, in text: String) throws(ValueSyntaxError) {
         if host.allSatisfy({ $0.isASCIIDigit || $0 == "." }) {
             let octets = host.split(separator: ".", omittingEmptySubsequences: false)
-            guard octets.count == 4, octets.allSatisfy({ !$0.isEmpty && $0.count <= 3 && (Int($0) ?? 256) <= 255 }) else {
+            guard octets.count == 4, octets.allSatisfy({ !$0.isEmpty && $0.count <= 3 && (Int($0) ?? 256) <= 255 })
+            else {
                 throw ValueSyntaxError("address '\(text)' has an invalid IPv4 address '\(host)'")
             }
         } else {

@@ -92,7 +92,7 @@ final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandle
         }
         let request = try ClientHandshakeRequest(validating: head)
         if let origins = selection.route.origins {
-            guard let origin = request.origin, origins.contains(origin) else {
+            guard let origin = request.origin?.lowercased(), origins.contains(origin) else {
                 throw HandshakeRejection(.forbidden, "origin \(request.origin ?? "(none)") is not allowed")
             }
         }

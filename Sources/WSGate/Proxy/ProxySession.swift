@@ -62,9 +62,10 @@ final class ProxySession {
         self.partner(of: leg)?.flush()
     }
 
-    /// Whether `leg` may read: only while what it reads can be written to its partner.
+    /// Whether `leg` may read: only while what it reads can be written to its partner. Once the session
+    /// is ending, reads are free again so that each leg can receive its close handshake answer.
     func mayRead(_ leg: Leg) -> Bool {
-        self.partner(of: leg)?.isWritable ?? true
+        self.state.ending != nil || (self.partner(of: leg)?.isWritable ?? true)
     }
 
     func writabilityChanged(of leg: Leg, isWritable: Bool) {
@@ -98,6 +99,7 @@ final class ProxySession {
             guard let handler = self.handler(leg) else { return }
             handler.send(.close(status))
             handler.flush()
+            handler.resumeReading()
         }
     }
 

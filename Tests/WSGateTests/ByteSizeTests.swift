@@ -1,0 +1,103 @@
+import XCTest
+
+@testable import WSGate
+
+final class ByteSizeTests: XCTestCase {
+    func testParsesPlainBytesAndUnits() throws {
+        XCTAssertEqual(try ByteSize.parse("512"), 512)
+        XCTAssertEqual(try ByteSize.parse("512B"), 512)
+        XCTAssertEqual(try ByteSize.parse("64KiB"), 65_536)
+        XCTAssertEqual(try ByteSize.parse("1MiB"), 1_048_576)
+        XCTAssertEqual(try ByteSize.parse("2GiB"), 2_147_483_648)
+        XCTAssertEqual(try ByteSize.parse("10KB"), 10_000)
+        XCTAssertEqual(try ByteSize.parse("1MB"), 1_000_000)
+        XCTAssertEqual(try ByteSize.parse("1GB"), 1_000_000_000)
+        XCTAssertEqual(try ByteSize.parse(" 4 KiB "), 4_096)
+        XCTAssertEqual(try ByteSize.parse("0"), 0)
+    }
+
+    func testRejectsMalformedSizes() {
+        XCTAssertEqual(
+            Self.message(ByteSize.parse, "big"),
+            "invalid size 'big' (expected bytes, e.g. 65536, 64KiB or 1MiB)"
+        )
+        XCTAssertEqual(
+            Self.message(ByteSize.parse, "-1"),
+            "invalid size '-1' (expected bytes, e.g. 65536, 64KiB or 1MiB)"
+        )
+        XCTAssertEqual(
+            Self.message(ByteSize.parse, "10XB"),
+            "invalid size '10XB': unknown unit 'XB' (expected one of B, KB, MB, GB, KiB, MiB, GiB)"
+        )
+        XCTAssertEqual(
+            Self.message(ByteSize.parse, "1mib"),
+            "invalid size '1mib': unknown unit 'mib' (expected one of B, KB, MB, GB, KiB, MiB, GiB)"
+        )
+        XCTAssertEqual(
+            Self.message(ByteSize.parse, "1.5MiB"),
+            "invalid size '1.5MiB': unknown unit '.5MiB' (expected one of B, KB, MB, GB, KiB, MiB, GiB)"
+        )
+        XCTAssertEqual(Self.message(ByteSize.parse, "9999999999GiB"), "size '9999999999GiB' is too large")
+        XCTAssertEqual(
+            Self.message(ByteSize.parse, "99999999999999999999"),
+            "size '99999999999999999999' is too large"
+        )
+    }
+
+    func testParsesDurations() throws {
+        XCTAssertEqual(try DurationParsing.parse("500ms"), .milliseconds(500))
+        XCTAssertEqual(try DurationParsing.parse("10s"), .seconds(10))
+        XCTAssertEqual(try DurationParsing.parse("2m"), .seconds(120))
+        XCTAssertEqual(try DurationParsing.parse("1h"), .seconds(3600))
+        XCTAssertEqual(try DurationParsing.parse("0"), .zero)
+        XCTAssertEqual(try DurationParsing.parse("0s"), .zero)
+        XCTAssertEqual(try DurationParsing.parse(" 3 s"), .seconds(3))
+    }
+
+    func testRejectsMalformedDurations() {
+        XCTAssertEqual(
+            Self.message(DurationParsing.parse, "30"),
+            "duration '30' needs a unit (one of ms, s, m, h), e.g. '30s'"
+        )
+        XCTAssertEqual(
+            Self.message(DurationParsing.parse, "soon"),
+            "invalid duration 'soon' (expected e.g. 500ms, 10s, 2m or 1h)"
+        )
+        XCTAssertEqual(
+            Self.message(DurationParsing.parse, "5d"),
+            "invalid duration '5d': unknown unit 'd' (expected one of ms, s, m, h)"
+        )
+        XCTAssertEqual(
+            Self.message(DurationParsing.parse, "1m30s"),
+            "invalid duration '1m30s': unknown unit 'm30s' (expected one of ms, s, m, h)"
+        )
+        XCTAssertEqual(
+            Self.message(DurationParsing.parse, "-1s"),
+            "invalid duration '-1s' (expected e.g. 500ms, 10s, 2m or 1h)"
+        )
+        XCTAssertEqual(
+            Self.message(DurationParsing.parse, "9999999999999999h"),
+            "duration '9999999999999999h' is too large"
+        )
+    }
+
+    func testSuggestsCloseCandidates() {
+        let keys = ["host", "path", "path_prefix", "headers"]
+        XCTAssertEqual("pathprefix".closestMatch(among: keys), "path_prefix")
+        XCTAssertEqual("pathPrefix".closestMatch(among: keys), "path_prefix")
+        XCTAssertEqual("hots".closestMatch(among: keys), "host")
+        XCTAssertEqual("header".closestMatch(among: keys), "headers")
+        XCTAssertNil("upstream".closestMatch(among: keys))
+        XCTAssertNil("".closestMatch(among: keys))
+    }
+
+    /// The message of the `ValueSyntaxError` `parse` throws for `text`, or a marker when it does not throw.
+    static func message<T>(_ parse: (String) throws(ValueSyntaxError) -> T, _ text: String) -> String {
+        do {
+            let value = try parse(text)
+            return "no error, got \(value)"
+        } catch {
+            return error.message
+        }
+    }
+}
