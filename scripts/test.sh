@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Runs wsgate's test suite on a fresh machine:
+#   1. makes sure Python's `websockets` (used by the test peers in Tests/Peers) is importable,
+#      installing the pinned version from Tests/Peers/requirements.txt if not;
+#   2. swift build --build-tests   (builds wsgate, examples/echo-upstream and the tests);
+#   3. swift test "$@"             (its exit code is this script's).
+# Extra arguments go to `swift test`, e.g. scripts/test.sh --filter PeerSelfTests
+# Set WSGATE_PYTHON to use another Python than `python3`.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+PYTHON="${WSGATE_PYTHON:-python3}"
+export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore
+
+# The peers need websockets 15 or later (asyncio API with send(text=...) and connect(proxy=...)).
+websockets_ok() {
+    "$PYTHON" - <<'PY' 2>/dev/null
+import sys
+import websockets
+sys.exit(0 if int(websockets.__version__.split(".")[0]) >= 15 else 1)
+PY
+}
+
+if ! command -v "$PYTHON" >/dev/null 2>&1; then
+    echo "error: $PYTHON not found; the test peers need Python 3.11+ (install python3 and python3-pip)" >&2
+    exit 1
+fi
+if websockets_ok; then
+    echo "==> Python websockets present ($("$PYTHON" -c 'import websockets; print(websockets.__version__)'))"
+else
+    echo "==> installing Python test dependencies from Tests/Peers/requirements.txt"
+    if ! "$PYTHON" -m pip install --quiet -r Tests/Peers/requirements.txt; then
+        # A distribution's own Python may refuse (PEP 668, "externally managed environment").
+        "$PYTHON" -m pip install --quiet --break-system-packages -r Tests/Peers/requirements.txt
+    fi
+    websockets_ok || { echo "error: Python websockets still not importable" >&2; exit 1; }
+fi
+
+echo "==> swift build --build-tests"
+swift build --build-tests
+
+echo "==> swift test $*"
+set +e
+swift test "$@"
+status=$?
+set -e
+exit "$status"
