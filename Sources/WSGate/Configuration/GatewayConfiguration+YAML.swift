@@ -98,9 +98,9 @@ private struct GatewayConfigurationDecoder {
     private static let listenerKeys = ["name", "address", "tls"]
     private static let adminKeys = ["address"]
     private static let upstreamKeys = ["protocol", "endpoints", "connect_timeout", "tls", "balance"]
-    private static let routeKeys = ["name", "match", "upstream", "rewrite_prefix", "origins", "limits"]
+    private static let routeKeys = ["name", "match", "upstream", "rewrite_prefix", "origins", "limits", "compression"]
     private static let matchKeys = ["host", "path", "path_prefix", "headers"]
-    private static let defaultsKeys = ["limits"]
+    private static let defaultsKeys = ["limits", "compression"]
     private static let limitsKeys = [
         "max_frame", "max_message", "handshake_timeout", "idle_timeout", "ping_interval", "close_timeout",
     ]
@@ -135,7 +135,7 @@ private struct GatewayConfigurationDecoder {
                 self.decodeRoutes(
                     $0,
                     at: .root.appending("routes"),
-                    limits: defaults.limits,
+                    defaults: defaults,
                     upstreams: upstreamNames
                 )
             } ?? []
@@ -353,7 +353,7 @@ private struct GatewayConfigurationDecoder {
     private mutating func decodeRoutes(
         _ node: Node,
         at path: ConfigurationKeyPath,
-        limits: Limits,
+        defaults: DefaultsConfiguration,
         upstreams: [String]
     ) -> [RouteConfiguration] {
         guard let items = self.context.sequence(node, at: path) else { return [] }
@@ -363,7 +363,7 @@ private struct GatewayConfigurationDecoder {
             let routePath = path.appending(index: index)
             guard let mapping = self.context.mapping(item, at: routePath, knownKeys: Self.routeKeys) else { continue }
             let name = names.register(in: mapping, index: index, defaultPrefix: "route", context: &self.context)
-            routes.append(self.decodeRoute(named: name, mapping, limits: limits, upstreams: upstreams))
+            routes.append(self.decodeRoute(named: name, mapping, defaults: defaults, upstreams: upstreams))
         }
         return routes
     }
@@ -371,11 +371,11 @@ private struct GatewayConfigurationDecoder {
     private mutating func decodeRoute(
         named name: String,
         _ mapping: YAMLMapping,
-        limits: Limits,
+        defaults: DefaultsConfiguration,
         upstreams: [String]
     ) -> RouteConfiguration {
         let path = mapping.path
-        var route = RouteConfiguration(name: name, upstream: "", limits: limits)
+        var route = RouteConfiguration(name: name, upstream: "", limits: defaults.limits, compression: defaults.compression)
 
         if let node = mapping["match"] {
             route.match = self.decodeMatch(node, at: path.appending("match"))
@@ -415,7 +415,10 @@ private struct GatewayConfigurationDecoder {
         }
 
         if let node = mapping["limits"] {
-            route.limits = self.decodeLimits(node, at: path.appending("limits"), base: limits)
+            route.limits = self.decodeLimits(node, at: path.appending("limits"), base: defaults.limits)
+        }
+        if let node = mapping["compression"] {
+            route.compression = self.context.decodeCompression(node, at: path.appending("compression"), base: defaults.compression)
         }
         return route
     }
@@ -513,11 +516,14 @@ private struct GatewayConfigurationDecoder {
     // MARK: - Defaults and limits
 
     private mutating func decodeDefaults(_ node: Node, at path: ConfigurationKeyPath) -> DefaultsConfiguration {
-        guard let mapping = self.context.mapping(node, at: path, knownKeys: Self.defaultsKeys),
-            let limitsNode = mapping["limits"]
-        else { return DefaultsConfiguration() }
+        guard let mapping = self.context.mapping(node, at: path, knownKeys: Self.defaultsKeys) else {
+            return DefaultsConfiguration()
+        }
         return DefaultsConfiguration(
-            limits: self.decodeLimits(limitsNode, at: path.appending("limits"), base: Limits())
+            limits: mapping["limits"].map { self.decodeLimits($0, at: path.appending("limits"), base: Limits()) } ?? Limits(),
+            compression: mapping["compression"].map {
+                self.context.decodeCompression($0, at: path.appending("compression"), base: CompressionConfiguration())
+            } ?? CompressionConfiguration()
         )
     }
 

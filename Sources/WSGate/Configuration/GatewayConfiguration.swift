@@ -63,9 +63,13 @@ public struct AdminConfiguration: Sendable, Equatable {
 public struct DefaultsConfiguration: Sendable, Equatable {
     /// The per-connection limits every route starts from. Default: the built-in ``Limits`` values.
     public var limits: Limits
+    /// The permessage-deflate settings every route starts from. Default: the built-in
+    /// ``CompressionConfiguration`` values (enabled, context takeover).
+    public var compression: CompressionConfiguration
 
-    /// Creates the defaults section. Default: the built-in ``Limits``.
-    public init(limits: Limits = Limits()) {
+    /// Creates the defaults section. Default: the built-in ``Limits`` and ``CompressionConfiguration``.
+    public init(limits: Limits = Limits(), compression: CompressionConfiguration = CompressionConfiguration()) {
         self.limits = limits
+        self.compression = compression
     }
 }

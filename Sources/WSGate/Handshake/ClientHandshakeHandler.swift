@@ -139,13 +139,20 @@ final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandle
         if let subprotocol = link.subprotocol {
             headers.add(name: "Sec-WebSocket-Protocol", value: subprotocol)
         }
+        // permessage-deflate is terminated here: negotiated with the client only (the upstream
+        // request never carried the client's Sec-WebSocket-Extensions).
+        let compression = PerMessageDeflateNegotiation(configuration: route.compression)
+            .negotiate(request.head.headers["Sec-WebSocket-Extensions"])
+        if let compression {
+            headers.add(name: "Sec-WebSocket-Extensions", value: compression.responseHeader)
+        }
         if let response = link.response {
             headers.add(contentsOf: UpstreamRequestBuilder.relayedResponseHeaders(response.headers))
         }
         context.write(self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .switchingProtocols, headers: headers))), promise: nil)
         context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
         do {
-            try ProxySession.start(clientContext: context, upstream: link, route: route)
+            try ProxySession.start(clientContext: context, upstream: link, route: route, compression: compression)
         } catch {
             context.close(promise: nil)
             link.channel?.close(promise: nil)

@@ -14,7 +14,14 @@ extension ProxySession {
     /// answer was written. WebSocket handlers are added before the HTTP ones are removed, so bytes the
     /// HTTP decoders had already read past the handshake reach the frame parser. The client side is set
     /// up first, so whatever the upstream sent right after its 101 finds the client leg ready.
-    static func start(clientContext: ChannelHandlerContext, upstream link: UpstreamLink, route: RouteConfiguration) throws {
+    /// With `compression` negotiated, the client leg gets a `PerMessageDeflateHandler` between its
+    /// endpoint (which then accepts RSV1) and its leg handler; the upstream leg stays plain.
+    static func start(
+        clientContext: ChannelHandlerContext,
+        upstream link: UpstreamLink,
+        route: RouteConfiguration,
+        compression: PerMessageDeflateAgreement? = nil
+    ) throws {
         let limits = route.limits
         let session = ProxySession(
             eventLoop: clientContext.eventLoop,
@@ -28,8 +35,21 @@ extension ProxySession {
             closeTimeout: TimeAmount(limits.closeTimeout)
         )
 
+        var clientEndpointConfiguration = endpointConfiguration
+        clientEndpointConfiguration.negotiatedReservedBits = compression == nil ? 0 : WebSocketFrameHeader.rsv1
+
         let client = clientContext.pipeline.syncOperations
-        try client.addHandler(WebSocketEndpointHandler(role: .server, configuration: endpointConfiguration))
+        try client.addHandler(WebSocketEndpointHandler(role: .server, configuration: clientEndpointConfiguration))
+        if let compression {
+            let loopState = CompressionLoopState.current
+            try client.addHandler(PerMessageDeflateHandler(
+                agreement: compression,
+                configuration: route.compression,
+                maxMessageSize: limits.maxMessage,
+                loopState: loopState,
+                counters: loopState.counters(route: route.name)
+            ))
+        }
         try client.addHandler(ProxyLegHandler(leg: .client, session: session))
         client.removeHandler(context: clientContext, promise: nil)
         client.removeHandler(name: ClientPipelineNames.encoder, promise: nil)
