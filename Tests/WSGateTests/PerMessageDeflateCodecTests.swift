@@ -189,7 +189,8 @@ final class PerMessageDeflateCodecTests: XCTestCase {
                 for (index, size) in [1, 100, 5000, 70000, 300_000].enumerated() {
                     let original = self.sampleText(size, seed: UInt64(index + windowBits))
                     let count = original.count
-                    let sizes = count > 1000 ? [count / 3, 0, count / 3, count - 2 * (count / 3)] : nil
+                    // Frames of every shape, an empty middle and an empty last frame included.
+                    let sizes = count > 1000 ? [count / 3, 0, count / 3, count - 2 * (count / 3), 0] : [count, 0]
                     let compressed = self.frames(try self.deflate(&deflater, .text, original, frameSizes: sizes))
                     XCTAssertTrue(compressed[0].2)
                     XCTAssertTrue(compressed.dropFirst().allSatisfy { !$0.2 }, "RSV1 only on the first frame")

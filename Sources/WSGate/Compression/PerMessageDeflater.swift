@@ -112,8 +112,16 @@ struct PerMessageDeflater {
         guard let deflater = self.current else { return }
         let endsMessage = endsFrame && self.frameIsFinal
         var output = try deflater.deflate(payload, syncFlush: endsFrame, allocator: allocator)
-        if endsMessage, output.readableBytes >= 4, output.readableBytesView.suffix(4).elementsEqual(Self.tail) {
-            output.moveWriterIndex(to: output.writerIndex - 4)
+        if endsMessage {
+            if output.readableBytes >= 4, output.readableBytesView.suffix(4).elementsEqual(Self.tail) {
+                output.moveWriterIndex(to: output.writerIndex - 4)
+            } else if output.readableBytes == 0 {
+                // zlib emits nothing for a flush right after a flush (the message's last upstream frame
+                // was empty), and the previous frame already ended with an unstripped 00 00 ff ff. The
+                // receiver's appended tail then needs a block header in front of it: 0x00 begins an
+                // empty stored block that the tail completes (RFC 7692 section 7.2.3.6).
+                output.writeInteger(UInt8(0))
+            }
         }
         if output.readableBytes > 0 || endsMessage {
             emit(.frameHead(WebSocketDataFrameHead(
