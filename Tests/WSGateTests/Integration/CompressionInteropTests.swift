@@ -47,16 +47,20 @@ final class CompressionInteropTests: XCTestCase {
     private let sizes = "0,1,125,126,65535,65536,1048576,16777216"
 
     func testPythonClientWithContextTakeover() async throws {
-        let result = try await runPythonClient(args: ["echo", "\(self.url)/dedicated/echo", "--compression", "--sizes", self.sizes])
+        let result = try await runPythonClient(
+            args: ["echo", "\(self.url)/dedicated/echo", "--compression", "--sizes", self.sizes, "--timeout", "120"],
+            timeout: .seconds(400)
+        )
         XCTAssertEqual(result["exit_code"] as? Int, 0, "\(result)")
         XCTAssertEqual(result["messages"] as? Int, 16)
         XCTAssertEqual(result["extensions"] as? String, "permessage-deflate")
     }
 
     func testPythonClientWithSharedStreamsAndFragments() async throws {
-        let result = try await runPythonClient(args: [
-            "echo", "\(self.url)/shared/echo", "--compression", "--sizes", self.sizes, "--fragment-size", "100000",
-        ])
+        let result = try await runPythonClient(
+            args: ["echo", "\(self.url)/shared/echo", "--compression", "--sizes", self.sizes, "--fragment-size", "100000", "--timeout", "120"],
+            timeout: .seconds(400)
+        )
         XCTAssertEqual(result["exit_code"] as? Int, 0, "\(result)")
         XCTAssertEqual(result["messages"] as? Int, 16)
         XCTAssertEqual(result["extensions"] as? String, "permessage-deflate; server_no_context_takeover; client_no_context_takeover")
@@ -71,7 +75,7 @@ final class CompressionInteropTests: XCTestCase {
     }
 
     func testNodeClientWithContextTakeover() async throws {
-        let result = try await runNodeClient(args: ["\(self.url)/dedicated/echo", "--sizes", self.sizes])
+        let result = try await runNodeClient(args: ["\(self.url)/dedicated/echo", "--sizes", self.sizes, "--timeout", "300"], timeout: .seconds(400))
         XCTAssertEqual(result["exit_code"] as? Int, 0, "\(result)")
         XCTAssertEqual(result["messages"] as? Int, 16)
         XCTAssertEqual(result["extensions"] as? String, "permessage-deflate")
