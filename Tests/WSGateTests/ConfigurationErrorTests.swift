@@ -521,7 +521,7 @@ final class ConfigurationErrorTests: XCTestCase {
                 """
             ),
             [
-                "t.yaml:3:3: defaults.compression: unknown key (valid keys: limits)",
+                "t.yaml:3:3: defaults.compression: unknown key (valid keys: limits, backpressure)",
                 "t.yaml:5:19: defaults.limits.idle_timeout: invalid duration '2 minutes': unknown unit 'minutes' "
                     + "(expected one of ms, s, m, h)",
                 "t.yaml:6:20: defaults.limits.ping_interval: invalid duration '-1s' (expected e.g. 500ms, 10s, 2m or 1h)",

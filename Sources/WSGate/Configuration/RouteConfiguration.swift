@@ -14,6 +14,8 @@ public struct RouteConfiguration: Sendable, Equatable {
     public var origins: [String]?
     /// The limits for connections on this route: `defaults.limits` with this route's overrides applied.
     public var limits: Limits
+    /// `defaults.backpressure` with this route's overrides applied.
+    public var backpressure: BackpressureConfiguration
 
     /// Creates a route configuration, without validation.
     public init(
@@ -22,7 +24,8 @@ public struct RouteConfiguration: Sendable, Equatable {
         upstream: String,
         rewritePrefix: String? = nil,
         origins: [String]? = nil,
-        limits: Limits = Limits()
+        limits: Limits = Limits(),
+        backpressure: BackpressureConfiguration = BackpressureConfiguration()
     ) {
         self.name = name
         self.match = match
@@ -30,6 +33,7 @@ public struct RouteConfiguration: Sendable, Equatable {
         self.rewritePrefix = rewritePrefix
         self.origins = origins
         self.limits = limits
+        self.backpressure = backpressure
     }
 }
 

@@ -1,0 +1,44 @@
+/// Measures a request head (request line and headers) as its bytes arrive, until the blank line that
+/// ends it, so an oversized or never-ending head is refused before it is buffered (`max_header_bytes`).
+struct RequestHeadSizeLimiter {
+    enum Verdict: Equatable {
+        /// The head is still incomplete and within the limit.
+        case needMore
+        /// The head ended after this many bytes of the last chunk; the rest belongs to what follows.
+        case complete(consumedFromChunk: Int)
+        case tooLarge
+    }
+
+    private let limit: Int
+    private var seen = 0
+    /// How many bytes of "\r\n\r\n" were matched at the end of the previous chunk.
+    private var matched = 0
+
+    init(limit: Int) {
+        self.limit = limit
+    }
+
+    mutating func feed(_ bytes: some Collection<UInt8>) -> Verdict {
+        var index = 0
+        for byte in bytes {
+            index += 1
+            self.seen += 1
+            switch (self.matched, byte) {
+            case (0, UInt8(ascii: "\r")), (2, UInt8(ascii: "\r")):
+                self.matched += 1
+            case (1, UInt8(ascii: "\n")):
+                self.matched = 2
+            case (3, UInt8(ascii: "\n")):
+                return .complete(consumedFromChunk: index)
+            case (_, UInt8(ascii: "\r")):
+                self.matched = 1
+            default:
+                self.matched = 0
+            }
+            if self.seen > self.limit {
+                return .tooLarge
+            }
+        }
+        return .needMore
+    }
+}
