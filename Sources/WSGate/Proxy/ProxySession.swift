@@ -80,6 +80,8 @@ final class ProxySession {
             }
             self.partner(of: leg)?.send(event)
         case .payload:
+            // A long frame is traffic too: the idle clock runs from the last byte, not the last header.
+            self.lastDataActivity = .now()
             self.partner(of: leg)?.send(event)
         case .close, .failed:
             self.perform(self.state.legEnded(leg, event))
