@@ -4,8 +4,8 @@ struct RequestHeadSizeLimiter {
     enum Verdict: Equatable {
         /// The head is still incomplete and within the limit.
         case needMore
-        /// The head ended after this many bytes of the last chunk; the rest belongs to what follows.
-        case complete(consumedFromChunk: Int)
+        /// The head ended within the last chunk.
+        case complete
         case tooLarge
     }
 
@@ -19,9 +19,7 @@ struct RequestHeadSizeLimiter {
     }
 
     mutating func feed(_ bytes: some Collection<UInt8>) -> Verdict {
-        var index = 0
         for byte in bytes {
-            index += 1
             self.seen += 1
             switch (self.matched, byte) {
             case (0, UInt8(ascii: "\r")), (2, UInt8(ascii: "\r")):
@@ -29,7 +27,7 @@ struct RequestHeadSizeLimiter {
             case (1, UInt8(ascii: "\n")):
                 self.matched = 2
             case (3, UInt8(ascii: "\n")):
-                return .complete(consumedFromChunk: index)
+                return .complete
             case (_, UInt8(ascii: "\r")):
                 self.matched = 1
             default:
