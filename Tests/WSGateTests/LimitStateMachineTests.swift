@@ -53,7 +53,8 @@ final class RequestHeadSizeLimiterTests: XCTestCase {
 
     func testBareNewlinesDoNotEndTheHead() {
         var limiter = RequestHeadSizeLimiter(limit: 100)
-        XCTAssertEqual(limiter.feed(Array("GET / HTTP/1.1\n\nHost: a\r\r\n\r\n".utf8)), .complete)
+        XCTAssertEqual(limiter.feed(Array("GET / HTTP/1.1\n\nHost: a\r\r\n".utf8)), .needMore)
+        XCTAssertEqual(limiter.feed(Array("\r\n".utf8)), .complete)
     }
 
     func testRefusesAHeadOverTheLimit() {
