@@ -121,9 +121,10 @@ async def cmd_echo(args) -> tuple[dict, bool]:
     messages = 0
     async with connect_to(args) as ws:
         for size in sizes:
-            binary = rng.randbytes(size)
-            text = text_payload(size)
-            for kind, payload in (("binary", binary), ("text", text)):
+            # randbytes() is limited to 2**31 bits at a time: build large payloads from 1 MiB pieces.
+            binary = b"".join(rng.randbytes(min(1 << 20, size - offset)) for offset in range(0, size, 1 << 20))
+            kinds = [("binary", binary)] if args.binary_only else [("binary", binary), ("text", text_payload(size))]
+            for kind, payload in kinds:
                 if args.fragment_size:
                     data = payload if kind == "binary" else payload.encode()
                     await asyncio.wait_for(
@@ -216,6 +217,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     echo.add_argument("--sizes", default="0,1,125,126,65535,65536")
     echo.add_argument("--fragment-size", type=int, default=None)
     echo.add_argument("--seed", type=int, default=1234)
+    echo.add_argument("--binary-only", action="store_true", help="send only the binary message of each size")
 
     close = add("close")
     close.add_argument("--send", default="hello")

@@ -14,6 +14,8 @@ public struct RouteConfiguration: Sendable, Equatable {
     public var origins: [String]?
     /// The limits for connections on this route: `defaults.limits` with this route's overrides applied.
     public var limits: Limits
+    /// `defaults.backpressure` with this route's overrides applied.
+    public var backpressure: BackpressureConfiguration
     /// permessage-deflate for clients on this route: `defaults.compression` with this route's overrides applied.
     public var compression: CompressionConfiguration
 
@@ -25,6 +27,7 @@ public struct RouteConfiguration: Sendable, Equatable {
         rewritePrefix: String? = nil,
         origins: [String]? = nil,
         limits: Limits = Limits(),
+        backpressure: BackpressureConfiguration = BackpressureConfiguration(),
         compression: CompressionConfiguration = CompressionConfiguration()
     ) {
         self.name = name
@@ -33,6 +36,7 @@ public struct RouteConfiguration: Sendable, Equatable {
         self.rewritePrefix = rewritePrefix
         self.origins = origins
         self.limits = limits
+        self.backpressure = backpressure
         self.compression = compression
     }
 }
