@@ -4,6 +4,7 @@ import NIOHTTP1
 extension ProxySession {
     /// Names of the client connection's handlers before the upgrade.
     enum ClientPipelineNames {
+        static let tls = "tls"
         static let decoder = "http-decoder"
         static let encoder = "http-encoder"
     }
@@ -28,12 +29,17 @@ extension ProxySession {
             closeTimeout: TimeAmount(limits.closeTimeout)
         )
 
+        let clientChannel = clientContext.channel
         let client = clientContext.pipeline.syncOperations
         try client.addHandler(WebSocketEndpointHandler(role: .server, configuration: endpointConfiguration))
         try client.addHandler(ProxyLegHandler(leg: .client, session: session))
         client.removeHandler(context: clientContext, promise: nil)
         client.removeHandler(name: ClientPipelineNames.encoder, promise: nil)
-        client.removeHandler(name: ClientPipelineNames.decoder, promise: nil)
+        // A decoder hands on the bytes it read past the handshake on a later tick, without a
+        // read-complete event (which is what normally flushes the other leg): flush once it is done.
+        client.removeHandler(name: ClientPipelineNames.decoder).whenComplete { _ in
+            (link.channel ?? clientChannel).flush()
+        }
 
         if let channel = link.channel {
             let upstream = channel.pipeline.syncOperations
@@ -41,9 +47,11 @@ extension ProxySession {
             try upstream.addHandler(ProxyLegHandler(leg: .upstream, session: session))
             upstream.removeHandler(name: UpstreamPipelineNames.handshake, promise: nil)
             upstream.removeHandler(name: UpstreamPipelineNames.encoder, promise: nil)
-            upstream.removeHandler(name: UpstreamPipelineNames.decoder, promise: nil)
+            upstream.removeHandler(name: UpstreamPipelineNames.decoder).whenComplete { _ in
+                clientChannel.flush()
+            }
             channel.read()
         }
-        clientContext.channel.read()
+        clientChannel.read()
     }
 }
