@@ -2,7 +2,9 @@
 """A WebSocket client that wsgate did not write (the `websockets` library), for tests.
 
 Every subcommand also takes --header K:V (repeatable), --subprotocol P (repeatable), --origin O
-and --timeout S. Each subcommand prints exactly one JSON line and exits 0 on success, 1 on failure
+and --timeout S; for wss:// URLs also --ca PEM (trust these CAs), --server-name NAME (SNI and
+verified name) and --client-cert PEM --client-key PEM (mTLS). Over TLS, echo and handshake add
+"tls_version", "peer_dns_names" and "alpn" to their JSON. Each subcommand prints exactly one JSON line and exits 0 on success, 1 on failure
 (the JSON then has an "error" key). Every network wait is bounded by --timeout seconds.
 
   echo URL [--sizes 0,1,125,126,65535,65536] [--fragment-size N] [--seed S]
@@ -25,6 +27,7 @@ import asyncio
 import base64
 import json
 import random
+import ssl
 import sys
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -75,7 +78,32 @@ def parse_headers(pairs: list[str]) -> list[tuple[str, str]]:
     return result
 
 
+def tls_context(args) -> ssl.SSLContext | None:
+    """For wss:// URLs: trust --ca (else the system store), present --client-cert/--client-key."""
+    if not args.url.startswith("wss://"):
+        return None
+    context = ssl.create_default_context(cafile=args.ca)
+    if args.client_cert:
+        context.load_cert_chain(args.client_cert, args.client_key)
+    return context
+
+
+def tls_details(ws: ClientConnection) -> dict:
+    """The negotiated TLS version and the DNS names of the certificate the server presented."""
+    ssl_object = ws.transport.get_extra_info("ssl_object")
+    if ssl_object is None:
+        return {}
+    cert = ssl_object.getpeercert() or {}
+    names = [value for kind, value in cert.get("subjectAltName", ()) if kind == "DNS"]
+    return {"tls_version": ssl_object.version(), "peer_dns_names": names, "alpn": ssl_object.selected_alpn_protocol()}
+
+
 def connect_to(args, **extra) -> connect:
+    context = tls_context(args)
+    if context is not None:
+        extra["ssl"] = context
+        if args.server_name:
+            extra["server_hostname"] = args.server_name
     return connect(
         args.url,
         additional_headers=parse_headers(args.header or []),
@@ -124,8 +152,9 @@ async def cmd_echo(args) -> tuple[dict, bool]:
                     }, False
                 messages += 1
         subprotocol = ws.subprotocol
+        details = tls_details(ws)
         await ws.close()
-    return {"ok": True, "messages": messages, "subprotocol": subprotocol}, True
+    return {"ok": True, "messages": messages, "subprotocol": subprotocol, **details}, True
 
 
 async def cmd_close(args) -> tuple[dict, bool]:
@@ -154,6 +183,7 @@ async def cmd_handshake(args) -> tuple[dict, bool]:
                 "status": ws.response.status_code,
                 "subprotocol": ws.subprotocol,
                 "headers": headers_dict(ws.response.headers),
+                **tls_details(ws),
             }
             await ws.close()
             return result, True
@@ -190,6 +220,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         p.add_argument("--header", action="append", help="extra request header K:V (repeatable)")
         p.add_argument("--subprotocol", action="append", help="offered subprotocol (repeatable)")
         p.add_argument("--origin")
+        p.add_argument("--ca", help="wss: PEM file of CA certificates to trust instead of the system store")
+        p.add_argument("--server-name", help="wss: SNI name and the name to verify (default: the URL's host)")
+        p.add_argument("--client-cert", help="wss: PEM certificate chain to present (mTLS)")
+        p.add_argument("--client-key", help="wss: PEM private key of --client-cert")
         return p
 
     echo = add("echo")
