@@ -26,18 +26,21 @@ final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     private let active: ActiveConfiguration
-    private let isTLS: Bool
+    /// Set on a TLS listener: where failed TLS handshakes are counted.
+    private let tlsFailures: TLSHandshakeFailures?
+    private var isTLS: Bool { self.tlsFailures != nil }
     /// Whether HTTP can be answered: at once on a plain listener, after the TLS handshake otherwise.
     private var transportReady: Bool
     private var state: State = .awaitingHead
     private var readPending = false
     private var timeout: Scheduled<Void>?
 
-    /// - Parameter isTLS: whether a TLS handler sits in front (the forwarded proto becomes `https`).
-    init(active: ActiveConfiguration, isTLS: Bool) {
+    /// - Parameter tlsFailures: set when a TLS handler sits in front (the forwarded proto becomes
+    ///   `https`); failed TLS handshakes are recorded there.
+    init(active: ActiveConfiguration, tlsFailures: TLSHandshakeFailures?) {
         self.active = active
-        self.isTLS = isTLS
-        self.transportReady = !isTLS
+        self.tlsFailures = tlsFailures
+        self.transportReady = tlsFailures == nil
     }
 
     private var scheme: String { self.isTLS ? "https" : "http" }
@@ -83,6 +86,10 @@ final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandle
         // A failed TLS handshake (plain HTTP on a TLS port, no common version or cipher, a refused
         // client certificate): nothing can be answered in HTTP.
         guard self.transportReady else {
+            if case .finished = self.state {} else {
+                self.tlsFailures?.record("\(error)", remoteAddress: context.channel.remoteAddress)
+            }
+            self.state = .finished
             context.close(promise: nil)
             return
         }
@@ -204,6 +211,7 @@ final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandle
     private func handshakeTimedOut(context: ChannelHandlerContext) {
         guard self.transportReady else {
             // Still in the TLS handshake: an HTTP answer could not be sent.
+            self.tlsFailures?.record("not completed within handshake_timeout", remoteAddress: context.channel.remoteAddress)
             self.state = .finished
             context.close(promise: nil)
             return

@@ -16,6 +16,7 @@ public final class Gateway: Sendable {
     let certificateWatcher = NIOLockedValueBox<Task<Void, Never>?>(nil)
     private let channels = NIOLockedValueBox<[any Channel]>([])
     private let boundAddresses = NIOLockedValueBox<[String: SocketAddress]>([:])
+    private let tlsFailures = NIOLockedValueBox<[String: TLSHandshakeFailures]>([:])
 
     /// Name under which the admin listener's address is recorded in `listenerAddresses`.
     public static let adminListenerName = "admin"
@@ -39,6 +40,12 @@ public final class Gateway: Sendable {
     /// The bound address of each listener by name (useful when the config asks for port 0).
     public var listenerAddresses: [String: SocketAddress] {
         self.boundAddresses.withLockedValue { $0 }
+    }
+
+    /// Failed TLS handshakes per TLS listener name since start (plain HTTP on a TLS port, protocol or
+    /// certificate refusals, clients that gave up or timed out). Each is also logged at debug.
+    public var failedTLSHandshakes: [String: Int] {
+        self.tlsFailures.withLockedValue { $0.mapValues(\.count) }
     }
 
     /// Binds every listener and the admin listener.
@@ -82,6 +89,10 @@ public final class Gateway: Sendable {
         let active = self.active
         let name = listener.name
         let isTLS = listener.tls != nil
+        let failures = isTLS ? TLSHandshakeFailures(listener: name, logger: self.logger) : nil
+        if let failures {
+            self.tlsFailures.withLockedValue { $0[name] = failures }
+        }
         return try await ServerBootstrap(group: self.group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -101,7 +112,7 @@ public final class Gateway: Sendable {
                     )
                     try sync.addHandler(HTTPResponseEncoder(), name: ProxySession.ClientPipelineNames.encoder)
                     try sync.addHandler(
-                        ClientHandshakeHandler(active: current, isTLS: isTLS),
+                        ClientHandshakeHandler(active: current, tlsFailures: failures),
                         name: ClientHandshakeHandler.name
                     )
                 }

@@ -170,6 +170,8 @@ final class TLSListenerTests: XCTestCase {
         XCTAssertEqual(silent, [])
         XCTAssertLessThan(ContinuousClock.now - silentStart, .seconds(8))
 
+        XCTAssertEqual(gateway.gateway.failedTLSHandshakes["public"], 3)
+
         try await session.sendText("after")
         let reply2 = try await session.receiveText()
         XCTAssertEqual(reply2, "after")
