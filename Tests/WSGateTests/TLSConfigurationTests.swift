@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOPosix
 import XCTest
@@ -154,6 +155,34 @@ final class TLSConfigurationTests: XCTestCase {
         XCTAssertTrue(notAKey.first?.contains("is not a usable PEM private key") == true, "\(notAKey)")
         XCTAssertEqual(self.gatewayIssues("{certificates: [{cert: \"\(good.certificatePath)\", key: \"\(good.keyPath)\"}]}"), [])
         XCTAssertEqual(self.gatewayIssues("{self_signed: true}"), [])
+    }
+
+    func testEncryptedKeyNeedsItsPassphraseFromTheEnvironment() async throws {
+        let authority = try TestCertificateAuthority()
+        let issued = try authority.issue("encrypted")
+        let encrypted = authority.directory.appendingPathComponent("encrypted.enc.key").path
+        let openssl = try await PeerProcess.runProcess(
+            executable: URL(fileURLWithPath: "/usr/bin/env"),
+            arguments: ["openssl", "pkcs8", "-topk8", "-v2", "aes-256-cbc", "-passout", "pass:s3cret", "-in", issued.keyPath, "-out", encrypted],
+            timeout: .seconds(30)
+        )
+        XCTAssertEqual(openssl.status, 0, openssl.stderr)
+        let variable = "WSGATE_TEST_KEY_PASSWORD_\(getpid())"
+        let pair = "{cert: \"\(issued.certificatePath)\", key: \"\(encrypted)\", key_password_env: \(variable)}"
+
+        let unset = self.gatewayIssues("{certificates: [\(pair)]}")
+        XCTAssertEqual(unset.count, 1)
+        XCTAssertTrue(unset[0].hasSuffix("environment variable \(variable) (key_password_env) is not set"), "\(unset)")
+        // Without key_password_env the key is refused at once (BoringSSL must not prompt on stdin).
+        let noPassword = self.gatewayIssues("{certificates: [{cert: \"\(issued.certificatePath)\", key: \"\(encrypted)\"}]}")
+        XCTAssertTrue(noPassword.first?.hasSuffix("an encrypted key needs key_password_env") == true, "\(noPassword)")
+
+        setenv(variable, "wrong", 1)
+        defer { unsetenv(variable) }
+        let wrong = self.gatewayIssues("{certificates: [\(pair)]}")
+        XCTAssertTrue(wrong.first?.hasSuffix("wrong passphrase?") == true, "\(wrong)")
+        setenv(variable, "s3cret", 1)
+        XCTAssertEqual(self.gatewayIssues("{certificates: [\(pair)]}"), [])
     }
 
     func testShippedConfigurationLoadsWithItsDevelopmentCertificate() throws {
