@@ -8,8 +8,6 @@ import NIOSSL
 /// and key the client's SNI name selects (``ServerNameSelector``); with one there is no callback.
 final class ListenerTLSContext: Sendable {
     let sslContext: NIOSSLContext
-    /// The DNS names of each served certificate, in configuration order (the first is the fallback).
-    let selector: ServerNameSelector
 
     /// ALPN protocols offered to clients: only HTTP/1.1 until the HTTP/2 listener exists.
     static let applicationProtocols = ["http/1.1"]
@@ -32,7 +30,13 @@ final class ListenerTLSContext: Sendable {
                 ]
             } catch {
                 throw ConfigurationError(issues: [
-                    ConfigurationIssue(file: "", line: 0, column: 0, keyPath: "", message: "cannot generate the self-signed certificate: \(error)")
+                    ConfigurationIssue(
+                        file: "self_signed",
+                        line: 0,
+                        column: 0,
+                        keyPath: "",
+                        message: "cannot generate the self-signed certificate: \(error)"
+                    )
                 ])
             }
         case .files(let files):
@@ -82,12 +86,11 @@ final class ListenerTLSContext: Sendable {
             if case .files(let files) = configuration.certificates {
                 origin = files[0].certificate.issue("")
             } else {
-                origin = ConfigurationIssue(file: "", line: 0, column: 0, keyPath: "", message: "")
+                origin = ConfigurationIssue(file: "self_signed", line: 0, column: 0, keyPath: "", message: "")
             }
             var issue = origin
             issue.message = "cannot build the TLS context: \(error)"
             throw ConfigurationError(issues: [issue])
         }
-        self.selector = selector
     }
 }
