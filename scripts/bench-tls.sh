@@ -9,7 +9,8 @@
 # Both servers get 2 workers (wsgate: one event loop per core; nginx: worker_processes 2).
 #
 # Usage: scripts/bench-tls.sh [N=2000] [DURATION=10] [ROUNDS=3]
-# Needs: a release build (swift build -c release --product wsgate), openssl, python3 with websockets;
+# Needs: a release build (swift build -c release --product wsgate; WSGATE_BIN overrides the binary),
+# openssl, python3 with websockets;
 # installs nginx with apt-get when missing.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -22,7 +23,7 @@ if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nginx </dev/null
 fi
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
-WSGATE=.build/release/wsgate
+WSGATE="${WSGATE_BIN:-.build/release/wsgate}"
 [ -x "$WSGATE" ] || { echo "error: build first: swift build -c release --product wsgate" >&2; exit 1; }
 
 WORK=$(mktemp -d /tmp/wsgate-bench-tls.XXXXXX)
