@@ -22,18 +22,30 @@ struct RunCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "wsgate")
-        let configuration: GatewayConfiguration
+        let gateway: Gateway
         do {
-            configuration = try GatewayConfiguration.load(contentsOf: self.options.config)
+            let configuration = try GatewayConfiguration.load(contentsOf: self.options.config)
+            // Reads the certificate and key files: an unusable one stops us here, before listening.
+            gateway = try Gateway(configuration: configuration, group: MultiThreadedEventLoopGroup.singleton, logger: logger)
         } catch {
             logger.critical("invalid configuration\n\(error)")
             throw ExitCode.failure
         }
-        let gateway = Gateway(configuration: configuration, group: MultiThreadedEventLoopGroup.singleton, logger: logger)
         try await gateway.start()
+        let reload = Self.reloadCertificatesOnHangup(gateway)
+        defer { reload.cancel() }
         let signal = await Self.waitForTermination()
         logger.info("stopping", metadata: ["wsgate.signal": "\(signal)"])
         try await gateway.shutdown()
+    }
+
+    /// On SIGHUP, re-reads the TLS certificate files (a bad new pair is logged and the old one kept).
+    private static func reloadCertificatesOnHangup(_ gateway: Gateway) -> any DispatchSourceSignal {
+        signal(SIGHUP, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: DispatchQueue(label: "wsgate.reload"))
+        source.setEventHandler { try? gateway.reloadCertificates() }
+        source.resume()
+        return source
     }
 
     /// Suspends until SIGINT or SIGTERM arrives and returns its number.

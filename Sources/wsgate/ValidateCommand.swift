@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import Logging
+import NIOPosix
 import WSGate
 
 /// `wsgate validate`: check a config file and print its route table.
@@ -14,6 +16,8 @@ struct ValidateCommand: ParsableCommand {
     func run() throws {
         do {
             let configuration = try GatewayConfiguration.load(contentsOf: self.options.config)
+            // Reads and checks the certificate and key files too; nothing is bound.
+            _ = try Gateway(configuration: configuration, group: MultiThreadedEventLoopGroup.singleton, logger: Logger(label: "wsgate"))
             print("ok")
             print(RouteTable(configuration: configuration).description)
         } catch {

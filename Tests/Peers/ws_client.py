@@ -3,7 +3,10 @@
 
 Every subcommand also takes --header K:V (repeatable), --subprotocol P (repeatable), --origin O,
 --timeout S, and --compression (offer permessage-deflate the way `websockets` does by default),
-optionally with --no-context-takeover (offer server_ and client_no_context_takeover). Each subcommand prints exactly one JSON line and exits 0 on success, 1 on failure
+optionally with --no-context-takeover (offer server_ and client_no_context_takeover); for wss:// URLs
+also --ca PEM (trust these CAs), --server-name NAME (SNI and verified name) and --client-cert PEM
+--client-key PEM (mTLS). Over TLS, echo and handshake add "tls_version", "peer_dns_names" and "alpn"
+to their JSON. Each subcommand prints exactly one JSON line and exits 0 on success, 1 on failure
 (the JSON then has an "error" key). Every network wait is bounded by --timeout seconds.
 
   echo URL [--sizes 0,1,125,126,65535,65536] [--fragment-size N] [--seed S]
@@ -26,6 +29,7 @@ import asyncio
 import base64
 import json
 import random
+import ssl
 import sys
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -91,7 +95,32 @@ def compression_extensions(args):
     ]
 
 
+def tls_context(args) -> ssl.SSLContext | None:
+    """For wss:// URLs: trust --ca (else the system store), present --client-cert/--client-key."""
+    if not args.url.startswith("wss://"):
+        return None
+    context = ssl.create_default_context(cafile=args.ca)
+    if args.client_cert:
+        context.load_cert_chain(args.client_cert, args.client_key)
+    return context
+
+
+def tls_details(ws: ClientConnection) -> dict:
+    """The negotiated TLS version and the DNS names of the certificate the server presented."""
+    ssl_object = ws.transport.get_extra_info("ssl_object")
+    if ssl_object is None:
+        return {}
+    cert = ssl_object.getpeercert() or {}
+    names = [value for kind, value in cert.get("subjectAltName", ()) if kind == "DNS"]
+    return {"tls_version": ssl_object.version(), "peer_dns_names": names, "alpn": ssl_object.selected_alpn_protocol()}
+
+
 def connect_to(args, **extra) -> connect:
+    context = tls_context(args)
+    if context is not None:
+        extra["ssl"] = context
+        if args.server_name:
+            extra["server_hostname"] = args.server_name
     return connect(
         args.url,
         additional_headers=parse_headers(args.header or []),
@@ -143,8 +172,9 @@ async def cmd_echo(args) -> tuple[dict, bool]:
                 messages += 1
         subprotocol = ws.subprotocol
         extensions = ws.response.headers.get("Sec-WebSocket-Extensions")
+        details = tls_details(ws)
         await ws.close()
-    return {"ok": True, "messages": messages, "subprotocol": subprotocol, "extensions": extensions}, True
+    return {"ok": True, "messages": messages, "subprotocol": subprotocol, "extensions": extensions, **details}, True
 
 
 async def cmd_close(args) -> tuple[dict, bool]:
@@ -173,6 +203,7 @@ async def cmd_handshake(args) -> tuple[dict, bool]:
                 "status": ws.response.status_code,
                 "subprotocol": ws.subprotocol,
                 "headers": headers_dict(ws.response.headers),
+                **tls_details(ws),
             }
             await ws.close()
             return result, True
@@ -211,6 +242,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         p.add_argument("--origin")
         p.add_argument("--compression", action="store_true", help="offer permessage-deflate")
         p.add_argument("--no-context-takeover", action="store_true", help="with --compression")
+        p.add_argument("--ca", help="wss: PEM file of CA certificates to trust instead of the system store")
+        p.add_argument("--server-name", help="wss: SNI name and the name to verify (default: the URL's host)")
+        p.add_argument("--client-cert", help="wss: PEM certificate chain to present (mTLS)")
+        p.add_argument("--client-key", help="wss: PEM private key of --client-cert")
         return p
 
     echo = add("echo")

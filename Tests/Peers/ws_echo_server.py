@@ -2,7 +2,9 @@
 """A WebSocket echo server written with the `websockets` library: a second, independent
 upstream for wsgate's tests, with the same path-driven behaviours as examples/echo-upstream.
 
-Usage: ws_echo_server.py [--host 127.0.0.1] [--port 0]
+Usage: ws_echo_server.py [--host 127.0.0.1] [--port 0] [--tls-cert PEM --tls-key PEM]
+
+With --tls-cert and --tls-key it serves wss:// (TLS 1.2+) instead of ws://.
 
 Prints exactly one line, `listening on HOST:PORT`, once it accepts connections, and runs
 until killed. Behaviour by request path (the part before `?`):
@@ -24,6 +26,7 @@ import argparse
 import asyncio
 import http
 import json
+import ssl
 import sys
 
 from websockets.asyncio.server import ServerConnection, serve
@@ -126,7 +129,14 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--tls-cert", help="serve TLS with this PEM certificate chain")
+    parser.add_argument("--tls-key", help="PEM private key of --tls-cert")
     args = parser.parse_args()
+    context = None
+    if args.tls_cert:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        context.load_cert_chain(args.tls_cert, args.tls_key)
 
     async with serve(
         handler,
@@ -139,6 +149,7 @@ async def main() -> None:
         compression=None,
         ping_interval=None,
         close_timeout=2,
+        ssl=context,
     ) as server:
         port = server.sockets[0].getsockname()[1]
         print(f"listening on {args.host}:{port}", flush=True)

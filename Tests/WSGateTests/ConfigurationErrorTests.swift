@@ -177,7 +177,7 @@ final class ConfigurationErrorTests: XCTestCase {
             ),
             [
                 "t.yaml:2:5: listeners[0]: expected a mapping, found '127.0.0.1:8080'",
-                "t.yaml:4:5: listeners[1].tls: TLS listeners are not supported yet",
+                "t.yaml:4:25: listeners[1].tls.certificates: at least one certificate is required",
                 "t.yaml:6:11: listeners[2].name: listener name 'public' is already used by listeners[1] (line 3)",
                 "t.yaml:7:14: listeners[2].address: address 127.0.0.1:8443 is already used by listener 'public' "
                     + "(listeners[1].address, line 5)",
@@ -285,7 +285,6 @@ final class ConfigurationErrorTests: XCTestCase {
                 "t.yaml:14:16: upstreams.echo.endpoints: an echo upstream takes no endpoints",
                 "t.yaml:16:17: upstreams.bad.endpoints[0]: address '127.0.0.1' is missing a port, e.g. '127.0.0.1:8080'",
                 "t.yaml:16:28: upstreams.bad.endpoints[1]: an endpoint needs a port other than 0",
-                "t.yaml:17:5: upstreams.bad.tls: TLS to upstreams is not supported yet",
                 "t.yaml:18:14: upstreams.bad.balance: balance 'least_connections' is not supported yet (only round_robin)",
                 "t.yaml:19:22: upstreams.bad.connect_timeout: duration must be greater than 0",
                 "t.yaml:20:3: upstreams.bad balance: a name must not be empty or contain whitespace",

@@ -71,4 +71,23 @@ final class UpstreamRequestBuilderTests: XCTestCase {
         ]))
         XCTAssertEqual(relayed.map { "\($0.0): \($0.1)" }, ["Set-Cookie: a=b"])
     }
+
+    func testClientCertificateSubjectIsSetOnlyByTheGateway() throws {
+        let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/", headers: HTTPHeaders([
+            ("Host", "a.test"), ("Upgrade", "websocket"), ("Connection", "Upgrade"),
+            ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="), ("Sec-WebSocket-Version", "13"),
+            ("X-Client-Cert-Subject", "CN=forged"),
+        ]))
+        let request = try ClientHandshakeRequest(validating: head)
+        let anonymous = UpstreamRequestBuilder.makeRequest(
+            from: request, upstreamPath: "/", clientAddress: nil, scheme: "https", key: "AAAAAAAAAAAAAAAAAAAAAA=="
+        )
+        XCTAssertEqual(anonymous.headers["X-Client-Cert-Subject"], [])
+        XCTAssertEqual(anonymous.headers["X-Forwarded-Proto"], ["https"])
+        let verified = UpstreamRequestBuilder.makeRequest(
+            from: request, upstreamPath: "/", clientAddress: nil, scheme: "https", key: "AAAAAAAAAAAAAAAAAAAAAA==",
+            clientCertificateSubject: "CN=alice,O=Example"
+        )
+        XCTAssertEqual(verified.headers["X-Client-Cert-Subject"], ["CN=alice,O=Example"])
+    }
 }

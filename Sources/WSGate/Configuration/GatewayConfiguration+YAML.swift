@@ -176,8 +176,8 @@ private struct GatewayConfigurationDecoder {
         for (index, item) in items.enumerated() {
             let itemPath = path.appending(index: index)
             guard let mapping = self.context.mapping(item, at: itemPath, knownKeys: Self.listenerKeys) else { continue }
-            if let tls = mapping.keyNode("tls") {
-                self.context.report("TLS listeners are not supported yet", at: tls, path: itemPath.appending("tls"))
+            let tls = mapping["tls"].flatMap {
+                TLSYAMLDecoder.decodeListenerTLS($0, at: itemPath.appending("tls"), context: &self.context)
             }
             let name = names.register(in: mapping, index: index, defaultPrefix: "listener", context: &self.context)
             let addressPath = itemPath.appending("address")
@@ -195,7 +195,7 @@ private struct GatewayConfigurationDecoder {
             }
             listeners.append(
                 DecodedListener(
-                    configuration: ListenerConfiguration(name: name, address: address),
+                    configuration: ListenerConfiguration(name: name, address: address, tls: tls),
                     addressNode: addressNode,
                     path: addressPath
                 )
@@ -269,8 +269,8 @@ private struct GatewayConfigurationDecoder {
         var upstream = UpstreamConfiguration(name: name)
         guard let mapping = self.context.mapping(node, at: path, knownKeys: Self.upstreamKeys) else { return upstream }
 
-        if let tls = mapping.keyNode("tls") {
-            self.context.report("TLS to upstreams is not supported yet", at: tls, path: path.appending("tls"))
+        if let node = mapping["tls"] {
+            upstream.tls = TLSYAMLDecoder.decodeUpstreamTLS(node, at: path.appending("tls"), context: &self.context)
         }
         if let node = mapping["balance"] {
             _ = self.context.value(node, at: path.appending("balance"), Self.parseBalance)
@@ -318,6 +318,9 @@ private struct GatewayConfigurationDecoder {
         case .echo?:
             if let endpointsNode, endpointNodes?.isEmpty == false {
                 self.context.report("an echo upstream takes no endpoints", at: endpointsNode, path: endpointsPath)
+            }
+            if let tls = mapping.keyNode("tls") {
+                self.context.report("an echo upstream takes no tls", at: tls, path: path.appending("tls"))
             }
         case nil:
             break

@@ -8,6 +8,8 @@ public struct UpstreamConfiguration: Sendable, Equatable {
     public var endpoints: [SocketAddressSpec]
     /// How long dialing one endpoint may take before it counts as failed. Default: 5 s.
     public var connectTimeout: Duration
+    /// TLS to the endpoints. Default: none (plain TCP).
+    public var tls: UpstreamTLSConfiguration?
 
     /// The connect timeout used when the configuration does not set one: 5 seconds.
     public static let defaultConnectTimeout = Duration.seconds(5)
@@ -17,12 +19,14 @@ public struct UpstreamConfiguration: Sendable, Equatable {
         name: String,
         protocol: UpstreamProtocol = .websocket,
         endpoints: [SocketAddressSpec] = [],
-        connectTimeout: Duration = UpstreamConfiguration.defaultConnectTimeout
+        connectTimeout: Duration = UpstreamConfiguration.defaultConnectTimeout,
+        tls: UpstreamTLSConfiguration? = nil
     ) {
         self.name = name
         self.protocol = `protocol`
         self.endpoints = endpoints
         self.connectTimeout = connectTimeout
+        self.tls = tls
     }
 }
 

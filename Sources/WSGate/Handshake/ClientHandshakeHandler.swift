@@ -1,12 +1,16 @@
 import NIOCore
 import NIOHTTP1
+import NIOSSL
+import NIOTLS
 
 /// Answers a client's HTTP/1.1 upgrade request: validates it, picks the route, opens the upstream
 /// leg, and only then answers 101 and hands the connection to a proxy session; otherwise it answers
 /// with an HTTP error (400, 403, 404, 426, 502, ...) and closes.
 ///
 /// Reads are held while the upstream is being opened, so nothing the client sends early is lost or
-/// parsed as HTTP. The whole handshake is bounded by `handshake_timeout`.
+/// parsed as HTTP. The whole handshake is bounded by `handshake_timeout`, the TLS handshake included
+/// on a TLS listener (the timer starts when the connection is accepted); a connection whose TLS
+/// handshake fails or does not finish in time is closed without an HTTP answer.
 final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = HTTPServerResponsePart
@@ -22,15 +26,24 @@ final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     private let active: ActiveConfiguration
-    private let scheme: String
+    /// Set on a TLS listener: where failed TLS handshakes are counted.
+    private let tlsFailures: TLSHandshakeFailures?
+    private var isTLS: Bool { self.tlsFailures != nil }
+    /// Whether HTTP can be answered: at once on a plain listener, after the TLS handshake otherwise.
+    private var transportReady: Bool
     private var state: State = .awaitingHead
     private var readPending = false
     private var timeout: Scheduled<Void>?
 
-    init(active: ActiveConfiguration, scheme: String) {
+    /// - Parameter tlsFailures: set when a TLS handler sits in front (the forwarded proto becomes
+    ///   `https`); failed TLS handshakes are recorded there.
+    init(active: ActiveConfiguration, tlsFailures: TLSHandshakeFailures?) {
         self.active = active
-        self.scheme = scheme
+        self.tlsFailures = tlsFailures
+        self.transportReady = tlsFailures == nil
     }
+
+    private var scheme: String { self.isTLS ? "https" : "http" }
 
     func handlerAdded(context: ChannelHandlerContext) {
         let limit = TimeAmount(self.active.configuration.defaults.limits.handshakeTimeout)
@@ -62,7 +75,24 @@ final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandle
         }
     }
 
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case TLSUserEvent.handshakeCompleted = event {
+            self.transportReady = true
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // A failed TLS handshake (plain HTTP on a TLS port, no common version or cipher, a refused
+        // client certificate): nothing can be answered in HTTP.
+        guard self.transportReady else {
+            if case .finished = self.state {} else {
+                self.tlsFailures?.record("\(error)", remoteAddress: context.channel.remoteAddress)
+            }
+            self.state = .finished
+            context.close(promise: nil)
+            return
+        }
         // The HTTP decoder could not parse the request.
         if case .awaitingHead = self.state {
             self.reject(.badRequest("malformed HTTP request"), context: context)
@@ -114,6 +144,7 @@ final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandle
             upstreamPath: selection.upstreamPath,
             clientAddress: context.channel.remoteAddress,
             scheme: self.scheme,
+            clientCertificateSubject: self.clientCertificateSubject(context: context),
             on: context.eventLoop
         ).whenComplete { result in
             let (handler, context) = loopBound.value
@@ -135,6 +166,14 @@ final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandle
         case .failure(let error):
             self.reject(HandshakeRejection(.badGateway, "upstream unavailable: \(error)"), context: context)
         }
+    }
+
+    /// The verified client certificate's subject (RFC 4514), on a listener with `client_auth`.
+    private func clientCertificateSubject(context: ChannelHandlerContext) -> String? {
+        guard self.isTLS, let tls = try? context.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self),
+            let certificate = tls.peerCertificate
+        else { return nil }
+        return ClientCertificateSubject.subject(of: certificate)
     }
 
     private func upgrade(_ request: ClientHandshakeRequest, route: RouteConfiguration, link: UpstreamLink, context: ChannelHandlerContext) {
@@ -190,6 +229,13 @@ final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     private func handshakeTimedOut(context: ChannelHandlerContext) {
+        guard self.transportReady else {
+            // Still in the TLS handshake: an HTTP answer could not be sent.
+            self.tlsFailures?.record("not completed within handshake_timeout", remoteAddress: context.channel.remoteAddress)
+            self.state = .finished
+            context.close(promise: nil)
+            return
+        }
         switch self.state {
         case .awaitingHead, .awaitingEnd:
             self.reject(HandshakeRejection(.requestTimeout, "handshake not completed in time"), context: context)

@@ -1,14 +1,48 @@
-/// The configuration the gateway serves new connections with: the validated file, its route table
-/// and one `UpstreamCluster` per upstream. Immutable; a reload builds a new one, and sessions keep
-/// the one they started with.
+/// The configuration the gateway serves new connections with: the validated file, its route table,
+/// one `UpstreamCluster` per upstream and the TLS contexts of its TLS listeners. Immutable; a reload
+/// builds a new one, and sessions keep the one they started with.
 final class ActiveConfiguration: Sendable {
     let configuration: GatewayConfiguration
     let routeTable: RouteTable
     let clusters: [String: UpstreamCluster]
+    /// The server TLS context of each TLS listener, by listener name.
+    let listenerTLS: [String: ListenerTLSContext]
 
-    init(_ configuration: GatewayConfiguration) {
+    /// Builds everything new connections need, reading every certificate and key file the
+    /// configuration names. Blocking disk I/O: never call on an event loop.
+    ///
+    /// A generated self-signed certificate is taken over from `previous` (a certificate reload keeps it).
+    ///
+    /// - Throws: ``ConfigurationError`` listing every unusable file, each at the line naming it.
+    init(_ configuration: GatewayConfiguration, previous: ActiveConfiguration? = nil) throws(ConfigurationError) {
+        var issues: [ConfigurationIssue] = []
+        var listenerTLS: [String: ListenerTLSContext] = [:]
+        for listener in configuration.listeners {
+            guard let tls = listener.tls else { continue }
+            if tls.certificates == .selfSigned, let generated = previous?.listenerTLS[listener.name] {
+                listenerTLS[listener.name] = generated
+                continue
+            }
+            do throws(ConfigurationError) {
+                listenerTLS[listener.name] = try ListenerTLSContext(tls)
+            } catch {
+                issues += error.issues
+            }
+        }
+        var clusters: [String: UpstreamCluster] = [:]
+        for (name, upstream) in configuration.upstreams {
+            do throws(ConfigurationError) {
+                clusters[name] = UpstreamCluster(configuration: upstream, tls: try upstream.tls.map(UpstreamTLSContext.init))
+            } catch {
+                issues += error.issues
+            }
+        }
+        guard issues.isEmpty else {
+            throw ConfigurationError(issues: issues.sorted { ($0.file, $0.line, $0.column) < ($1.file, $1.line, $1.column) })
+        }
         self.configuration = configuration
         self.routeTable = RouteTable(configuration: configuration)
-        self.clusters = configuration.upstreams.mapValues { UpstreamCluster(configuration: $0) }
+        self.clusters = clusters
+        self.listenerTLS = listenerTLS
     }
 }

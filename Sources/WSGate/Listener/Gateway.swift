@@ -3,28 +3,49 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 
 /// The running gateway: its WebSocket listeners and its admin listener, all serving one
 /// `ActiveConfiguration`.
 public final class Gateway: Sendable {
     private let group: any EventLoopGroup
-    private let logger: Logger
-    private let active: NIOLockedValueBox<ActiveConfiguration>
+    let logger: Logger
+    /// What new connections are served with; swapped whole by a certificate reload.
+    let active: NIOLockedValueBox<ActiveConfiguration>
+    /// The task checking the TLS files for changes (``Gateway/startWatchingCertificates()``).
+    let certificateWatcher = NIOLockedValueBox<Task<Void, Never>?>(nil)
     private let channels = NIOLockedValueBox<[any Channel]>([])
     private let boundAddresses = NIOLockedValueBox<[String: SocketAddress]>([:])
+    private let tlsFailures = NIOLockedValueBox<[String: TLSHandshakeFailures]>([:])
 
     /// Name under which the admin listener's address is recorded in `listenerAddresses`.
     public static let adminListenerName = "admin"
 
-    public init(configuration: GatewayConfiguration, group: any EventLoopGroup, logger: Logger) {
+    /// Prepares the gateway without binding anything: reads every certificate and key file the
+    /// configuration names and builds the TLS contexts (blocking disk I/O; call it off the event loops).
+    ///
+    /// - Throws: ``ConfigurationError`` naming each unusable file at the configuration line that names it.
+    public init(configuration: GatewayConfiguration, group: any EventLoopGroup, logger: Logger) throws(ConfigurationError) {
         self.group = group
         self.logger = logger
-        self.active = NIOLockedValueBox(ActiveConfiguration(configuration))
+        self.active = NIOLockedValueBox(try ActiveConfiguration(configuration))
+        for upstream in configuration.upstreams.values.sorted(by: { $0.name < $1.name }) where upstream.tls?.verify == false {
+            logger.warning(
+                "TLS certificate verification is off for this upstream (tls.verify: false)",
+                metadata: ["wsgate.upstream": "\(upstream.name)"]
+            )
+        }
     }
 
     /// The bound address of each listener by name (useful when the config asks for port 0).
     public var listenerAddresses: [String: SocketAddress] {
         self.boundAddresses.withLockedValue { $0 }
+    }
+
+    /// Failed TLS handshakes per TLS listener name since start (plain HTTP on a TLS port, protocol or
+    /// certificate refusals, clients that gave up or timed out). Each is also logged at debug.
+    public var failedTLSHandshakes: [String: Int] {
+        self.tlsFailures.withLockedValue { $0.mapValues(\.count) }
     }
 
     /// Binds every listener and the admin listener.
@@ -37,6 +58,7 @@ public final class Gateway: Sendable {
             }
             let admin = try await AdminServer.bind(configuration.admin.address, group: self.group)
             self.record(admin, name: Self.adminListenerName)
+            self.startWatchingCertificates()
         } catch {
             try? await self.shutdown()
             throw error
@@ -45,6 +67,7 @@ public final class Gateway: Sendable {
 
     /// Closes the listeners. Live sessions are not touched.
     public func shutdown() async throws {
+        self.certificateWatcher.withLockedValue { $0?.cancel() }
         let channels = self.channels.withLockedValue { channels in
             defer { channels.removeAll() }
             return channels
@@ -64,6 +87,12 @@ public final class Gateway: Sendable {
 
     private func bindWebSocketListener(_ listener: ListenerConfiguration) async throws -> any Channel {
         let active = self.active
+        let name = listener.name
+        let isTLS = listener.tls != nil
+        let failures = isTLS ? TLSHandshakeFailures(listener: name, logger: self.logger) : nil
+        if let failures {
+            self.tlsFailures.withLockedValue { $0[name] = failures }
+        }
         return try await ServerBootstrap(group: self.group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -71,15 +100,20 @@ public final class Gateway: Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
-                    let configuration = active.withLockedValue { $0 }
-                    try sync.addHandler(RequestHeadLimitHandler(maxHeaderBytes: configuration.configuration.defaults.limits.maxHeaderBytes))
+                    let current = active.withLockedValue { $0 }
+                    if isTLS {
+                        // Never serve plain text on a TLS listener, whatever happens to the configuration.
+                        guard let tls = current.listenerTLS[name] else { throw ChannelError.ioOnClosedChannel }
+                        try sync.addHandler(NIOSSLServerHandler(context: tls.sslContext), name: ProxySession.ClientPipelineNames.tls)
+                    }
+                    try sync.addHandler(RequestHeadLimitHandler(maxHeaderBytes: current.configuration.defaults.limits.maxHeaderBytes))
                     try sync.addHandler(
                         ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes)),
                         name: ProxySession.ClientPipelineNames.decoder
                     )
                     try sync.addHandler(HTTPResponseEncoder(), name: ProxySession.ClientPipelineNames.encoder)
                     try sync.addHandler(
-                        ClientHandshakeHandler(active: configuration, scheme: "http"),
+                        ClientHandshakeHandler(active: current, tlsFailures: failures),
                         name: ClientHandshakeHandler.name
                     )
                 }

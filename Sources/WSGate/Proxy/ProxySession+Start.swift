@@ -4,6 +4,7 @@ import NIOHTTP1
 extension ProxySession {
     /// Names of the client connection's handlers before the upgrade.
     enum ClientPipelineNames {
+        static let tls = "tls"
         static let decoder = "http-decoder"
         static let encoder = "http-encoder"
     }

@@ -6,11 +6,14 @@ import Synchronization
 /// round-robin position. Opening a leg tries the endpoints in turn until one answers.
 final class UpstreamCluster: Sendable {
     let configuration: UpstreamConfiguration
+    /// The client TLS context when the upstream has `tls`.
+    let tls: UpstreamTLSContext?
     /// One counter per upstream, touched once per new session (never on the frame path).
     private let nextIndex = Atomic<Int>(0)
 
-    init(configuration: UpstreamConfiguration) {
+    init(configuration: UpstreamConfiguration, tls: UpstreamTLSContext? = nil) {
         self.configuration = configuration
+        self.tls = tls
     }
 
     /// Opens the upstream leg for a client's request, on the client's EventLoop.
@@ -19,6 +22,7 @@ final class UpstreamCluster: Sendable {
         upstreamPath: String,
         clientAddress: SocketAddress?,
         scheme: String,
+        clientCertificateSubject: String? = nil,
         on eventLoop: any EventLoop
     ) -> EventLoopFuture<UpstreamLink> {
         switch self.configuration.protocol {
@@ -34,6 +38,7 @@ final class UpstreamCluster: Sendable {
                 upstreamPath: upstreamPath,
                 clientAddress: clientAddress,
                 scheme: scheme,
+                clientCertificateSubject: clientCertificateSubject,
                 on: eventLoop
             )
         }
@@ -48,6 +53,7 @@ final class UpstreamCluster: Sendable {
         upstreamPath: String,
         clientAddress: SocketAddress?,
         scheme: String,
+        clientCertificateSubject: String? = nil,
         on eventLoop: any EventLoop
     ) -> EventLoopFuture<UpstreamLink> {
         let key = WebSocketAccept.makeKey()
@@ -56,7 +62,8 @@ final class UpstreamCluster: Sendable {
             upstreamPath: upstreamPath,
             clientAddress: clientAddress,
             scheme: scheme,
-            key: key
+            key: key,
+            clientCertificateSubject: clientCertificateSubject
         )
         let timeout = TimeAmount(self.configuration.connectTimeout)
         return UpstreamConnector.connect(
@@ -64,6 +71,7 @@ final class UpstreamCluster: Sendable {
             request: head,
             key: key,
             offeredSubprotocols: request.subprotocols,
+            tls: self.tls,
             timeout: timeout,
             on: eventLoop
         ).flatMapError { error in
@@ -77,6 +85,7 @@ final class UpstreamCluster: Sendable {
                 upstreamPath: upstreamPath,
                 clientAddress: clientAddress,
                 scheme: scheme,
+                clientCertificateSubject: clientCertificateSubject,
                 on: eventLoop
             )
         }

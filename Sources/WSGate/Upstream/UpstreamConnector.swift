@@ -1,15 +1,18 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 
-/// Opens one-to-one upstream legs: a TCP connection on the client's EventLoop and an HTTP/1.1
-/// WebSocket handshake on it, bounded by the upstream's `connect_timeout` as a whole.
+/// Opens one-to-one upstream legs: a TCP connection on the client's EventLoop, TLS on it when the
+/// upstream has `tls`, and an HTTP/1.1 WebSocket handshake, bounded by the upstream's `connect_timeout`
+/// as a whole. A TLS failure (verification included) fails the leg like a broken handshake: 502.
 enum UpstreamConnector {
     static func connect(
         to endpoint: SocketAddressSpec,
         request: HTTPRequestHead,
         key: String,
         offeredSubprotocols: [String],
+        tls: UpstreamTLSContext?,
         timeout: TimeAmount,
         on eventLoop: any EventLoop
     ) -> EventLoopFuture<UpstreamLink> {
@@ -20,6 +23,12 @@ enum UpstreamConnector {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
+                    if let tls {
+                        try sync.addHandler(
+                            NIOSSLClientHandler(context: tls.sslContext, serverHostname: tls.serverName(for: endpoint)),
+                            name: UpstreamPipelineNames.tls
+                        )
+                    }
                     try sync.addHandler(HTTPRequestEncoder(), name: UpstreamPipelineNames.encoder)
                     try sync.addHandler(
                         ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .forwardBytes)),

@@ -19,4 +19,5 @@ enum UpstreamPipelineNames {
     static let encoder = "upstream-http-encoder"
     static let decoder = "upstream-http-decoder"
     static let handshake = "upstream-handshake"
+    static let tls = "upstream-tls"
 }

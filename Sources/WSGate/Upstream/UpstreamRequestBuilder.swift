@@ -12,17 +12,22 @@ public enum UpstreamRequestBuilder {
         "connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade",
         "proxy-authorization", "proxy-authenticate", "content-length",
         "sec-websocket-key", "sec-websocket-version", "sec-websocket-extensions", "sec-websocket-accept",
+        // Set only by the gateway, from a verified client certificate: a client must not forge it.
+        "x-client-cert-subject",
     ]
 
     /// - Parameters:
     ///   - scheme: how the client reached us, `http` or `https`.
     ///   - key: the `Sec-WebSocket-Key` for the upstream leg.
+    ///   - clientCertificateSubject: the verified client certificate's subject (mTLS listeners), sent as
+    ///     `X-Client-Cert-Subject`.
     public static func makeRequest(
         from request: ClientHandshakeRequest,
         upstreamPath: String,
         clientAddress: SocketAddress?,
         scheme: String,
-        key: String
+        key: String,
+        clientCertificateSubject: String? = nil
     ) -> HTTPRequestHead {
         let named = Set(request.head.headers[canonicalForm: "Connection"].map { $0.lowercased() })
         var headers = HTTPHeaders()
@@ -61,6 +66,9 @@ public enum UpstreamRequestBuilder {
         let priorForwarded = request.head.headers["Forwarded"].joined(separator: ", ")
         let forwarded = element.joined(separator: ";")
         headers.add(name: "Forwarded", value: priorForwarded.isEmpty ? forwarded : "\(priorForwarded), \(forwarded)")
+        if let clientCertificateSubject {
+            headers.add(name: ClientCertificateSubject.headerName, value: clientCertificateSubject)
+        }
 
         return HTTPRequestHead(version: .http1_1, method: .GET, uri: upstreamPath, headers: headers)
     }

@@ -27,11 +27,13 @@ final class GatewayHarness {
 
     /// Starts a gateway with one listener named `public` on 127.0.0.1:0 and the given upstreams,
     /// routes and defaults (YAML text, indented as top-level keys).
-    static func start(_ yaml: String) async throws -> GatewayHarness {
+    /// `tls`, when given, is the public listener's `tls` value (YAML flow style, one line).
+    static func start(_ yaml: String, tls: String? = nil) async throws -> GatewayHarness {
         let text = """
             listeners:
               - name: public
                 address: 127.0.0.1:0
+            \(tls.map { "    tls: \($0)" } ?? "")
             admin:
               address: 127.0.0.1:0
             \(yaml)
@@ -39,7 +41,7 @@ final class GatewayHarness {
         let configuration = try GatewayConfiguration.parse(yaml: text, file: "test.yaml")
         var logger = Logger(label: "wsgate-test")
         logger.logLevel = .warning
-        let gateway = Gateway(configuration: configuration, group: MultiThreadedEventLoopGroup.singleton, logger: logger)
+        let gateway = try Gateway(configuration: configuration, group: MultiThreadedEventLoopGroup.singleton, logger: logger)
         try await gateway.start()
         return try GatewayHarness(gateway: gateway)
     }

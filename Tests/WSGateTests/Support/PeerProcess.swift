@@ -172,9 +172,14 @@ final class PeerProcess: @unchecked Sendable {
 /// the JSON then has an "error"). Throws if it does not finish within `timeout` (it is then killed)
 /// or prints no JSON object.
 func runPythonClient(args: [String], timeout: Duration = .seconds(120)) async throws -> [String: Any] {
+    try await runPythonPeer("ws_client.py", args: args, timeout: timeout)
+}
+
+/// Runs `Tests/Peers/SCRIPT ARGS` for its one JSON result line, like `runPythonClient`.
+func runPythonPeer(_ script: String, args: [String], timeout: Duration = .seconds(120)) async throws -> [String: Any] {
     let result = try await PeerProcess.runProcess(
         executable: URL(fileURLWithPath: "/usr/bin/env"),
-        arguments: [PeerProcess.python, "-u", PeerProcess.peerScript("ws_client.py").path] + args,
+        arguments: [PeerProcess.python, "-u", PeerProcess.peerScript(script).path] + args,
         currentDirectory: PeerProcess.repositoryRoot,
         timeout: timeout
     )
@@ -184,7 +189,7 @@ func runPythonClient(args: [String], timeout: Duration = .seconds(120)) async th
         var dictionary = object as? [String: Any]
     else {
         throw PeerProcessError.badOutput(
-            "ws_client.py \(args.joined(separator: " ")) exited \(result.status) without a JSON line; "
+            "\(script) \(args.joined(separator: " ")) exited \(result.status) without a JSON line; "
                 + "stdout: \(result.stdout.debugDescription) stderr: \(result.stderr.debugDescription)"
         )
     }

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
+import NIOSSL
 import NIOWebSocket
 
 /// An async/await WebSocket client for tests, built on SwiftNIO.
@@ -92,7 +93,9 @@ final class TestWebSocketClient: Sendable {
         headers: [(String, String)] = [],
         timeout: Duration = .seconds(10),
         maxFrameSize: Int = 256 * 1024 * 1024,
-        autoPong: Bool = false
+        autoPong: Bool = false,
+        tls: NIOSSLContext? = nil,
+        serverName: String? = nil
     ) async throws -> HandshakeResult {
         let request = HandshakeRequest(host: host, port: port, path: path, extraHeaders: headers)
         let eventLoop = MultiThreadedEventLoopGroup.singleton.next()
@@ -111,6 +114,9 @@ final class TestWebSocketClient: Sendable {
                         inbox: inbox,
                         outcome: outcome
                     )
+                    if let tls {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tls, serverHostname: serverName))
+                    }
                     try channel.pipeline.syncOperations.addHandler(handler)
                 }
             }

@@ -1,0 +1,96 @@
+import NIOCore
+import NIOSSL
+
+/// A TLS listener's server context, built once from its ``ListenerTLSConfiguration`` (reading and
+/// checking every file) and shared by all its connections.
+///
+/// With several certificates the context carries a per-handshake callback that swaps in the chain
+/// and key the client's SNI name selects (``ServerNameSelector``); with one there is no callback.
+final class ListenerTLSContext: Sendable {
+    let sslContext: NIOSSLContext
+
+    /// ALPN protocols offered to clients: only HTTP/1.1 until the HTTP/2 listener exists.
+    static let applicationProtocols = ["http/1.1"]
+
+    /// Reads the files and builds the context. Blocking disk I/O: never call on an event loop.
+    ///
+    /// - Throws: ``ConfigurationError`` with one issue per unusable file, at the line naming it.
+    init(_ configuration: ListenerTLSConfiguration) throws(ConfigurationError) {
+        var pairs: [TLSFileLoader.LoadedPair] = []
+        switch configuration.certificates {
+        case .selfSigned:
+            do {
+                let generated = try SelfSignedCertificate.make()
+                pairs = [
+                    TLSFileLoader.LoadedPair(
+                        chain: [generated.certificate],
+                        key: generated.key,
+                        dnsNames: SelfSignedCertificate.dnsNames
+                    )
+                ]
+            } catch {
+                throw ConfigurationError(issues: [
+                    ConfigurationIssue(
+                        file: "self_signed",
+                        line: 0,
+                        column: 0,
+                        keyPath: "",
+                        message: "cannot generate the self-signed certificate: \(error)"
+                    )
+                ])
+            }
+        case .files(let files):
+            var issues: [ConfigurationIssue] = []
+            for file in files {
+                do throws(ConfigurationError) {
+                    pairs.append(try TLSFileLoader.load(file))
+                } catch {
+                    issues += error.issues
+                }
+            }
+            guard issues.isEmpty else { throw ConfigurationError(issues: issues) }
+        }
+
+        var tls = TLSConfiguration.makeServerConfiguration(
+            certificateChain: pairs[0].chain.map { .certificate($0) },
+            privateKey: .privateKey(pairs[0].key)
+        )
+        tls.minimumTLSVersion = configuration.minimumVersion == .tls13 ? .tlsv13 : .tlsv12
+        if let ciphers = configuration.ciphers {
+            tls.cipherSuites = ciphers.joined(separator: ":")
+        }
+        tls.applicationProtocols = Self.applicationProtocols
+        if let clientAuth = configuration.clientAuthentication {
+            let roots = try TLSFileLoader.certificates(clientAuth.caFile, what: "client CA")
+            tls.trustRoots = .certificates(roots)
+            tls.certificateVerification = clientAuth.required ? .noHostnameVerification : .optionalVerification
+            tls.sendCANameList = true
+        }
+        let selector = ServerNameSelector(namesByCertificate: pairs.map(\.dnsNames))
+        if pairs.count > 1 {
+            let overrides = pairs.map { pair in
+                var override = NIOSSLContextConfigurationOverride()
+                override.certificateChain = pair.chain.map { .certificate($0) }
+                override.privateKey = .privateKey(pair.key)
+                return override
+            }
+            tls.sslContextCallback = { values, promise in
+                let index = selector.certificateIndex(for: values.serverHostname)
+                promise.succeed(index == 0 ? .noChanges : overrides[index])
+            }
+        }
+        do {
+            self.sslContext = try NIOSSLContext(configuration: tls)
+        } catch {
+            let origin: ConfigurationIssue
+            if case .files(let files) = configuration.certificates {
+                origin = files[0].certificate.issue("")
+            } else {
+                origin = ConfigurationIssue(file: "self_signed", line: 0, column: 0, keyPath: "", message: "")
+            }
+            var issue = origin
+            issue.message = "cannot build the TLS context: \(error)"
+            throw ConfigurationError(issues: [issue])
+        }
+    }
+}

@@ -1,0 +1,48 @@
+import Foundation
+import XCTest
+
+@testable import WSGate
+
+/// SNI selection rules, without I/O.
+final class ServerNameSelectorTests: XCTestCase {
+    private let selector = ServerNameSelector(namesByCertificate: [
+        ["default.test"],
+        ["*.example.com", "example.com"],
+        ["chat.example.com"],
+        ["API.Other.Test"],
+    ])
+
+    func testExactWinsOverWildcardAndCaseAndTrailingDotAreIgnored() {
+        XCTAssertEqual(self.selector.certificateIndex(for: "chat.example.com"), 2)
+        XCTAssertEqual(self.selector.certificateIndex(for: "CHAT.example.com."), 2)
+        XCTAssertEqual(self.selector.certificateIndex(for: "api.other.test"), 3)
+        XCTAssertEqual(self.selector.certificateIndex(for: "example.com"), 1)
+    }
+
+    func testWildcardCoversExactlyOneLabel() {
+        XCTAssertEqual(self.selector.certificateIndex(for: "video.example.com"), 1)
+        XCTAssertEqual(self.selector.certificateIndex(for: "a.b.example.com"), 0)
+    }
+
+    func testNoSNIOrNoMatchFallsBackToTheFirst() {
+        XCTAssertEqual(self.selector.certificateIndex(for: nil), 0)
+        XCTAssertEqual(self.selector.certificateIndex(for: "unknown.test"), 0)
+        XCTAssertEqual(self.selector.certificateIndex(for: "com"), 0)
+        XCTAssertEqual(self.selector.certificateIndex(for: "example.com.evil"), 0)
+    }
+}
+
+/// Change detection of the watched TLS files, without a running gateway.
+final class TLSFileFingerprintsTests: XCTestCase {
+    func testNoticesARewrittenOrRemovedFile() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("wsgate-fp-\(UUID().uuidString).pem").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try "one".write(toFile: path, atomically: false, encoding: .utf8)
+        let first = TLSFileFingerprints(paths: [path])
+        XCTAssertEqual(TLSFileFingerprints(paths: [path]), first)
+        try "three".write(toFile: path, atomically: false, encoding: .utf8)
+        XCTAssertNotEqual(TLSFileFingerprints(paths: [path]), first)
+        try FileManager.default.removeItem(atPath: path)
+        XCTAssertEqual(TLSFileFingerprints(paths: [path]).fingerprints[path], TLSFileFingerprints.Fingerprint(size: nil, modified: nil))
+    }
+}
