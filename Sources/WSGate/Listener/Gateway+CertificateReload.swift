@@ -24,12 +24,12 @@ extension Gateway {
     }
 
     /// Starts checking the TLS files every `watch_interval` (the shortest among TLS listeners; none
-    /// when no listener has TLS or every interval is 0) and reloads when one changed.
+    /// when there is no file to watch or every interval is 0) and reloads when one changed.
     func startWatchingCertificates() {
         let configuration = self.active.withLockedValue { $0.configuration }
         let intervals = configuration.listeners.compactMap { $0.tls?.watchInterval }.filter { $0 > .zero }
-        guard let interval = intervals.min() else { return }
         let watched = TLSFileFingerprints.paths(in: configuration)
+        guard let interval = intervals.min(), !watched.isEmpty else { return }
         let task = Task.detached { [weak self] in
             var last = TLSFileFingerprints(paths: watched)
             while !Task.isCancelled {
