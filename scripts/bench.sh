@@ -65,6 +65,13 @@ if [ "$hard" != unlimited ] && [ "$hard" -lt "$WANT_FILES" ]; then
     ulimit -Hn "$WANT_FILES" 2>/dev/null || WANT_FILES=$hard
 fi
 ulimit -Sn "$WANT_FILES"
+# A proxy holds two sockets per idle client: fit the idle scenario in the open-file limit
+# (a container may cap the hard limit, e.g. at 20000, where even root cannot raise it).
+MAX_IDLE=$(((WANT_FILES - 512) / 2))
+if [ "$IDLE" -gt "$MAX_IDLE" ]; then
+    echo "==> open-file limit $WANT_FILES: idle scenario with $MAX_IDLE connections instead of $IDLE" >&2
+    IDLE=$MAX_IDLE
+fi
 
 WORK=$(mktemp -d /tmp/wsgate-bench.XXXXXX)
 OUT=${OUT:-$WORK}
@@ -257,7 +264,7 @@ done
 # ---- report -------------------------------------------------------------------------------------
 {
     echo "wsgate benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')), $(uname -sr)"
-    echo "runs of $DURATION after $WARMUP warm-up, $REPEAT round(s); nginx $("$NGINX" -v 2>&1 | sed 's/.*nginx\///') with $SERVER_THREADS workers; wsgate on $SERVER_THREADS event loops"
+    echo "runs of $DURATION after $WARMUP warm-up, $REPEAT round(s), $IDLE idle connections; nginx $("$NGINX" -v 2>&1 | sed 's/.*nginx\///') with $SERVER_THREADS workers; wsgate on $SERVER_THREADS event loops"
     echo
     "$BIN/wsgate-bench" report "$RESULTS" --subject wsgate --peer nginx --peer direct
     echo

@@ -124,8 +124,10 @@ final class BenchConnectionHandler: ChannelInboundHandler {
         var rest = response
         let head = rest.readString(length: headLength) ?? ""
         guard head.hasPrefix("HTTP/1.1 101") else {
-            let statusLine = head.prefix(while: { $0 != "\r" })
-            self.failHandshake("upgrade refused: \(statusLine)")
+            // The status line, and the start of the body, which usually says why.
+            let statusLine = head.split(separator: "\r\n", maxSplits: 1).first ?? ""
+            let body = rest.readString(length: min(rest.readableBytes, 160)) ?? ""
+            self.failHandshake("upgrade refused: \(statusLine) \(body.debugDescription)")
             return
         }
         self.timeout?.cancel()
