@@ -80,7 +80,8 @@ RESULTS="$OUT/results.jsonl"
 : >"$RESULTS"
 STARTED_PIDS=()
 
-cleanup() {
+# Stops the servers this script started (by their pids) and waits for them to exit.
+stop_servers() {
     local pid
     for pid in "${STARTED_PIDS[@]}"; do
         kill "$pid" 2>/dev/null || true
@@ -88,6 +89,11 @@ cleanup() {
     for pid in "${STARTED_PIDS[@]}"; do
         wait "$pid" 2>/dev/null || true
     done
+    STARTED_PIDS=()
+}
+
+cleanup() {
+    stop_servers
     [ "$OUT" = "$WORK" ] || rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -164,7 +170,7 @@ declare -A URL SERVER_PIDS
 UPSTREAM_PID=""
 
 start_upstream() {
-    "$BIN/echo-upstream" --host 127.0.0.1 --port "$UPSTREAM_PORT" >"$OUT/echo-upstream.log" 2>&1 &
+    "$BIN/echo-upstream" --host 127.0.0.1 --port "$UPSTREAM_PORT" >>"$OUT/echo-upstream.log" 2>&1 &
     UPSTREAM_PID=$!
     STARTED_PIDS+=("$UPSTREAM_PID")
     wait_port "$UPSTREAM_PORT"
@@ -176,7 +182,7 @@ start_direct() {
 }
 
 start_wsgate() {
-    "$BIN/wsgate" run --config scripts/bench-wsgate.yaml --log-level warning >"$OUT/wsgate.log" 2>&1 &
+    "$BIN/wsgate" run --config scripts/bench-wsgate.yaml --log-level warning >>"$OUT/wsgate.log" 2>&1 &
     local pid=$!
     STARTED_PIDS+=("$pid")
     wait_port "$WSGATE_PORT"
@@ -223,7 +229,7 @@ http {
     }
 }
 EOF
-    "$NGINX" -c "$dir/nginx.conf" -p "$dir" -e "$OUT/nginx-error.log" >"$OUT/nginx.log" 2>&1 &
+    "$NGINX" -c "$dir/nginx.conf" -p "$dir" -e "$OUT/nginx-error.log" >>"$OUT/nginx.log" 2>&1 &
     local master=$!
     STARTED_PIDS+=("$master")
     wait_port "$NGINX_PORT"
@@ -234,16 +240,20 @@ EOF
     SERVER_PIDS[nginx]="$master $workers"
 }
 
-log "starting echo-upstream, then targets: $TARGETS"
-start_upstream
 for target in $TARGETS; do
     declare -F "start_$target" >/dev/null || { echo "bench.sh: unknown target $target" >&2; exit 2; }
-    "start_$target"
 done
 
 # ---- runs ---------------------------------------------------------------------------------------
+# Every round starts fresh servers: the idle memory figure only means something on a process that
+# has not grown its heap in an earlier run.
 failed_runs=0
 for round in $(seq 1 "$REPEAT"); do
+    log "round $round/$REPEAT: starting echo-upstream, then targets: $TARGETS"
+    start_upstream
+    for target in $TARGETS; do
+        "start_$target"
+    done
     for scenario in $SCENARIOS; do
         for target in $TARGETS; do
             log "round $round/$REPEAT: $scenario against $target (${URL[$target]})"
@@ -259,6 +269,7 @@ for round in $(seq 1 "$REPEAT"); do
             fi
         done
     done
+    stop_servers
 done
 
 # ---- report -------------------------------------------------------------------------------------
@@ -269,6 +280,7 @@ done
     "$BIN/wsgate-bench" report "$RESULTS" --subject wsgate --peer nginx --peer direct
     echo
     echo "server CPU s / M msgs: user+system CPU of the target's processes per million echoed messages (direct: the upstream itself)."
-    echo "'!' marks a figure from a run that reported errors. JSON lines: $RESULTS"
+    echo "With several rounds (each on freshly started servers) a figure is the median. '!' marks a figure from a run that reported errors."
+    echo "JSON lines: $RESULTS"
 } | tee "$OUT/table.md"
 [ "$failed_runs" -eq 0 ] || { log "$failed_runs run(s) reported errors"; exit 1; }

@@ -72,7 +72,8 @@ struct ReportCommand: ParsableCommand {
                 let runs = results.filter { $0.target == target && $0.caseName == metric.caseName }
                 let figures = runs.compactMap(metric.value).sorted()
                 if !figures.isEmpty {
-                    values[target] = figures[figures.count / 2]
+                    let middle = figures.count / 2
+                    values[target] = figures.count % 2 == 1 ? figures[middle] : (figures[middle - 1] + figures[middle]) / 2
                 }
                 if runs.contains(where: { $0.errors > 0 }) {
                     flagged.insert(target)
