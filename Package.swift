@@ -34,8 +34,17 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                "CZlib",
             ],
             swiftSettings: swiftSettings
+        ),
+        // The system zlib (zlib1g-dev), behind a shim: deflateInit2/inflateInit2 are C macros, and the
+        // shim's counting allocator measures zlib's memory. compress-nio was considered; it allocates
+        // with zlib's default allocator (no memory accounting) and owns whole-buffer streams, while the
+        // codec needs per-frame streaming, bounded output chunks, reset and lazily created streams.
+        .target(
+            name: "CZlib",
+            linkerSettings: [.linkedLibrary("z")]
         ),
         .executableTarget(
             name: "wsgate",

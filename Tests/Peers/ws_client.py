@@ -1,15 +1,16 @@
 #!/usr/bin/env python3
 """A WebSocket client that wsgate did not write (the `websockets` library), for tests.
 
-Every subcommand also takes --header K:V (repeatable), --subprotocol P (repeatable), --origin O
-and --timeout S. Each subcommand prints exactly one JSON line and exits 0 on success, 1 on failure
+Every subcommand also takes --header K:V (repeatable), --subprotocol P (repeatable), --origin O,
+--timeout S, and --compression (offer permessage-deflate the way `websockets` does by default),
+optionally with --no-context-takeover (offer server_ and client_no_context_takeover). Each subcommand prints exactly one JSON line and exits 0 on success, 1 on failure
 (the JSON then has an "error" key). Every network wait is bounded by --timeout seconds.
 
   echo URL [--sizes 0,1,125,126,65535,65536] [--fragment-size N] [--seed S]
       For each size, send a binary message (seeded random bytes) and a text message (that many
       bytes of valid UTF-8 with multi-byte characters), fragmented into frames of N bytes when
       --fragment-size is given (text fragments may split a character), and check each echo.
-      -> {"ok": true, "messages": K, "subprotocol": P}
+      -> {"ok": true, "messages": K, "subprotocol": P, "extensions": "the 101's Sec-WebSocket-Extensions"}
   close URL [--send TEXT]
       Send one text message, then read until the server closes.
       -> {"close_code": C, "close_reason": R, "received": K}   (code/reason null: no close frame)
@@ -29,6 +30,7 @@ import sys
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.extensions.permessage_deflate import ClientPerMessageDeflateFactory
 
 # Characters of 1, 2, 3 and 4 UTF-8 bytes, cycled through to build text payloads.
 TEXT_ALPHABET = ["a", "é", "€", "😀", "Z", "ß", "中", "𝄞", " "]
@@ -75,6 +77,20 @@ def parse_headers(pairs: list[str]) -> list[tuple[str, str]]:
     return result
 
 
+def compression_extensions(args):
+    """The `extensions` argument for connect(): none, or permessage-deflate as asked."""
+    if not args.compression:
+        return None
+    return [
+        ClientPerMessageDeflateFactory(
+            server_no_context_takeover=args.no_context_takeover,
+            client_no_context_takeover=args.no_context_takeover,
+            client_max_window_bits=True,
+            compress_settings={"memLevel": 5},
+        )
+    ]
+
+
 def connect_to(args, **extra) -> connect:
     return connect(
         args.url,
@@ -83,6 +99,7 @@ def connect_to(args, **extra) -> connect:
         origin=args.origin,
         max_size=None,
         compression=None,
+        extensions=compression_extensions(args),
         ping_interval=None,
         open_timeout=args.timeout,
         close_timeout=args.timeout,
@@ -104,9 +121,10 @@ async def cmd_echo(args) -> tuple[dict, bool]:
     messages = 0
     async with connect_to(args) as ws:
         for size in sizes:
-            binary = rng.randbytes(size)
-            text = text_payload(size)
-            for kind, payload in (("binary", binary), ("text", text)):
+            # randbytes() is limited to 2**31 bits at a time: build large payloads from 1 MiB pieces.
+            binary = b"".join(rng.randbytes(min(1 << 20, size - offset)) for offset in range(0, size, 1 << 20))
+            kinds = [("binary", binary)] if args.binary_only else [("binary", binary), ("text", text_payload(size))]
+            for kind, payload in kinds:
                 if args.fragment_size:
                     data = payload if kind == "binary" else payload.encode()
                     await asyncio.wait_for(
@@ -124,8 +142,9 @@ async def cmd_echo(args) -> tuple[dict, bool]:
                     }, False
                 messages += 1
         subprotocol = ws.subprotocol
+        extensions = ws.response.headers.get("Sec-WebSocket-Extensions")
         await ws.close()
-    return {"ok": True, "messages": messages, "subprotocol": subprotocol}, True
+    return {"ok": True, "messages": messages, "subprotocol": subprotocol, "extensions": extensions}, True
 
 
 async def cmd_close(args) -> tuple[dict, bool]:
@@ -190,12 +209,15 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         p.add_argument("--header", action="append", help="extra request header K:V (repeatable)")
         p.add_argument("--subprotocol", action="append", help="offered subprotocol (repeatable)")
         p.add_argument("--origin")
+        p.add_argument("--compression", action="store_true", help="offer permessage-deflate")
+        p.add_argument("--no-context-takeover", action="store_true", help="with --compression")
         return p
 
     echo = add("echo")
     echo.add_argument("--sizes", default="0,1,125,126,65535,65536")
     echo.add_argument("--fragment-size", type=int, default=None)
     echo.add_argument("--seed", type=int, default=1234)
+    echo.add_argument("--binary-only", action="store_true", help="send only the binary message of each size")
 
     close = add("close")
     close.add_argument("--send", default="hello")

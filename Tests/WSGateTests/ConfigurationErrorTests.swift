@@ -514,14 +514,14 @@ final class ConfigurationErrorTests: XCTestCase {
                 """
                 listeners: [{address: 127.0.0.1:8080}]
                 defaults:
-                  compression: {enabled: true}
+                  compresion: {enabled: true}
                   limits:
                     idle_timeout: 2 minutes
                     ping_interval: -1s
                 """
             ),
             [
-                "t.yaml:3:3: defaults.compression: unknown key (valid keys: limits)",
+                "t.yaml:3:3: defaults.compresion: unknown key (did you mean 'compression'?)",
                 "t.yaml:5:19: defaults.limits.idle_timeout: invalid duration '2 minutes': unknown unit 'minutes' "
                     + "(expected one of ms, s, m, h)",
                 "t.yaml:6:20: defaults.limits.ping_interval: invalid duration '-1s' (expected e.g. 500ms, 10s, 2m or 1h)",

@@ -295,3 +295,49 @@ final class ConfigurationTests: XCTestCase {
         )
     }
 }
+
+final class BackpressureConfigurationTests: XCTestCase {
+    func testDefaultsAndRouteOverrides() throws {
+        let configuration = try GatewayConfiguration.parse(
+            yaml: """
+                listeners: [{address: 127.0.0.1:8080}]
+                upstreams: {echo: {protocol: echo}}
+                defaults:
+                  backpressure: {high_water: 512KiB, max_stall: 10s}
+                  limits: {max_messages_per_second: 50, max_header_bytes: 8KiB, max_headers: 40}
+                routes:
+                  - match: {path: /a}
+                    upstream: echo
+                    backpressure: {on_limit: pause, low_water: 64KiB}
+                """,
+            file: "t.yaml"
+        )
+        let route = try XCTUnwrap(configuration.routes.first)
+        XCTAssertEqual(route.backpressure, BackpressureConfiguration(highWater: 512 * 1024, lowWater: 64 * 1024, maxStall: .seconds(10), onLimit: .pause))
+        XCTAssertEqual(configuration.defaults.backpressure.onLimit, .close)
+        XCTAssertEqual(route.limits.maxMessagesPerSecond, 50)
+        XCTAssertEqual(configuration.defaults.limits.maxHeaderBytes, 8 * 1024)
+        XCTAssertEqual(configuration.defaults.limits.maxHeaders, 40)
+    }
+
+    func testInvalidBackpressureIsReportedWithLines() {
+        XCTAssertThrowsError(
+            try GatewayConfiguration.parse(
+                yaml: """
+                    listeners: [{address: 127.0.0.1:8080}]
+                    defaults:
+                      backpressure: {high_water: 1MiB, low_water: 2MiB, on_limit: drop}
+                      limits: {max_messages_per_second: lots}
+                    """,
+                file: "t.yaml"
+            )
+        ) { error in
+            let messages = (error as? ConfigurationError)?.issues.map(\.description) ?? []
+            XCTAssertEqual(messages, [
+                "t.yaml:3:17: defaults.backpressure: low_water must be below high_water (1048576 bytes)",
+                "t.yaml:3:63: defaults.backpressure.on_limit: must be 'close' or 'pause', not 'drop'",
+                "t.yaml:4:37: defaults.limits.max_messages_per_second: 'lots' is not a whole number",
+            ])
+        }
+    }
+}

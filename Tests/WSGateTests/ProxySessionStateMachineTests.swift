@@ -38,8 +38,9 @@ final class ProxySessionStateMachineTests: XCTestCase {
     func testGatewayCloseClosesEveryOpenLegOnce() {
         var machine = ProxySessionStateMachine(hasUpstreamLeg: true)
         let idle = WebSocketCloseStatus(code: .goingAway, reason: "idle timeout")
-        XCTAssertEqual(machine.gatewayClose(idle), [.close(.client, idle), .close(.upstream, idle)])
-        XCTAssertEqual(machine.gatewayClose(idle), [])
+        let slow = WebSocketCloseStatus(code: .policyViolation, reason: "slow")
+        XCTAssertEqual(machine.gatewayClose(client: slow, upstream: idle), [.close(.client, slow), .close(.upstream, idle)])
+        XCTAssertEqual(machine.gatewayClose(client: idle, upstream: idle), [])
         XCTAssertEqual(machine.legEnded(.client, .close(idle)), .none)
     }
 

@@ -118,3 +118,18 @@ final class WebSocketEndpointHandlerTests: XCTestCase {
         XCTAssertEqual(status.code, .goingAway)
     }
 }
+
+extension WebSocketEndpointHandlerTests {
+    func testNoKeepalivePingWhileAFrameIsGoingOut() throws {
+        let configuration = WebSocketEndpointConfiguration(maxFrameSize: 100, maxMessageSize: 100, pingInterval: .seconds(30), closeTimeout: .seconds(5))
+        let channel = EmbeddedChannel(handler: WebSocketEndpointHandler(role: .server, configuration: configuration))
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        try channel.writeOutbound(WebSocketFrameEvent.frameHead(WebSocketDataFrameHead(opcode: .binary, fin: true, payloadLength: 10)))
+        XCTAssertNotNil(try channel.readOutbound(as: ByteBuffer.self))
+        for _ in 0..<3 {
+            channel.embeddedEventLoop.advanceTime(by: .seconds(30))
+        }
+        XCTAssertNil(try channel.readOutbound(as: ByteBuffer.self), "no ping queued or sent mid-frame")
+        XCTAssertTrue(channel.isActive, "a peer receiving a long frame is not declared dead")
+    }
+}

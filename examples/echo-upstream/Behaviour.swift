@@ -14,7 +14,8 @@ enum Behaviour: Equatable {
     case drop
     /// `/send/N`: right after the upgrade send N binary messages of 1 KiB, then echo.
     case send(count: Int)
-    /// `/record-close`: echo, and remember the close frame the client sends (see `CloseRecord`).
+    /// `/record-close`: echo, and remember the close frame the client sends (see `CloseRecord`; any
+    /// path with `?record=TAG` records under TAG too, and `/last-close?record=TAG` reports it).
     case recordClose
     /// `/last-close`: first send a text message describing the last close frame received on a
     /// `/record-close` connection ("CODE REASON", "CODE", "no-status" or "none"), then echo.

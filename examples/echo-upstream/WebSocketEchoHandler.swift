@@ -54,7 +54,7 @@ final class WebSocketEchoHandler: ChannelDuplexHandler {
             }
             context.flush()
         case .lastClose:
-            let text = ByteBuffer(string: CloseRecord.lastDescription)
+            let text = ByteBuffer(string: CloseRecord.lastDescription(tag: CloseRecord.tag(inURI: self.request.uri) ?? ""))
             context.writeAndFlush(self.wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, data: text)), promise: nil)
         case .echo, .close, .drop, .reject, .recordClose:
             break
@@ -116,8 +116,10 @@ final class WebSocketEchoHandler: ChannelDuplexHandler {
     }
 
     private func closeFrameReceived(_ frame: WebSocketFrame, context: ChannelHandlerContext) {
-        if self.behaviour == .recordClose {
-            CloseRecord.record(closePayload: frame.unmaskedData)
+        if self.behaviour != .lastClose,
+            let tag = CloseRecord.tag(inURI: self.request.uri) ?? (self.behaviour == .recordClose ? "" : nil)
+        {
+            CloseRecord.record(closePayload: frame.unmaskedData, tag: tag)
         }
         switch self.state {
         case .open:

@@ -98,12 +98,16 @@ private struct GatewayConfigurationDecoder {
     private static let listenerKeys = ["name", "address", "tls"]
     private static let adminKeys = ["address"]
     private static let upstreamKeys = ["protocol", "endpoints", "connect_timeout", "tls", "balance"]
-    private static let routeKeys = ["name", "match", "upstream", "rewrite_prefix", "origins", "limits"]
+    private static let routeKeys = [
+        "name", "match", "upstream", "rewrite_prefix", "origins", "limits", "backpressure", "compression",
+    ]
     private static let matchKeys = ["host", "path", "path_prefix", "headers"]
-    private static let defaultsKeys = ["limits"]
+    private static let defaultsKeys = ["limits", "backpressure", "compression"]
     private static let limitsKeys = [
         "max_frame", "max_message", "handshake_timeout", "idle_timeout", "ping_interval", "close_timeout",
+        "max_messages_per_second", "max_header_bytes", "max_headers",
     ]
+    private static let backpressureKeys = ["high_water", "low_water", "max_buffered", "max_stall", "on_limit"]
 
     /// Decodes the document; the result is only meaningful when no issues were recorded.
     mutating func decode(_ root: Node?) -> GatewayConfiguration {
@@ -135,7 +139,7 @@ private struct GatewayConfigurationDecoder {
                 self.decodeRoutes(
                     $0,
                     at: .root.appending("routes"),
-                    limits: defaults.limits,
+                    defaults: defaults,
                     upstreams: upstreamNames
                 )
             } ?? []
@@ -353,7 +357,7 @@ private struct GatewayConfigurationDecoder {
     private mutating func decodeRoutes(
         _ node: Node,
         at path: ConfigurationKeyPath,
-        limits: Limits,
+        defaults: DefaultsConfiguration,
         upstreams: [String]
     ) -> [RouteConfiguration] {
         guard let items = self.context.sequence(node, at: path) else { return [] }
@@ -363,7 +367,7 @@ private struct GatewayConfigurationDecoder {
             let routePath = path.appending(index: index)
             guard let mapping = self.context.mapping(item, at: routePath, knownKeys: Self.routeKeys) else { continue }
             let name = names.register(in: mapping, index: index, defaultPrefix: "route", context: &self.context)
-            routes.append(self.decodeRoute(named: name, mapping, limits: limits, upstreams: upstreams))
+            routes.append(self.decodeRoute(named: name, mapping, defaults: defaults, upstreams: upstreams))
         }
         return routes
     }
@@ -371,11 +375,17 @@ private struct GatewayConfigurationDecoder {
     private mutating func decodeRoute(
         named name: String,
         _ mapping: YAMLMapping,
-        limits: Limits,
+        defaults: DefaultsConfiguration,
         upstreams: [String]
     ) -> RouteConfiguration {
         let path = mapping.path
-        var route = RouteConfiguration(name: name, upstream: "", limits: limits)
+        var route = RouteConfiguration(
+            name: name,
+            upstream: "",
+            limits: defaults.limits,
+            backpressure: defaults.backpressure,
+            compression: defaults.compression
+        )
 
         if let node = mapping["match"] {
             route.match = self.decodeMatch(node, at: path.appending("match"))
@@ -415,7 +425,13 @@ private struct GatewayConfigurationDecoder {
         }
 
         if let node = mapping["limits"] {
-            route.limits = self.decodeLimits(node, at: path.appending("limits"), base: limits)
+            route.limits = self.decodeLimits(node, at: path.appending("limits"), base: defaults.limits)
+        }
+        if let node = mapping["backpressure"] {
+            route.backpressure = self.decodeBackpressure(node, at: path.appending("backpressure"), base: defaults.backpressure)
+        }
+        if let node = mapping["compression"] {
+            route.compression = self.context.decodeCompression(node, at: path.appending("compression"), base: defaults.compression)
         }
         return route
     }
@@ -513,12 +529,57 @@ private struct GatewayConfigurationDecoder {
     // MARK: - Defaults and limits
 
     private mutating func decodeDefaults(_ node: Node, at path: ConfigurationKeyPath) -> DefaultsConfiguration {
-        guard let mapping = self.context.mapping(node, at: path, knownKeys: Self.defaultsKeys),
-            let limitsNode = mapping["limits"]
-        else { return DefaultsConfiguration() }
-        return DefaultsConfiguration(
-            limits: self.decodeLimits(limitsNode, at: path.appending("limits"), base: Limits())
-        )
+        var defaults = DefaultsConfiguration()
+        guard let mapping = self.context.mapping(node, at: path, knownKeys: Self.defaultsKeys) else { return defaults }
+        if let limitsNode = mapping["limits"] {
+            defaults.limits = self.decodeLimits(limitsNode, at: path.appending("limits"), base: defaults.limits)
+        }
+        if let node = mapping["backpressure"] {
+            defaults.backpressure = self.decodeBackpressure(node, at: path.appending("backpressure"), base: defaults.backpressure)
+        }
+        if let node = mapping["compression"] {
+            defaults.compression = self.context.decodeCompression(node, at: path.appending("compression"), base: defaults.compression)
+        }
+        return defaults
+    }
+
+    /// Applies the keys present in `node` on top of `base`; low water must stay below high water, and
+    /// high water at most the hard ceiling.
+    private mutating func decodeBackpressure(
+        _ node: Node,
+        at path: ConfigurationKeyPath,
+        base: BackpressureConfiguration
+    ) -> BackpressureConfiguration {
+        var backpressure = base
+        guard let mapping = self.context.mapping(node, at: path, knownKeys: Self.backpressureKeys) else { return backpressure }
+        let sizes: [(key: String, field: WritableKeyPath<BackpressureConfiguration, Int>)] = [
+            ("high_water", \.highWater),
+            ("low_water", \.lowWater),
+            ("max_buffered", \.maxBuffered),
+        ]
+        for (key, field) in sizes {
+            if let node = mapping[key], let bytes = self.size(node, at: path.appending(key)) {
+                backpressure[keyPath: field] = bytes
+            }
+        }
+        if let node = mapping["max_stall"], let stall = self.duration(node, at: path.appending("max_stall"), zeroDisables: false) {
+            backpressure.maxStall = stall
+        }
+        if let node = mapping["on_limit"] {
+            backpressure.onLimit = self.context.value(node, at: path.appending("on_limit")) { (text: String) throws(ValueSyntaxError) in
+                guard let action = BackpressureConfiguration.LimitAction(rawValue: text) else {
+                    throw ValueSyntaxError("must be 'close' or 'pause', not '\(text)'")
+                }
+                return action
+            } ?? backpressure.onLimit
+        }
+        if backpressure.lowWater >= backpressure.highWater {
+            self.context.report("low_water must be below high_water (\(backpressure.highWater) bytes)", at: node, path: path)
+        }
+        if backpressure.highWater > backpressure.maxBuffered {
+            self.context.report("high_water must not exceed max_buffered (\(backpressure.maxBuffered) bytes)", at: node, path: path)
+        }
+        return backpressure
     }
 
     /// Applies the keys present in `node` on top of `base`.
@@ -528,10 +589,20 @@ private struct GatewayConfigurationDecoder {
         let sizes: [(key: String, field: WritableKeyPath<Limits, Int>)] = [
             ("max_frame", \.maxFrame),
             ("max_message", \.maxMessage),
+            ("max_header_bytes", \.maxHeaderBytes),
         ]
         for (key, field) in sizes {
             if let node = mapping[key], let bytes = self.size(node, at: path.appending(key)) {
                 limits[keyPath: field] = bytes
+            }
+        }
+        let counts: [(key: String, field: WritableKeyPath<Limits, Int>, zeroDisables: Bool)] = [
+            ("max_messages_per_second", \.maxMessagesPerSecond, true),
+            ("max_headers", \.maxHeaders, false),
+        ]
+        for (key, field, zeroDisables) in counts {
+            if let node = mapping[key], let count = self.count(node, at: path.appending(key), zeroDisables: zeroDisables) {
+                limits[keyPath: field] = count
             }
         }
         let durations: [(key: String, field: WritableKeyPath<Limits, Duration>, zeroDisables: Bool)] = [
@@ -558,6 +629,19 @@ private struct GatewayConfigurationDecoder {
             return nil
         }
         return bytes
+    }
+
+    /// A whole number; zero only where it means "no limit".
+    private mutating func count(_ node: Node, at path: ConfigurationKeyPath, zeroDisables: Bool) -> Int? {
+        guard let count = self.context.value(node, at: path, { (text: String) throws(ValueSyntaxError) in
+            guard let count = Int(text), count >= 0 else { throw ValueSyntaxError("'\(text)' is not a whole number") }
+            return count
+        }) else { return nil }
+        guard zeroDisables || count > 0 else {
+            self.context.report("must be greater than 0", at: node, path: path)
+            return nil
+        }
+        return count
     }
 
     /// A duration; zero only where it means "disabled".

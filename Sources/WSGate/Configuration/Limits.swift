@@ -15,6 +15,14 @@ public struct Limits: Sendable, Equatable {
     public var pingInterval: Duration
     /// How long to wait for the peer's close frame after sending ours. Default: 5 s.
     public var closeTimeout: Duration
+    /// The most data messages a client may send in one second; more closes the session with 1008.
+    /// `0` means no limit. Default: 0.
+    public var maxMessagesPerSecond: Int
+    /// The largest handshake request head (request line and headers) in bytes; larger gets 431.
+    /// Only `defaults.limits` applies (the route is not known yet). Default: 16 KiB.
+    public var maxHeaderBytes: Int
+    /// The most header fields in the handshake request; more gets 431. Default: 100.
+    public var maxHeaders: Int
 
     /// Creates limits; every parameter defaults to the documented built-in value.
     public init(
@@ -23,7 +31,10 @@ public struct Limits: Sendable, Equatable {
         handshakeTimeout: Duration = .seconds(10),
         idleTimeout: Duration = .seconds(120),
         pingInterval: Duration = .seconds(30),
-        closeTimeout: Duration = .seconds(5)
+        closeTimeout: Duration = .seconds(5),
+        maxMessagesPerSecond: Int = 0,
+        maxHeaderBytes: Int = 16 * 1024,
+        maxHeaders: Int = 100
     ) {
         self.maxFrame = maxFrame
         self.maxMessage = maxMessage
@@ -31,5 +42,8 @@ public struct Limits: Sendable, Equatable {
         self.idleTimeout = idleTimeout
         self.pingInterval = pingInterval
         self.closeTimeout = closeTimeout
+        self.maxMessagesPerSecond = maxMessagesPerSecond
+        self.maxHeaderBytes = maxHeaderBytes
+        self.maxHeaders = maxHeaders
     }
 }

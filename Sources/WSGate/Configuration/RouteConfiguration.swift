@@ -14,6 +14,10 @@ public struct RouteConfiguration: Sendable, Equatable {
     public var origins: [String]?
     /// The limits for connections on this route: `defaults.limits` with this route's overrides applied.
     public var limits: Limits
+    /// `defaults.backpressure` with this route's overrides applied.
+    public var backpressure: BackpressureConfiguration
+    /// permessage-deflate for clients on this route: `defaults.compression` with this route's overrides applied.
+    public var compression: CompressionConfiguration
 
     /// Creates a route configuration, without validation.
     public init(
@@ -22,7 +26,9 @@ public struct RouteConfiguration: Sendable, Equatable {
         upstream: String,
         rewritePrefix: String? = nil,
         origins: [String]? = nil,
-        limits: Limits = Limits()
+        limits: Limits = Limits(),
+        backpressure: BackpressureConfiguration = BackpressureConfiguration(),
+        compression: CompressionConfiguration = CompressionConfiguration()
     ) {
         self.name = name
         self.match = match
@@ -30,6 +36,8 @@ public struct RouteConfiguration: Sendable, Equatable {
         self.rewritePrefix = rewritePrefix
         self.origins = origins
         self.limits = limits
+        self.backpressure = backpressure
+        self.compression = compression
     }
 }
 

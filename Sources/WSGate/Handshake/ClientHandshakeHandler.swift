@@ -82,6 +82,10 @@ final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandle
     // MARK: Private
 
     private func accept(_ head: HTTPRequestHead, context: ChannelHandlerContext) throws(HandshakeRejection) -> State {
+        let maxHeaders = self.active.configuration.defaults.limits.maxHeaders
+        guard head.headers.count <= maxHeaders else {
+            throw HandshakeRejection(.requestHeaderFieldsTooLarge, "more than \(maxHeaders) header fields")
+        }
         let host = head.headers.first(name: "Host")
         guard let selection = self.active.routeTable.match(
             host: host,
@@ -111,16 +115,25 @@ final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandle
             clientAddress: context.channel.remoteAddress,
             scheme: self.scheme,
             on: context.eventLoop
-        ).assumeIsolated().whenComplete { result in
+        ).whenComplete { result in
             let (handler, context) = loopBound.value
-            switch result {
-            case .success(let link):
-                handler.upgrade(request, route: selection.route, link: link, context: context)
-            case .failure(let error as UpstreamError):
-                handler.reject(error.rejection, context: context)
-            case .failure(let error):
-                handler.reject(HandshakeRejection(.badGateway, "upstream unavailable: \(error)"), context: context)
-            }
+            handler.finishUpstreamOpening(request, selection: selection, result: result, context: context)
+        }
+    }
+
+    private func finishUpstreamOpening(
+        _ request: ClientHandshakeRequest,
+        selection: RouteSelection,
+        result: Result<UpstreamLink, any Error>,
+        context: ChannelHandlerContext
+    ) {
+        switch result {
+        case .success(let link):
+            self.upgrade(request, route: selection.route, link: link, context: context)
+        case .failure(let error as UpstreamError):
+            self.reject(error.rejection, context: context)
+        case .failure(let error):
+            self.reject(HandshakeRejection(.badGateway, "upstream unavailable: \(error)"), context: context)
         }
     }
 
@@ -139,13 +152,20 @@ final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandle
         if let subprotocol = link.subprotocol {
             headers.add(name: "Sec-WebSocket-Protocol", value: subprotocol)
         }
+        // permessage-deflate is terminated here: negotiated with the client only (the upstream
+        // request never carried the client's Sec-WebSocket-Extensions).
+        let compression = PerMessageDeflateNegotiation(configuration: route.compression)
+            .negotiate(request.head.headers["Sec-WebSocket-Extensions"])
+        if let compression {
+            headers.add(name: "Sec-WebSocket-Extensions", value: compression.responseHeader)
+        }
         if let response = link.response {
             headers.add(contentsOf: UpstreamRequestBuilder.relayedResponseHeaders(response.headers))
         }
         context.write(self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .switchingProtocols, headers: headers))), promise: nil)
         context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
         do {
-            try ProxySession.start(clientContext: context, upstream: link, route: route)
+            try ProxySession.start(clientContext: context, upstream: link, route: route, compression: compression)
         } catch {
             context.close(promise: nil)
             link.channel?.close(promise: nil)

@@ -71,13 +71,15 @@ public final class Gateway: Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
+                    let configuration = active.withLockedValue { $0 }
+                    try sync.addHandler(RequestHeadLimitHandler(maxHeaderBytes: configuration.configuration.defaults.limits.maxHeaderBytes))
                     try sync.addHandler(
                         ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes)),
                         name: ProxySession.ClientPipelineNames.decoder
                     )
                     try sync.addHandler(HTTPResponseEncoder(), name: ProxySession.ClientPipelineNames.encoder)
                     try sync.addHandler(
-                        ClientHandshakeHandler(active: active.withLockedValue { $0 }, scheme: "http"),
+                        ClientHandshakeHandler(active: configuration, scheme: "http"),
                         name: ClientHandshakeHandler.name
                     )
                 }

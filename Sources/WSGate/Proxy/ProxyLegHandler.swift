@@ -19,6 +19,11 @@ final class ProxyLegHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     var isWritable: Bool { self.context?.channel.isWritable ?? false }
 
+    /// Bytes queued in the channel toward this leg's peer.
+    var bufferedBytes: Int {
+        (try? self.context?.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
+    }
+
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         self.session.attach(self, as: self.leg)

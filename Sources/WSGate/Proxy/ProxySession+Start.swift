@@ -14,12 +14,19 @@ extension ProxySession {
     /// answer was written. WebSocket handlers are added before the HTTP ones are removed, so bytes the
     /// HTTP decoders had already read past the handshake reach the frame parser. The client side is set
     /// up first, so whatever the upstream sent right after its 101 finds the client leg ready.
-    static func start(clientContext: ChannelHandlerContext, upstream link: UpstreamLink, route: RouteConfiguration) throws {
+    /// With `compression` negotiated, the client leg gets a `PerMessageDeflateHandler` between its
+    /// endpoint (which then accepts RSV1) and its leg handler; the upstream leg stays plain.
+    static func start(
+        clientContext: ChannelHandlerContext,
+        upstream link: UpstreamLink,
+        route: RouteConfiguration,
+        compression: PerMessageDeflateAgreement? = nil
+    ) throws {
         let limits = route.limits
-        let session = ProxySession(
-            eventLoop: clientContext.eventLoop,
-            isEcho: link.channel == nil,
-            idleTimeout: limits.idleTimeout > .zero ? TimeAmount(limits.idleTimeout) : nil
+        let session = ProxySession(eventLoop: clientContext.eventLoop, isEcho: link.channel == nil, route: route)
+        let waterMark = ChannelOptions.Types.WriteBufferWaterMarkOption.Value(
+            low: route.backpressure.lowWater,
+            high: route.backpressure.highWater
         )
         let endpointConfiguration = WebSocketEndpointConfiguration(
             maxFrameSize: limits.maxFrame,
@@ -28,22 +35,44 @@ extension ProxySession {
             closeTimeout: TimeAmount(limits.closeTimeout)
         )
 
+        try clientContext.channel.syncOptions?.setOption(.writeBufferWaterMark, value: waterMark)
+        let clientChannel = clientContext.channel
+        var clientEndpointConfiguration = endpointConfiguration
+        clientEndpointConfiguration.negotiatedReservedBits = compression == nil ? 0 : WebSocketFrameHeader.rsv1
+
         let client = clientContext.pipeline.syncOperations
-        try client.addHandler(WebSocketEndpointHandler(role: .server, configuration: endpointConfiguration))
+        try client.addHandler(WebSocketEndpointHandler(role: .server, configuration: clientEndpointConfiguration))
+        if let compression {
+            let loopState = CompressionLoopState.current
+            try client.addHandler(PerMessageDeflateHandler(
+                agreement: compression,
+                configuration: route.compression,
+                maxMessageSize: limits.maxMessage,
+                loopState: loopState,
+                counters: loopState.counters(route: route.name)
+            ))
+        }
         try client.addHandler(ProxyLegHandler(leg: .client, session: session))
         client.removeHandler(context: clientContext, promise: nil)
         client.removeHandler(name: ClientPipelineNames.encoder, promise: nil)
-        client.removeHandler(name: ClientPipelineNames.decoder, promise: nil)
+        // A decoder hands on the bytes it read past the handshake on a later tick, without a
+        // read-complete event (which is what normally flushes the other leg): flush once it is done.
+        client.removeHandler(name: ClientPipelineNames.decoder).whenComplete { _ in
+            (link.channel ?? clientChannel).flush()
+        }
 
         if let channel = link.channel {
+            try channel.syncOptions?.setOption(.writeBufferWaterMark, value: waterMark)
             let upstream = channel.pipeline.syncOperations
             try upstream.addHandler(WebSocketEndpointHandler(role: .client, configuration: endpointConfiguration))
             try upstream.addHandler(ProxyLegHandler(leg: .upstream, session: session))
             upstream.removeHandler(name: UpstreamPipelineNames.handshake, promise: nil)
             upstream.removeHandler(name: UpstreamPipelineNames.encoder, promise: nil)
-            upstream.removeHandler(name: UpstreamPipelineNames.decoder, promise: nil)
+            upstream.removeHandler(name: UpstreamPipelineNames.decoder).whenComplete { _ in
+                clientChannel.flush()
+            }
             channel.read()
         }
-        clientContext.channel.read()
+        clientChannel.read()
     }
 }

@@ -1,9 +1,11 @@
 import NIOCore
+import NIOWebSocket
 
 /// One client WebSocket and the upstream leg that serves it, living on one EventLoop.
 ///
 /// The session moves frame events between the legs as they arrive, gates each leg's reads on the
-/// other leg's writability, relays the end of one leg to the other, and closes both when idle.
+/// other leg's writability (backpressure), relays the end of one leg to the other, and enforces the
+/// session limits: idle timeout, message rate, and how long one side may keep the session paused.
 /// The legs are `ProxyLegHandler`s, so the same session runs over a TCP connection or (later) an
 /// HTTP/2 stream. For the built-in echo upstream the client leg is its own partner.
 final class ProxySession {
@@ -11,20 +13,34 @@ final class ProxySession {
 
     private let eventLoop: any EventLoop
     private let isEcho: Bool
+    private let limits: Limits
+    private let backpressureLimitAction: BackpressureConfiguration.LimitAction
     private var state: ProxySessionStateMachine
+    private var backpressure: BackpressureStateMachine
+    private var rateLimiter: MessageRateLimiter?
     private var client: ProxyLegHandler?
     private var upstream: ProxyLegHandler?
     private var lastDataActivity: NIODeadline
     private var idleTask: Scheduled<Void>?
-    private let idleTimeout: TimeAmount?
 
-    init(eventLoop: any EventLoop, isEcho: Bool, idleTimeout: TimeAmount?) {
+    init(eventLoop: any EventLoop, isEcho: Bool, route: RouteConfiguration) {
+        let now = NIODeadline.now()
         self.eventLoop = eventLoop
         self.isEcho = isEcho
+        self.limits = route.limits
+        self.backpressureLimitAction = route.backpressure.onLimit
         self.state = ProxySessionStateMachine(hasUpstreamLeg: !isEcho)
-        self.idleTimeout = idleTimeout
-        self.lastDataActivity = .now()
-        self.scheduleIdleCheck(at: idleTimeout.map { .now() + $0 })
+        self.backpressure = BackpressureStateMachine(
+            maxStall: TimeAmount(route.backpressure.maxStall),
+            maxBuffered: route.backpressure.maxBuffered
+        )
+        if route.limits.maxMessagesPerSecond > 0 {
+            self.rateLimiter = MessageRateLimiter(limit: route.limits.maxMessagesPerSecond, now: now)
+        }
+        self.lastDataActivity = now
+        if route.limits.idleTimeout > .zero {
+            self.scheduleIdleCheck(at: now + TimeAmount(route.limits.idleTimeout))
+        }
     }
 
     func attach(_ handler: ProxyLegHandler, as leg: Leg) {
@@ -48,10 +64,24 @@ final class ProxySession {
 
     func received(_ event: WebSocketFrameEvent, from leg: Leg) {
         switch event {
-        case .frameHead:
-            self.lastDataActivity = .now()
+        case .frameHead(let head):
+            let now = NIODeadline.now()
+            self.lastDataActivity = now
+            if leg == .client, head.opcode != .continuation, var limiter = self.rateLimiter {
+                let allowed = limiter.allowMessage(at: now)
+                self.rateLimiter = limiter
+                guard allowed else {
+                    self.closeForLimit(
+                        client: WebSocketCloseStatus(code: .policyViolation, reason: "message rate limit exceeded"),
+                        upstream: WebSocketCloseStatus(code: .goingAway, reason: "client exceeded the message rate limit")
+                    )
+                    return
+                }
+            }
             self.partner(of: leg)?.send(event)
         case .payload:
+            // A long frame is traffic too: the idle clock runs from the last byte, not the last header.
+            self.lastDataActivity = .now()
             self.partner(of: leg)?.send(event)
         case .close, .failed:
             self.perform(self.state.legEnded(leg, event))
@@ -69,6 +99,8 @@ final class ProxySession {
     }
 
     func writabilityChanged(of leg: Leg, isWritable: Bool) {
+        let buffered = self.handler(leg)?.bufferedBytes ?? 0
+        self.perform(self.backpressure.writabilityChanged(leg, isWritable: isWritable, bufferedBytes: buffered, now: .now()))
         guard isWritable else { return }
         if self.isEcho {
             self.client?.resumeReading()
@@ -79,7 +111,7 @@ final class ProxySession {
 
     func inactive(_ leg: Leg) {
         // The endpoint reported how the leg ended before it went inactive; drop the reference so the
-        // session and its handlers can be freed.
+        // session and its handlers can be freed, and let the other leg read its close answer.
         switch leg {
         case .client: self.client = nil
         case .upstream: self.upstream = nil
@@ -103,8 +135,41 @@ final class ProxySession {
         }
     }
 
-    private func scheduleIdleCheck(at deadline: NIODeadline?) {
-        guard let deadline else { return }
+    private func perform(_ action: BackpressureStateMachine.Action) {
+        switch action {
+        case .none:
+            return
+        case .scheduleCheck(let leg, let deadline):
+            let session = NIOLoopBound(self, eventLoop: self.eventLoop)
+            self.eventLoop.scheduleTask(deadline: deadline) {
+                let session = session.value
+                let buffered = session.handler(leg)?.bufferedBytes ?? 0
+                session.perform(session.backpressure.check(leg, bufferedBytes: buffered, now: .now()))
+            }
+        case .limitReached(let leg):
+            guard self.backpressureLimitAction == .close else { return }
+            switch leg {
+            case .client:
+                self.closeForLimit(
+                    client: WebSocketCloseStatus(code: .policyViolation, reason: "client too slow (backpressure limit)"),
+                    upstream: WebSocketCloseStatus(code: .goingAway, reason: "client too slow")
+                )
+            case .upstream:
+                self.closeForLimit(
+                    client: WebSocketCloseStatus(code: .tryAgainLater, reason: "upstream too slow (backpressure limit)"),
+                    upstream: WebSocketCloseStatus(code: .policyViolation, reason: "upstream too slow (backpressure limit)")
+                )
+            }
+        }
+    }
+
+    private func closeForLimit(client: WebSocketCloseStatus, upstream: WebSocketCloseStatus) {
+        for action in self.state.gatewayClose(client: client, upstream: upstream) {
+            self.perform(action)
+        }
+    }
+
+    private func scheduleIdleCheck(at deadline: NIODeadline) {
         let session = NIOLoopBound(self, eventLoop: self.eventLoop)
         self.idleTask = self.eventLoop.scheduleTask(deadline: deadline) {
             session.value.checkIdle()
@@ -112,13 +177,14 @@ final class ProxySession {
     }
 
     private func checkIdle() {
-        guard let idleTimeout = self.idleTimeout, !self.state.isFinished else { return }
-        let expiry = self.lastDataActivity + idleTimeout
+        guard self.limits.idleTimeout > .zero, !self.state.isFinished else { return }
+        let expiry = self.lastDataActivity + TimeAmount(self.limits.idleTimeout)
         if expiry > .now() {
             self.scheduleIdleCheck(at: expiry)
             return
         }
-        for action in self.state.gatewayClose(WebSocketCloseStatus(code: .goingAway, reason: "idle timeout")) {
+        let idle = WebSocketCloseStatus(code: .goingAway, reason: "idle timeout")
+        for action in self.state.gatewayClose(client: idle, upstream: idle) {
             self.perform(action)
         }
     }

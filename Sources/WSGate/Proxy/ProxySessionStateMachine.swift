@@ -58,13 +58,13 @@ struct ProxySessionStateMachine {
         return .close(other, relayed)
     }
 
-    /// The gateway ends the session (idle timeout, shutdown): every open leg gets `status`.
-    mutating func gatewayClose(_ status: WebSocketCloseStatus) -> [Action] {
+    /// The gateway ends the session (idle timeout, a limit, shutdown): each open leg gets its status.
+    mutating func gatewayClose(client: WebSocketCloseStatus, upstream: WebSocketCloseStatus) -> [Action] {
         if self.ending == nil {
-            self.ending = (.gateway, status)
+            self.ending = (.gateway, client)
         }
         var actions: [Action] = []
-        for leg in [Leg.client, .upstream] where self.isOpen(leg) {
+        for (leg, status) in [(Leg.client, client), (.upstream, upstream)] where self.isOpen(leg) {
             self.setOpen(leg, false)
             actions.append(.close(leg, status))
         }

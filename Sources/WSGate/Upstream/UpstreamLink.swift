@@ -2,7 +2,7 @@ import NIOCore
 import NIOHTTP1
 
 /// An upstream leg whose WebSocket handshake succeeded, ready to join a proxy session.
-struct UpstreamLink {
+struct UpstreamLink: Sendable {
     /// The upstream connection; nil for the built-in echo, which has no upstream connection.
     var channel: (any Channel)?
     /// The upstream's 101 answer (nil for the echo).

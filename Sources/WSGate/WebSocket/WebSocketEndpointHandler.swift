@@ -219,7 +219,12 @@ final class WebSocketEndpointHandler: ChannelDuplexHandler, RemovableChannelHand
     }
 
     private func keepaliveTick(context: ChannelHandlerContext) {
-        guard self.closeHandshake.state == .open else { return }
+        // While a data frame is going out, a ping would wait behind it (and its answer behind the
+        // peer's reading of it); the stream itself shows whether the peer reads, via backpressure.
+        guard self.closeHandshake.state == .open, !self.framer.isInsideFrame else {
+            self.awaitingPong = false
+            return
+        }
         if self.awaitingPong {
             self.fail(WebSocketProtocolError(.goingAway, "peer did not answer ping"), context: context)
             return

@@ -51,7 +51,7 @@ struct WebSocketFrameParser {
             let count = min(remaining, buffer.readableBytes)
             guard count > 0, var slice = buffer.readSlice(length: count) else { return nil }
             if let maskKey {
-                slice.webSocketUnmask(maskKey, indexOffset: maskOffset)
+                slice.applyWebSocketMask(maskKey, offset: maskOffset)
             }
             if remaining == count {
                 self.state = .header
@@ -63,7 +63,7 @@ struct WebSocketFrameParser {
         case .controlPayload(let header):
             guard var payload = buffer.readSlice(length: header.payloadLength) else { return nil }
             if let maskKey = header.maskKey {
-                payload.webSocketUnmask(maskKey)
+                payload.applyWebSocketMask(maskKey, offset: 0)
             }
             self.state = .header
             return .controlFrame(header, payload)

@@ -46,7 +46,7 @@ struct WebSocketOutboundFramer {
         precondition(payload.readableBytes <= self.remaining, "payload beyond the frame's announced length")
         var payload = payload
         if let maskKey = self.maskKey {
-            payload.webSocketMask(maskKey, indexOffset: self.maskOffset)
+            payload.applyWebSocketMask(maskKey, offset: self.maskOffset)
             self.maskOffset += payload.readableBytes
         }
         self.remaining -= payload.readableBytes
@@ -62,7 +62,7 @@ struct WebSocketOutboundFramer {
         var buffer = allocator.buffer(capacity: header.encodedSize + payload.readableBytes)
         header.write(to: &buffer)
         if let maskKey {
-            payload.webSocketMask(maskKey)
+            payload.applyWebSocketMask(maskKey, offset: 0)
         }
         buffer.writeBuffer(&payload)
         guard self.isInsideFrame else { return buffer }

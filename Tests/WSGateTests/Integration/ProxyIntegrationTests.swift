@@ -108,7 +108,7 @@ final class ProxyIntegrationTests: XCTestCase {
 
         let plain = try await self.upstreamView(
             "/headers/plain?z=2",
-            headers: [("Cookie", "a=b"), ("Sec-WebSocket-Extensions", "permessage-deflate"), ("X-Forwarded-For", "203.0.113.9")]
+            headers: [("Cookie", "a=b"), ("Sec-WebSocket-Extensions", "x-webkit-deflate-frame"), ("X-Forwarded-For", "203.0.113.9")]
         )
         XCTAssertEqual(plain.uri, "/headers/plain?z=2")
         func values(_ name: String) -> [String] {

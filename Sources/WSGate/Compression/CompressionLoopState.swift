@@ -1,0 +1,89 @@
+import NIOPosix
+
+/// What permessage-deflate keeps per EventLoop: the counter of zlib memory, the shared streams of
+/// connections without context takeover, and the per-route counters.
+///
+/// Each EventLoop thread has its own instance (`current`), used only on that thread, so none of it
+/// needs a lock. The stats endpoint reads it by submitting a task to each loop.
+final class CompressionLoopState {
+    /// zlib memory of every stream created on this loop, dedicated and shared.
+    let memory = ZlibMemoryCounter()
+    private var counters: [String: CompressionCounters] = [:]
+    private var deflatePools: [ZlibStreamParameters: ZlibStreamPool<ZlibDeflater>] = [:]
+    private var inflatePools: [Int: ZlibStreamPool<ZlibInflater>] = [:]
+
+    /// Unchecked on purpose: each thread only ever reads and writes its own value.
+    nonisolated(unsafe) private static let perThread = ThreadSpecificVariable<CompressionLoopState>()
+
+    /// The state of the calling thread's EventLoop, created on first use.
+    static var current: CompressionLoopState {
+        if let state = Self.perThread.currentValue { return state }
+        let state = CompressionLoopState()
+        Self.perThread.currentValue = state
+        return state
+    }
+
+    /// The counters of `route` (looked up once per connection, not per frame).
+    func counters(route: String) -> CompressionCounters {
+        if let counters = self.counters[route] { return counters }
+        let counters = CompressionCounters()
+        self.counters[route] = counters
+        return counters
+    }
+
+    /// Every route's counters on this loop.
+    var countersByRoute: [String: CompressionCounters] { self.counters }
+
+    /// The shared compressors with these parameters (connections without server context takeover).
+    func deflatePool(_ parameters: ZlibStreamParameters) -> ZlibStreamPool<ZlibDeflater> {
+        if let pool = self.deflatePools[parameters] { return pool }
+        let memory = self.memory
+        let pool = ZlibStreamPool { ZlibDeflater(parameters: parameters, memory: memory) }
+        self.deflatePools[parameters] = pool
+        return pool
+    }
+
+    /// The shared inflaters with this window (connections without client context takeover).
+    func inflatePool(windowBits: Int) -> ZlibStreamPool<ZlibInflater> {
+        if let pool = self.inflatePools[windowBits] { return pool }
+        let memory = self.memory
+        let pool = ZlibStreamPool { ZlibInflater(windowBits: windowBits, memory: memory) }
+        self.inflatePools[windowBits] = pool
+        return pool
+    }
+}
+
+/// zlib streams shared by the connections of one EventLoop that do not keep context between messages.
+///
+/// A message borrows a stream from its first frame to its last. Messages of different connections
+/// can be in flight at once (a frame's payload arrives over several reads), so a borrow finding the
+/// pool empty creates a stream; on return the stream is reset and kept if the pool holds fewer than
+/// `maxIdle`, else freed. In the usual case (messages complete within one read) one stream serves
+/// the whole loop.
+final class ZlibStreamPool<Stream: AnyObject> {
+    private let make: () -> Stream
+    private var idle: [Stream] = []
+    private let maxIdle: Int
+
+    init(maxIdle: Int = 1, make: @escaping () -> Stream) {
+        self.make = make
+        self.maxIdle = maxIdle
+    }
+
+    func borrow() -> Stream {
+        self.idle.popLast() ?? self.make()
+    }
+
+    /// Takes back a stream the caller has already reset.
+    func giveBack(_ stream: Stream) {
+        if self.idle.count < self.maxIdle {
+            self.idle.append(stream)
+        }
+    }
+}
+
+@available(*, unavailable)
+extension CompressionLoopState: Sendable {}
+
+@available(*, unavailable)
+extension ZlibStreamPool: Sendable {}

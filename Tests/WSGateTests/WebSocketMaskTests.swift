@@ -1,0 +1,23 @@
+import NIOCore
+import NIOWebSocket
+import XCTest
+
+@testable import WSGate
+
+final class WebSocketMaskTests: XCTestCase {
+    func testMatchesNIOsBytewiseMaskForEveryOffsetAndLength() {
+        let key: WebSocketMaskingKey = [0x12, 0x34, 0x56, 0x78]
+        let payload = (0..<37).map { UInt8(truncatingIfNeeded: $0 &* 29 &+ 3) }
+        for offset in 0..<8 {
+            for length in 0...payload.count {
+                var ours = ByteBuffer(bytes: payload.prefix(length))
+                var reference = ours
+                ours.applyWebSocketMask(key, offset: offset)
+                reference.webSocketMask(key, indexOffset: offset)
+                XCTAssertEqual(ours, reference, "offset \(offset) length \(length)")
+                ours.applyWebSocketMask(key, offset: offset)
+                XCTAssertEqual(Array(ours.readableBytesView), Array(payload.prefix(length)), "masking twice restores")
+            }
+        }
+    }
+}
