@@ -29,7 +29,6 @@ WARMUP=1s
 IDLE=10000
 REPEAT=1
 TARGETS="direct wsgate nginx"
-# idle first: its memory figure is cleanest on servers that have not run anything yet.
 SCENARIOS="idle pingpong echo32 echo16k hol"
 OUT=""
 BUILD=1
@@ -245,16 +244,15 @@ for target in $TARGETS; do
 done
 
 # ---- runs ---------------------------------------------------------------------------------------
-# Every round starts fresh servers: the idle memory figure only means something on a process that
-# has not grown its heap in an earlier run.
+# Every scenario starts fresh servers: memory figures only mean something on a process whose heap
+# an earlier scenario has not grown (10,000 idle connections leave a heap that hides later growth).
 failed_runs=0
 for round in $(seq 1 "$REPEAT"); do
-    log "round $round/$REPEAT: starting echo-upstream, then targets: $TARGETS"
-    start_upstream
-    for target in $TARGETS; do
-        "start_$target"
-    done
     for scenario in $SCENARIOS; do
+        start_upstream
+        for target in $TARGETS; do
+            "start_$target"
+        done
         for target in $TARGETS; do
             log "round $round/$REPEAT: $scenario against $target (${URL[$target]})"
             pid_args=()
@@ -268,8 +266,8 @@ for round in $(seq 1 "$REPEAT"); do
                 log "  run reported errors (see $OUT/wsgate-bench.log)"
             fi
         done
+        stop_servers
     done
-    stop_servers
 done
 
 # ---- report -------------------------------------------------------------------------------------
@@ -280,7 +278,7 @@ done
     "$BIN/wsgate-bench" report "$RESULTS" --subject wsgate --peer nginx --peer direct
     echo
     echo "server CPU s / M msgs: user+system CPU of the target's processes per million echoed messages (direct: the upstream itself)."
-    echo "With several rounds (each on freshly started servers) a figure is the median. '!' marks a figure from a run that reported errors."
+    echo "Servers are restarted for every scenario. With several rounds a figure is the median. '!' marks a figure from a run that reported errors."
     echo "JSON lines: $RESULTS"
 } | tee "$OUT/table.md"
 [ "$failed_runs" -eq 0 ] || { log "$failed_runs run(s) reported errors"; exit 1; }

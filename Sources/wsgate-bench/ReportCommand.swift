@@ -40,7 +40,10 @@ struct ReportCommand: ParsableCommand {
         Metric(caseName: "hol stalled=0", label: "(f) 20 active, none stalled: msgs/s") { $0.messagesPerSecond },
         Metric(caseName: "hol stalled=1", label: "(f) 20 active + 1 stalled: msgs/s") { $0.messagesPerSecond },
         Metric(caseName: "hol stalled=1", label: "(f) 20 active + 1 stalled: p99 µs") { $0.p99Microseconds },
-        Metric(caseName: "hol stalled=1", label: "(f) server RSS with 1 stalled: MiB") { $0.rssAfterKiB.map { Double($0) / 1024 } },
+        Metric(caseName: "hol stalled=1", label: "(f) server RSS growth, 1 stalled: MiB") { result in
+            guard let before = result.rssBeforeKiB, let after = result.rssAfterKiB else { return nil }
+            return Double(after - before) / 1024
+        },
     ]
 
     func run() throws {
