@@ -12,6 +12,7 @@ let package = Package(
     products: [
         .executable(name: "wsgate", targets: ["wsgate"]),
         .executable(name: "echo-upstream", targets: ["EchoUpstream"]),
+        .executable(name: "wsgate-bench", targets: ["wsgate-bench"]),
         .library(name: "WSGate", targets: ["WSGate"]),
     ],
     dependencies: [
@@ -72,6 +73,17 @@ let package = Package(
                 .product(name: "NIOWebSocket", package: "swift-nio"),
             ],
             path: "examples/echo-upstream",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            // The load generator (scripts/bench.sh). It does not depend on WSGate, so that it
+            // measures every server, wsgate included, with the same client code.
+            name: "wsgate-bench",
+            dependencies: [
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -150,7 +150,8 @@ final class PeerProcess: @unchecked Sendable {
         )
     }
 
-    private static var binDirectoryCandidates: [URL] {
+    /// Where SwiftPM put the executables built with the tests, most likely first.
+    static var binDirectoryCandidates: [URL] {
         var directories: [URL] = []
         // Linux: the test binary is an executable `<Package>PackageTests.xctest` in the bin directory.
         if let executable = Bundle.main.executableURL {

@@ -1,0 +1,170 @@
+import Foundation
+import NIOCore
+import NIOPosix
+
+/// Opens connections to the target on the load generator's event loops and drives them through
+/// the phases of a run (warm-up, measuring, stop, close) via each loop's `LoopRecorder`.
+///
+/// One `LoadGenerator` serves one scenario run: its recorders start empty.
+struct LoadGenerator: Sendable {
+    /// What opening a batch of connections gave.
+    struct Opened: Sendable {
+        var channels: [any Channel] = []
+        var failures = 0
+        var failureSamples: [String] = []
+        var seconds = 0.0
+    }
+
+    let url: WebSocketURL
+    let handshakeTimeout: TimeAmount
+    /// Connections being opened at once (bounded so listen backlogs do not overflow).
+    let connectConcurrency: Int
+    private let recorders: [NIOLoopBound<LoopRecorder>]
+
+    init(url: WebSocketURL, group: MultiThreadedEventLoopGroup, connectConcurrency: Int, handshakeTimeout: TimeAmount) async throws {
+        self.url = url
+        self.handshakeTimeout = handshakeTimeout
+        self.connectConcurrency = connectConcurrency
+        var recorders: [NIOLoopBound<LoopRecorder>] = []
+        for loop in group.makeIterator() {
+            recorders.append(try await loop.submit { NIOLoopBound(LoopRecorder(), eventLoop: loop) }.get())
+        }
+        self.recorders = recorders
+    }
+
+    /// Opens `count` connections to `path` (TCP connect and WebSocket upgrade), spread round robin
+    /// over the loops, `connectConcurrency` at a time. Failures are counted, not thrown.
+    func open(count: Int, path: String, role: BenchConnectionHandler.Role) async -> Opened {
+        let request = self.upgradeRequest(path: path)
+        let start = NIODeadline.now()
+        var opened = Opened()
+        await withTaskGroup(of: Result<any Channel, any Error>.self) { group in
+            var next = 0
+            func addNext() {
+                let index = next
+                next += 1
+                group.addTask {
+                    do {
+                        return .success(try await self.connect(index: index, role: role, request: request))
+                    } catch {
+                        return .failure(error)
+                    }
+                }
+            }
+            while next < min(count, self.connectConcurrency) {
+                addNext()
+            }
+            while let result = await group.next() {
+                switch result {
+                case .success(let channel):
+                    opened.channels.append(channel)
+                case .failure(let error):
+                    opened.failures += 1
+                    if opened.failureSamples.count < 3 {
+                        opened.failureSamples.append("\(error)")
+                    }
+                }
+                if next < count {
+                    addNext()
+                }
+            }
+        }
+        opened.seconds = Double((NIODeadline.now() - start).nanoseconds) / 1e9
+        return opened
+    }
+
+    private func connect(index: Int, role: BenchConnectionHandler.Role, request: ByteBuffer) async throws -> any Channel {
+        let recorder = self.recorders[index % self.recorders.count]
+        let loop = recorder.eventLoop
+        let upgraded = loop.makePromise(of: Void.self)
+        let handshakeTimeout = self.handshakeTimeout
+        let connected = ClientBootstrap(group: loop)
+            .connectTimeout(handshakeTimeout)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let handler = BenchConnectionHandler(
+                        role: role,
+                        request: request,
+                        recorder: recorder.value,
+                        upgraded: upgraded,
+                        handshakeTimeout: handshakeTimeout,
+                        maskKey: UInt32.random(in: 1...UInt32.max)
+                    )
+                    try channel.pipeline.syncOperations.addHandler(handler)
+                }
+            }
+            .connect(host: self.url.host, port: self.url.port)
+        connected.whenFailure { upgraded.fail($0) }
+        let channel = try await connected.get()
+        try await upgraded.futureResult.get()
+        return channel
+    }
+
+    private func upgradeRequest(path: String) -> ByteBuffer {
+        let key = (0..<16).map { _ in UInt8.random(in: 0...255) }
+        let text =
+            "GET \(path) HTTP/1.1\r\n"
+            + "Host: \(self.url.authority)\r\n"
+            + "Upgrade: websocket\r\n"
+            + "Connection: Upgrade\r\n"
+            + "Sec-WebSocket-Key: \(Data(key).base64EncodedString())\r\n"
+            + "Sec-WebSocket-Version: 13\r\n"
+            + "\r\n"
+        return ByteBuffer(string: text)
+    }
+
+    // MARK: Phases
+
+    /// Starts the messages flowing on every connection (uncounted).
+    func startWarmUp() async throws {
+        try await self.onEveryLoop { $0.startWarmUp() }
+    }
+
+    func startMeasuring() async throws {
+        try await self.onEveryLoop { $0.startMeasuring() }
+    }
+
+    /// Stops counting and sending; returns the merged counts.
+    func stop() async throws -> LoopRecorder.Counts {
+        var total = LoopRecorder.Counts()
+        for counts in try await self.onEveryLoop({ $0.stop() }) {
+            total.merge(counts)
+        }
+        return total
+    }
+
+    /// Errors counted so far (for runs that measure no messages, such as `idle`).
+    func counts() async throws -> LoopRecorder.Counts {
+        var total = LoopRecorder.Counts()
+        for counts in try await self.onEveryLoop({ $0.counts }) {
+            total.merge(counts)
+        }
+        return total
+    }
+
+    /// Closes every connection (close frame, then TCP close) and waits, at most `timeout`, for
+    /// the channels to be closed.
+    func closeAll(_ channels: [any Channel], timeout: Duration = .seconds(10)) async throws {
+        try await self.onEveryLoop { $0.closeAll() }
+        let deadline = ContinuousClock.now + timeout
+        for channel in channels {
+            // A channel whose handshake failed is already closed; close() on it fails harmlessly.
+            channel.close(promise: nil)
+        }
+        for channel in channels where ContinuousClock.now < deadline {
+            try? await channel.closeFuture.get()
+        }
+    }
+
+    @discardableResult
+    private func onEveryLoop<Result: Sendable>(
+        _ body: @escaping @Sendable (LoopRecorder) -> Result
+    ) async throws -> [Result] {
+        var results: [Result] = []
+        for recorder in self.recorders {
+            results.append(try await recorder.eventLoop.submit { body(recorder.value) }.get())
+        }
+        return results
+    }
+}

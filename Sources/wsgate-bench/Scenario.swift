@@ -1,0 +1,91 @@
+import ArgumentParser
+
+/// The benchmark scenarios (letters as in issue 6; (e), compression, comes with the compression work).
+enum Scenario: String, CaseIterable, Sendable, ExpressibleByArgument {
+    /// (a) one connection, 32-byte messages, one in flight: latency.
+    case pingpong
+    /// (b) 64 connections × 32-byte echo: messages per second and tail latency.
+    case echo32
+    /// (c) 64 connections × 16 KiB echo: bandwidth.
+    case echo16k
+    /// (d) many idle connections: server memory per connection.
+    case idle
+    /// (f) head-of-line: 20 echoing clients, with and without one client that stopped reading
+    /// while the upstream floods it.
+    case hol
+
+    /// The issue's letter for each scenario, accepted on the command line too.
+    var letter: String {
+        switch self {
+        case .pingpong: return "a"
+        case .echo32: return "b"
+        case .echo16k: return "c"
+        case .idle: return "d"
+        case .hol: return "f"
+        }
+    }
+
+    init?(argument: String) {
+        guard let scenario = Self.allCases.first(where: { $0.rawValue == argument || $0.letter == argument }) else {
+            return nil
+        }
+        self = scenario
+    }
+
+    static var allValueStrings: [String] {
+        allCases.map { "\($0.rawValue) (\($0.letter))" }
+    }
+}
+
+/// A duration on the command line: `5s`, `500ms`, `2m`, or a bare number of seconds.
+struct BenchDuration: ExpressibleByArgument, Sendable, CustomStringConvertible {
+    let seconds: Double
+
+    init(seconds: Double) {
+        self.seconds = seconds
+    }
+
+    init?(argument: String) {
+        let units: [(suffix: String, scale: Double)] = [("ms", 0.001), ("s", 1), ("m", 60)]
+        for (suffix, scale) in units where argument.hasSuffix(suffix) {
+            guard let value = Double(argument.dropLast(suffix.count)), value >= 0 else { return nil }
+            self.seconds = value * scale
+            return
+        }
+        guard let value = Double(argument), value >= 0 else { return nil }
+        self.seconds = value
+    }
+
+    var duration: Duration { .milliseconds(Int64(self.seconds * 1000)) }
+    var description: String { "\(self.seconds)s" }
+}
+
+/// `ws://HOST:PORT[/PATH]`; the scenario chooses the path unless the URL has one.
+struct WebSocketURL: ExpressibleByArgument, Sendable {
+    let host: String
+    let port: Int
+    let path: String?
+
+    init?(argument: String) {
+        guard argument.hasPrefix("ws://") else { return nil }
+        let rest = argument.dropFirst("ws://".count)
+        let authority = rest.prefix(while: { $0 != "/" })
+        let path = rest.dropFirst(authority.count)
+        guard let colon = authority.lastIndex(of: ":"), let port = Int(authority[authority.index(after: colon)...]),
+            (1...65535).contains(port)
+        else { return nil }
+        var host = String(authority[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") {
+            host = String(host.dropFirst().dropLast())
+        }
+        guard !host.isEmpty else { return nil }
+        self.host = host
+        self.port = port
+        self.path = path.isEmpty || path == "/" ? nil : String(path)
+    }
+
+    /// The Host header value.
+    var authority: String {
+        self.host.contains(":") ? "[\(self.host)]:\(self.port)" : "\(self.host):\(self.port)"
+    }
+}

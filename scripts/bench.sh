@@ -1,0 +1,284 @@
+#!/usr/bin/env bash
+# Benchmarks wsgate against nginx and against the upstream itself, on loopback:
+#   1. installs nginx from Debian if it is missing (apt-get);
+#   2. builds the release products (wsgate, wsgate-bench, echo-upstream);
+#   3. starts examples/echo-upstream (the upstream, and the "direct" target), wsgate fronting it
+#      (scripts/bench-wsgate.yaml) and nginx fronting it (a config generated into a temp dir);
+#   4. runs every scenario of wsgate-bench against every target, interleaved (scenario by
+#      scenario), measuring each server's CPU time and memory from /proc;
+#   5. prints one table with the figures and the ratios wsgate/nginx and wsgate/direct.
+#
+# usage: scripts/bench.sh [--quick] [--duration 5s] [--warmup 1s] [--idle N] [--repeat N]
+#                         [--targets "direct wsgate nginx"] [--scenarios "idle pingpong ..."]
+#                         [--out DIR] [--no-build]
+#   --quick      2 s per run, 0.5 s warm-up (the whole suite in about 2 minutes after the build)
+#   --idle N     connections of the idle scenario (default 10000)
+#   --repeat N   run the whole matrix N times; the table shows medians
+#   --out DIR    where results.jsonl, table.md and the servers' logs go (default: a new temp dir)
+# The JSON lines (one per scenario run) are in DIR/results.jsonl.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+if ! command -v swift >/dev/null 2>&1 && [ -x /opt/swift/usr/bin/swift ]; then
+    export PATH="/opt/swift/usr/bin:$PATH"
+fi
+
+# ---- options -----------------------------------------------------------------------------------
+DURATION=5s
+WARMUP=1s
+IDLE=10000
+REPEAT=1
+TARGETS="direct wsgate nginx"
+SCENARIOS="idle pingpong echo32 echo16k hol"
+OUT=""
+BUILD=1
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --quick) DURATION=2s; WARMUP=0.5s ;;
+        --duration) DURATION="$2"; shift ;;
+        --warmup) WARMUP="$2"; shift ;;
+        --idle) IDLE="$2"; shift ;;
+        --repeat) REPEAT="$2"; shift ;;
+        --targets) TARGETS="$2"; shift ;;
+        --scenarios) SCENARIOS="$2"; shift ;;
+        --out) OUT="$2"; shift ;;
+        --no-build) BUILD=0 ;;
+        -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+        *) echo "bench.sh: unknown argument $1" >&2; exit 2 ;;
+    esac
+    shift
+done
+
+# Loopback ports (below the ephemeral range, so they do not collide with test servers on port 0).
+UPSTREAM_PORT=18001
+WSGATE_PORT=18080     # must match scripts/bench-wsgate.yaml
+WSGATE_ADMIN_PORT=18901
+NGINX_PORT=18081
+# Event-loop threads of wsgate (NIO's singleton group: one per core) and nginx worker processes.
+SERVER_THREADS=$(nproc)
+
+# 10,000 idle connections: the load generator holds 10k sockets, each proxy 20k, the upstream 10k.
+WANT_FILES=65536
+hard=$(ulimit -Hn)
+if [ "$hard" != unlimited ] && [ "$hard" -lt "$WANT_FILES" ]; then
+    ulimit -Hn "$WANT_FILES" 2>/dev/null || WANT_FILES=$hard
+fi
+ulimit -Sn "$WANT_FILES"
+# A proxy holds two sockets per idle client: fit the idle scenario in the open-file limit
+# (a container may cap the hard limit, e.g. at 20000, where even root cannot raise it).
+MAX_IDLE=$(((WANT_FILES - 512) / 2))
+if [ "$IDLE" -gt "$MAX_IDLE" ]; then
+    echo "==> open-file limit $WANT_FILES: idle scenario with $MAX_IDLE connections instead of $IDLE" >&2
+    IDLE=$MAX_IDLE
+fi
+
+WORK=$(mktemp -d /tmp/wsgate-bench.XXXXXX)
+OUT=${OUT:-$WORK}
+mkdir -p "$OUT"
+RESULTS="$OUT/results.jsonl"
+: >"$RESULTS"
+STARTED_PIDS=()
+
+# Stops the servers this script started (by their pids) and waits for them to exit.
+stop_servers() {
+    local pid
+    for pid in "${STARTED_PIDS[@]}"; do
+        kill "$pid" 2>/dev/null || true
+    done
+    for pid in "${STARTED_PIDS[@]}"; do
+        wait "$pid" 2>/dev/null || true
+    done
+    STARTED_PIDS=()
+}
+
+cleanup() {
+    stop_servers
+    [ "$OUT" = "$WORK" ] || rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+log() { echo "==> $*" >&2; }
+
+# ---- nginx --------------------------------------------------------------------------------------
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+if [[ " $TARGETS " == *" nginx "* ]] && [ ! -x "$NGINX" ]; then
+    log "installing nginx (apt-get)"
+    SUDO=""
+    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    export DEBIAN_FRONTEND=noninteractive
+    # Keep the package from starting a system nginx on port 80: we run our own.
+    POLICY=/usr/sbin/policy-rc.d
+    added_policy=0
+    if [ ! -e "$POLICY" ]; then
+        printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$POLICY" >/dev/null
+        $SUDO chmod +x "$POLICY"
+        added_policy=1
+    fi
+    $SUDO apt-get update -qq </dev/null
+    $SUDO apt-get install -y -qq --no-install-recommends nginx </dev/null
+    [ "$added_policy" -eq 0 ] || $SUDO rm -f "$POLICY"
+    NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+fi
+
+# ---- build --------------------------------------------------------------------------------------
+if [ "$BUILD" -eq 1 ]; then
+    # One `swift build` builds all three products (its --product flag takes one product only).
+    log "swift build -c release (wsgate, wsgate-bench, echo-upstream)"
+    swift build -c release >&2
+fi
+BIN=$(swift build -c release --show-bin-path)
+for product in wsgate wsgate-bench echo-upstream; do
+    [ -x "$BIN/$product" ] || { echo "bench.sh: $BIN/$product missing; run without --no-build" >&2; exit 1; }
+done
+
+# ---- helpers ------------------------------------------------------------------------------------
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# Waits (at most 10 s) until something accepts on 127.0.0.1:PORT.
+wait_port() {
+    local port=$1 tries=0
+    until ! port_free "$port"; do
+        tries=$((tries + 1))
+        [ "$tries" -le 100 ] || { echo "bench.sh: nothing listening on port $port after 10 s" >&2; exit 1; }
+        sleep 0.1
+    done
+}
+
+# Child processes of PID (nginx workers), read from /proc so procps is not needed.
+children_of() {
+    local parent=$1 stat rest
+    for stat in /proc/[0-9]*/stat; do
+        rest=$(cat "$stat" 2>/dev/null) || continue
+        rest=${rest##*") "}
+        set -- $rest
+        [ "${2:-}" = "$parent" ] && basename "$(dirname "$stat")"
+    done
+    return 0
+}
+
+for port in $UPSTREAM_PORT $WSGATE_PORT $WSGATE_ADMIN_PORT $NGINX_PORT; do
+    port_free "$port" || { echo "bench.sh: port $port is in use; stop what uses it first" >&2; exit 1; }
+done
+
+# ---- targets ------------------------------------------------------------------------------------
+# Each target NAME has a start_NAME function that starts its server (if it is not the upstream)
+# and sets URL[NAME] and SERVER_PIDS[NAME] (the processes whose CPU and memory are measured).
+# A new target (a TLS-terminating wsgate or nginx, wsgate multiplexed) is one more function and
+# one more name in --targets.
+declare -A URL SERVER_PIDS
+UPSTREAM_PID=""
+
+start_upstream() {
+    "$BIN/echo-upstream" --host 127.0.0.1 --port "$UPSTREAM_PORT" >>"$OUT/echo-upstream.log" 2>&1 &
+    UPSTREAM_PID=$!
+    STARTED_PIDS+=("$UPSTREAM_PID")
+    wait_port "$UPSTREAM_PORT"
+}
+
+start_direct() {
+    URL[direct]="ws://127.0.0.1:$UPSTREAM_PORT"
+    SERVER_PIDS[direct]=$UPSTREAM_PID
+}
+
+start_wsgate() {
+    "$BIN/wsgate" run --config scripts/bench-wsgate.yaml --log-level warning >>"$OUT/wsgate.log" 2>&1 &
+    local pid=$!
+    STARTED_PIDS+=("$pid")
+    wait_port "$WSGATE_PORT"
+    URL[wsgate]="ws://127.0.0.1:$WSGATE_PORT"
+    SERVER_PIDS[wsgate]=$pid
+}
+
+start_nginx() {
+    local dir="$WORK/nginx"
+    mkdir -p "$dir/logs" "$dir/temp"
+    # The equivalent of wsgate's one-to-one mode: an HTTP/1.1 WebSocket tunnel, unbuffered.
+    cat >"$dir/nginx.conf" <<EOF
+worker_processes $SERVER_THREADS;
+worker_rlimit_nofile $WANT_FILES;
+daemon off;
+pid $dir/nginx.pid;
+error_log $OUT/nginx-error.log warn;
+events {
+    worker_connections 32768;
+}
+http {
+    access_log off;
+    client_body_temp_path $dir/temp/body;
+    proxy_temp_path $dir/temp/proxy;
+    fastcgi_temp_path $dir/temp/fastcgi;
+    uwsgi_temp_path $dir/temp/uwsgi;
+    scgi_temp_path $dir/temp/scgi;
+    map \$http_upgrade \$connection_upgrade {
+        default upgrade;
+        ''      close;
+    }
+    server {
+        listen 127.0.0.1:$NGINX_PORT backlog=1024;
+        location / {
+            proxy_pass http://127.0.0.1:$UPSTREAM_PORT;
+            proxy_http_version 1.1;
+            proxy_set_header Upgrade \$http_upgrade;
+            proxy_set_header Connection \$connection_upgrade;
+            proxy_set_header Host \$host;
+            proxy_buffering off;
+            proxy_read_timeout 1h;
+            proxy_send_timeout 1h;
+        }
+    }
+}
+EOF
+    "$NGINX" -c "$dir/nginx.conf" -p "$dir" -e "$OUT/nginx-error.log" >>"$OUT/nginx.log" 2>&1 &
+    local master=$!
+    STARTED_PIDS+=("$master")
+    wait_port "$NGINX_PORT"
+    local workers
+    workers=$(children_of "$master" | tr '\n' ' ')
+    [ -n "$workers" ] || { echo "bench.sh: no nginx worker processes found" >&2; exit 1; }
+    URL[nginx]="ws://127.0.0.1:$NGINX_PORT"
+    SERVER_PIDS[nginx]="$master $workers"
+}
+
+for target in $TARGETS; do
+    declare -F "start_$target" >/dev/null || { echo "bench.sh: unknown target $target" >&2; exit 2; }
+done
+
+# ---- runs ---------------------------------------------------------------------------------------
+# Every scenario starts fresh servers: memory figures only mean something on a process whose heap
+# an earlier scenario has not grown (10,000 idle connections leave a heap that hides later growth).
+failed_runs=0
+for round in $(seq 1 "$REPEAT"); do
+    for scenario in $SCENARIOS; do
+        start_upstream
+        for target in $TARGETS; do
+            "start_$target"
+        done
+        for target in $TARGETS; do
+            log "round $round/$REPEAT: $scenario against $target (${URL[$target]})"
+            pid_args=()
+            for pid in ${SERVER_PIDS[$target]}; do
+                pid_args+=(--server-pid "$pid")
+            done
+            if ! "$BIN/wsgate-bench" run --url "${URL[$target]}" --target "$target" --scenario "$scenario" \
+                --duration "$DURATION" --warmup "$WARMUP" --idle-connections "$IDLE" \
+                "${pid_args[@]}" >>"$RESULTS" 2>>"$OUT/wsgate-bench.log"; then
+                failed_runs=$((failed_runs + 1))
+                log "  run reported errors (see $OUT/wsgate-bench.log)"
+            fi
+        done
+        stop_servers
+    done
+done
+
+# ---- report -------------------------------------------------------------------------------------
+{
+    echo "wsgate benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')), $(uname -sr)"
+    echo "runs of $DURATION after $WARMUP warm-up, $REPEAT round(s), $IDLE idle connections; nginx $("$NGINX" -v 2>&1 | sed 's/.*nginx\///') with $SERVER_THREADS workers; wsgate on $SERVER_THREADS event loops"
+    echo
+    "$BIN/wsgate-bench" report "$RESULTS" --subject wsgate --peer nginx --peer direct
+    echo
+    echo "server CPU s / M msgs: user+system CPU of the target's processes per million echoed messages (direct: the upstream itself)."
+    echo "Servers are restarted for every scenario. With several rounds a figure is the median. '!' marks a figure from a run that reported errors."
+    echo "JSON lines: $RESULTS"
+} | tee "$OUT/table.md"
+[ "$failed_runs" -eq 0 ] || { log "$failed_runs run(s) reported errors"; exit 1; }
