@@ -21,3 +21,13 @@ final class WebSocketMaskTests: XCTestCase {
         }
     }
 }
+
+final class MaskingKeyGeneratorTests: XCTestCase {
+    func testKeysVaryFromFrameToFrameAndConnectionToConnection() {
+        var first = MaskingKeyGenerator()
+        var second = MaskingKeyGenerator()
+        let keys = (0..<100).map { _ in Array(first.next()) }
+        XCTAssertGreaterThan(Set(keys).count, 95, "consecutive keys differ")
+        XCTAssertNotEqual(Array(first.next()), Array(second.next()), "each connection is seeded on its own")
+    }
+}

@@ -14,6 +14,7 @@ struct WebSocketOutboundFramer {
     private var maskKey: WebSocketMaskingKey?
     private var maskOffset = 0
     private var pendingControlFrames: [ByteBuffer] = []
+    private var maskingKeys = MaskingKeyGenerator()
 
     init(role: WebSocketRole) {
         self.role = role
@@ -25,7 +26,7 @@ struct WebSocketOutboundFramer {
     /// Encodes a data frame header.
     mutating func encodeHead(_ head: WebSocketDataFrameHead, allocator: ByteBufferAllocator) -> ByteBuffer {
         precondition(!self.isInsideFrame, "a data frame header while \(self.remaining) payload bytes are owed")
-        let maskKey = self.role == .client ? WebSocketMaskingKey.random() : nil
+        let maskKey = self.role == .client ? self.maskingKeys.next() : nil
         let header = WebSocketFrameHeader(
             fin: head.fin,
             reservedBits: head.compressed ? WebSocketFrameHeader.rsv1 : 0,
@@ -57,7 +58,7 @@ struct WebSocketOutboundFramer {
     /// Returns the encoded frame if it may be written now.
     mutating func encodeControl(_ opcode: WebSocketOpcode, payload: ByteBuffer, allocator: ByteBufferAllocator) -> ByteBuffer? {
         var payload = payload
-        let maskKey = self.role == .client ? WebSocketMaskingKey.random() : nil
+        let maskKey = self.role == .client ? self.maskingKeys.next() : nil
         let header = WebSocketFrameHeader(fin: true, opcode: opcode, maskKey: maskKey, payloadLength: payload.readableBytes)
         var buffer = allocator.buffer(capacity: header.encodedSize + payload.readableBytes)
         header.write(to: &buffer)
