@@ -49,16 +49,8 @@ struct WebSocketCloseHandshake {
     }
 
     /// The peer broke the protocol: send our close with the error's code and drop the connection.
+    /// The transitions are those of a peer's close: the leg is done either way.
     mutating func fail(_ status: WebSocketCloseStatus) -> Action {
-        switch self.state {
-        case .open:
-            self.state = .closed
-            return .sendClose(status, thenClose: true)
-        case .closeSent:
-            self.state = .closed
-            return .closeConnection
-        case .closed:
-            return .none
-        }
+        self.peerClosed(status)
     }
 }
