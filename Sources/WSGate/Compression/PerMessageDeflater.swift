@@ -12,18 +12,14 @@ import NIOWebSocket
 struct PerMessageDeflater {
     private static let tail: [UInt8] = [0x00, 0x00, 0xff, 0xff]
 
-    private let parameters: ZlibStreamParameters
     private let minSize: Int
-    private let memory: ZlibMemoryCounter
-    /// Dedicated compressor (context takeover): created on the first compressed message, kept.
-    private var dedicated: ZlibDeflater?
-    /// Shared compressors (no context takeover): one is borrowed per message.
-    private let pool: ZlibStreamPool<ZlibDeflater>?
+    /// The connection's own compressor, or the loop's shared ones; `current` is the compressor of
+    /// the message in progress.
+    private var streams: ZlibStreamSource<ZlibDeflater>
     private let counters: CompressionCounters
 
     /// Inside a compressed message (messages sent uncompressed pass through in one frame).
     private var inMessage = false
-    private var current: ZlibDeflater?
     private var opcode: WebSocketOpcode = .binary
     private var emittedFrame = false
     private var frameRemaining = 0
@@ -32,15 +28,13 @@ struct PerMessageDeflater {
     private var compressedSize = 0
 
     init(parameters: ZlibStreamParameters, minSize: Int, pool: ZlibStreamPool<ZlibDeflater>?, memory: ZlibMemoryCounter, counters: CompressionCounters) {
-        self.parameters = parameters
         self.minSize = minSize
-        self.pool = pool
-        self.memory = memory
+        self.streams = ZlibStreamSource(pool: pool) { ZlibDeflater(parameters: parameters, memory: memory) }
         self.counters = counters
     }
 
     /// Whether this connection holds zlib state of its own right now.
-    var holdsStream: Bool { (self.dedicated?.isAllocated ?? false) || self.current != nil }
+    var holdsStream: Bool { self.streams.holdsStream }
 
     /// Takes one event from the session and emits what the client's endpoint should send.
     mutating func send(
@@ -72,24 +66,11 @@ struct PerMessageDeflater {
 
     /// Frees the connection's zlib state (the connection is gone).
     mutating func release() {
-        if let current = self.current, let pool = self.pool {
-            current.reset()
-            pool.giveBack(current)
-        }
-        self.current = nil
-        self.dedicated?.release()
-        self.dedicated = nil
+        self.streams.release()
     }
 
     private mutating func startMessage(_ head: WebSocketDataFrameHead) {
-        if let pool = self.pool {
-            self.current = pool.borrow()
-        } else {
-            if self.dedicated == nil {
-                self.dedicated = ZlibDeflater(parameters: self.parameters, memory: self.memory)
-            }
-            self.current = self.dedicated
-        }
+        _ = self.streams.beginMessage()
         self.inMessage = true
         self.opcode = head.opcode
         self.emittedFrame = false
@@ -109,7 +90,7 @@ struct PerMessageDeflater {
         allocator: ByteBufferAllocator,
         emit: (WebSocketFrameEvent) -> Void
     ) throws(ZlibError) {
-        guard let deflater = self.current else { return }
+        guard let deflater = self.streams.current else { return }
         let endsMessage = endsFrame && self.frameIsFinal
         var output = try deflater.deflate(payload, syncFlush: endsFrame, allocator: allocator)
         if endsMessage {
@@ -142,11 +123,6 @@ struct PerMessageDeflater {
         self.counters.outboundUncompressedBytes += self.uncompressedSize
         self.counters.outboundCompressedBytes += self.compressedSize
         self.inMessage = false
-        guard let deflater = self.current else { return }
-        self.current = nil
-        if let pool = self.pool {
-            deflater.reset()
-            pool.giveBack(deflater)
-        }
+        self.streams.endMessage()
     }
 }

@@ -16,16 +16,10 @@ struct PerMessageInflater {
     private static let tail: [UInt8] = [0x00, 0x00, 0xff, 0xff]
 
     private let maxMessageSize: Int
-    /// Dedicated inflater (context takeover): created on the first compressed message, kept.
-    private var dedicated: ZlibInflater?
-    private let windowBits: Int
-    private let memory: ZlibMemoryCounter
-    /// Shared inflaters (no context takeover): one is borrowed per message.
-    private let pool: ZlibStreamPool<ZlibInflater>?
+    /// The connection's own inflater, or the loop's shared ones; `current` is the inflater of the
+    /// compressed message in progress (nil between messages and for plain ones).
+    private var streams: ZlibStreamSource<ZlibInflater>
     private let counters: CompressionCounters
-
-    /// The inflater of the compressed message in progress; nil between messages and for plain ones.
-    private var current: ZlibInflater?
     private var opcode: WebSocketOpcode = .binary
     private var emittedFrame = false
     private var inflatedSize = 0
@@ -36,15 +30,13 @@ struct PerMessageInflater {
     /// - Parameters:
     ///   - pool: the EventLoop's shared inflaters when the client does not take over context, else nil.
     init(windowBits: Int, maxMessageSize: Int, pool: ZlibStreamPool<ZlibInflater>?, memory: ZlibMemoryCounter, counters: CompressionCounters) {
-        self.windowBits = windowBits
         self.maxMessageSize = maxMessageSize
-        self.pool = pool
-        self.memory = memory
+        self.streams = ZlibStreamSource(pool: pool) { ZlibInflater(windowBits: windowBits, memory: memory) }
         self.counters = counters
     }
 
     /// Whether this connection holds zlib state of its own right now.
-    var holdsStream: Bool { (self.dedicated?.isAllocated ?? false) || self.current != nil }
+    var holdsStream: Bool { self.streams.holdsStream }
 
     /// Takes one event from the client's endpoint and emits what the session should receive.
     mutating func receive(
@@ -54,7 +46,7 @@ struct PerMessageInflater {
     ) throws(WebSocketProtocolError) {
         switch event {
         case .frameHead(let head):
-            if self.current != nil {
+            if self.streams.current != nil {
                 // A continuation of the compressed message (the endpoint checked RSV1 and ordering).
                 self.frameRemaining = head.payloadLength
                 self.frameIsFinal = head.fin
@@ -66,7 +58,7 @@ struct PerMessageInflater {
                 emit(event)
             }
         case .payload(let payload):
-            guard self.current != nil else {
+            guard self.streams.current != nil else {
                 emit(event)
                 return
             }
@@ -82,24 +74,11 @@ struct PerMessageInflater {
 
     /// Frees the connection's zlib state (the connection is gone).
     mutating func release() {
-        if let current = self.current, let pool = self.pool {
-            current.reset()
-            pool.giveBack(current)
-        }
-        self.current = nil
-        self.dedicated?.release()
-        self.dedicated = nil
+        self.streams.release()
     }
 
     private mutating func startMessage(_ head: WebSocketDataFrameHead) {
-        if let pool = self.pool {
-            self.current = pool.borrow()
-        } else {
-            if self.dedicated == nil {
-                self.dedicated = ZlibInflater(windowBits: self.windowBits, memory: self.memory)
-            }
-            self.current = self.dedicated
-        }
+        _ = self.streams.beginMessage()
         self.opcode = head.opcode
         self.emittedFrame = false
         self.inflatedSize = 0
@@ -121,7 +100,7 @@ struct PerMessageInflater {
         allocator: ByteBufferAllocator,
         emit: (WebSocketFrameEvent) -> Void
     ) throws(WebSocketProtocolError) {
-        guard let inflater = self.current else { return }
+        guard let inflater = self.streams.current else { return }
         // The last chunk of a message is held back until it is known to be the last (it gets FIN).
         var pending: ByteBuffer?
         var size = self.inflatedSize
@@ -176,16 +155,12 @@ struct PerMessageInflater {
     }
 
     private mutating func endMessage() {
-        guard let inflater = self.current else { return }
+        guard self.streams.current != nil else { return }
         self.counters.inboundMessages += 1
         self.counters.inboundInflatedBytes += self.inflatedSize
-        self.current = nil
-        if let pool = self.pool {
-            inflater.reset()
-            pool.giveBack(inflater)
-        } else if inflater.needsReset {
+        if let kept = self.streams.endMessage(), kept.needsReset {
             // The message ended with a final deflate block: the stream is over, start a new one.
-            inflater.reset()
+            kept.reset()
         }
     }
 }
