@@ -116,21 +116,9 @@ final class CompressionInteropTests: XCTestCase {
 
 /// Runs Tests/Peers/ws_node_client.js with Node and Debian's `ws` (/usr/share/nodejs) and returns its JSON line.
 func runNodeClient(args: [String], timeout: Duration = .seconds(120)) async throws -> [String: Any] {
-    let result = try await PeerProcess.runProcess(
-        executable: URL(fileURLWithPath: "/usr/bin/env"),
-        arguments: ["NODE_PATH=/usr/share/nodejs", "node", PeerProcess.peerScript("ws_node_client.js").path] + args,
-        currentDirectory: PeerProcess.repositoryRoot,
+    try await runJSONPeer(
+        "ws_node_client.js",
+        command: ["NODE_PATH=/usr/share/nodejs", "node", PeerProcess.peerScript("ws_node_client.js").path] + args,
         timeout: timeout
     )
-    let lastLine = result.stdout.split(separator: "\n").last.map(String.init) ?? ""
-    guard
-        let object = try? JSONSerialization.jsonObject(with: Data(lastLine.utf8)),
-        var dictionary = object as? [String: Any]
-    else {
-        throw PeerProcessError.badOutput(
-            "ws_node_client.js exited \(result.status) without a JSON line; stdout: \(result.stdout.debugDescription) stderr: \(result.stderr.debugDescription)"
-        )
-    }
-    dictionary["exit_code"] = Int(result.status)
-    return dictionary
 }

@@ -59,7 +59,7 @@ final class LimitsIntegrationTests: XCTestCase {
     func testClientThatStopsReadingIsClosedWhileOthersKeepFlowing() async throws {
         // The app floods 50 MiB at a client that reads nothing.
         let slow = try await self.connect("/send/51200?record=slow")
-        try await slow.channel.setOption(.autoRead, value: false)
+        try await slow.channel.setOption(.autoRead, value: false).get()
 
         let active = try await self.connect("/echo")
         let payload = [UInt8](repeating: 0x5A, count: 512)
@@ -73,7 +73,7 @@ final class LimitsIntegrationTests: XCTestCase {
         let recorded = try await self.lastCloseRecorded(tag: "slow", within: .seconds(30))
         XCTAssertEqual(recorded, "1001 client too slow")
         // ...and the slow client's connection is closed once it looks again.
-        try await slow.channel.setOption(.autoRead, value: true)
+        try await slow.channel.setOption(.autoRead, value: true).get()
         slow.channel.read()
         try await slow.waitForTCPClose(timeout: .seconds(30))
 

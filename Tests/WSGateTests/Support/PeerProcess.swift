@@ -178,9 +178,15 @@ func runPythonClient(args: [String], timeout: Duration = .seconds(120)) async th
 
 /// Runs `Tests/Peers/SCRIPT ARGS` for its one JSON result line, like `runPythonClient`.
 func runPythonPeer(_ script: String, args: [String], timeout: Duration = .seconds(120)) async throws -> [String: Any] {
+    try await runJSONPeer(script, command: [PeerProcess.python, "-u", PeerProcess.peerScript(script).path] + args, timeout: timeout)
+}
+
+/// Runs a peer client through `/usr/bin/env COMMAND…` and returns its last stdout line parsed as a
+/// JSON object, with the exit status added under "exit_code". Throws on a timeout or no JSON line.
+func runJSONPeer(_ name: String, command: [String], timeout: Duration) async throws -> [String: Any] {
     let result = try await PeerProcess.runProcess(
         executable: URL(fileURLWithPath: "/usr/bin/env"),
-        arguments: [PeerProcess.python, "-u", PeerProcess.peerScript(script).path] + args,
+        arguments: command,
         currentDirectory: PeerProcess.repositoryRoot,
         timeout: timeout
     )
@@ -190,7 +196,7 @@ func runPythonPeer(_ script: String, args: [String], timeout: Duration = .second
         var dictionary = object as? [String: Any]
     else {
         throw PeerProcessError.badOutput(
-            "\(script) \(args.joined(separator: " ")) exited \(result.status) without a JSON line; "
+            "\(name) \(command.joined(separator: " ")) exited \(result.status) without a JSON line; "
                 + "stdout: \(result.stdout.debugDescription) stderr: \(result.stderr.debugDescription)"
         )
     }
