@@ -204,7 +204,7 @@ final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandle
         context.write(self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .switchingProtocols, headers: headers))), promise: nil)
         context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
         do {
-            try ProxySession.start(clientContext: context, upstream: link, route: route, compression: compression)
+            try ProxySession.start(clientContext: context, upstream: link, route: route, path: String(request.path), compression: compression)
         } catch {
             context.close(promise: nil)
             link.channel?.close(promise: nil)

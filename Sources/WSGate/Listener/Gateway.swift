@@ -8,7 +8,7 @@ import NIOSSL
 /// The running gateway: its WebSocket listeners and its admin listener, all serving one
 /// `ActiveConfiguration`.
 public final class Gateway: Sendable {
-    private let group: any EventLoopGroup
+    let group: any EventLoopGroup
     let logger: Logger
     /// What new connections are served with; swapped whole by a certificate reload.
     let active: NIOLockedValueBox<ActiveConfiguration>

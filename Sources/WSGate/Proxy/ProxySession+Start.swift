@@ -21,10 +21,21 @@ extension ProxySession {
         clientContext: ChannelHandlerContext,
         upstream link: UpstreamLink,
         route: RouteConfiguration,
+        path: String,
         compression: PerMessageDeflateAgreement? = nil
     ) throws {
         let limits = route.limits
-        let session = ProxySession(eventLoop: clientContext.eventLoop, isEcho: link.channel == nil, route: route)
+        let identity = SessionIdentity(
+            id: SessionRegistry.makeID(),
+            route: route.name,
+            clientAddress: clientContext.channel.remoteAddress,
+            upstreamEndpoint: link.endpoint,
+            path: path,
+            subprotocol: link.subprotocol,
+            compressed: compression != nil,
+            started: .now()
+        )
+        let session = ProxySession(identity: identity, eventLoop: clientContext.eventLoop, isEcho: link.channel == nil, route: route)
         let waterMark = ChannelOptions.Types.WriteBufferWaterMarkOption.Value(
             low: route.backpressure.lowWater,
             high: route.backpressure.highWater
@@ -74,6 +85,7 @@ extension ProxySession {
             }
             channel.read()
         }
+        SessionRegistry.current.register(session)
         clientChannel.read()
     }
 }

@@ -11,6 +11,8 @@ import NIOWebSocket
 final class ProxySession {
     typealias Leg = ProxySessionStateMachine.Leg
 
+    /// What this session is (route, addresses, start time).
+    let identity: SessionIdentity
     private let eventLoop: any EventLoop
     private let isEcho: Bool
     private let limits: Limits
@@ -23,8 +25,9 @@ final class ProxySession {
     private var lastDataActivity: NIODeadline
     private var idleTask: Scheduled<Void>?
 
-    init(eventLoop: any EventLoop, isEcho: Bool, route: RouteConfiguration) {
+    init(identity: SessionIdentity, eventLoop: any EventLoop, isEcho: Bool, route: RouteConfiguration) {
         let now = NIODeadline.now()
+        self.identity = identity
         self.eventLoop = eventLoop
         self.isEcho = isEcho
         self.limits = route.limits
@@ -118,6 +121,15 @@ final class ProxySession {
         }
         if self.client == nil, self.upstream == nil {
             self.idleTask?.cancel()
+            SessionRegistry.current.unregister(self)
+        }
+    }
+
+    /// Ends the session from the gateway's side with `status` toward both legs (e.g. 1001 when the
+    /// gateway shuts down); each leg then runs its close handshake.
+    func close(_ status: WebSocketCloseStatus) {
+        for action in self.state.gatewayClose(client: status, upstream: status) {
+            self.perform(action)
         }
     }
 

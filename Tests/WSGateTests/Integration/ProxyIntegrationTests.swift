@@ -245,4 +245,30 @@ final class ProxyIntegrationTests: XCTestCase {
         XCTAssertEqual(close.reason, "idle timeout")
         XCTAssertGreaterThanOrEqual(ContinuousClock.now - started, .milliseconds(450))
     }
+
+    func testClosingAllSessionsSends1001ToClientAndUpstream() async throws {
+        let recorded = try await self.connect("/record-close?record=shutdown")
+        let echo = try await self.connect("/echo")
+        try await echo.sendText("before")
+        let echoed = try await echo.receiveText()
+        XCTAssertEqual(echoed, "before")
+
+        let live = try await self.gateway.gateway.onEachEventLoop { SessionRegistry.current.count }.reduce(0, +)
+        XCTAssertEqual(live, 2)
+        let closed = try await self.gateway.gateway.closeAllSessions(WebSocketCloseStatus(code: .goingAway, reason: "shutting down"))
+        XCTAssertEqual(closed, 2)
+
+        for ws in [recorded, echo] {
+            let close = try await ws.waitForClose()
+            XCTAssertEqual(close.code, 1001)
+            XCTAssertEqual(close.reason, "shutting down")
+        }
+        var seenByUpstream = "none"
+        for _ in 0..<20 where seenByUpstream == "none" {
+            let query = try await self.connect("/last-close?record=shutdown")
+            seenByUpstream = try await query.receiveText()
+            await query.close()
+        }
+        XCTAssertEqual(seenByUpstream, "1001 shutting down")
+    }
 }

@@ -1,0 +1,28 @@
+import NIOCore
+
+extension Gateway {
+    /// Runs `body` on every EventLoop of the gateway and returns what each returned, in loop order.
+    ///
+    /// This is how per-loop state (sessions, counters, pools) is read: each loop answers for its own
+    /// state on its own thread, so that state needs no lock.
+    func onEachEventLoop<Value: Sendable>(_ body: @escaping @Sendable () -> Value) async throws -> [Value] {
+        var values: [Value] = []
+        for eventLoop in self.group.makeIterator() {
+            values.append(try await eventLoop.submit(body).get())
+        }
+        return values
+    }
+
+    /// Ends every live session with `status` toward both of its legs (e.g. 1001 on shutdown) and
+    /// returns how many there were.
+    @discardableResult
+    func closeAllSessions(_ status: WebSocketCloseStatus) async throws -> Int {
+        try await self.onEachEventLoop {
+            let sessions = Array(SessionRegistry.current.all)
+            for session in sessions {
+                session.close(status)
+            }
+            return sessions.count
+        }.reduce(0, +)
+    }
+}

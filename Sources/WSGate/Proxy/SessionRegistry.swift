@@ -1,0 +1,45 @@
+import NIOPosix
+import Synchronization
+
+/// The live proxy sessions of one EventLoop: what the connection list of the stats endpoint shows and
+/// what a graceful shutdown closes.
+///
+/// Each EventLoop thread has its own registry (`current`), used only on that thread, so registering a
+/// session costs no lock. Readers run on each loop (``Gateway/onEachEventLoop(_:)``).
+final class SessionRegistry {
+    private var sessions: [UInt64: ProxySession] = [:]
+
+    /// Unchecked on purpose: each thread only ever reads and writes its own value.
+    nonisolated(unsafe) private static let perThread = ThreadSpecificVariable<SessionRegistry>()
+    /// Session ids, unique across loops (touched once per session, never per frame).
+    private static let lastID = Atomic<UInt64>(0)
+
+    /// The registry of the calling thread's EventLoop, created on first use.
+    static var current: SessionRegistry {
+        if let registry = Self.perThread.currentValue { return registry }
+        let registry = SessionRegistry()
+        Self.perThread.currentValue = registry
+        return registry
+    }
+
+    /// A new process-wide session id.
+    static func makeID() -> UInt64 {
+        Self.lastID.wrappingAdd(1, ordering: .relaxed).newValue
+    }
+
+    func register(_ session: ProxySession) {
+        self.sessions[session.identity.id] = session
+    }
+
+    func unregister(_ session: ProxySession) {
+        self.sessions[session.identity.id] = nil
+    }
+
+    /// The live sessions of this loop, in no particular order.
+    var all: Dictionary<UInt64, ProxySession>.Values { self.sessions.values }
+
+    var count: Int { self.sessions.count }
+}
+
+@available(*, unavailable)
+extension SessionRegistry: Sendable {}
