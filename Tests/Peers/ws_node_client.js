@@ -1,24 +1,27 @@
 #!/usr/bin/env node
 // A WebSocket client wsgate did not write: Node's `ws` (Debian package node-ws), for tests.
 //
-//   node ws_node_client.js URL [--sizes 0,1,125] [--no-context-takeover] [--timeout S]
+//   node ws_node_client.js URL [--sizes 0,1,125] [--no-context-takeover] [--timeout S] [--ca PEM]
 //
 // Offers permessage-deflate (with server_ and client_no_context_takeover when asked), sends for each
 // size a binary message (seeded pseudo-random bytes, half of it repetitive so it compresses) and a
 // text message with multi-byte characters, and checks each echo. Prints one JSON line:
 //   {"ok": true, "messages": K, "extensions": "the 101's Sec-WebSocket-Extensions"}
-// or {"ok": false, "error": "..."}; exits 0 on success, 1 on failure.
+// or {"ok": false, "error": "..."}; exits 0 on success, 1 on failure. For wss:// URLs, --ca names a PEM
+// file of CA certificates to trust instead of the system store.
 'use strict';
 
+const fs = require('fs');
 const WebSocket = require('ws');
 
 function parseArgs(argv) {
-  const args = { url: null, sizes: [0, 1, 125, 126, 65535, 65536], noContextTakeover: false, timeout: 60 };
+  const args = { url: null, sizes: [0, 1, 125, 126, 65535, 65536], noContextTakeover: false, timeout: 60, ca: null };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--sizes') args.sizes = argv[++i].split(',').filter((s) => s.trim()).map(Number);
     else if (arg === '--no-context-takeover') args.noContextTakeover = true;
     else if (arg === '--timeout') args.timeout = Number(argv[++i]);
+    else if (arg === '--ca') args.ca = argv[++i];
     else args.url = arg;
   }
   return args;
@@ -61,6 +64,7 @@ const ws = new WebSocket(args.url, {
     ? { serverNoContextTakeover: true, clientNoContextTakeover: true, threshold: 0 }
     : { threshold: 0 },
   maxPayload: 0,
+  ...(args.ca ? { ca: fs.readFileSync(args.ca) } : {}),
 });
 const queue = [];
 for (const size of args.sizes) {
