@@ -77,9 +77,11 @@ let package = Package(
         ),
         .executableTarget(
             // The load generator (scripts/bench.sh). It does not depend on WSGate, so that it
-            // measures every server, wsgate included, with the same client code.
+            // measures every server, wsgate included, with the same client code (CZlib is only
+            // the system zlib, to compress the messages of the permessage-deflate scenarios).
             name: "wsgate-bench",
             dependencies: [
+                "CZlib",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

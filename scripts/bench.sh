@@ -29,7 +29,7 @@ WARMUP=1s
 IDLE=10000
 REPEAT=1
 TARGETS="direct wsgate nginx"
-SCENARIOS="idle pingpong echo32 echo16k hol"
+SCENARIOS="idle pingpong echo32 echo16k hol echo32-deflate echo32-deflate-shared idle-deflate idle-deflate-shared"
 OUT=""
 BUILD=1
 while [ $# -gt 0 ]; do

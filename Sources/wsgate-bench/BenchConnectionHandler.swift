@@ -14,7 +14,9 @@ final class BenchConnectionHandler: ChannelInboundHandler {
     enum Role {
         /// Keep `window` messages in flight: send `message` (a pre-masked frame carrying
         /// `payloadSize` bytes) again each time an echo comes back, timing each round trip.
-        case echo(message: ByteBuffer, payloadSize: Int, window: Int)
+        /// `compressed` is the same message with permessage-deflate, sent instead when the server
+        /// accepted the extension.
+        case echo(message: ByteBuffer, compressed: ByteBuffer?, payloadSize: Int, window: Int)
         /// Send nothing; answer pings.
         case idle
         /// Never read after the upgrade (a client whose app stopped reading).
@@ -48,6 +50,8 @@ final class BenchConnectionHandler: ChannelInboundHandler {
     private var sendTimes: [UInt64] = []
     private var oldest = 0
     private var inFlight = 0
+    /// Whether the server's 101 accepted permessage-deflate.
+    private var deflateNegotiated = false
 
     init(
         role: Role,
@@ -63,7 +67,7 @@ final class BenchConnectionHandler: ChannelInboundHandler {
         self.upgraded = upgraded
         self.handshakeTimeout = handshakeTimeout
         self.maskKey = maskKey
-        if case .echo(_, _, let window) = role {
+        if case .echo(_, _, _, let window) = role {
             self.sendTimes = Array(repeating: 0, count: window)
         }
     }
@@ -133,7 +137,8 @@ final class BenchConnectionHandler: ChannelInboundHandler {
         self.timeout?.cancel()
         self.timeout = nil
         self.state = .open
-        self.recorder.register(self)
+        self.deflateNegotiated = head.lowercased().contains("\r\nsec-websocket-extensions: permessage-deflate")
+        self.recorder.register(self, deflateNegotiated: self.deflateNegotiated)
         if case .stalled = self.role {
             // Stop reading for good: the kernel buffers fill and the server must hold back.
             try? self.context?.channel.syncOptions?.setOption(.autoRead, value: false)
@@ -191,7 +196,7 @@ final class BenchConnectionHandler: ChannelInboundHandler {
     }
 
     private func messageArrived() {
-        guard case .echo(let message, _, _) = self.role, self.inFlight > 0 else {
+        guard case .echo = self.role, self.inFlight > 0 else {
             self.messageBytes = 0
             return
         }
@@ -203,14 +208,16 @@ final class BenchConnectionHandler: ChannelInboundHandler {
         self.messageBytes = 0
         switch self.recorder.phase {
         case .warmingUp, .measuring:
-            self.send(message)
+            self.sendMessage()
             self.needsFlush = true
         case .connecting, .stopped:
             break
         }
     }
 
-    private func send(_ message: ByteBuffer) {
+    private func sendMessage() {
+        guard case .echo(let plain, let compressed, _, _) = self.role else { return }
+        let message = self.deflateNegotiated ? (compressed ?? plain) : plain
         let slot = (self.oldest + self.inFlight) % self.sendTimes.count
         self.sendTimes[slot] = NIODeadline.now().uptimeNanoseconds
         self.inFlight += 1
@@ -221,9 +228,9 @@ final class BenchConnectionHandler: ChannelInboundHandler {
 
     /// Starts sending (echo role): fills the window.
     func start() {
-        guard case .open = self.state, case .echo(let message, _, let window) = self.role else { return }
+        guard case .open = self.state, case .echo(_, _, _, let window) = self.role else { return }
         for _ in 0..<window {
-            self.send(message)
+            self.sendMessage()
         }
         self.context?.flush()
     }

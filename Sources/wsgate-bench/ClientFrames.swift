@@ -16,6 +16,13 @@ enum ClientFrames {
         return self.frame(opcode: 0x2, payload: payload, maskKey: maskKey, allocator: allocator)
     }
 
+    /// The same message compressed with permessage-deflate (RSV1 set), for connections that
+    /// negotiated it.
+    static func compressedBinaryMessage(size: Int, maskKey: UInt32, allocator: ByteBufferAllocator) -> ByteBuffer {
+        let compressed = ClientDeflate.compress((0..<size).map { UInt8($0 % 251) })
+        return self.frame(opcode: 0x2, rsv1: true, payload: allocator.buffer(bytes: compressed), maskKey: maskKey, allocator: allocator)
+    }
+
     /// A close frame with code 1000 (normal closure).
     static func close(maskKey: UInt32, allocator: ByteBufferAllocator) -> ByteBuffer {
         var payload = allocator.buffer(capacity: 2)
@@ -28,10 +35,10 @@ enum ClientFrames {
         self.frame(opcode: 0xA, payload: payload, maskKey: maskKey, allocator: allocator)
     }
 
-    private static func frame(opcode: UInt8, payload: ByteBuffer, maskKey: UInt32, allocator: ByteBufferAllocator) -> ByteBuffer {
+    private static func frame(opcode: UInt8, rsv1: Bool = false, payload: ByteBuffer, maskKey: UInt32, allocator: ByteBufferAllocator) -> ByteBuffer {
         let size = payload.readableBytes
         var frame = allocator.buffer(capacity: size + 14)
-        frame.writeInteger(0x80 | opcode)
+        frame.writeInteger(0x80 | (rsv1 ? 0x40 : 0) | opcode)
         if size < 126 {
             frame.writeInteger(0x80 | UInt8(size))
         } else if size <= Int(UInt16.max) {

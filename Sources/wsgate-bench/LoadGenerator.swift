@@ -34,8 +34,9 @@ struct LoadGenerator: Sendable {
 
     /// Opens `count` connections to `path` (TCP connect and WebSocket upgrade), spread round robin
     /// over the loops, `connectConcurrency` at a time. Failures are counted, not thrown.
-    func open(count: Int, path: String, role: BenchConnectionHandler.Role) async -> Opened {
-        let request = self.upgradeRequest(path: path)
+    /// With `offerDeflate`, the request offers permessage-deflate (as browsers do).
+    func open(count: Int, path: String, role: BenchConnectionHandler.Role, offerDeflate: Bool = false) async -> Opened {
+        let request = self.upgradeRequest(path: path, offerDeflate: offerDeflate)
         let start = NIODeadline.now()
         var opened = Opened()
         await withTaskGroup(of: Result<any Channel, any Error>.self) { group in
@@ -101,7 +102,7 @@ struct LoadGenerator: Sendable {
         return channel
     }
 
-    private func upgradeRequest(path: String) -> ByteBuffer {
+    private func upgradeRequest(path: String, offerDeflate: Bool) -> ByteBuffer {
         let key = (0..<16).map { _ in UInt8.random(in: 0...255) }
         let text =
             "GET \(path) HTTP/1.1\r\n"
@@ -110,6 +111,7 @@ struct LoadGenerator: Sendable {
             + "Connection: Upgrade\r\n"
             + "Sec-WebSocket-Key: \(Data(key).base64EncodedString())\r\n"
             + "Sec-WebSocket-Version: 13\r\n"
+            + (offerDeflate ? "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n" : "")
             + "\r\n"
         return ByteBuffer(string: text)
     }

@@ -24,6 +24,8 @@ final class LoopRecorder {
         var latencies: [UInt64] = []
         /// Stalled connections that the server closed.
         var stalledClosed = 0
+        /// Connections whose server accepted permessage-deflate.
+        var deflateConnections = 0
         /// The first few error descriptions, for the report.
         var errorSamples: [String] = []
 
@@ -33,6 +35,7 @@ final class LoopRecorder {
             self.errors += other.errors
             self.latencies += other.latencies
             self.stalledClosed += other.stalledClosed
+            self.deflateConnections += other.deflateConnections
             self.errorSamples += other.errorSamples.prefix(max(0, 3 - self.errorSamples.count))
         }
     }
@@ -41,8 +44,11 @@ final class LoopRecorder {
     private(set) var counts = Counts()
     private var connections: [BenchConnectionHandler] = []
 
-    func register(_ connection: BenchConnectionHandler) {
+    func register(_ connection: BenchConnectionHandler, deflateNegotiated: Bool) {
         self.connections.append(connection)
+        if deflateNegotiated {
+            self.counts.deflateConnections += 1
+        }
     }
 
     func recordMessage(payloadBytes: Int, latency: UInt64) {

@@ -1,6 +1,6 @@
 import ArgumentParser
 
-/// The benchmark scenarios (letters as in issue 6; (e), compression, comes with the compression work).
+/// The benchmark scenarios (letters as in issue 6).
 enum Scenario: String, CaseIterable, Sendable, ExpressibleByArgument {
     /// (a) one connection, 32-byte messages, one in flight: latency.
     case pingpong
@@ -10,6 +10,16 @@ enum Scenario: String, CaseIterable, Sendable, ExpressibleByArgument {
     case echo16k
     /// (d) many idle connections: server memory per connection.
     case idle
+    /// (e) (b) with permessage-deflate offered; against wsgate, on a route keeping a compression
+    /// context per connection (`context_takeover: true`).
+    case echo32Deflate = "echo32-deflate"
+    /// (e) (b) with permessage-deflate on a route with shared per-loop zlib streams
+    /// (`context_takeover: false`), path /shared + the echo path.
+    case echo32DeflateShared = "echo32-deflate-shared"
+    /// (e) (d) with permessage-deflate offered (dedicated-stream route).
+    case idleDeflate = "idle-deflate"
+    /// (e) (d) with permessage-deflate offered, on the shared-stream route.
+    case idleDeflateShared = "idle-deflate-shared"
     /// (f) head-of-line: 20 echoing clients, with and without one client that stopped reading
     /// while the upstream floods it.
     case hol
@@ -21,8 +31,25 @@ enum Scenario: String, CaseIterable, Sendable, ExpressibleByArgument {
         case .echo32: return "b"
         case .echo16k: return "c"
         case .idle: return "d"
+        case .echo32Deflate: return "e-b"
+        case .echo32DeflateShared: return "e-b-shared"
+        case .idleDeflate: return "e-d"
+        case .idleDeflateShared: return "e-d-shared"
         case .hol: return "f"
         }
+    }
+
+    /// Whether the scenario offers permessage-deflate.
+    var offersDeflate: Bool {
+        switch self {
+        case .echo32Deflate, .echo32DeflateShared, .idleDeflate, .idleDeflateShared: return true
+        case .pingpong, .echo32, .echo16k, .idle, .hol: return false
+        }
+    }
+
+    /// Whether the scenario goes to the shared-stream compression route (/shared/...).
+    var usesSharedCompressionRoute: Bool {
+        self == .echo32DeflateShared || self == .idleDeflateShared
     }
 
     init?(argument: String) {

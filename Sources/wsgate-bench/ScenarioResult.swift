@@ -37,6 +37,9 @@ struct ScenarioResult: Codable, Sendable {
     var connectsPerSecond: Double?
     /// `hol`: whether the server closed the stalled client (counted, not an error).
     var stalledClosed: Int?
+    /// Scenarios offering permessage-deflate: connections whose server accepted it (0 for servers
+    /// that cannot terminate it, which then ran the scenario uncompressed).
+    var deflateConnections: Int?
 
     enum CodingKeys: String, CodingKey {
         case scenario, target, connections, window, stalled, messages, errors
@@ -54,6 +57,7 @@ struct ScenarioResult: Codable, Sendable {
         case rssPerConnectionKiB = "rss_per_conn_kib"
         case connectsPerSecond = "connects_per_s"
         case stalledClosed = "stalled_closed"
+        case deflateConnections = "deflate_conns"
     }
 
     func jsonLine() -> String {

@@ -8,8 +8,11 @@ struct ScenarioRunner: Sendable {
     let group: MultiThreadedEventLoopGroup
     let probe: ProcessProbe?
 
-    /// Path of the echo scenarios.
-    private var echoPath: String { self.options.url.path ?? "/echo" }
+    /// Path of the echo and idle scenarios.
+    private func path(_ scenario: Scenario) -> String {
+        let path = self.options.url.path ?? "/echo"
+        return scenario.usesSharedCompressionRoute ? "/shared" + path : path
+    }
 
     func run(_ scenario: Scenario) async throws -> [ScenarioResult] {
         switch scenario {
@@ -19,8 +22,10 @@ struct ScenarioRunner: Sendable {
             return [try await self.echo(scenario, connections: self.options.echoConnections, payloadSize: 32)]
         case .echo16k:
             return [try await self.echo(scenario, connections: self.options.echoConnections, payloadSize: 16 * 1024)]
-        case .idle:
-            return [try await self.idle()]
+        case .echo32Deflate, .echo32DeflateShared:
+            return [try await self.echo(scenario, connections: self.options.echoConnections, payloadSize: 32)]
+        case .idle, .idleDeflate, .idleDeflateShared:
+            return [try await self.idle(scenario)]
         case .hol:
             return [
                 try await self.echo(scenario, connections: self.options.holActive, payloadSize: 32, stalled: 0),
@@ -53,11 +58,16 @@ struct ScenarioRunner: Sendable {
             failures += opened.failures
             failureSamples += opened.failureSamples
         }
-        let message = ClientFrames.binaryMessage(size: payloadSize, maskKey: UInt32.random(in: 1...UInt32.max), allocator: ByteBufferAllocator())
+        let maskKey = UInt32.random(in: 1...UInt32.max)
+        let message = ClientFrames.binaryMessage(size: payloadSize, maskKey: maskKey, allocator: ByteBufferAllocator())
+        let compressed = scenario.offersDeflate
+            ? ClientFrames.compressedBinaryMessage(size: payloadSize, maskKey: maskKey, allocator: ByteBufferAllocator())
+            : nil
         let opened = await generator.open(
             count: connections,
-            path: self.echoPath,
-            role: .echo(message: message, payloadSize: payloadSize, window: self.options.window)
+            path: self.path(scenario),
+            role: .echo(message: message, compressed: compressed, payloadSize: payloadSize, window: self.options.window),
+            offerDeflate: scenario.offersDeflate
         )
         channels += opened.channels
         failures += opened.failures
@@ -84,6 +94,7 @@ struct ScenarioRunner: Sendable {
         result.window = self.options.window
         result.stalled = stalled
         result.stalledClosed = stalled.map { _ in counts.stalledClosed }
+        result.deflateConnections = scenario.offersDeflate ? counts.deflateConnections : nil
         result.durationSeconds = seconds.rounded(places: 3)
         result.messages = counts.messages
         result.messagesPerSecond = (Double(counts.messages) / seconds).rounded(places: 1)
@@ -105,10 +116,15 @@ struct ScenarioRunner: Sendable {
     }
 
     /// Idle: opens `idleConnections` that send nothing, then reads the server's memory.
-    private func idle() async throws -> ScenarioResult {
+    private func idle(_ scenario: Scenario) async throws -> ScenarioResult {
         let generator = try await self.makeGenerator()
         let before = try self.probe?.sample()
-        let opened = await generator.open(count: self.options.idleConnections, path: self.echoPath, role: .idle)
+        let opened = await generator.open(
+            count: self.options.idleConnections,
+            path: self.path(scenario),
+            role: .idle,
+            offerDeflate: scenario.offersDeflate
+        )
         // Let the server settle (lazy allocations, deferred frees) before reading its memory.
         try await Task.sleep(for: self.options.warmup.duration)
         let after = try self.probe?.sample()
@@ -116,11 +132,12 @@ struct ScenarioRunner: Sendable {
         try await generator.closeAll(opened.channels, timeout: .seconds(30))
 
         var result = ScenarioResult(
-            scenario: Scenario.idle.rawValue,
+            scenario: scenario.rawValue,
             target: self.options.target,
             connections: opened.channels.count,
             errors: opened.failures + counts.errors
         )
+        result.deflateConnections = scenario.offersDeflate ? counts.deflateConnections : nil
         result.connectsPerSecond = (Double(opened.channels.count) / max(opened.seconds, 1e-9)).rounded(places: 0)
         result.errorSamples = Self.samples(opened.failureSamples + counts.errorSamples)
         if let before, let after {

@@ -47,11 +47,47 @@ final class BenchToolSmokeTests: XCTestCase {
         XCTAssertEqual(result["errors"] as? Int, 0, "\(result)")
     }
 
-    /// Runs `wsgate-bench run` for scenario b (1 s, no warm-up) and returns its JSON line.
-    private static func runBench(port: Int, extraArguments: [String]) async throws -> [String: Any] {
+    /// Scenario (e): the tool's pre-compressed messages are valid permessage-deflate in both of the
+    /// gateway's memory modes (a bad one would be closed with 1002/1007 and counted as an error),
+    /// and every connection reports the extension accepted.
+    func testCompressedEchoThroughGatewayInBothModes() async throws {
+        let gateway = try await GatewayHarness.start(
+            """
+            upstreams:
+              echo: {protocol: echo}
+            routes:
+              - name: shared
+                match: {path_prefix: /shared/}
+                upstream: echo
+                compression: {context_takeover: false}
+              - upstream: echo
+            defaults:
+              compression: {min_size: 0}
+            """
+        )
+        var results: [[String: Any]] = []
+        do {
+            for scenario in ["e-b", "e-b-shared"] {
+                results.append(try await Self.runBench(port: gateway.port, scenario: scenario, extraArguments: []))
+            }
+        } catch {
+            await gateway.stop()
+            throw error
+        }
+        await gateway.stop()
+
+        for result in results {
+            XCTAssertGreaterThan(result["messages"] as? Int ?? 0, 0, "\(result)")
+            XCTAssertEqual(result["errors"] as? Int, 0, "\(result)")
+            XCTAssertEqual(result["deflate_conns"] as? Int, 64, "\(result)")
+        }
+    }
+
+    /// Runs `wsgate-bench run` for one scenario (default b; 1 s, no warm-up) and returns its JSON line.
+    private static func runBench(port: Int, scenario: String = "b", extraArguments: [String]) async throws -> [String: Any] {
         let arguments =
             [
-                "run", "--url", "ws://127.0.0.1:\(port)", "--target", "test", "--scenario", "b",
+                "run", "--url", "ws://127.0.0.1:\(port)", "--target", "test", "--scenario", scenario,
                 "--duration", "1s", "--warmup", "0s",
             ] + extraArguments
         let process = try await PeerProcess.runProcess(
