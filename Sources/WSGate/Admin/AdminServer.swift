@@ -19,7 +19,8 @@ enum AdminServer {
 }
 
 /// Hands each admin request to the ``AdminService`` and writes its answer, one request at a time:
-/// reads are held while an answer is being prepared, so pipelined requests are answered in order.
+/// requests that arrive while an answer is being prepared wait in order (and reads are held), so
+/// pipelined requests are answered in the order they came.
 ///
 /// The answer is prepared in a task, off the EventLoop: gathering the figures runs a short task on
 /// every EventLoop, and rendering (JSON, Prometheus text) must not hold this connection's loop.
@@ -30,7 +31,8 @@ final class AdminRequestHandler: ChannelDuplexHandler {
 
     private let service: AdminService
     private var request: HTTPRequestHead?
-    private var answering = false
+    /// Complete requests not answered yet; the first is being answered.
+    private var waiting: [HTTPRequestHead] = []
     private var readPending = false
 
     init(service: AdminService) {
@@ -46,23 +48,30 @@ final class AdminRequestHandler: ChannelDuplexHandler {
         case .end:
             guard let head = self.request else { return }
             self.request = nil
-            self.answering = true
-            let service = self.service
-            let request = AdminRequest(head)
-            let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-            let eventLoop = context.eventLoop
-            Task {
-                let response = await service.respond(to: request)
-                eventLoop.execute {
-                    let (handler, context) = loopBound.value
-                    handler.respond(response, keepAlive: head.isKeepAlive, context: context)
-                }
+            self.waiting.append(head)
+            if self.waiting.count == 1 {
+                self.answerFirst(context: context)
+            }
+        }
+    }
+
+    private func answerFirst(context: ChannelHandlerContext) {
+        guard let head = self.waiting.first else { return }
+        let service = self.service
+        let request = AdminRequest(head)
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let eventLoop = context.eventLoop
+        Task {
+            let response = await service.respond(to: request)
+            eventLoop.execute {
+                let (handler, context) = loopBound.value
+                handler.respond(response, keepAlive: head.isKeepAlive, context: context)
             }
         }
     }
 
     func read(context: ChannelHandlerContext) {
-        if self.answering {
+        if !self.waiting.isEmpty {
             self.readPending = true
         } else {
             context.read()
@@ -70,7 +79,7 @@ final class AdminRequestHandler: ChannelDuplexHandler {
     }
 
     private func respond(_ response: AdminResponse, keepAlive: Bool, context: ChannelHandlerContext) {
-        self.answering = false
+        self.waiting.removeFirst()
         guard context.channel.isActive else { return }
         var buffer = context.channel.allocator.buffer(capacity: response.body.count)
         buffer.writeBytes(response.body)
@@ -82,7 +91,10 @@ final class AdminRequestHandler: ChannelDuplexHandler {
         context.write(self.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
         let done = context.writeAndFlush(self.wrapOutboundOut(.end(nil)))
         if !keepAlive {
+            self.waiting.removeAll()
             done.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        } else if !self.waiting.isEmpty {
+            self.answerFirst(context: context)
         } else if self.readPending {
             self.readPending = false
             context.read()

@@ -53,8 +53,8 @@ struct AdminService: Sendable {
         let configuration = self.gateway.active.withLockedValue { $0.configuration }
         let known = ["/", "/stats", "/stats/connections", "/metrics", "/healthz", "/readyz"]
         guard known.contains(request.path) else { return .text(.notFound, "not found") }
-        guard request.method == .GET || request.method == .HEAD else {
-            return .text(.methodNotAllowed, "method not allowed", headers: [("Allow", "GET, HEAD")])
+        guard request.method == .GET else {
+            return .text(.methodNotAllowed, "method not allowed", headers: [("Allow", "GET")])
         }
         if request.path != "/", let token = configuration.admin.token, !Self.authorized(request.authorization, token: token) {
             return .text(.unauthorized, "unauthorized: send 'Authorization: Bearer <admin.token>'", headers: [("WWW-Authenticate", "Bearer realm=\"wsgate\"")])

@@ -1,7 +1,7 @@
 /// The dashboard served at `/` of the admin listener: one page, no external assets. It polls
 /// `/stats` every second and shows, per route, live counters and charts of connections,
 /// messages/s, bytes/s, backpressure pauses/s and errors/s (refused handshakes, limit hits and
-/// closes other than 1000/1001), over the last five minutes.
+/// closes other than 1000/1001), over the last two minutes.
 ///
 /// With `admin.token`, open it as `/#token=<token>`: the fragment stays in the browser, and the page
 /// sends it as a bearer token with its requests.
@@ -26,7 +26,7 @@ enum DashboardPage {
   .figures { display: flex; flex-wrap: wrap; gap: 18px; margin-bottom: 8px; }
   .figure .label { color: #667; font-size: 12px; display: block; }
   .figure .value { font-size: 20px; font-variant-numeric: tabular-nums; }
-  .charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(260px, 1fr)); gap: 10px; }
+  .charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(210px, 1fr)); gap: 10px; }
   .chart { border: 1px solid #e3e5ea; border-radius: 6px; padding: 6px; }
   .chart .title { font-size: 12px; color: #667; }
   canvas { width: 100%; height: 90px; display: block; }
@@ -43,7 +43,7 @@ enum DashboardPage {
 <main id="routes"></main>
 <script>
 "use strict";
-const HISTORY = 300;
+const HISTORY = 120;
 const token = new URLSearchParams(location.hash.slice(1)).get("token");
 const series = {};
 let previous = null;
