@@ -59,8 +59,8 @@ UPSTREAM_PORT=18001
 WSGATE_PORT=18080     # must match scripts/bench-wsgate.yaml
 WSGATE_ADMIN_PORT=18901
 NGINX_PORT=18081
-NOSTATS_PORT=18082
-NOSTATS_ADMIN_PORT=18902
+NOSTATS_PORT=18083
+NOSTATS_ADMIN_PORT=18903
 # Event-loop threads of wsgate (NIO's singleton group: one per core) and nginx worker processes.
 SERVER_THREADS=$(nproc)
 

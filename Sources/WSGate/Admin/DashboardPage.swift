@@ -117,8 +117,9 @@ function draw(canvas, values) {
   ctx.strokeStyle = "#2f6fde";
   ctx.lineWidth = 1.5;
   ctx.beginPath();
+  const step = w / Math.max(1, values.length - 1);
   values.forEach((v, i) => {
-    const x = w - (values.length - 1 - i) * (w / (HISTORY - 1));
+    const x = i * step;
     const y = h - 2 - (v / max) * (h - 14);
     if (i === 0) ctx.moveTo(x, y); else ctx.lineTo(x, y);
   });

@@ -31,10 +31,16 @@ struct PerDirection<Value: Sendable & Equatable>: Sendable, Equatable {
         self.upstreamToClient = upstreamToClient
     }
 
+    /// Mutated in place (`_modify`), so a value holding arrays (``ExactHistogram``) is not copied
+    /// on each update, as a get/set pair would do on the frame path.
     subscript(direction: TrafficDirection) -> Value {
         get { direction == .clientToUpstream ? self.clientToUpstream : self.upstreamToClient }
-        set {
-            if direction == .clientToUpstream { self.clientToUpstream = newValue } else { self.upstreamToClient = newValue }
+        _modify {
+            if direction == .clientToUpstream {
+                yield &self.clientToUpstream
+            } else {
+                yield &self.upstreamToClient
+            }
         }
     }
 }
