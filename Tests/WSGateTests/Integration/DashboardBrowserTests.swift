@@ -20,7 +20,13 @@ final class DashboardBrowserTests: XCTestCase {
     }
 
     func testDashboardShowsTheRouteConnectionCountWhileTrafficRuns() async throws {
-        let chromium = try XCTUnwrap(Self.chromium, "chromium is not installed (apt-get install chromium; .ci/run does)")
+        guard let chromium = Self.chromium else {
+            // CI must run it (.ci/run installs chromium); elsewhere a missing browser skips the test.
+            if ProcessInfo.processInfo.environment["CI"] != nil {
+                return XCTFail("chromium is not installed (apt-get install chromium; .ci/run does)")
+            }
+            throw XCTSkip("chromium is not installed (apt-get install chromium)")
+        }
         let gateway = try await GatewayHarness.start(
             """
             upstreams: {echo: {protocol: echo}}
