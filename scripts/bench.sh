@@ -7,6 +7,8 @@
 #   4. runs every scenario of wsgate-bench against every target, interleaved (scenario by
 #      scenario), measuring each server's CPU time and memory from /proc;
 #   5. prints one table with the figures and the ratios wsgate/nginx and wsgate/direct.
+# An extra target, `wsgate_nostats`, is wsgate with `admin.stats: false` (no per-frame counting), for
+# the cost of the counters: scripts/bench.sh --targets "wsgate wsgate_nostats" --peer wsgate_nostats
 #
 # usage: scripts/bench.sh [--quick] [--duration 5s] [--warmup 1s] [--idle N] [--repeat N]
 #                         [--targets "direct wsgate nginx"] [--scenarios "idle pingpong ..."]
@@ -15,6 +17,7 @@
 #   --idle N     connections of the idle scenario (default 10000)
 #   --repeat N   run the whole matrix N times; the table shows medians
 #   --out DIR    where results.jsonl, table.md and the servers' logs go (default: a new temp dir)
+#   --peer NAME  a target the report compares wsgate with (repeatable; default: nginx and direct)
 # The JSON lines (one per scenario run) are in DIR/results.jsonl.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -32,6 +35,7 @@ TARGETS="direct wsgate nginx"
 SCENARIOS="idle pingpong echo32 echo16k hol echo32-deflate echo32-deflate-shared idle-deflate idle-deflate-shared"
 OUT=""
 BUILD=1
+PEERS=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --quick) DURATION=2s; WARMUP=0.5s ;;
@@ -43,7 +47,8 @@ while [ $# -gt 0 ]; do
         --scenarios) SCENARIOS="$2"; shift ;;
         --out) OUT="$2"; shift ;;
         --no-build) BUILD=0 ;;
-        -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+        --peer) PEERS+=("$2"); shift ;;
+        -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
         *) echo "bench.sh: unknown argument $1" >&2; exit 2 ;;
     esac
     shift
@@ -54,6 +59,8 @@ UPSTREAM_PORT=18001
 WSGATE_PORT=18080     # must match scripts/bench-wsgate.yaml
 WSGATE_ADMIN_PORT=18901
 NGINX_PORT=18081
+NOSTATS_PORT=18083
+NOSTATS_ADMIN_PORT=18903
 # Event-loop threads of wsgate (NIO's singleton group: one per core) and nginx worker processes.
 SERVER_THREADS=$(nproc)
 
@@ -156,7 +163,7 @@ children_of() {
     return 0
 }
 
-for port in $UPSTREAM_PORT $WSGATE_PORT $WSGATE_ADMIN_PORT $NGINX_PORT; do
+for port in $UPSTREAM_PORT $WSGATE_PORT $WSGATE_ADMIN_PORT $NGINX_PORT $NOSTATS_PORT $NOSTATS_ADMIN_PORT; do
     port_free "$port" || { echo "bench.sh: port $port is in use; stop what uses it first" >&2; exit 1; }
 done
 
@@ -187,6 +194,19 @@ start_wsgate() {
     wait_port "$WSGATE_PORT"
     URL[wsgate]="ws://127.0.0.1:$WSGATE_PORT"
     SERVER_PIDS[wsgate]=$pid
+}
+
+# wsgate with the per-frame counters off (admin.stats: false), on its own ports.
+start_wsgate_nostats() {
+    sed -e "s/127.0.0.1:$WSGATE_PORT\$/127.0.0.1:$NOSTATS_PORT/" \
+        -e "s/^  address: 127.0.0.1:$WSGATE_ADMIN_PORT\$/  address: 127.0.0.1:$NOSTATS_ADMIN_PORT\n  stats: false/" \
+        scripts/bench-wsgate.yaml >"$WORK/wsgate-nostats.yaml"
+    "$BIN/wsgate" run --config "$WORK/wsgate-nostats.yaml" --log-level warning >>"$OUT/wsgate-nostats.log" 2>&1 &
+    local pid=$!
+    STARTED_PIDS+=("$pid")
+    wait_port "$NOSTATS_PORT"
+    URL[wsgate_nostats]="ws://127.0.0.1:$NOSTATS_PORT"
+    SERVER_PIDS[wsgate_nostats]=$pid
 }
 
 start_nginx() {
@@ -275,7 +295,12 @@ done
     echo "wsgate benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')), $(uname -sr)"
     echo "runs of $DURATION after $WARMUP warm-up, $REPEAT round(s), $IDLE idle connections; nginx $("$NGINX" -v 2>&1 | sed 's/.*nginx\///') with $SERVER_THREADS workers; wsgate on $SERVER_THREADS event loops"
     echo
-    "$BIN/wsgate-bench" report "$RESULTS" --subject wsgate --peer nginx --peer direct
+    [ "${#PEERS[@]}" -gt 0 ] || PEERS=(nginx direct)
+    peer_args=()
+    for peer in "${PEERS[@]}"; do
+        peer_args+=(--peer "$peer")
+    done
+    "$BIN/wsgate-bench" report "$RESULTS" --subject wsgate "${peer_args[@]}"
     echo
     echo "server CPU s / M msgs: user+system CPU of the target's processes per million echoed messages (direct: the upstream itself)."
     echo "Servers are restarted for every scenario. With several rounds a figure is the median. '!' marks a figure from a run that reported errors."

@@ -34,6 +34,8 @@ struct RunCommand: AsyncParsableCommand {
         try await gateway.start()
         let reload = Self.reloadCertificatesOnHangup(gateway)
         defer { reload.cancel() }
+        let reopen = Self.reopenAccessLogOnUser1(gateway, logger: logger)
+        defer { reopen.cancel() }
         let signal = await Self.waitForTermination()
         logger.info("stopping", metadata: ["wsgate.signal": "\(signal)"])
         try await gateway.shutdown()
@@ -44,6 +46,17 @@ struct RunCommand: AsyncParsableCommand {
         signal(SIGHUP, SIG_IGN)
         let source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: DispatchQueue(label: "wsgate.reload"))
         source.setEventHandler { try? gateway.reloadCertificates() }
+        source.resume()
+        return source
+    }
+
+    /// On SIGUSR1, reopens the access log file (after log rotation moved it).
+    private static func reopenAccessLogOnUser1(_ gateway: Gateway, logger: Logger) -> any DispatchSourceSignal {
+        signal(SIGUSR1, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: SIGUSR1, queue: DispatchQueue(label: "wsgate.reopen"))
+        source.setEventHandler {
+            do { try gateway.reopenAccessLog() } catch { logger.error("access log not reopened: \(error)") }
+        }
         source.resume()
         return source
     }

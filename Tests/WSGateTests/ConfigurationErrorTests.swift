@@ -71,7 +71,7 @@ final class ConfigurationErrorTests: XCTestCase {
             ),
             [
                 "t.yaml:3:1: upstream: unknown key (did you mean 'upstreams'?)",
-                "t.yaml:4:1: compression: unknown key (valid keys: listeners, admin, upstreams, routes, defaults)",
+                "t.yaml:4:1: compression: unknown key (valid keys: listeners, admin, upstreams, routes, defaults, limits, log)",
             ]
         )
     }
@@ -229,7 +229,7 @@ final class ConfigurationErrorTests: XCTestCase {
             ),
             [
                 "t.yaml:2:18: admin.address: address 'nope' is missing a port, e.g. '127.0.0.1:8080'",
-                "t.yaml:2:24: admin.port: unknown key (valid keys: address)",
+                "t.yaml:2:24: admin.port: unknown key (valid keys: address, token, allow_remote, stats)",
             ]
         )
         XCTAssertEqual(

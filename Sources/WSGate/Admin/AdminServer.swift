@@ -2,15 +2,15 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 
-/// The admin listener: `/healthz` for now; stats and metrics come with the operations work.
+/// The admin listener: plain HTTP/1.1 answered by ``AdminService``.
 enum AdminServer {
-    static func bind(_ address: SocketAddressSpec, group: any EventLoopGroup) async throws -> any Channel {
+    static func bind(_ address: SocketAddressSpec, group: any EventLoopGroup, service: AdminService) async throws -> any Channel {
         try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    try channel.pipeline.syncOperations.addHandler(AdminRequestHandler())
+                    try channel.pipeline.syncOperations.addHandler(AdminRequestHandler(service: service))
                 }
             }
             .bind(host: address.host, port: address.port)
@@ -18,12 +18,26 @@ enum AdminServer {
     }
 }
 
-/// Answers admin HTTP requests.
-final class AdminRequestHandler: ChannelInboundHandler {
+/// Hands each admin request to the ``AdminService`` and writes its answer, one request at a time:
+/// requests that arrive while an answer is being prepared wait in order (and reads are held), so
+/// pipelined requests are answered in the order they came.
+///
+/// The answer is prepared in a task, off the EventLoop: gathering the figures runs a short task on
+/// every EventLoop, and rendering (JSON, Prometheus text) must not hold this connection's loop.
+final class AdminRequestHandler: ChannelDuplexHandler {
     typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundIn = Never
     typealias OutboundOut = HTTPServerResponsePart
 
+    private let service: AdminService
     private var request: HTTPRequestHead?
+    /// Complete requests not answered yet; the first is being answered.
+    private var waiting: [HTTPRequestHead] = []
+    private var readPending = false
+
+    init(service: AdminService) {
+        self.service = service
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch self.unwrapInboundIn(data) {
@@ -34,33 +48,56 @@ final class AdminRequestHandler: ChannelInboundHandler {
         case .end:
             guard let head = self.request else { return }
             self.request = nil
-            let (status, body) = Self.answer(head)
-            self.respond(status, body: body, keepAlive: head.isKeepAlive, context: context)
+            self.waiting.append(head)
+            if self.waiting.count == 1 {
+                self.answerFirst(context: context)
+            }
         }
     }
 
-    private static func answer(_ head: HTTPRequestHead) -> (HTTPResponseStatus, String) {
-        let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
-        switch (head.method, path) {
-        case (.GET, "/healthz"):
-            return (.ok, "ok\n")
-        case (_, "/healthz"):
-            return (.methodNotAllowed, "method not allowed\n")
-        default:
-            return (.notFound, "not found\n")
+    private func answerFirst(context: ChannelHandlerContext) {
+        guard let head = self.waiting.first else { return }
+        let service = self.service
+        let request = AdminRequest(head)
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let eventLoop = context.eventLoop
+        Task {
+            let response = await service.respond(to: request)
+            eventLoop.execute {
+                let (handler, context) = loopBound.value
+                handler.respond(response, keepAlive: head.isKeepAlive, context: context)
+            }
         }
     }
 
-    private func respond(_ status: HTTPResponseStatus, body: String, keepAlive: Bool, context: ChannelHandlerContext) {
-        var buffer = context.channel.allocator.buffer(capacity: body.utf8.count)
-        buffer.writeString(body)
-        var headers = HTTPHeaders([("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", String(buffer.readableBytes))])
+    func read(context: ChannelHandlerContext) {
+        if !self.waiting.isEmpty {
+            self.readPending = true
+        } else {
+            context.read()
+        }
+    }
+
+    private func respond(_ response: AdminResponse, keepAlive: Bool, context: ChannelHandlerContext) {
+        self.waiting.removeFirst()
+        guard context.channel.isActive else { return }
+        var buffer = context.channel.allocator.buffer(capacity: response.body.count)
+        buffer.writeBytes(response.body)
+        var headers = HTTPHeaders([("Content-Type", response.contentType), ("Content-Length", String(buffer.readableBytes))])
+        headers.add(contentsOf: response.headers)
+        headers.add(name: "Cache-Control", value: "no-store")
         if !keepAlive { headers.add(name: "Connection", value: "close") }
-        context.write(self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
+        context.write(self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: response.status, headers: headers))), promise: nil)
         context.write(self.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
         let done = context.writeAndFlush(self.wrapOutboundOut(.end(nil)))
         if !keepAlive {
+            self.waiting.removeAll()
             done.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        } else if !self.waiting.isEmpty {
+            self.answerFirst(context: context)
+        } else if self.readPending {
+            self.readPending = false
+            context.read()
         }
     }
 }

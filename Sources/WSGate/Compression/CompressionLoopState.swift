@@ -1,14 +1,13 @@
 import NIOPosix
 
-/// What permessage-deflate keeps per EventLoop: the counter of zlib memory, the shared streams of
-/// connections without context takeover, and the per-route counters.
+/// What permessage-deflate keeps per EventLoop: the counter of zlib memory and the shared streams of
+/// connections without context takeover. (The per-route counters are the gateway's, in ``RouteCounters``.)
 ///
 /// Each EventLoop thread has its own instance (`current`), used only on that thread, so none of it
 /// needs a lock. The stats endpoint reads it by submitting a task to each loop.
 final class CompressionLoopState {
     /// zlib memory of every stream created on this loop, dedicated and shared.
     let memory = ZlibMemoryCounter()
-    private var counters: [String: CompressionCounters] = [:]
     private var deflatePools: [ZlibStreamParameters: ZlibStreamPool<ZlibDeflater>] = [:]
     private var inflatePools: [Int: ZlibStreamPool<ZlibInflater>] = [:]
 
@@ -22,17 +21,6 @@ final class CompressionLoopState {
         Self.perThread.currentValue = state
         return state
     }
-
-    /// The counters of `route` (looked up once per connection, not per frame).
-    func counters(route: String) -> CompressionCounters {
-        if let counters = self.counters[route] { return counters }
-        let counters = CompressionCounters()
-        self.counters[route] = counters
-        return counters
-    }
-
-    /// Every route's counters on this loop.
-    var countersByRoute: [String: CompressionCounters] { self.counters }
 
     /// The shared compressors with these parameters (connections without server context takeover).
     func deflatePool(_ parameters: ZlibStreamParameters) -> ZlibStreamPool<ZlibDeflater> {

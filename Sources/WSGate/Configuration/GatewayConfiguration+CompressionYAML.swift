@@ -45,7 +45,7 @@ extension YAMLDecodingContext {
         return compression
     }
 
-    private static func parseBool(_ text: String) throws(ValueSyntaxError) -> Bool {
+    static func parseBool(_ text: String) throws(ValueSyntaxError) -> Bool {
         switch text {
         case "true": return true
         case "false": return false

@@ -94,9 +94,8 @@ extension ConfigurationIssue {
 private struct GatewayConfigurationDecoder {
     var context: YAMLDecodingContext
 
-    private static let rootKeys = ["listeners", "admin", "upstreams", "routes", "defaults"]
+    private static let rootKeys = ["listeners", "admin", "upstreams", "routes", "defaults", "limits", "log"]
     private static let listenerKeys = ["name", "address", "tls"]
-    private static let adminKeys = ["address"]
     private static let upstreamKeys = ["protocol", "endpoints", "connect_timeout", "tls", "balance"]
     private static let routeKeys = [
         "name", "match", "upstream", "rewrite_prefix", "origins", "limits", "backpressure", "compression",
@@ -105,7 +104,7 @@ private struct GatewayConfigurationDecoder {
     private static let defaultsKeys = ["limits", "backpressure", "compression"]
     private static let limitsKeys = [
         "max_frame", "max_message", "handshake_timeout", "idle_timeout", "ping_interval", "close_timeout",
-        "max_messages_per_second", "max_header_bytes", "max_headers",
+        "max_messages_per_second", "max_header_bytes", "max_headers", "max_connections",
     ]
     private static let backpressureKeys = ["high_water", "low_water", "max_buffered", "max_stall", "on_limit"]
 
@@ -127,7 +126,7 @@ private struct GatewayConfigurationDecoder {
         let defaults =
             top["defaults"].map { self.decodeDefaults($0, at: .root.appending("defaults")) } ?? DefaultsConfiguration()
         let listeners = self.decodeListeners(top)
-        let admin = self.decodeAdmin(top["admin"], at: .root.appending("admin"))
+        let admin = self.context.decodeAdmin(top["admin"], at: .root.appending("admin"))
         if let admin {
             self.checkAdminAddress(admin, isDefault: top["admin"]?.mapping?["address"] == nil, against: listeners)
         }
@@ -149,7 +148,9 @@ private struct GatewayConfigurationDecoder {
             admin: admin ?? AdminConfiguration(),
             upstreams: upstreams,
             routes: routes,
-            defaults: defaults
+            defaults: defaults,
+            limits: top["limits"].map { self.context.decodeGatewayLimits($0, at: .root.appending("limits")) } ?? GatewayLimits(),
+            log: top["log"].map { self.context.decodeLog($0, at: .root.appending("log")) } ?? LogConfiguration()
         )
     }
 
@@ -202,15 +203,6 @@ private struct GatewayConfigurationDecoder {
             )
         }
         return listeners
-    }
-
-    /// The admin section with its default applied, or `nil` when it is invalid.
-    private mutating func decodeAdmin(_ node: Node?, at path: ConfigurationKeyPath) -> AdminConfiguration? {
-        guard let node else { return AdminConfiguration() }
-        guard let mapping = self.context.mapping(node, at: path, knownKeys: Self.adminKeys) else { return nil }
-        guard let addressNode = mapping["address"] else { return AdminConfiguration() }
-        return self.context.value(addressNode, at: path.appending("address"), SocketAddressSpec.parse)
-            .map(AdminConfiguration.init(address:))
     }
 
     /// The admin endpoint must not take a listener's address, including the default admin address.
@@ -601,6 +593,7 @@ private struct GatewayConfigurationDecoder {
         }
         let counts: [(key: String, field: WritableKeyPath<Limits, Int>, zeroDisables: Bool)] = [
             ("max_messages_per_second", \.maxMessagesPerSecond, true),
+            ("max_connections", \.maxConnections, true),
             ("max_headers", \.maxHeaders, false),
         ]
         for (key, field, zeroDisables) in counts {

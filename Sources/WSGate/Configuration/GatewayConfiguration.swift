@@ -14,6 +14,10 @@ public struct GatewayConfiguration: Sendable, Equatable {
     public var routes: [RouteConfiguration]
     /// Values that apply where a route does not override them. Default: the built-in ``Limits``.
     public var defaults: DefaultsConfiguration
+    /// Gateway-wide connection limits (YAML `limits`). Default: none.
+    public var limits: GatewayLimits
+    /// Logging outputs (YAML `log`). Default: no access log.
+    public var log: LogConfiguration
 
     /// Creates a configuration from already-resolved values, without validation.
     public init(
@@ -21,13 +25,17 @@ public struct GatewayConfiguration: Sendable, Equatable {
         admin: AdminConfiguration = AdminConfiguration(),
         upstreams: [String: UpstreamConfiguration] = [:],
         routes: [RouteConfiguration] = [],
-        defaults: DefaultsConfiguration = DefaultsConfiguration()
+        defaults: DefaultsConfiguration = DefaultsConfiguration(),
+        limits: GatewayLimits = GatewayLimits(),
+        log: LogConfiguration = LogConfiguration()
     ) {
         self.listeners = listeners
         self.admin = admin
         self.upstreams = upstreams
         self.routes = routes
         self.defaults = defaults
+        self.limits = limits
+        self.log = log
     }
 }
 
@@ -48,17 +56,35 @@ public struct ListenerConfiguration: Sendable, Equatable {
     }
 }
 
-/// The admin endpoint (stats, health).
+/// The admin endpoint: `/stats`, `/stats/connections`, `/metrics`, `/healthz`, `/readyz` and the
+/// dashboard at `/`.
 public struct AdminConfiguration: Sendable, Equatable {
     /// The address the admin endpoint binds. Default: `127.0.0.1:9901`, loopback only on purpose.
     public var address: SocketAddressSpec
+    /// When set, every admin request must carry `Authorization: Bearer <token>` (else 401).
+    /// Default: none.
+    public var token: String?
+    /// Allows a non-loopback `address` without a `token`. Default: `false` (such a file is refused).
+    public var allowRemote: Bool
+    /// Whether sessions count their messages, bytes and message sizes (a few integer additions per
+    /// frame). `false` leaves those figures at zero; connections, closes, handshakes, limits and
+    /// upstream figures are counted either way. Default: `true`.
+    public var stats: Bool
 
     /// The admin address used when the configuration does not set one: `127.0.0.1:9901`.
     public static let defaultAddress = SocketAddressSpec(host: "127.0.0.1", port: 9901)
 
-    /// Creates an admin configuration. Default address: `127.0.0.1:9901`.
-    public init(address: SocketAddressSpec = AdminConfiguration.defaultAddress) {
+    /// Creates an admin configuration. Default address: `127.0.0.1:9901`, no token, stats on.
+    public init(
+        address: SocketAddressSpec = AdminConfiguration.defaultAddress,
+        token: String? = nil,
+        allowRemote: Bool = false,
+        stats: Bool = true
+    ) {
         self.address = address
+        self.token = token
+        self.allowRemote = allowRemote
+        self.stats = stats
     }
 }
 

@@ -23,6 +23,10 @@ public struct Limits: Sendable, Equatable {
     public var maxHeaderBytes: Int
     /// The most header fields in the handshake request; more gets 431. Default: 100.
     public var maxHeaders: Int
+    /// The most connections a route serves at once (handshakes in progress included); more get 503
+    /// with `Retry-After`. In `defaults.limits` it is the cap of each route, not a sum. `0` means no
+    /// limit. Default: 0.
+    public var maxConnections: Int
 
     /// Creates limits; every parameter defaults to the documented built-in value.
     public init(
@@ -34,7 +38,8 @@ public struct Limits: Sendable, Equatable {
         closeTimeout: Duration = .seconds(5),
         maxMessagesPerSecond: Int = 0,
         maxHeaderBytes: Int = 16 * 1024,
-        maxHeaders: Int = 100
+        maxHeaders: Int = 100,
+        maxConnections: Int = 0
     ) {
         self.maxFrame = maxFrame
         self.maxMessage = maxMessage
@@ -45,5 +50,6 @@ public struct Limits: Sendable, Equatable {
         self.maxMessagesPerSecond = maxMessagesPerSecond
         self.maxHeaderBytes = maxHeaderBytes
         self.maxHeaders = maxHeaders
+        self.maxConnections = maxConnections
     }
 }

@@ -26,6 +26,12 @@ final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     private let active: ActiveConfiguration
+    private let services: GatewayServices
+    /// The matched route's name, once known (for the counters and the access log).
+    private var routeName: String?
+    /// The request path without its query, once the request head arrived (for the access log).
+    private var target = ""
+    private let accepted = NIODeadline.now()
     /// Set on a TLS listener: where failed TLS handshakes are counted.
     private let tlsFailures: TLSHandshakeFailures?
     private var isTLS: Bool { self.tlsFailures != nil }
@@ -37,13 +43,17 @@ final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     /// - Parameter tlsFailures: set when a TLS handler sits in front (the forwarded proto becomes
     ///   `https`); failed TLS handshakes are recorded there.
-    init(active: ActiveConfiguration, tlsFailures: TLSHandshakeFailures?) {
+    init(active: ActiveConfiguration, services: GatewayServices, tlsFailures: TLSHandshakeFailures?) {
         self.active = active
+        self.services = services
         self.tlsFailures = tlsFailures
         self.transportReady = tlsFailures == nil
     }
 
     private var scheme: String { self.isTLS ? "https" : "http" }
+
+    /// The gateway's counters on this connection's loop.
+    private var stats: StatsLoopState { GatewayLoopState.current(for: self.services).stats }
 
     func handlerAdded(context: ChannelHandlerContext) {
         let limit = TimeAmount(self.active.configuration.defaults.limits.handshakeTimeout)
@@ -61,6 +71,7 @@ final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandle
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch (self.state, self.unwrapInboundIn(data)) {
         case (.awaitingHead, .head(let head)):
+            self.target = String(head.uri.prefix { $0 != "?" })
             do {
                 self.state = try self.accept(head, context: context)
             } catch {
@@ -124,13 +135,36 @@ final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandle
         ) else {
             throw HandshakeRejection(.notFound, "no route for \(host ?? "") \(head.uri)")
         }
+        self.routeName = selection.route.name
         let request = try ClientHandshakeRequest(validating: head)
         if let origins = selection.route.origins {
             guard let origin = request.origin?.lowercased(), origins.contains(origin) else {
                 throw HandshakeRejection(.forbidden, "origin \(request.origin ?? "(none)") is not allowed")
             }
         }
+        try self.admit(selection.route, context: context)
         return .awaitingEnd(request, selection)
+    }
+
+    /// Takes a connection slot (`max_connections` of the gateway and the route,
+    /// `max_connections_per_ip`), given back when the client connection closes; 503 when full.
+    private func admit(_ route: RouteConfiguration, context: ChannelHandlerContext) throws(HandshakeRejection) {
+        let limiter = self.services.limiter
+        let name = route.name
+        let ip = context.channel.remoteAddress?.ipAddress
+        let limits = self.active.configuration.limits
+        if let refusal = limiter.admit(route: name, ip: ip, routeLimit: route.limits.maxConnections, limits: limits) {
+            self.stats.route(name).limitHit(refusal.limitName)
+            let seconds = (limits.retryAfter.components.seconds) + (limits.retryAfter.components.attoseconds > 0 ? 1 : 0)
+            throw HandshakeRejection(
+                .serviceUnavailable,
+                "connection limit reached (\(refusal.limitName))",
+                headers: [("Retry-After", String(seconds))]
+            )
+        }
+        context.channel.closeFuture.whenComplete { _ in
+            limiter.release(route: name, ip: ip)
+        }
     }
 
     private func openUpstream(for request: ClientHandshakeRequest, selection: RouteSelection, context: ChannelHandlerContext) {
@@ -145,6 +179,7 @@ final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandle
             clientAddress: context.channel.remoteAddress,
             scheme: self.scheme,
             clientCertificateSubject: self.clientCertificateSubject(context: context),
+            counters: self.stats.upstream(cluster.configuration.name),
             on: context.eventLoop
         ).whenComplete { result in
             let (handler, context) = loopBound.value
@@ -204,7 +239,15 @@ final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandle
         context.write(self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .switchingProtocols, headers: headers))), promise: nil)
         context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
         do {
-            try ProxySession.start(clientContext: context, upstream: link, route: route, path: String(request.path), compression: compression)
+            try ProxySession.start(
+                clientContext: context,
+                upstream: link,
+                route: route,
+                path: String(request.path),
+                compression: compression,
+                services: self.services,
+                countTraffic: self.active.configuration.admin.stats
+            )
         } catch {
             context.close(promise: nil)
             link.channel?.close(promise: nil)
@@ -215,6 +258,15 @@ final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandle
         guard context.channel.isActive else { return }
         self.state = .finished
         self.timeout?.cancel()
+        self.stats.route(self.routeName ?? StatsLoopState.unrouted).handshakeFailed(status: Int(rejection.status.code))
+        self.services.accessLog?.record(.refused(AccessLogEntry.Refusal(
+            clientAddress: context.channel.remoteAddress,
+            route: self.routeName,
+            path: self.target,
+            status: Int(rejection.status.code),
+            reason: rejection.message,
+            duration: .now() - self.accepted
+        )))
         var body = context.channel.allocator.buffer(capacity: rejection.message.utf8.count + 1)
         body.writeString(rejection.message + "\n")
         var headers = HTTPHeaders(rejection.headers)

@@ -17,8 +17,9 @@ extension Gateway {
     /// returns how many there were.
     @discardableResult
     func closeAllSessions(_ status: WebSocketCloseStatus) async throws -> Int {
-        try await self.onEachEventLoop {
-            let sessions = Array(SessionRegistry.current.all)
+        let services = self.services
+        return try await self.onEachEventLoop {
+            let sessions = Array(GatewayLoopState.current(for: services).sessions.all)
             for session in sessions {
                 session.close(status)
             }

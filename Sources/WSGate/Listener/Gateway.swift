@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -17,6 +18,17 @@ public final class Gateway: Sendable {
     private let channels = NIOLockedValueBox<[any Channel]>([])
     private let boundAddresses = NIOLockedValueBox<[String: SocketAddress]>([:])
     private let tlsFailures = NIOLockedValueBox<[String: TLSHandshakeFailures]>([:])
+    /// The connection limiter and the access log, kept across reloads.
+    let services: GatewayServices
+    /// What `/stats` reports about the configuration in use.
+    let configurationStatus = NIOLockedValueBox(ConfigurationStatus())
+    /// Feeds `/metrics`.
+    let metrics = MetricsExporter()
+    /// When the gateway was created (uptime).
+    let startedAt = NIODeadline.now()
+    let startDate = Date()
+    /// True once every listener is bound, false again from ``shutdown()`` on (`/readyz`).
+    private let listening = NIOLockedValueBox(false)
 
     /// Name under which the admin listener's address is recorded in `listenerAddresses`.
     public static let adminListenerName = "admin"
@@ -29,6 +41,13 @@ public final class Gateway: Sendable {
         self.group = group
         self.logger = logger
         self.active = NIOLockedValueBox(try ActiveConfiguration(configuration))
+        do throws(AccessLogError) {
+            self.services = GatewayServices(accessLog: try configuration.log.access.map(AccessLog.init))
+        } catch {
+            throw ConfigurationError(issues: [
+                ConfigurationIssue(file: "configuration", line: 0, column: 0, keyPath: "log.access.destination", message: error.description)
+            ])
+        }
         for upstream in configuration.upstreams.values.sorted(by: { $0.name < $1.name }) where upstream.tls?.verify == false {
             logger.warning(
                 "TLS certificate verification is off for this upstream (tls.verify: false)",
@@ -56,9 +75,10 @@ public final class Gateway: Sendable {
                 let channel = try await self.bindWebSocketListener(listener)
                 self.record(channel, name: listener.name)
             }
-            let admin = try await AdminServer.bind(configuration.admin.address, group: self.group)
+            let admin = try await AdminServer.bind(configuration.admin.address, group: self.group, service: AdminService(gateway: self))
             self.record(admin, name: Self.adminListenerName)
             self.startWatchingCertificates()
+            self.listening.withLockedValue { $0 = true }
         } catch {
             try? await self.shutdown()
             throw error
@@ -67,6 +87,7 @@ public final class Gateway: Sendable {
 
     /// Closes the listeners. Live sessions are not touched.
     public func shutdown() async throws {
+        self.listening.withLockedValue { $0 = false }
         self.certificateWatcher.withLockedValue { $0?.cancel() }
         let channels = self.channels.withLockedValue { channels in
             defer { channels.removeAll() }
@@ -75,6 +96,30 @@ public final class Gateway: Sendable {
         for channel in channels {
             try? await channel.close()
         }
+        self.services.accessLog?.flush()
+    }
+
+    /// Whether every listener is bound (and ``shutdown()`` not called).
+    var isListening: Bool {
+        self.listening.withLockedValue { $0 }
+    }
+
+    /// Closes and reopens the access log file (`wsgate run` calls it on SIGUSR1, after a log rotation
+    /// moved the file). Lines already queued go to the old file. Blocking: call off the event loops.
+    public func reopenAccessLog() throws {
+        try self.services.accessLog?.reopen()
+    }
+
+    /// Records a successful configuration (re)load for `/stats`: the version goes up by one.
+    public func recordConfigurationLoad(hash: String?) {
+        self.configurationStatus.withLockedValue { status in
+            status = ConfigurationStatus(version: status.version + 1, hash: hash, loadedAt: Date(), lastReloadError: nil)
+        }
+    }
+
+    /// Records a refused reload for `/stats` (`config.last_reload_error`); the configuration in use stays.
+    public func recordReloadFailure(_ error: any Error) {
+        self.configurationStatus.withLockedValue { $0.lastReloadError = "\(error)" }
     }
 
     private func record(_ channel: any Channel, name: String) {
@@ -87,6 +132,7 @@ public final class Gateway: Sendable {
 
     private func bindWebSocketListener(_ listener: ListenerConfiguration) async throws -> any Channel {
         let active = self.active
+        let services = self.services
         let name = listener.name
         let isTLS = listener.tls != nil
         let failures = isTLS ? TLSHandshakeFailures(listener: name, logger: self.logger) : nil
@@ -113,7 +159,7 @@ public final class Gateway: Sendable {
                     )
                     try sync.addHandler(HTTPResponseEncoder(), name: ProxySession.ClientPipelineNames.encoder)
                     try sync.addHandler(
-                        ClientHandshakeHandler(active: current, tlsFailures: failures),
+                        ClientHandshakeHandler(active: current, services: services, tlsFailures: failures),
                         name: ClientHandshakeHandler.name
                     )
                 }

@@ -36,6 +36,11 @@ struct BackpressureStateMachine {
         self.pause(leg) != nil
     }
 
+    /// Since when `leg` has been refusing data, if it is.
+    func pausedSince(_ leg: Leg) -> NIODeadline? {
+        self.pause(leg)?.since
+    }
+
     mutating func writabilityChanged(_ leg: Leg, isWritable: Bool, bufferedBytes: Int, now: NIODeadline) -> Action {
         guard !isWritable else {
             self.setPause(leg, nil)

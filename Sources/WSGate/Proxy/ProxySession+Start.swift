@@ -22,8 +22,12 @@ extension ProxySession {
         upstream link: UpstreamLink,
         route: RouteConfiguration,
         path: String,
-        compression: PerMessageDeflateAgreement? = nil
+        compression: PerMessageDeflateAgreement? = nil,
+        services: GatewayServices,
+        countTraffic: Bool = true
     ) throws {
+        let gatewayState = GatewayLoopState.current(for: services)
+        let counters = gatewayState.stats.route(route.name)
         let limits = route.limits
         let identity = SessionIdentity(
             id: SessionRegistry.makeID(),
@@ -35,7 +39,16 @@ extension ProxySession {
             compressed: compression != nil,
             started: .now()
         )
-        let session = ProxySession(identity: identity, eventLoop: clientContext.eventLoop, isEcho: link.channel == nil, route: route)
+        let session = ProxySession(
+            identity: identity,
+            eventLoop: clientContext.eventLoop,
+            isEcho: link.channel == nil,
+            route: route,
+            registry: gatewayState.sessions,
+            counters: counters,
+            countsTraffic: countTraffic,
+            accessLog: services.accessLog
+        )
         let waterMark = ChannelOptions.Types.WriteBufferWaterMarkOption.Value(
             low: route.backpressure.lowWater,
             high: route.backpressure.highWater
@@ -61,7 +74,7 @@ extension ProxySession {
                 configuration: route.compression,
                 maxMessageSize: limits.maxMessage,
                 loopState: loopState,
-                counters: loopState.counters(route: route.name)
+                counters: counters.compression
             ))
         }
         try client.addHandler(ProxyLegHandler(leg: .client, session: session))
@@ -85,7 +98,8 @@ extension ProxySession {
             }
             channel.read()
         }
-        SessionRegistry.current.register(session)
+        gatewayState.sessions.register(session)
+        session.counters.sessionStarted()
         clientChannel.read()
     }
 }

@@ -24,9 +24,34 @@ final class ProxySession {
     private var upstream: ProxyLegHandler?
     private var lastDataActivity: NIODeadline
     private var idleTask: Scheduled<Void>?
+    /// Where the session is listed while it runs (its gateway's, on this loop).
+    private let registry: SessionRegistry
+    /// The route's counters on this loop (looked up once, when the session starts).
+    let counters: RouteCounters
+    /// Whether messages and bytes are counted (`admin.stats`).
+    private let countsTraffic: Bool
+    private let accessLog: AccessLog?
+    /// What the session moved so far; folded into `counters` when it ends.
+    private(set) var traffic = SessionTraffic()
+    /// The code counted when the first leg to end gave none: 1005 (a close frame without a code) or
+    /// 1006 (the connection was lost).
+    private var closeCodeWithoutStatus = 1006
 
-    init(identity: SessionIdentity, eventLoop: any EventLoop, isEcho: Bool, route: RouteConfiguration) {
+    init(
+        identity: SessionIdentity,
+        eventLoop: any EventLoop,
+        isEcho: Bool,
+        route: RouteConfiguration,
+        registry: SessionRegistry,
+        counters: RouteCounters,
+        countsTraffic: Bool,
+        accessLog: AccessLog?
+    ) {
         let now = NIODeadline.now()
+        self.registry = registry
+        self.counters = counters
+        self.countsTraffic = countsTraffic
+        self.accessLog = accessLog
         self.identity = identity
         self.eventLoop = eventLoop
         self.isEcho = isEcho
@@ -75,19 +100,57 @@ final class ProxySession {
                 self.rateLimiter = limiter
                 guard allowed else {
                     self.closeForLimit(
+                        LimitName.maxMessagesPerSecond,
                         client: WebSocketCloseStatus(code: .policyViolation, reason: "message rate limit exceeded"),
                         upstream: WebSocketCloseStatus(code: .goingAway, reason: "client exceeded the message rate limit")
                     )
                     return
                 }
             }
+            if self.countsTraffic {
+                self.count(head, direction: TrafficDirection(readBy: leg))
+            }
             self.partner(of: leg)?.send(event)
-        case .payload:
+        case .payload(let bytes):
             // A long frame is traffic too: the idle clock runs from the last byte, not the last header.
             self.lastDataActivity = .now()
+            if self.countsTraffic {
+                self.count(payload: bytes.readableBytes, direction: TrafficDirection(readBy: leg))
+            }
             self.partner(of: leg)?.send(event)
-        case .close, .failed:
+        case .close(let status), .failed(let status):
+            if case .failed = event, status.code == .messageTooBig {
+                self.counters.limitHit(LimitName.maxMessage)
+            }
+            if self.state.ending == nil, status.code == nil, case .close = event {
+                self.closeCodeWithoutStatus = 1005
+            }
             self.perform(self.state.legEnded(leg, event))
+        }
+    }
+
+    /// Counts a data frame header: a new message, and a message complete if the frame has no payload.
+    /// For the built-in echo, what the client sends is also what it is sent back.
+    private func count(_ head: WebSocketDataFrameHead, direction: TrafficDirection) {
+        let (startsMessage, completedSize) = self.traffic.trackers[direction].frameHead(head)
+        if startsMessage {
+            self.traffic.messages[direction] += 1
+        }
+        if let completedSize {
+            self.counters.messageCompleted(direction, size: completedSize)
+        }
+        if self.isEcho, direction == .clientToUpstream {
+            self.count(head, direction: .upstreamToClient)
+        }
+    }
+
+    private func count(payload bytes: Int, direction: TrafficDirection) {
+        self.traffic.bytes[direction] += bytes
+        if let completedSize = self.traffic.trackers[direction].payload(bytes) {
+            self.counters.messageCompleted(direction, size: completedSize)
+        }
+        if self.isEcho, direction == .clientToUpstream {
+            self.count(payload: bytes, direction: .upstreamToClient)
         }
     }
 
@@ -103,7 +166,15 @@ final class ProxySession {
 
     func writabilityChanged(of leg: Leg, isWritable: Bool) {
         let buffered = self.handler(leg)?.bufferedBytes ?? 0
-        self.perform(self.backpressure.writabilityChanged(leg, isWritable: isWritable, bufferedBytes: buffered, now: .now()))
+        let now = NIODeadline.now()
+        let pausedSince = self.backpressure.pausedSince(leg)
+        self.perform(self.backpressure.writabilityChanged(leg, isWritable: isWritable, bufferedBytes: buffered, now: now))
+        let direction = TrafficDirection(writtenTo: leg)
+        if pausedSince == nil, self.backpressure.isPaused(leg) {
+            self.counters.backpressurePaused(direction)
+        } else if let pausedSince, !self.backpressure.isPaused(leg) {
+            self.counters.backpressureResumed(direction, afterNanoseconds: (now - pausedSince).nanoseconds)
+        }
         guard isWritable else { return }
         if self.isEcho {
             self.client?.resumeReading()
@@ -121,8 +192,36 @@ final class ProxySession {
         }
         if self.client == nil, self.upstream == nil {
             self.idleTask?.cancel()
-            SessionRegistry.current.unregister(self)
+            self.registry.unregister(self)
+            self.ended()
         }
+    }
+
+    /// Counts the finished session in its route and writes its access log line.
+    private func ended() {
+        let close = self.state.ending.map { ending in
+            RouteStats.CloseKey(code: ending.status.code.map { Int($0.rawValue) } ?? self.closeCodeWithoutStatus, side: ending.side)
+        }
+        self.counters.sessionEnded(traffic: self.traffic, close: close)
+        self.accessLog?.record(.session(AccessLogEntry.Session(
+            identity: self.identity,
+            duration: .now() - self.identity.started,
+            traffic: self.traffic,
+            close: close
+        )))
+    }
+
+    /// The session as `/stats/connections` lists it. Call on the session's loop.
+    func connectionInfo(now: NIODeadline) -> ConnectionInfo {
+        ConnectionInfo(
+            identity: self.identity,
+            age: now - self.identity.started,
+            traffic: self.traffic,
+            bufferedTowardClient: self.client?.bufferedBytes ?? 0,
+            bufferedTowardUpstream: self.isEcho ? 0 : (self.upstream?.bufferedBytes ?? 0),
+            pausedTowardClient: self.backpressure.isPaused(.client),
+            pausedTowardUpstream: self.backpressure.isPaused(.upstream)
+        )
     }
 
     /// Ends the session from the gateway's side with `status` toward both legs (e.g. 1001 when the
@@ -163,11 +262,13 @@ final class ProxySession {
             switch leg {
             case .client:
                 self.closeForLimit(
+                    LimitName.backpressure,
                     client: WebSocketCloseStatus(code: .policyViolation, reason: "client too slow (backpressure limit)"),
                     upstream: WebSocketCloseStatus(code: .goingAway, reason: "client too slow")
                 )
             case .upstream:
                 self.closeForLimit(
+                    LimitName.backpressure,
                     client: WebSocketCloseStatus(code: .tryAgainLater, reason: "upstream too slow (backpressure limit)"),
                     upstream: WebSocketCloseStatus(code: .policyViolation, reason: "upstream too slow (backpressure limit)")
                 )
@@ -175,7 +276,8 @@ final class ProxySession {
         }
     }
 
-    private func closeForLimit(client: WebSocketCloseStatus, upstream: WebSocketCloseStatus) {
+    private func closeForLimit(_ limit: String, client: WebSocketCloseStatus, upstream: WebSocketCloseStatus) {
+        self.counters.limitHit(limit)
         for action in self.state.gatewayClose(client: client, upstream: upstream) {
             self.perform(action)
         }
@@ -196,9 +298,7 @@ final class ProxySession {
             return
         }
         let idle = WebSocketCloseStatus(code: .goingAway, reason: "idle timeout")
-        for action in self.state.gatewayClose(client: idle, upstream: idle) {
-            self.perform(action)
-        }
+        self.closeForLimit(LimitName.idleTimeout, client: idle, upstream: idle)
     }
 }
 

@@ -1,26 +1,15 @@
-import NIOPosix
 import Synchronization
 
-/// The live proxy sessions of one EventLoop: what the connection list of the stats endpoint shows and
-/// what a graceful shutdown closes.
+/// The live proxy sessions of one gateway on one EventLoop: what the connection list of the stats
+/// endpoint shows and what a graceful shutdown closes.
 ///
-/// Each EventLoop thread has its own registry (`current`), used only on that thread, so registering a
-/// session costs no lock. Readers run on each loop (``Gateway/onEachEventLoop(_:)``).
+/// Each EventLoop thread has its own registry per gateway (``GatewayLoopState``), used only on that
+/// thread, so registering a session costs no lock. Readers run on each loop (``Gateway/onEachEventLoop(_:)``).
 final class SessionRegistry {
     private var sessions: [UInt64: ProxySession] = [:]
 
-    /// Unchecked on purpose: each thread only ever reads and writes its own value.
-    nonisolated(unsafe) private static let perThread = ThreadSpecificVariable<SessionRegistry>()
     /// Session ids, unique across loops (touched once per session, never per frame).
     private static let lastID = Atomic<UInt64>(0)
-
-    /// The registry of the calling thread's EventLoop, created on first use.
-    static var current: SessionRegistry {
-        if let registry = Self.perThread.currentValue { return registry }
-        let registry = SessionRegistry()
-        Self.perThread.currentValue = registry
-        return registry
-    }
 
     /// A new process-wide session id.
     static func makeID() -> UInt64 {

@@ -16,13 +16,15 @@ final class UpstreamCluster: Sendable {
         self.tls = tls
     }
 
-    /// Opens the upstream leg for a client's request, on the client's EventLoop.
+    /// Opens the upstream leg for a client's request, on the client's EventLoop; attempts, their
+    /// time and the open connections are counted in `counters` (the gateway's, on that loop).
     func open(
         for request: ClientHandshakeRequest,
         upstreamPath: String,
         clientAddress: SocketAddress?,
         scheme: String,
         clientCertificateSubject: String? = nil,
+        counters: UpstreamCounters,
         on eventLoop: any EventLoop
     ) -> EventLoopFuture<UpstreamLink> {
         switch self.configuration.protocol {
@@ -39,6 +41,7 @@ final class UpstreamCluster: Sendable {
                 clientAddress: clientAddress,
                 scheme: scheme,
                 clientCertificateSubject: clientCertificateSubject,
+                counters: NIOLoopBound(counters, eventLoop: eventLoop),
                 on: eventLoop
             )
         }
@@ -54,6 +57,7 @@ final class UpstreamCluster: Sendable {
         clientAddress: SocketAddress?,
         scheme: String,
         clientCertificateSubject: String? = nil,
+        counters: NIOLoopBound<UpstreamCounters>,
         on eventLoop: any EventLoop
     ) -> EventLoopFuture<UpstreamLink> {
         let key = WebSocketAccept.makeKey()
@@ -66,6 +70,7 @@ final class UpstreamCluster: Sendable {
             clientCertificateSubject: clientCertificateSubject
         )
         let timeout = TimeAmount(self.configuration.connectTimeout)
+        let started = NIODeadline.now()
         return UpstreamConnector.connect(
             to: order[attempt],
             request: head,
@@ -74,7 +79,11 @@ final class UpstreamCluster: Sendable {
             tls: self.tls,
             timeout: timeout,
             on: eventLoop
-        ).flatMapError { error in
+        ).map { link in
+            Self.countConnected(link, in: counters.value, after: .now() - started, on: eventLoop)
+            return link
+        }.flatMapError { error in
+            counters.value.connectFailed(error)
             guard let upstreamError = error as? UpstreamError, upstreamError.kind == .unreachable, attempt + 1 < order.count else {
                 return eventLoop.makeFailedFuture(error)
             }
@@ -86,8 +95,21 @@ final class UpstreamCluster: Sendable {
                 clientAddress: clientAddress,
                 scheme: scheme,
                 clientCertificateSubject: clientCertificateSubject,
+                counters: counters,
                 on: eventLoop
             )
+        }
+    }
+
+    /// Counts an opened leg on this loop, and its connection until it closes (the
+    /// `wsgate_upstream_connections` gauge for one-to-one upstreams).
+    private static func countConnected(_ link: UpstreamLink, in counters: UpstreamCounters, after latency: TimeAmount, on eventLoop: any EventLoop) {
+        counters.connected(endpoint: link.endpoint, after: latency.nanoseconds)
+        guard let channel = link.channel else { return }
+        let endpoint = link.endpoint
+        let bound = NIOLoopBound(counters, eventLoop: eventLoop)
+        channel.closeFuture.whenComplete { _ in
+            bound.value.connectionClosed(endpoint: endpoint)
         }
     }
 }

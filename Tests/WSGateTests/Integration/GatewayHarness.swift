@@ -28,14 +28,14 @@ final class GatewayHarness {
     /// Starts a gateway with one listener named `public` on 127.0.0.1:0 and the given upstreams,
     /// routes and defaults (YAML text, indented as top-level keys).
     /// `tls`, when given, is the public listener's `tls` value (YAML flow style, one line).
-    static func start(_ yaml: String, tls: String? = nil) async throws -> GatewayHarness {
+    /// `admin`, when given, is more of the admin section (YAML flow-style entries, e.g. `token: abc`).
+    static func start(_ yaml: String, tls: String? = nil, admin: String? = nil) async throws -> GatewayHarness {
         let text = """
             listeners:
               - name: public
                 address: 127.0.0.1:0
             \(tls.map { "    tls: \($0)" } ?? "")
-            admin:
-              address: 127.0.0.1:0
+            admin: {address: 127.0.0.1:0\(admin.map { ", " + $0 } ?? "")}
             \(yaml)
             """
         let configuration = try GatewayConfiguration.parse(yaml: text, file: "test.yaml")

@@ -253,7 +253,8 @@ final class ProxyIntegrationTests: XCTestCase {
         let echoed = try await echo.receiveText()
         XCTAssertEqual(echoed, "before")
 
-        let live = try await self.gateway.gateway.onEachEventLoop { SessionRegistry.current.count }.reduce(0, +)
+        let services = self.gateway.gateway.services
+        let live = try await self.gateway.gateway.onEachEventLoop { GatewayLoopState.current(for: services).sessions.count }.reduce(0, +)
         XCTAssertEqual(live, 2)
         let closed = try await self.gateway.gateway.closeAllSessions(WebSocketCloseStatus(code: .goingAway, reason: "shutting down"))
         XCTAssertEqual(closed, 2)

@@ -1,0 +1,90 @@
+import Foundation
+import NIOCore
+
+/// One access log line: a session that ended, or a handshake the gateway refused.
+///
+/// Built on the EventLoop from values the session already has (no formatting there); formatted by
+/// the ``AccessLog`` writer, off the loop.
+enum AccessLogEntry: Sendable {
+    case session(Session)
+    case refused(Refusal)
+
+    struct Session: Sendable {
+        var identity: SessionIdentity
+        var duration: TimeAmount
+        var traffic: SessionTraffic
+        var close: RouteStats.CloseKey?
+        /// Wall-clock time of the end.
+        var time = Date()
+    }
+
+    struct Refusal: Sendable {
+        var clientAddress: SocketAddress?
+        /// The route, when one had matched.
+        var route: String?
+        var path: String
+        var status: Int
+        var reason: String
+        var duration: TimeAmount
+        var time = Date()
+    }
+
+    /// When the session ended or the refusal was answered.
+    var time: Date {
+        switch self {
+        case .session(let session): return session.time
+        case .refused(let refusal): return refusal.time
+        }
+    }
+
+    /// The fields of the line, in order, after `time`; `nil` values are written as JSON `null` or
+    /// left out of text lines.
+    var fields: [(key: String, value: AccessLogValue)] {
+        switch self {
+        case .session(let session):
+            let identity = session.identity
+            return [
+                ("event", .string("session")),
+                ("id", .integer(Int(identity.id))),
+                ("client", .optionalString(identity.clientAddress.map(Self.address))),
+                ("route", .string(identity.route)),
+                ("upstream", .string(identity.upstreamEndpoint)),
+                ("path", .string(identity.path)),
+                ("subprotocol", .optionalString(identity.subprotocol)),
+                ("compression", .bool(identity.compressed)),
+                ("duration_ms", .milliseconds(session.duration)),
+                ("messages_in", .integer(session.traffic.messages.clientToUpstream)),
+                ("messages_out", .integer(session.traffic.messages.upstreamToClient)),
+                ("bytes_in", .integer(session.traffic.bytes.clientToUpstream)),
+                ("bytes_out", .integer(session.traffic.bytes.upstreamToClient)),
+                ("close_code", session.close.map { .integer($0.code) } ?? .optionalString(nil)),
+                ("close_side", .optionalString(session.close?.side.rawValue)),
+            ]
+        case .refused(let refusal):
+            return [
+                ("event", .string("refused")),
+                ("client", .optionalString(refusal.clientAddress.map(Self.address))),
+                ("route", .optionalString(refusal.route)),
+                ("path", .string(refusal.path)),
+                ("status", .integer(refusal.status)),
+                ("reason", .string(refusal.reason)),
+                ("duration_ms", .milliseconds(refusal.duration)),
+            ]
+        }
+    }
+
+    /// `ip:port` (`[ip]:port` for IPv6), without NIO's `[IPv4]` decoration.
+    static func address(_ address: SocketAddress) -> String {
+        guard let ip = address.ipAddress, let port = address.port else { return "\(address)" }
+        return ip.contains(":") ? "[\(ip)]:\(port)" : "\(ip):\(port)"
+    }
+}
+
+/// A value of an access log field.
+enum AccessLogValue: Sendable {
+    case string(String)
+    case optionalString(String?)
+    case integer(Int)
+    case bool(Bool)
+    case milliseconds(TimeAmount)
+}

@@ -1,0 +1,37 @@
+import NIOPosix
+
+/// What one gateway keeps on one EventLoop: its live sessions and its counters.
+///
+/// Each EventLoop thread holds one per gateway (the gateways of a process share its EventLoops, as
+/// in the tests), used only on that thread, so none of it needs a lock. A session finds its loop's
+/// state once, when it starts; readers run on each loop (``Gateway/onEachEventLoop(_:)``).
+final class GatewayLoopState {
+    let sessions = SessionRegistry()
+    let stats = StatsLoopState()
+
+    private final class PerThread {
+        var states: [ObjectIdentifier: GatewayLoopState] = [:]
+    }
+
+    /// Unchecked on purpose: each thread only ever reads and writes its own value.
+    nonisolated(unsafe) private static let perThread = ThreadSpecificVariable<PerThread>()
+
+    /// The state of the gateway owning `services` on the calling thread's EventLoop, created on first use.
+    static func current(for services: GatewayServices) -> GatewayLoopState {
+        let perThread: PerThread
+        if let existing = Self.perThread.currentValue {
+            perThread = existing
+        } else {
+            perThread = PerThread()
+            Self.perThread.currentValue = perThread
+        }
+        let key = ObjectIdentifier(services)
+        if let state = perThread.states[key] { return state }
+        let state = GatewayLoopState()
+        perThread.states[key] = state
+        return state
+    }
+}
+
+@available(*, unavailable)
+extension GatewayLoopState: Sendable {}

@@ -1,0 +1,83 @@
+/// The stats counters of one gateway on one EventLoop: per route and per upstream, created on first use.
+///
+/// Each EventLoop thread has its own instance per gateway (``GatewayLoopState``), used only on that
+/// thread, so counting needs no lock; sessions look their route's counters up once, when they start.
+/// Readers run on each loop (``Gateway/onEachEventLoop(_:)``) and merge the per-loop ``LoopStatsSnapshot``s.
+final class StatsLoopState {
+    private var routes: [String: RouteCounters] = [:]
+    private var upstreams: [String: UpstreamCounters] = [:]
+
+    /// The counters of `route` on this loop; ``StatsLoopState/unrouted`` for handshakes refused
+    /// before a route was chosen.
+    func route(_ name: String) -> RouteCounters {
+        if let counters = self.routes[name] { return counters }
+        let counters = RouteCounters()
+        self.routes[name] = counters
+        return counters
+    }
+
+    func upstream(_ name: String) -> UpstreamCounters {
+        if let counters = self.upstreams[name] { return counters }
+        let counters = UpstreamCounters()
+        self.upstreams[name] = counters
+        return counters
+    }
+
+    /// The key of the figures of handshakes refused before a route matched (404, 431, ...).
+    static let unrouted = ""
+
+    /// This loop's figures: the routes' counters plus the traffic of the live `sessions` so far, and
+    /// the compression counters. Call on the loop.
+    func snapshot(sessions: SessionRegistry) -> LoopStatsSnapshot {
+        var routes = self.routes.mapValues { counters in
+            var stats = counters.stats
+            stats.compression = RouteStats.CompressionFigures(counters.compression)
+            return stats
+        }
+        for session in sessions.all {
+            let traffic = session.traffic
+            var figures = routes[session.identity.route] ?? RouteStats()
+            figures.messages = figures.messages + traffic.messages
+            figures.bytes = figures.bytes + traffic.bytes
+            routes[session.identity.route] = figures
+        }
+        return LoopStatsSnapshot(
+            routes: routes,
+            upstreams: self.upstreams.mapValues(\.stats),
+            sessions: sessions.count
+        )
+    }
+}
+
+@available(*, unavailable)
+extension StatsLoopState: Sendable {}
+
+/// What one EventLoop counted, read on that loop.
+struct LoopStatsSnapshot: Sendable {
+    var routes: [String: RouteStats]
+    var upstreams: [String: UpstreamStats]
+    /// Live sessions on the loop.
+    var sessions: Int
+}
+
+/// The gateway's figures summed over its EventLoops.
+struct GatewayStatsSnapshot: Sendable {
+    /// By route name; ``StatsLoopState/unrouted`` holds handshakes refused before routing.
+    var routes: [String: RouteStats] = [:]
+    var upstreams: [String: UpstreamStats] = [:]
+    /// Live sessions per EventLoop, in loop order.
+    var eventLoopSessions: [Int] = []
+
+    init(loops: [LoopStatsSnapshot]) {
+        for loop in loops {
+            self.routes.merge(loop.routes) { var sum = $0; sum.merge($1); return sum }
+            self.upstreams.merge(loop.upstreams) { var sum = $0; sum.merge($1); return sum }
+            self.eventLoopSessions.append(loop.sessions)
+        }
+    }
+
+    /// Every route's figures summed (the unrouted handshake failures included).
+    var totals: RouteStats {
+        self.routes.values.reduce(into: RouteStats()) { $0.merge($1) }
+    }
+}
