@@ -2,14 +2,20 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 
-/// The admin listener: `/healthz` for now; stats and metrics come with the operations work.
+/// The admin listener: `/healthz` and `POST /reload` for now; stats and metrics come with the operations work.
 enum AdminServer {
-    static func bind(_ address: SocketAddressSpec, group: any EventLoopGroup) async throws -> any Channel {
+    /// - Parameter reload: what `POST /reload` runs (``AdminReloadHandler``).
+    static func bind(
+        _ address: SocketAddressSpec,
+        group: any EventLoopGroup,
+        reload: @escaping @Sendable () async -> AdminReloadHandler.Outcome
+    ) async throws -> any Channel {
         try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    try channel.pipeline.syncOperations.addHandler(AdminReloadHandler(reload: reload))
                     try channel.pipeline.syncOperations.addHandler(AdminRequestHandler())
                 }
             }

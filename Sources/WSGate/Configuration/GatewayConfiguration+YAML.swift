@@ -94,7 +94,7 @@ extension ConfigurationIssue {
 private struct GatewayConfigurationDecoder {
     var context: YAMLDecodingContext
 
-    private static let rootKeys = ["listeners", "admin", "upstreams", "routes", "defaults"]
+    private static let rootKeys = ["listeners", "admin", "upstreams", "routes", "defaults", "shutdown", "reload"]
     private static let listenerKeys = ["name", "address", "tls"]
     private static let adminKeys = ["address"]
     private static let upstreamKeys = ["protocol", "endpoints", "connect_timeout", "tls", "balance"]
@@ -143,13 +143,17 @@ private struct GatewayConfigurationDecoder {
                     upstreams: upstreamNames
                 )
             } ?? []
+        let shutdown = top["shutdown"].map { self.context.decodeShutdown($0, at: .root.appending("shutdown")) }
+        let reload = top["reload"].map { self.context.decodeReload($0, at: .root.appending("reload")) }
 
         return GatewayConfiguration(
             listeners: listeners.map(\.configuration),
             admin: admin ?? AdminConfiguration(),
             upstreams: upstreams,
             routes: routes,
-            defaults: defaults
+            defaults: defaults,
+            shutdown: shutdown ?? ShutdownConfiguration(),
+            reload: reload ?? ReloadConfiguration()
         )
     }
 

@@ -14,6 +14,10 @@ public struct GatewayConfiguration: Sendable, Equatable {
     public var routes: [RouteConfiguration]
     /// Values that apply where a route does not override them. Default: the built-in ``Limits``.
     public var defaults: DefaultsConfiguration
+    /// How a graceful shutdown drains sessions. Default: grace 2 s, timeout 10 s.
+    public var shutdown: ShutdownConfiguration
+    /// How the file is watched for reloads. Default: not watched (SIGHUP and `POST /reload` only).
+    public var reload: ReloadConfiguration
 
     /// Creates a configuration from already-resolved values, without validation.
     public init(
@@ -21,13 +25,17 @@ public struct GatewayConfiguration: Sendable, Equatable {
         admin: AdminConfiguration = AdminConfiguration(),
         upstreams: [String: UpstreamConfiguration] = [:],
         routes: [RouteConfiguration] = [],
-        defaults: DefaultsConfiguration = DefaultsConfiguration()
+        defaults: DefaultsConfiguration = DefaultsConfiguration(),
+        shutdown: ShutdownConfiguration = ShutdownConfiguration(),
+        reload: ReloadConfiguration = ReloadConfiguration()
     ) {
         self.listeners = listeners
         self.admin = admin
         self.upstreams = upstreams
         self.routes = routes
         self.defaults = defaults
+        self.shutdown = shutdown
+        self.reload = reload
     }
 }
 
