@@ -71,7 +71,7 @@ final class ConfigurationErrorTests: XCTestCase {
             ),
             [
                 "t.yaml:3:1: upstream: unknown key (did you mean 'upstreams'?)",
-                "t.yaml:4:1: compression: unknown key (valid keys: listeners, admin, upstreams, routes, defaults)",
+                "t.yaml:4:1: compression: unknown key (valid keys: listeners, admin, upstreams, routes, defaults, shutdown, reload)",
             ]
         )
     }

@@ -109,6 +109,11 @@ final class GatewayProcessTests: XCTestCase {
             request: "GET /healthz HTTP/1.1\r\nHost: admin\r\nConnection: close\r\n\r\n"
         )
         XCTAssertTrue(health.hasPrefix("HTTP/1.1 200"), health)
+        let reload = try await TestWebSocketClient.rawHTTPRequest(
+            port: gateway.port("admin"),
+            request: "POST /reload HTTP/1.1\r\nHost: admin\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        )
+        XCTAssertTrue(reload.hasPrefix("HTTP/1.1 503"), "no reload while shutting down: \(reload)")
         try await session.sendText("in flight")
         let inFlight = try await session.receiveText()
         XCTAssertEqual(inFlight, "in flight")
