@@ -35,6 +35,9 @@ extension Gateway {
                 return
             case .stopAccepting(let wait):
                 self.watcher.withLockedValue { $0?.cancel() }
+                // A reload already under way may still bind listeners: let it finish first (later
+                // ones see the phase and refuse).
+                _ = await self.reloads.withLockedValue { $0 }?.value
                 try? await self.closeListeners()
                 self.logger.info(
                     "draining: listeners closed, live sessions continue for the grace period",

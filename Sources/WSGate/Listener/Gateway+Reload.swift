@@ -76,6 +76,11 @@ extension Gateway {
         }
 
         self.active.withLockedValue { $0 = fresh }
+        self.listeners.withLockedValue { listeners in
+            for listener in configuration.listeners where plan.kept.contains(listener.name) {
+                listeners[listener.name]?.configuration = listener
+            }
+        }
         let status = self.status.withLockedValue { status in
             status = ConfigurationStatus(version: status.version + 1, file: file?.path, sha256: file?.sha256, loadedAt: Date())
             return status
