@@ -71,7 +71,7 @@ final class ConfigurationErrorTests: XCTestCase {
             ),
             [
                 "t.yaml:3:1: upstream: unknown key (did you mean 'upstreams'?)",
-                "t.yaml:4:1: compression: unknown key (valid keys: listeners, admin, upstreams, routes, defaults, limits, log)",
+                "t.yaml:4:1: compression: unknown key (valid keys: listeners, admin, upstreams, routes, defaults, limits, log, shutdown, reload)",
             ]
         )
     }

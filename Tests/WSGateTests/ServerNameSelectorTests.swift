@@ -33,16 +33,16 @@ final class ServerNameSelectorTests: XCTestCase {
 }
 
 /// Change detection of the watched TLS files, without a running gateway.
-final class TLSFileFingerprintsTests: XCTestCase {
+final class WatchedFileFingerprintsTests: XCTestCase {
     func testNoticesARewrittenOrRemovedFile() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("wsgate-fp-\(UUID().uuidString).pem").path
         defer { try? FileManager.default.removeItem(atPath: path) }
         try "one".write(toFile: path, atomically: false, encoding: .utf8)
-        let first = TLSFileFingerprints(paths: [path])
-        XCTAssertEqual(TLSFileFingerprints(paths: [path]), first)
+        let first = WatchedFileFingerprints(paths: [path])
+        XCTAssertEqual(WatchedFileFingerprints(paths: [path]), first)
         try "three".write(toFile: path, atomically: false, encoding: .utf8)
-        XCTAssertNotEqual(TLSFileFingerprints(paths: [path]), first)
+        XCTAssertNotEqual(WatchedFileFingerprints(paths: [path]), first)
         try FileManager.default.removeItem(atPath: path)
-        XCTAssertEqual(TLSFileFingerprints(paths: [path]).fingerprints[path], TLSFileFingerprints.Fingerprint(size: nil, modified: nil))
+        XCTAssertEqual(WatchedFileFingerprints(paths: [path]).fingerprints[path], WatchedFileFingerprints.Fingerprint(size: nil, modified: nil))
     }
 }

@@ -41,7 +41,8 @@ struct AdminResponse: Sendable {
 /// - `GET /metrics`: Prometheus text exposition (swift-prometheus);
 /// - `GET /healthz`: liveness; `GET /readyz`: 200 once the listeners are up and, when routes use
 ///   `websocket` upstreams, one of their endpoints accepts a TCP connection;
-/// - `GET /`: the dashboard page, which polls `/stats`.
+/// - `GET /`: the dashboard page, which polls `/stats`;
+/// - `POST /reload`: re-reads the configuration file (``AdminReload``).
 ///
 /// With `admin.token`, every request but the dashboard page needs `Authorization: Bearer <token>`
 /// (401 otherwise). The page itself holds no figures; it reads the token from its URL fragment
@@ -51,10 +52,11 @@ struct AdminService: Sendable {
 
     func respond(to request: AdminRequest) async -> AdminResponse {
         let configuration = self.gateway.active.withLockedValue { $0.configuration }
-        let known = ["/", "/stats", "/stats/connections", "/metrics", "/healthz", "/readyz"]
+        let known = ["/", "/stats", "/stats/connections", "/metrics", "/healthz", "/readyz", AdminReload.path]
         guard known.contains(request.path) else { return .text(.notFound, "not found") }
-        guard request.method == .GET else {
-            return .text(.methodNotAllowed, "method not allowed", headers: [("Allow", "GET")])
+        let method: HTTPMethod = request.path == AdminReload.path ? .POST : .GET
+        guard request.method == method else {
+            return .text(.methodNotAllowed, "method not allowed (use \(method))", headers: [("Allow", "\(method)")])
         }
         if request.path != "/", let token = configuration.admin.token, !Self.authorized(request.authorization, token: token) {
             return .text(.unauthorized, "unauthorized: send 'Authorization: Bearer <admin.token>'", headers: [("WWW-Authenticate", "Bearer realm=\"wsgate\"")])
@@ -65,6 +67,8 @@ struct AdminService: Sendable {
                 return AdminResponse(status: .ok, contentType: "text/html; charset=utf-8", body: Array(DashboardPage.html.utf8))
             case "/healthz":
                 return .text(.ok, "ok")
+            case AdminReload.path:
+                return AdminReload.response(await self.gateway.reloadForAdmin())
             case "/readyz":
                 return await self.readiness(configuration)
             case "/stats":
@@ -112,7 +116,7 @@ struct AdminService: Sendable {
         let info = StatsJSON.GatewayInfo(
             uptime: .now() - self.gateway.startedAt,
             startedAt: self.gateway.startDate,
-            configuration: self.gateway.configurationStatus.withLockedValue { $0 },
+            configuration: self.gateway.configurationStatus,
             countsTraffic: configuration.admin.stats,
             routes: configuration.routes.map { ($0.name, $0.upstream) },
             upstreams: configuration.upstreams.mapValues { $0.protocol.rawValue },
@@ -148,6 +152,7 @@ struct AdminService: Sendable {
     /// Ready once listening and, when routes use `websocket` upstreams, one of their endpoints takes
     /// a TCP connection (tried in turn, 1 s each).
     private func readiness(_ configuration: GatewayConfiguration) async -> AdminResponse {
+        guard !self.gateway.isDraining else { return .text(.serviceUnavailable, "not ready: the gateway is shutting down") }
         guard self.gateway.isListening else { return .text(.serviceUnavailable, "not ready: listeners are not up") }
         let used = Set(configuration.routes.map(\.upstream))
         let endpoints = configuration.upstreams.values

@@ -94,7 +94,7 @@ extension ConfigurationIssue {
 private struct GatewayConfigurationDecoder {
     var context: YAMLDecodingContext
 
-    private static let rootKeys = ["listeners", "admin", "upstreams", "routes", "defaults", "limits", "log"]
+    private static let rootKeys = ["listeners", "admin", "upstreams", "routes", "defaults", "limits", "log", "shutdown", "reload"]
     private static let listenerKeys = ["name", "address", "tls"]
     private static let upstreamKeys = ["protocol", "endpoints", "connect_timeout", "tls", "balance"]
     private static let routeKeys = [
@@ -142,6 +142,8 @@ private struct GatewayConfigurationDecoder {
                     upstreams: upstreamNames
                 )
             } ?? []
+        let shutdown = top["shutdown"].map { self.context.decodeShutdown($0, at: .root.appending("shutdown")) }
+        let reload = top["reload"].map { self.context.decodeReload($0, at: .root.appending("reload")) }
 
         return GatewayConfiguration(
             listeners: listeners.map(\.configuration),
@@ -150,7 +152,9 @@ private struct GatewayConfigurationDecoder {
             routes: routes,
             defaults: defaults,
             limits: top["limits"].map { self.context.decodeGatewayLimits($0, at: .root.appending("limits")) } ?? GatewayLimits(),
-            log: top["log"].map { self.context.decodeLog($0, at: .root.appending("log")) } ?? LogConfiguration()
+            log: top["log"].map { self.context.decodeLog($0, at: .root.appending("log")) } ?? LogConfiguration(),
+            shutdown: shutdown ?? ShutdownConfiguration(),
+            reload: reload ?? ReloadConfiguration()
         )
     }
 

@@ -18,6 +18,10 @@ public struct GatewayConfiguration: Sendable, Equatable {
     public var limits: GatewayLimits
     /// Logging outputs (YAML `log`). Default: no access log.
     public var log: LogConfiguration
+    /// How a graceful shutdown drains sessions. Default: grace 2 s, timeout 10 s.
+    public var shutdown: ShutdownConfiguration
+    /// How the file is watched for reloads. Default: not watched (SIGHUP and `POST /reload` only).
+    public var reload: ReloadConfiguration
 
     /// Creates a configuration from already-resolved values, without validation.
     public init(
@@ -27,7 +31,9 @@ public struct GatewayConfiguration: Sendable, Equatable {
         routes: [RouteConfiguration] = [],
         defaults: DefaultsConfiguration = DefaultsConfiguration(),
         limits: GatewayLimits = GatewayLimits(),
-        log: LogConfiguration = LogConfiguration()
+        log: LogConfiguration = LogConfiguration(),
+        shutdown: ShutdownConfiguration = ShutdownConfiguration(),
+        reload: ReloadConfiguration = ReloadConfiguration()
     ) {
         self.listeners = listeners
         self.admin = admin
@@ -36,6 +42,8 @@ public struct GatewayConfiguration: Sendable, Equatable {
         self.defaults = defaults
         self.limits = limits
         self.log = log
+        self.shutdown = shutdown
+        self.reload = reload
     }
 }
 

@@ -7,21 +7,30 @@ import NIOPosix
 import NIOSSL
 
 /// The running gateway: its WebSocket listeners and its admin listener, all serving one
-/// `ActiveConfiguration`.
+/// `ActiveConfiguration`, which a reload (``reload()``) replaces for new connections.
 public final class Gateway: Sendable {
     let group: any EventLoopGroup
     let logger: Logger
-    /// What new connections are served with; swapped whole by a certificate reload.
+    /// What new connections are served with; swapped whole by a reload.
     let active: NIOLockedValueBox<ActiveConfiguration>
-    /// The task checking the TLS files for changes (``Gateway/startWatchingCertificates()``).
-    let certificateWatcher = NIOLockedValueBox<Task<Void, Never>?>(nil)
-    private let channels = NIOLockedValueBox<[any Channel]>([])
+    /// The file the configuration is read from, re-read by every reload; `nil` when the gateway was
+    /// built from a value (a reload then only re-reads the TLS files).
+    let configurationFile: String?
+    /// Version, digest and reload outcome of the served configuration (``configurationStatus``).
+    let status: NIOLockedValueBox<ConfigurationStatus>
+    /// The task checking the configuration and TLS files for changes (``Gateway/startWatching()``).
+    let watcher = NIOLockedValueBox<Task<Void, Never>?>(nil)
+    /// The reload running or last run; the next one waits for it, so reloads never overlap.
+    let reloads = NIOLockedValueBox<Task<Result<ConfigurationStatus, ConfigurationError>, Never>?>(nil)
+    /// Where a graceful shutdown stands (``phase``).
+    let drainState = NIOLockedValueBox(DrainStateMachine())
+    /// The bound WebSocket listeners by name, each with the configuration it was bound with.
+    let listeners = NIOLockedValueBox<[String: BoundListener]>([:])
+    let adminChannel = NIOLockedValueBox<(any Channel)?>(nil)
     private let boundAddresses = NIOLockedValueBox<[String: SocketAddress]>([:])
     private let tlsFailures = NIOLockedValueBox<[String: TLSHandshakeFailures]>([:])
     /// The connection limiter and the access log, kept across reloads.
     let services: GatewayServices
-    /// What `/stats` reports about the configuration in use.
-    let configurationStatus = NIOLockedValueBox(ConfigurationStatus())
     /// Feeds `/metrics`.
     let metrics = MetricsExporter()
     /// When the gateway was created (uptime).
@@ -30,14 +39,34 @@ public final class Gateway: Sendable {
     /// True once every listener is bound, false again from ``shutdown()`` on (`/readyz`).
     private let listening = NIOLockedValueBox(false)
 
+    /// A bound WebSocket listener.
+    struct BoundListener: Sendable {
+        var configuration: ListenerConfiguration
+        var channel: any Channel
+    }
+
     /// Name under which the admin listener's address is recorded in `listenerAddresses`.
     public static let adminListenerName = "admin"
 
     /// Prepares the gateway without binding anything: reads every certificate and key file the
     /// configuration names and builds the TLS contexts (blocking disk I/O; call it off the event loops).
+    /// A gateway made this way has no file to reload: ``reload()`` re-reads only the TLS files.
     ///
     /// - Throws: ``ConfigurationError`` naming each unusable file at the configuration line that names it.
-    public init(configuration: GatewayConfiguration, group: any EventLoopGroup, logger: Logger) throws(ConfigurationError) {
+    public convenience init(configuration: GatewayConfiguration, group: any EventLoopGroup, logger: Logger) throws(ConfigurationError) {
+        try self.init(configuration: configuration, file: nil, group: group, logger: logger)
+    }
+
+    /// Reads the configuration file at `path` and prepares the gateway as
+    /// ``init(configuration:group:logger:)`` does; ``reload()`` re-reads that file.
+    ///
+    /// - Throws: ``ConfigurationError`` listing every problem in the file, or each unusable TLS file.
+    public convenience init(configurationFile path: String, group: any EventLoopGroup, logger: Logger) throws(ConfigurationError) {
+        let file = try ConfigurationFile.load(path)
+        try self.init(configuration: file.configuration, file: file, group: group, logger: logger)
+    }
+
+    private init(configuration: GatewayConfiguration, file: ConfigurationFile?, group: any EventLoopGroup, logger: Logger) throws(ConfigurationError) {
         self.group = group
         self.logger = logger
         self.active = NIOLockedValueBox(try ActiveConfiguration(configuration))
@@ -48,6 +77,8 @@ public final class Gateway: Sendable {
                 ConfigurationIssue(file: "configuration", line: 0, column: 0, keyPath: "log.access.destination", message: error.description)
             ])
         }
+        self.configurationFile = file?.path
+        self.status = NIOLockedValueBox(ConfigurationStatus(version: 1, file: file?.path, sha256: file?.sha256, loadedAt: Date()))
         for upstream in configuration.upstreams.values.sorted(by: { $0.name < $1.name }) where upstream.tls?.verify == false {
             logger.warning(
                 "TLS certificate verification is off for this upstream (tls.verify: false)",
@@ -67,17 +98,22 @@ public final class Gateway: Sendable {
         self.tlsFailures.withLockedValue { $0.mapValues(\.count) }
     }
 
+    /// The served configuration's version, file digest and load time, and the last reload error.
+    public var configurationStatus: ConfigurationStatus {
+        self.status.withLockedValue { $0 }
+    }
+
     /// Binds every listener and the admin listener.
     public func start() async throws {
         let configuration = self.active.withLockedValue { $0.configuration }
         do {
             for listener in configuration.listeners {
-                let channel = try await self.bindWebSocketListener(listener)
-                self.record(channel, name: listener.name)
+                try await self.bind(listener)
             }
             let admin = try await AdminServer.bind(configuration.admin.address, group: self.group, service: AdminService(gateway: self))
-            self.record(admin, name: Self.adminListenerName)
-            self.startWatchingCertificates()
+            self.adminChannel.withLockedValue { $0 = admin }
+            self.recordAddress(admin, name: Self.adminListenerName)
+            self.startWatching()
             self.listening.withLockedValue { $0 = true }
         } catch {
             try? await self.shutdown()
@@ -85,18 +121,26 @@ public final class Gateway: Sendable {
         }
     }
 
-    /// Closes the listeners. Live sessions are not touched.
+    /// Closes the listeners, the admin listener included, at once. Live sessions are not touched
+    /// (``drain()`` is the graceful way to stop).
     public func shutdown() async throws {
         self.listening.withLockedValue { $0 = false }
-        self.certificateWatcher.withLockedValue { $0?.cancel() }
-        let channels = self.channels.withLockedValue { channels in
-            defer { channels.removeAll() }
-            return channels
+        self.watcher.withLockedValue { $0?.cancel() }
+        try? await self.closeListeners()
+        let admin = self.adminChannel.withLockedValue { channel in
+            defer { channel = nil }
+            return channel
         }
-        for channel in channels {
-            try? await channel.close()
-        }
+        try? await admin?.close()
         self.services.accessLog?.flush()
+    }
+
+    /// Closes every WebSocket listener (not the admin listener). Live sessions are not touched.
+    func closeListeners() async throws {
+        let names = self.listeners.withLockedValue { Array($0.keys) }
+        for name in names {
+            await self.closeListener(named: name)
+        }
     }
 
     /// Whether every listener is bound (and ``shutdown()`` not called).
@@ -110,20 +154,23 @@ public final class Gateway: Sendable {
         try self.services.accessLog?.reopen()
     }
 
-    /// Records a successful configuration (re)load for `/stats`: the version goes up by one.
-    public func recordConfigurationLoad(hash: String?) {
-        self.configurationStatus.withLockedValue { status in
-            status = ConfigurationStatus(version: status.version + 1, hash: hash, loadedAt: Date(), lastReloadError: nil)
-        }
+    /// Binds a WebSocket listener and records it under its name.
+    func bind(_ listener: ListenerConfiguration) async throws {
+        let channel = try await self.bindWebSocketListener(listener)
+        self.listeners.withLockedValue { $0[listener.name] = BoundListener(configuration: listener, channel: channel) }
+        self.recordAddress(channel, name: listener.name)
     }
 
-    /// Records a refused reload for `/stats` (`config.last_reload_error`); the configuration in use stays.
-    public func recordReloadFailure(_ error: any Error) {
-        self.configurationStatus.withLockedValue { $0.lastReloadError = "\(error)" }
+    /// Closes the listener named `name`, if bound; sessions it accepted keep running.
+    func closeListener(named name: String) async {
+        let bound = self.listeners.withLockedValue { $0.removeValue(forKey: name) }
+        guard let bound else { return }
+        self.boundAddresses.withLockedValue { $0[name] = nil }
+        try? await bound.channel.close()
+        self.logger.info("listener closed", metadata: ["wsgate.listener": "\(name)"])
     }
 
-    private func record(_ channel: any Channel, name: String) {
-        self.channels.withLockedValue { $0.append(channel) }
+    private func recordAddress(_ channel: any Channel, name: String) {
         if let address = channel.localAddress {
             self.boundAddresses.withLockedValue { $0[name] = address }
             self.logger.info("listening", metadata: ["wsgate.listener": "\(name)", "wsgate.address": "\(address)"])

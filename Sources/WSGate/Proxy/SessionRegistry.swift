@@ -1,3 +1,4 @@
+import NIOCore
 import Synchronization
 
 /// The live proxy sessions of one gateway on one EventLoop: what the connection list of the stats
@@ -7,6 +8,8 @@ import Synchronization
 /// thread, so registering a session costs no lock. Readers run on each loop (``Gateway/onEachEventLoop(_:)``).
 final class SessionRegistry {
     private var sessions: [UInt64: ProxySession] = [:]
+    /// Completed when the last session ends (``whenEmpty(on:)``).
+    private var emptyWaiters: [EventLoopPromise<Void>] = []
 
     /// Session ids, unique across loops (touched once per session, never per frame).
     private static let lastID = Atomic<UInt64>(0)
@@ -22,6 +25,21 @@ final class SessionRegistry {
 
     func unregister(_ session: ProxySession) {
         self.sessions[session.identity.id] = nil
+        if self.sessions.isEmpty, !self.emptyWaiters.isEmpty {
+            let waiters = self.emptyWaiters
+            self.emptyWaiters = []
+            for waiter in waiters { waiter.succeed() }
+        }
+    }
+
+    /// Succeeds once this loop has no live session: at once when it has none, else when the last
+    /// one ends (both legs closed). How a graceful shutdown awaits the close handshakes.
+    /// Call on `eventLoop`, the loop this registry belongs to.
+    func whenEmpty(on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
+        guard !self.sessions.isEmpty else { return eventLoop.makeSucceededVoidFuture() }
+        let promise = eventLoop.makePromise(of: Void.self)
+        self.emptyWaiters.append(promise)
+        return promise.futureResult
     }
 
     /// The live sessions of this loop, in no particular order.

@@ -45,7 +45,8 @@ enum StatsJSON {
             "started_at": Self.timestamp(info.startedAt),
             "config": [
                 "version": info.configuration.version,
-                "hash": info.configuration.hash ?? NSNull(),
+                "hash": info.configuration.sha256 ?? NSNull(),
+                "file": info.configuration.file ?? NSNull(),
                 "loaded_at": Self.timestamp(info.configuration.loadedAt),
                 "last_reload_error": info.configuration.lastReloadError ?? NSNull(),
             ] as [String: Any],

@@ -1,0 +1,89 @@
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+
+extension Gateway {
+    /// Where the gateway stands between serving and exiting; readiness probes should report "not
+    /// ready" from ``GatewayPhase/draining`` on.
+    public var phase: GatewayPhase {
+        self.drainState.withLockedValue { $0.phase }
+    }
+
+    /// Whether a graceful shutdown has begun (``phase`` is past ``GatewayPhase/serving``).
+    public var isDraining: Bool {
+        self.phase != .serving
+    }
+
+    /// Shuts the gateway down gracefully, as ``DrainStateMachine`` orders with the `shutdown`
+    /// section of the configuration being served:
+    ///
+    /// 1. closes the WebSocket listeners (the admin listener keeps answering, readiness included),
+    ///    and stops reloading;
+    /// 2. lets live sessions run for `shutdown.grace`, so messages in flight arrive;
+    /// 3. sends close 1001 "gateway shutting down" toward every client and upstream of the sessions
+    ///    left, and waits up to `shutdown.timeout` for their close handshakes;
+    /// 4. closes the admin listener.
+    ///
+    /// Each wait ends early when the last session ends. Returns when the drain is over; a second
+    /// call while one runs returns at once. Cancelling the calling task cuts the waits short.
+    public func drain() async {
+        let configuration = self.active.withLockedValue { $0.configuration.shutdown }
+        var action = self.drainState.withLockedValue { $0.shutdownRequested(configuration) }
+        while true {
+            switch action {
+            case .none:
+                return
+            case .stopAccepting(let wait):
+                self.watcher.withLockedValue { $0?.cancel() }
+                // A reload already under way may still bind listeners: let it finish first (later
+                // ones see the phase and refuse).
+                _ = await self.reloads.withLockedValue { $0 }?.value
+                try? await self.closeListeners()
+                self.logger.info(
+                    "draining: listeners closed, live sessions continue for the grace period",
+                    metadata: ["wsgate.shutdown.grace": "\(wait)"]
+                )
+                let ended = await self.allSessionsEnded(within: wait)
+                action = self.drainState.withLockedValue { $0.waitEnded(allSessionsEnded: ended) }
+            case .closeSessions(let status, let wait):
+                let count = (try? await self.closeAllSessions(status)) ?? 0
+                self.logger.info(
+                    "draining: close sent to every session",
+                    metadata: ["wsgate.sessions": "\(count)", "wsgate.close": "\(status)", "wsgate.shutdown.timeout": "\(wait)"]
+                )
+                let ended = await self.allSessionsEnded(within: wait)
+                action = self.drainState.withLockedValue { $0.waitEnded(allSessionsEnded: ended) }
+            case .finish(let sessionsLeft):
+                if sessionsLeft {
+                    self.logger.warning("drained with sessions still open after shutdown.timeout; they end with the process")
+                } else {
+                    self.logger.info("drained: no session left")
+                }
+                try? await self.shutdown()
+                return
+            }
+        }
+    }
+
+    /// Whether every event loop's live sessions ended within `limit` (`false` when the time ran out
+    /// or the calling task was cancelled first). Awaits the session registries: no polling.
+    func allSessionsEnded(within limit: Duration) async -> Bool {
+        let loops = Array(self.group.makeIterator())
+        guard let first = loops.first else { return true }
+        let services = self.services
+        let emptied = loops.map { loop in
+            loop.flatSubmit { GatewayLoopState.current(for: services).sessions.whenEmpty(on: loop) }
+        }
+        let outcome = first.makePromise(of: Bool.self)
+        let timer = first.scheduleTask(in: TimeAmount(limit)) { outcome.succeed(false) }
+        EventLoopFuture.andAllSucceed(emptied, on: first).whenComplete { _ in
+            timer.cancel()
+            outcome.succeed(true)  // ignored when the timer came first
+        }
+        return await withTaskCancellationHandler {
+            (try? await outcome.futureResult.get()) ?? false
+        } onCancel: {
+            first.execute { outcome.succeed(false) }
+        }
+    }
+}
