@@ -14,7 +14,7 @@ extension Gateway {
         let current = self.active.withLockedValue { $0 }
         let fresh: ActiveConfiguration
         do throws(ConfigurationError) {
-            fresh = try ActiveConfiguration(current.configuration, previous: current)
+            fresh = try ActiveConfiguration(current.configuration, previous: current, logger: self.logger)
         } catch {
             self.logger.error("certificate reload rejected; the current certificates keep serving\n\(error)")
             throw error

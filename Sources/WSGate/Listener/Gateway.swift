@@ -28,7 +28,7 @@ public final class Gateway: Sendable {
     public init(configuration: GatewayConfiguration, group: any EventLoopGroup, logger: Logger) throws(ConfigurationError) {
         self.group = group
         self.logger = logger
-        self.active = NIOLockedValueBox(try ActiveConfiguration(configuration))
+        self.active = NIOLockedValueBox(try ActiveConfiguration(configuration, logger: logger))
         for upstream in configuration.upstreams.values.sorted(by: { $0.name < $1.name }) where upstream.tls?.verify == false {
             logger.warning(
                 "TLS certificate verification is off for this upstream (tls.verify: false)",
@@ -48,6 +48,22 @@ public final class Gateway: Sendable {
         self.tlsFailures.withLockedValue { $0.mapValues(\.count) }
     }
 
+    /// The pools of every `websocket-h2` upstream, per endpoint, by upstream name: connections open,
+    /// streams active, streams opened/failed/refused, GOAWAYs, connect failures and health.
+    ///
+    /// Each EventLoop's pools are read by a task submitted to that loop (nothing is locked on the
+    /// frame path), so call it from outside the loops, e.g. from the admin endpoint's handler via a
+    /// `Task`. Upstreams of other protocols are absent.
+    public func upstreamPoolStats() async -> [String: [UpstreamEndpointStats]] {
+        let clusters = self.active.withLockedValue { $0.clusters }
+        var result: [String: [UpstreamEndpointStats]] = [:]
+        for (name, cluster) in clusters {
+            guard let pools = cluster.http2Pools else { continue }
+            result[name] = await pools.stats()
+        }
+        return result
+    }
+
     /// Binds every listener and the admin listener.
     public func start() async throws {
         let configuration = self.active.withLockedValue { $0.configuration }
@@ -58,6 +74,9 @@ public final class Gateway: Sendable {
             }
             let admin = try await AdminServer.bind(configuration.admin.address, group: self.group)
             self.record(admin, name: Self.adminListenerName)
+            for cluster in self.active.withLockedValue({ Array($0.clusters.values) }) {
+                cluster.http2Pools?.warmUp(group: self.group)
+            }
             self.startWatchingCertificates()
         } catch {
             try? await self.shutdown()
@@ -65,9 +84,13 @@ public final class Gateway: Sendable {
         }
     }
 
-    /// Closes the listeners. Live sessions are not touched.
+    /// Closes the listeners. Live sessions are not touched; the HTTP/2 upstream pools dial no more
+    /// and close each connection once its last session ends.
     public func shutdown() async throws {
         self.certificateWatcher.withLockedValue { $0?.cancel() }
+        for cluster in self.active.withLockedValue({ Array($0.clusters.values) }) {
+            cluster.http2Pools?.shutdown()
+        }
         let channels = self.channels.withLockedValue { channels in
             defer { channels.removeAll() }
             return channels
