@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs wsgate's test suite on a fresh machine:
-#   1. makes sure Python's `websockets` (used by the test peers in Tests/Peers) is importable,
-#      installing the pinned version from Tests/Peers/requirements.txt if not;
+#   1. makes sure Python's `websockets` and `hypercorn` (used by the test peers in Tests/Peers) are
+#      importable, installing the pinned versions from Tests/Peers/requirements.txt if not;
 #   2. swift build --build-tests   (builds wsgate, examples/echo-upstream and the tests);
 #   3. swift test --disable-swift-testing "$@" (XCTest only; its exit code is this script's).
 # Extra arguments go to `swift test`, e.g. scripts/test.sh --filter PeerSelfTests
@@ -12,11 +12,13 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 PYTHON="${WSGATE_PYTHON:-python3}"
 export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore
 
-# The peers need websockets 15 or later (asyncio API with send(text=...) and connect(proxy=...)).
+# The peers need websockets 15 or later (asyncio API with send(text=...) and connect(proxy=...)),
+# and hypercorn (the HTTP/2 upstream of the websocket-h2 tests).
 websockets_ok() {
     "$PYTHON" - <<'PY' 2>/dev/null
 import sys
 import websockets
+import hypercorn
 sys.exit(0 if int(websockets.__version__.split(".")[0]) >= 15 else 1)
 PY
 }
@@ -33,7 +35,7 @@ else
         # A distribution's own Python may refuse (PEP 668, "externally managed environment").
         "$PYTHON" -m pip install --quiet --break-system-packages -r Tests/Peers/requirements.txt
     fi
-    websockets_ok || { echo "error: Python websockets still not importable" >&2; exit 1; }
+    websockets_ok || { echo "error: Python websockets or hypercorn still not importable" >&2; exit 1; }
 fi
 
 echo "==> swift build --build-tests"

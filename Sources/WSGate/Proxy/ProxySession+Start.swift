@@ -65,12 +65,14 @@ extension ProxySession {
 
         if let channel = link.channel {
             let transport = link.transport
-            if transport.hasSocketOptions {
+            if transport.isSocket {
                 try channel.syncOptions?.setOption(.writeBufferWaterMark, value: waterMark)
             }
             let upstream = channel.pipeline.syncOperations
-            try upstream.addHandler(WebSocketEndpointHandler(role: .client, configuration: endpointConfiguration))
-            try upstream.addHandler(ProxyLegHandler(leg: .upstream, session: session, measuresBufferedBytes: transport.hasSocketOptions))
+            var upstreamEndpointConfiguration = endpointConfiguration
+            upstreamEndpointConfiguration.leavesTransportCloseToServer = transport.isSocket
+            try upstream.addHandler(WebSocketEndpointHandler(role: .client, configuration: upstreamEndpointConfiguration))
+            try upstream.addHandler(ProxyLegHandler(leg: .upstream, session: session, measuresBufferedBytes: transport.isSocket))
             transport.handOver(upstream) {
                 clientChannel.flush()
             }

@@ -10,8 +10,8 @@ import NIOHTTP2
 /// - A 2xx answer opens the tunnel; bytes arriving before the session is attached are held and
 ///   handed on by `startForwarding()`. Any other status fails the opening with that status.
 /// - Inbound DATA becomes `ByteBuffer`s, outbound `ByteBuffer`s become DATA frames.
-/// - END_STREAM from the upstream is the end of its byte stream (a TCP FIN): the handler answers with
-///   its own END_STREAM, which closes the stream cleanly and makes the leg inactive.
+/// - END_STREAM from the upstream is the end of its byte stream (a TCP close): the handler resets the
+///   stream with NO_ERROR, which closes it and makes the leg inactive.
 /// - RST_STREAM reaches the endpoint as an error and closes the leg (this client only).
 ///
 /// Reads stay demand-driven: the stream channel delivers DATA, and sends WINDOW_UPDATE, only when
@@ -37,7 +37,7 @@ final class ExtendedConnectStreamHandler: ChannelDuplexHandler, RemovableChannel
     private var state: State = .idle
     private var context: ChannelHandlerContext?
     private var receivedEndStream = false
-    private var sentEndStream = false
+    private var endedOurSide = false
 
     init(request: HPACKHeaders, offeredSubprotocols: [String], promise: EventLoopPromise<HTTPResponseHead>) {
         self.request = request
@@ -177,7 +177,7 @@ final class ExtendedConnectStreamHandler: ChannelDuplexHandler, RemovableChannel
     // MARK: Outbound
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        guard !self.sentEndStream else {
+        guard !self.endedOurSide else {
             promise?.fail(ChannelError.outputClosed)
             return
         }
@@ -187,12 +187,15 @@ final class ExtendedConnectStreamHandler: ChannelDuplexHandler, RemovableChannel
 
     // MARK: Private
 
-    /// The upstream ended its side: end ours too, which closes the stream without a reset.
+    /// The upstream ended its side (after its close handshake: the "TCP close" of RFC 8441 section 5),
+    /// so the leg is over: the stream is reset with NO_ERROR, RFC 9113 section 8.1's "stop without an
+    /// error" once everything was said. An empty DATA frame with END_STREAM would be as valid, but
+    /// hypercorn 0.18 forgets a stream once its app returns and then fails the whole connection, every
+    /// other stream with it, on a DATA frame for that stream (KeyError); a reset it handles.
     private func answerEndStream(context: ChannelHandlerContext) {
-        guard !self.sentEndStream else { return }
-        self.sentEndStream = true
-        let empty = context.channel.allocator.buffer(capacity: 0)
-        context.writeAndFlush(self.wrapOutboundOut(.data(.init(data: .byteBuffer(empty), endStream: true))), promise: nil)
+        guard !self.endedOurSide else { return }
+        self.endedOurSide = true
+        context.writeAndFlush(self.wrapOutboundOut(.rstStream(.noError)), promise: nil)
     }
 
     private func problem(with head: HTTPResponseHead) -> String? {

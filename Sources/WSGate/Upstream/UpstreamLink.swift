@@ -23,10 +23,11 @@ enum UpstreamTransport: Sendable {
     /// An HTTP/2 stream after an extended CONNECT (RFC 8441).
     case http2Stream
 
-    /// Whether the channel takes the socket options the session sets (write water marks, buffered
-    /// bytes). A stream channel has its own flow controller instead: its writability follows the
-    /// multiplexer's outbound water marks and the peer's stream window.
-    var hasSocketOptions: Bool {
+    /// Whether the channel is a socket: it takes the options the session sets (write water marks,
+    /// buffered bytes) and its close leaves TIME_WAIT behind. A stream channel has its own flow
+    /// controller instead (its writability follows the multiplexer's outbound water marks and the
+    /// peer's stream window), and nothing to linger for after the close handshake.
+    var isSocket: Bool {
         switch self {
         case .http1: return true
         case .http2Stream: return false

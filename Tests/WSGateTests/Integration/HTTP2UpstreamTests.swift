@@ -220,6 +220,42 @@ final class HTTP2UpstreamTests: XCTestCase {
         XCTAssertEqual(upstream.streams, 0, "no stream is ever opened")
     }
 
+    func testRejectedFirstStreamOfAConnectionIsRetriedOnTheNext() async throws {
+        let upstream = try await H2TestUpstream.start(options: .init(rejectFirstStream: true))
+        self.upstream = upstream
+        _ = try await self.startGateway(port: upstream.port)
+        let ws = try await self.connect()
+        try await self.assertEchoes(ws, "on stream 3")
+        XCTAssertEqual(upstream.streams, 2)
+        let stats = try await XCTUnwrap(self.gateway).gateway.upstreamPoolStats()["h2"]?.first
+        XCTAssertEqual(stats?.counters.streamsFailed, 1)
+        XCTAssertEqual(stats?.counters.streamsOpened, 1)
+        await ws.close()
+    }
+
+    func testRefusedStreamIsRetriedOnce() async throws {
+        let upstream = try await H2TestUpstream.start(options: .init(refuseStreams: 1))
+        self.upstream = upstream
+        _ = try await self.startGateway(port: upstream.port)
+        let ws = try await self.connect()
+        try await self.assertEchoes(ws, "after one refusal")
+        let stats = try await XCTUnwrap(self.gateway).gateway.upstreamPoolStats()["h2"]?.first
+        XCTAssertEqual(stats?.counters.streamsRefused, 1)
+        await ws.close()
+    }
+
+    func testStreamRefusedAgainAfterTheRetryAnswers503() async throws {
+        let upstream = try await H2TestUpstream.start(options: .init(refuseStreams: 2))
+        self.upstream = upstream
+        _ = try await self.startGateway(port: upstream.port)
+        let result = try await TestWebSocketClient.connect(port: try XCTUnwrap(self.gateway).port, path: "/echo")
+        XCTAssertEqual(result.status, 503)
+        // The connection is fine: the next session gets through.
+        let ws = try await self.connect()
+        try await self.assertEchoes(ws, "next one")
+        await ws.close()
+    }
+
     func testNon2xxAnswerIsPassedToTheClient() async throws {
         let upstream = try await H2TestUpstream.start()
         self.upstream = upstream

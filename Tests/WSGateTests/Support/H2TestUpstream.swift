@@ -18,6 +18,11 @@ final class H2TestUpstream: Sendable {
     struct Options: Sendable {
         var maxConcurrentStreams: Int?
         var enableConnectProtocol = true
+        /// Answer stream 1 of every connection with 400 (the quirk reported of hypercorn with h2c
+        /// prior knowledge).
+        var rejectFirstStream = false
+        /// Reset this many streams (the first ones, over all connections) with REFUSED_STREAM.
+        var refuseStreams = 0
     }
 
     private struct State {
@@ -25,6 +30,7 @@ final class H2TestUpstream: Sendable {
         var acceptedConnections = 0
         var streams = 0
         var maxStreamBytesSent = 0
+        var refusalsLeft = 0
     }
 
     let port: Int
@@ -47,7 +53,8 @@ final class H2TestUpstream: Sendable {
     var maxStreamBytesSent: Int { self.state.withLockedValue { $0.maxStreamBytesSent } }
 
     static func start(port: Int = 0, options: Options = Options()) async throws -> H2TestUpstream {
-        let state = NIOLockedValueBox(State())
+        let state = NIOLockedValueBox(State(refusalsLeft: options.refuseStreams))
+        let rejectFirstStream = options.rejectFirstStream
         var settings: [HTTP2Setting] = [HTTP2Setting(parameter: .maxHeaderListSize, value: 16 * 1024)]
         if let limit = options.maxConcurrentStreams {
             settings.append(HTTP2Setting(parameter: .maxConcurrentStreams, value: limit))
@@ -70,7 +77,16 @@ final class H2TestUpstream: Sendable {
                 return channel.configureHTTP2Pipeline(mode: .server, initialLocalSettings: initialSettings) { stream in
                     stream.eventLoop.makeCompletedFuture {
                         let sync = stream.pipeline.syncOperations
+                        let streamID = try stream.syncOptions?.getOption(HTTP2StreamChannelOptions.streamID)
                         try sync.addHandler(ServerStreamHandler(
+                            rejection: rejectFirstStream && streamID == 1 ? .badRequest : nil,
+                            takeRefusal: {
+                                state.withLockedValue { state in
+                                    guard state.refusalsLeft > 0 else { return false }
+                                    state.refusalsLeft -= 1
+                                    return true
+                                }
+                            },
                             onRequest: { state.withLockedValue { $0.streams += 1 } },
                             onSent: { total in state.withLockedValue { $0.maxStreamBytesSent = max($0.maxStreamBytesSent, total) } }
                         ))
@@ -120,13 +136,26 @@ private final class ServerStreamHandler: ChannelDuplexHandler {
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = HTTP2Frame.FramePayload
 
+    enum Rejection {
+        case badRequest
+    }
+
+    private let rejection: Rejection?
+    private let takeRefusal: @Sendable () -> Bool
     private let onRequest: @Sendable () -> Void
     private let onSent: @Sendable (Int) -> Void
     private var answered = false
     private var sentEndStream = false
     private var sent = 0
 
-    init(onRequest: @escaping @Sendable () -> Void, onSent: @escaping @Sendable (Int) -> Void) {
+    init(
+        rejection: Rejection?,
+        takeRefusal: @escaping @Sendable () -> Bool,
+        onRequest: @escaping @Sendable () -> Void,
+        onSent: @escaping @Sendable (Int) -> Void
+    ) {
+        self.rejection = rejection
+        self.takeRefusal = takeRefusal
         self.onRequest = onRequest
         self.onSent = onSent
     }
@@ -136,6 +165,14 @@ private final class ServerStreamHandler: ChannelDuplexHandler {
         case .headers(let headers) where !self.answered:
             self.answered = true
             self.onRequest()
+            if self.takeRefusal() {
+                context.writeAndFlush(self.wrapOutboundOut(.rstStream(.refusedStream)), promise: nil)
+                return
+            }
+            if self.rejection == .badRequest {
+                self.respond(status: "400", endStream: true, context: context)
+                return
+            }
             let path = headers.headers.first(name: ":path") ?? "/"
             guard headers.headers.first(name: ":method") == "CONNECT", headers.headers.first(name: ":protocol") == "websocket" else {
                 self.respond(status: "400", endStream: true, context: context)
