@@ -24,7 +24,13 @@ final class HTTP2UpstreamTests: XCTestCase {
         try await self.group.shutdownGracefully()
     }
 
-    private func startGateway(port: Int, pool: String = "{}", extra: String = "", logs: CapturedLogs? = nil) async throws -> GatewayHarness {
+    private func startGateway(
+        port: Int,
+        pool: String = "{}",
+        tls: String = "{enabled: false}",
+        extra: String = "",
+        logs: CapturedLogs? = nil
+    ) async throws -> GatewayHarness {
         let gateway = try await GatewayHarness.start(
             """
             upstreams:
@@ -33,6 +39,7 @@ final class HTTP2UpstreamTests: XCTestCase {
                 endpoints: [127.0.0.1:\(port)]
                 connect_timeout: 2s
                 pool: \(pool)
+                tls: \(tls)
             routes:
               - name: h2
                 match: {path_prefix: /}
@@ -105,6 +112,18 @@ final class HTTP2UpstreamTests: XCTestCase {
         XCTAssertEqual(result.header("Sec-WebSocket-Protocol"), "two")
         let ws = try result.requireUpgraded()
         try await self.assertEchoes(ws, "with subprotocol")
+        await ws.close()
+    }
+
+    func testTLSWithALPNh2() async throws {
+        let authority = try TestCertificateAuthority()
+        let issued = try authority.issue("h2-upstream", dnsNames: ["upstream.test"], ipAddresses: [[127, 0, 0, 1]])
+        let upstream = try await H2TestUpstream.start(options: .init(tls: (issued.certificatePath, issued.keyPath)))
+        self.upstream = upstream
+        _ = try await self.startGateway(port: upstream.port, tls: "{ca: \"\(authority.caPath)\"}")
+        let ws = try await self.connect()
+        try await self.assertEchoes(ws, "over h2 with TLS")
+        XCTAssertEqual(upstream.negotiatedProtocols, ["h2"])
         await ws.close()
     }
 

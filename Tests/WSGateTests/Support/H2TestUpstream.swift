@@ -4,6 +4,8 @@ import NIOCore
 import NIOHPACK
 import NIOHTTP2
 import NIOPosix
+import NIOSSL
+import NIOTLS
 import NIOWebSocket
 
 /// An in-process HTTP/2 WebSocket upstream (RFC 8441) on 127.0.0.1, for the `websocket-h2` tests:
@@ -23,6 +25,8 @@ final class H2TestUpstream: Sendable {
         var rejectFirstStream = false
         /// Reset this many streams (the first ones, over all connections) with REFUSED_STREAM.
         var refuseStreams = 0
+        /// Serve TLS with this certificate and key (PEM paths), offering ALPN `h2` only.
+        var tls: (certificate: String, key: String)?
     }
 
     private struct State {
@@ -31,6 +35,7 @@ final class H2TestUpstream: Sendable {
         var streams = 0
         var maxStreamBytesSent = 0
         var refusalsLeft = 0
+        var negotiatedProtocols: [String?] = []
     }
 
     let port: Int
@@ -49,6 +54,8 @@ final class H2TestUpstream: Sendable {
     var openConnections: Int { self.state.withLockedValue { $0.connections.count } }
     /// Extended CONNECT streams received since start.
     var streams: Int { self.state.withLockedValue { $0.streams } }
+    /// The ALPN protocol of each TLS connection.
+    var negotiatedProtocols: [String?] { self.state.withLockedValue { $0.negotiatedProtocols } }
     /// The most bytes any one stream has written to the socket: what HTTP/2 flow control let through.
     var maxStreamBytesSent: Int { self.state.withLockedValue { $0.maxStreamBytesSent } }
 
@@ -63,6 +70,14 @@ final class H2TestUpstream: Sendable {
             settings.append(HTTP2Setting(parameter: .enableConnectProtocol, value: 1))
         }
         let initialSettings = settings
+        let tlsContext = try options.tls.map { tls in
+            var configuration = TLSConfiguration.makeServerConfiguration(
+                certificateChain: try NIOSSLCertificate.fromPEMFile(tls.certificate).map { .certificate($0) },
+                privateKey: .privateKey(try NIOSSLPrivateKey(file: tls.key, format: .pem))
+            )
+            configuration.applicationProtocols = ["h2"]
+            return try NIOSSLContext(configuration: configuration)
+        }
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
@@ -73,6 +88,16 @@ final class H2TestUpstream: Sendable {
                 }
                 channel.closeFuture.whenComplete { _ in
                     state.withLockedValue { _ = $0.connections.removeValue(forKey: id) }
+                }
+                if let tlsContext {
+                    do {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tlsContext))
+                        try channel.pipeline.syncOperations.addHandler(ALPNRecorder { negotiated in
+                            state.withLockedValue { $0.negotiatedProtocols.append(negotiated) }
+                        })
+                    } catch {
+                        return channel.eventLoop.makeFailedFuture(error)
+                    }
                 }
                 return channel.configureHTTP2Pipeline(mode: .server, initialLocalSettings: initialSettings) { stream in
                     stream.eventLoop.makeCompletedFuture {
@@ -125,6 +150,24 @@ final class H2TestUpstream: Sendable {
         for connection in self.state.withLockedValue({ Array($0.connections.values) }) {
             try? await connection.close()
         }
+    }
+}
+
+/// Records the protocol ALPN settled on.
+private final class ALPNRecorder: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = Any
+
+    private let record: @Sendable (String?) -> Void
+
+    init(record: @escaping @Sendable (String?) -> Void) {
+        self.record = record
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case TLSUserEvent.handshakeCompleted(let negotiated) = event {
+            self.record(negotiated)
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 }
 
