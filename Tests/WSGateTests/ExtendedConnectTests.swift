@@ -102,6 +102,24 @@ final class ExtendedConnectTests: XCTestCase {
         XCTAssertFalse(out.endStream)
     }
 
+    func testSmallWritesOfOneFlushGoOutAsOneDATAFrame() throws {
+        let (channel, answer) = try self.makeChannel()
+        _ = try channel.readOutbound(as: HTTP2Frame.FramePayload.self)
+        try channel.writeInbound(self.headers("200"))
+        _ = try answer.wait()
+        channel.write(ByteBuffer(string: "head"), promise: nil)
+        channel.write(ByteBuffer(string: "payload"), promise: nil)
+        let large = ByteBuffer(repeating: 7, count: 4096)
+        channel.write(large, promise: nil)
+        channel.flush()
+        var frames: [ByteBuffer] = []
+        while case .data(let data)? = try channel.readOutbound(as: HTTP2Frame.FramePayload.self) {
+            guard case .byteBuffer(let bytes) = data.data else { return XCTFail("not a buffer") }
+            frames.append(bytes)
+        }
+        XCTAssertEqual(frames, [ByteBuffer(string: "headpayload"), large], "gathered small writes first, the large one as is")
+    }
+
     func testEndStreamFromTheUpstreamEndsTheStreamWithoutError() throws {
         let (channel, answer) = try self.makeChannel()
         _ = try channel.readOutbound(as: HTTP2Frame.FramePayload.self)

@@ -37,6 +37,9 @@ final class ExtendedConnectStreamHandler: ChannelDuplexHandler, RemovableChannel
     private var state: State = .idle
     private var context: ChannelHandlerContext?
     private var receivedEndStream = false
+    /// Small writes waiting for the next flush, sent as one DATA frame.
+    private var gathered: ByteBuffer?
+    private var gatheredPromise: EventLoopPromise<Void>?
     private var endedOurSide = false
 
     init(request: HPACKHeaders, offeredSubprotocols: [String], promise: EventLoopPromise<HTTPResponseHead>) {
@@ -176,13 +179,51 @@ final class ExtendedConnectStreamHandler: ChannelDuplexHandler, RemovableChannel
 
     // MARK: Outbound
 
+    /// Small writes (a frame header, a short message, a control frame) are gathered into one DATA
+    /// frame per flush: the endpoint writes a frame's header and its payload separately, and each
+    /// DATA frame costs 9 bytes and a pass through the HTTP/2 state machine. Larger writes go out as
+    /// they are, after what was gathered, so no payload is copied.
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         guard !self.endedOurSide else {
             promise?.fail(ChannelError.outputClosed)
             return
         }
-        let buffer = self.unwrapOutboundIn(data)
-        context.write(self.wrapOutboundOut(.data(.init(data: .byteBuffer(buffer)))), promise: promise)
+        var buffer = self.unwrapOutboundIn(data)
+        guard buffer.readableBytes <= Self.maxGathered else {
+            self.writeGathered(context: context)
+            context.write(self.wrapOutboundOut(.data(.init(data: .byteBuffer(buffer)))), promise: promise)
+            return
+        }
+        if let gathered = self.gathered, gathered.readableBytes + buffer.readableBytes > Self.maxGathered {
+            self.writeGathered(context: context)
+        }
+        if self.gathered == nil {
+            self.gathered = context.channel.allocator.buffer(capacity: Self.maxGathered)
+        }
+        self.gathered!.writeBuffer(&buffer)
+        if let promise {
+            if let pending = self.gatheredPromise {
+                pending.futureResult.cascade(to: promise)
+            } else {
+                self.gatheredPromise = promise
+            }
+        }
+    }
+
+    func flush(context: ChannelHandlerContext) {
+        self.writeGathered(context: context)
+        context.flush()
+    }
+
+    /// The most bytes gathered into one DATA frame.
+    private static let maxGathered = 1024
+
+    private func writeGathered(context: ChannelHandlerContext) {
+        guard let gathered = self.gathered else { return }
+        self.gathered = nil
+        let promise = self.gatheredPromise
+        self.gatheredPromise = nil
+        context.write(self.wrapOutboundOut(.data(.init(data: .byteBuffer(gathered)))), promise: promise)
     }
 
     // MARK: Private
@@ -195,6 +236,7 @@ final class ExtendedConnectStreamHandler: ChannelDuplexHandler, RemovableChannel
     private func answerEndStream(context: ChannelHandlerContext) {
         guard !self.endedOurSide else { return }
         self.endedOurSide = true
+        self.writeGathered(context: context)
         context.writeAndFlush(self.wrapOutboundOut(.rstStream(.noError)), promise: nil)
     }
 
