@@ -4,15 +4,21 @@
 #   2. builds the release products (wsgate, wsgate-bench, echo-upstream);
 #   3. starts examples/echo-upstream (the upstream, and the "direct" target), wsgate fronting it
 #      (scripts/bench-wsgate.yaml) and nginx fronting it (a config generated into a temp dir);
+#      target wsgate-h2 (not in the default list) is wsgate multiplexing the clients as HTTP/2
+#      streams (scripts/bench-wsgate-h2.yaml) to a second `echo-upstream --h2`;
 #   4. runs every scenario of wsgate-bench against every target, interleaved (scenario by
 #      scenario), measuring each server's CPU time and memory from /proc;
-#   5. prints one table with the figures and the ratios wsgate/nginx and wsgate/direct.
+#   5. prints one table with the figures and the ratios wsgate/nginx and wsgate/direct, and the
+#      upstream TCP connections each target held in the middle of each run (from /proc/net/tcp).
+#
+#   scripts/bench.sh --targets "wsgate wsgate-h2" --subject wsgate-h2 --peer wsgate
+#      compares the multiplexed mode with one-to-one on the same load.
 # An extra target, `wsgate_nostats`, is wsgate with `admin.stats: false` (no per-frame counting), for
 # the cost of the counters: scripts/bench.sh --targets "wsgate wsgate_nostats" --peer wsgate_nostats
 #
 # usage: scripts/bench.sh [--quick] [--duration 5s] [--warmup 1s] [--idle N] [--repeat N]
 #                         [--targets "direct wsgate nginx"] [--scenarios "idle pingpong ..."]
-#                         [--out DIR] [--no-build]
+#                         [--out DIR] [--no-build] [--subject T] [--peer T]...
 #   --quick      2 s per run, 0.5 s warm-up (the whole suite in about 2 minutes after the build)
 #   --idle N     connections of the idle scenario (default 10000)
 #   --repeat N   run the whole matrix N times; the table shows medians
@@ -35,6 +41,7 @@ TARGETS="direct wsgate nginx"
 SCENARIOS="idle pingpong echo32 echo16k hol echo32-deflate echo32-deflate-shared idle-deflate idle-deflate-shared"
 OUT=""
 BUILD=1
+SUBJECT=wsgate
 PEERS=()
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -47,8 +54,9 @@ while [ $# -gt 0 ]; do
         --scenarios) SCENARIOS="$2"; shift ;;
         --out) OUT="$2"; shift ;;
         --no-build) BUILD=0 ;;
+        --subject) SUBJECT="$2"; shift ;;
         --peer) PEERS+=("$2"); shift ;;
-        -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
         *) echo "bench.sh: unknown argument $1" >&2; exit 2 ;;
     esac
     shift
@@ -56,8 +64,11 @@ done
 
 # Loopback ports (below the ephemeral range, so they do not collide with test servers on port 0).
 UPSTREAM_PORT=18001
+UPSTREAM_H2_PORT=18002  # must match scripts/bench-wsgate-h2.yaml
 WSGATE_PORT=18080     # must match scripts/bench-wsgate.yaml
 WSGATE_ADMIN_PORT=18901
+WSGATE_H2_PORT=18082  # must match scripts/bench-wsgate-h2.yaml
+WSGATE_H2_ADMIN_PORT=18902
 NGINX_PORT=18081
 NOSTATS_PORT=18083
 NOSTATS_ADMIN_PORT=18903
@@ -163,7 +174,7 @@ children_of() {
     return 0
 }
 
-for port in $UPSTREAM_PORT $WSGATE_PORT $WSGATE_ADMIN_PORT $NGINX_PORT $NOSTATS_PORT $NOSTATS_ADMIN_PORT; do
+for port in $UPSTREAM_PORT $UPSTREAM_H2_PORT $WSGATE_PORT $WSGATE_ADMIN_PORT $WSGATE_H2_PORT $WSGATE_H2_ADMIN_PORT $NGINX_PORT $NOSTATS_PORT $NOSTATS_ADMIN_PORT; do
     port_free "$port" || { echo "bench.sh: port $port is in use; stop what uses it first" >&2; exit 1; }
 done
 
@@ -207,6 +218,43 @@ start_wsgate_nostats() {
     wait_port "$NOSTATS_PORT"
     URL[wsgate_nostats]="ws://127.0.0.1:$NOSTATS_PORT"
     SERVER_PIDS[wsgate_nostats]=$pid
+}
+
+# wsgate multiplexed, in front of its own `echo-upstream --h2`; as for the other proxies, only the
+# gateway's process is measured.
+start_wsgate-h2() {
+    "$BIN/echo-upstream" --host 127.0.0.1 --port "$UPSTREAM_H2_PORT" --h2 >>"$OUT/echo-upstream-h2.log" 2>&1 &
+    STARTED_PIDS+=("$!")
+    wait_port "$UPSTREAM_H2_PORT"
+    "$BIN/wsgate" run --config scripts/bench-wsgate-h2.yaml --log-level warning >>"$OUT/wsgate-h2.log" 2>&1 &
+    local pid=$!
+    STARTED_PIDS+=("$pid")
+    wait_port "$WSGATE_H2_PORT"
+    URL[wsgate-h2]="ws://127.0.0.1:$WSGATE_H2_PORT"
+    SERVER_PIDS[wsgate-h2]=$pid
+}
+
+# Established TCP connections to 127.0.0.1:PORT, from /proc/net/tcp (local side of each connection).
+upstream_connections() {
+    local hex
+    hex=$(printf '%04X' "$1")
+    awk -v port=":$hex" '$3 ~ port"$" && $4 == "01" { n++ } END { print n + 0 }' /proc/net/tcp
+}
+
+upstream_port_of() {
+    case "$1" in
+        wsgate-h2) echo "$UPSTREAM_H2_PORT" ;;
+        *) echo "$UPSTREAM_PORT" ;;
+    esac
+}
+
+seconds_of() {
+    case "$1" in
+        *ms) awk -v v="${1%ms}" 'BEGIN { print v / 1000 }' ;;
+        *s) echo "${1%s}" ;;
+        *m) awk -v v="${1%m}" 'BEGIN { print v * 60 }' ;;
+        *) echo "$1" ;;
+    esac
 }
 
 start_nginx() {
@@ -279,12 +327,18 @@ for round in $(seq 1 "$REPEAT"); do
             for pid in ${SERVER_PIDS[$target]}; do
                 pid_args+=(--server-pid "$pid")
             done
+            # Sample the upstream connections halfway through the measured part of the run.
+            midway=$(awk -v w="$(seconds_of "$WARMUP")" -v d="$(seconds_of "$DURATION")" 'BEGIN { print w + d / 2 }')
+            upstream_port=$(upstream_port_of "$target")
+            (sleep "$midway"; echo "$round $scenario $target $(upstream_connections "$upstream_port")" >>"$OUT/upstream-connections.txt") &
+            sampler=$!
             if ! "$BIN/wsgate-bench" run --url "${URL[$target]}" --target "$target" --scenario "$scenario" \
                 --duration "$DURATION" --warmup "$WARMUP" --idle-connections "$IDLE" \
                 "${pid_args[@]}" >>"$RESULTS" 2>>"$OUT/wsgate-bench.log"; then
                 failed_runs=$((failed_runs + 1))
                 log "  run reported errors (see $OUT/wsgate-bench.log)"
             fi
+            wait "$sampler" 2>/dev/null || true
         done
         stop_servers
     done
@@ -300,7 +354,10 @@ done
     for peer in "${PEERS[@]}"; do
         peer_args+=(--peer "$peer")
     done
-    "$BIN/wsgate-bench" report "$RESULTS" --subject wsgate "${peer_args[@]}"
+    "$BIN/wsgate-bench" report "$RESULTS" --subject "$SUBJECT" "${peer_args[@]}"
+    echo
+    echo "upstream TCP connections halfway through each run (round scenario target count; direct: the clients' own):"
+    sed 's/^/    /' "$OUT/upstream-connections.txt" 2>/dev/null || true
     echo
     echo "server CPU s / M msgs: user+system CPU of the target's processes per million echoed messages (direct: the upstream itself)."
     echo "Servers are restarted for every scenario. With several rounds a figure is the median. '!' marks a figure from a run that reported errors."

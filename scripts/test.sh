@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs wsgate's test suite on a fresh machine:
-#   1. makes sure Python's `websockets` and `prometheus_client` (used by the test peers in
+#   1. makes sure Python's `websockets`, `prometheus_client` and `hypercorn` (used by the test peers in
 #      Tests/Peers) are importable, installing the pinned versions from Tests/Peers/requirements.txt if not;
 #   2. swift build --build-tests   (builds wsgate, examples/echo-upstream and the tests);
 #   3. swift test --disable-swift-testing "$@" (XCTest only; its exit code is this script's).
@@ -13,12 +13,13 @@ PYTHON="${WSGATE_PYTHON:-python3}"
 export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore
 
 # The peers need websockets 15 or later (asyncio API with send(text=...) and connect(proxy=...)),
-# and prometheus_client's parser (the /metrics tests).
+# prometheus_client's parser (the /metrics tests) and hypercorn (the HTTP/2 upstream of the websocket-h2 tests).
 websockets_ok() {
     "$PYTHON" - <<'PY' 2>/dev/null
 import sys
 import websockets
 import prometheus_client.parser
+import hypercorn
 sys.exit(0 if int(websockets.__version__.split(".")[0]) >= 15 else 1)
 PY
 }
@@ -35,7 +36,7 @@ else
         # A distribution's own Python may refuse (PEP 668, "externally managed environment").
         "$PYTHON" -m pip install --quiet --break-system-packages -r Tests/Peers/requirements.txt
     fi
-    websockets_ok || { echo "error: Python websockets or prometheus_client still not importable" >&2; exit 1; }
+    websockets_ok || { echo "error: Python websockets, prometheus_client or hypercorn still not importable" >&2; exit 1; }
 fi
 
 echo "==> swift build --build-tests"

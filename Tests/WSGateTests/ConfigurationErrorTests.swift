@@ -254,7 +254,7 @@ final class ConfigurationErrorTests: XCTestCase {
                 upstreams:
                   h2:
                     protocol: websocket-h2
-                    endpoints: [127.0.0.1:9001]
+                    endpoints: []
                   typo:
                     protocol: ech
                   missing: {}
@@ -277,7 +277,7 @@ final class ConfigurationErrorTests: XCTestCase {
                 """
             ),
             [
-                "t.yaml:5:15: upstreams.h2.protocol: protocol 'websocket-h2' (WebSocket over HTTP/2) is not supported yet",
+                "t.yaml:6:16: upstreams.h2.endpoints: a websocket-h2 upstream needs at least one endpoint",
                 "t.yaml:8:15: upstreams.typo.protocol: unknown protocol 'ech' (did you mean 'echo'?)",
                 "t.yaml:9:12: upstreams.missing.endpoints: missing required key 'endpoints' "
                     + "(a websocket upstream needs at least one endpoint)",
@@ -285,14 +285,13 @@ final class ConfigurationErrorTests: XCTestCase {
                 "t.yaml:14:16: upstreams.echo.endpoints: an echo upstream takes no endpoints",
                 "t.yaml:16:17: upstreams.bad.endpoints[0]: address '127.0.0.1' is missing a port, e.g. '127.0.0.1:8080'",
                 "t.yaml:16:28: upstreams.bad.endpoints[1]: an endpoint needs a port other than 0",
-                "t.yaml:18:14: upstreams.bad.balance: balance 'least_connections' is not supported yet (only round_robin)",
                 "t.yaml:19:22: upstreams.bad.connect_timeout: duration must be greater than 0",
                 "t.yaml:20:3: upstreams.bad balance: a name must not be empty or contain whitespace",
                 "t.yaml:21:16: upstreams.bad balance.endpoints: expected a list, found '127.0.0.1:9001'",
-                "t.yaml:22:14: upstreams.bad balance.balance: unknown balance 'random' (expected round_robin)",
+                "t.yaml:22:14: upstreams.bad balance.balance: unknown balance 'random' "
+                    + "(expected one of: round_robin, least_connections)",
                 "t.yaml:23:22: upstreams.bad balance.connect_timeout: duration '5' needs a unit (one of ms, s, m, h), e.g. '5s'",
-                "t.yaml:24:5: upstreams.bad balance.pool: unknown key "
-                    + "(valid keys: protocol, endpoints, connect_timeout, tls, balance)",
+                "t.yaml:24:5: upstreams.bad balance.pool: pool applies to websocket-h2 upstreams only",
                 "t.yaml:25:11: upstreams.scalar: expected a mapping, found '1'",
             ]
         )
@@ -387,7 +386,7 @@ final class ConfigurationErrorTests: XCTestCase {
                 routes: [{upstream: chat}]
                 """
             ),
-            ["t.yaml:3:20: upstreams.chat.protocol: unknown protocol 'bogus' (expected one of: websocket, echo)"]
+            ["t.yaml:3:20: upstreams.chat.protocol: unknown protocol 'bogus' (expected one of: websocket, websocket-h2, echo)"]
         )
     }
 

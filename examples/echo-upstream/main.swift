@@ -4,7 +4,9 @@
 // (NIOWebSocketServerUpgrader, WebSocketFrameDecoder/Encoder), deliberately independent
 // of wsgate's code, so the gateway is tested against an implementation it does not share.
 //
-// Usage: echo-upstream [--host 127.0.0.1] [--port 9001]     (--port 0 picks a free port)
+// Usage: echo-upstream [--host 127.0.0.1] [--port 9001] [--h2]     (--port 0 picks a free port)
+//   --h2: serve WebSocket over HTTP/2 (RFC 8441 extended CONNECT, h2c with prior knowledge) instead
+//         of HTTP/1.1 upgrades, with the same paths (HTTP2WebSocketStreamHandler.swift).
 //
 // After binding it prints exactly one line, `listening on HOST:PORT`, and runs until killed.
 // What it does on a connection depends on the request path: see Behaviour.swift.
@@ -20,6 +22,7 @@ import Darwin
 #endif
 import NIOCore
 import NIOHTTP1
+import NIOHTTP2
 import NIOPosix
 import NIOWebSocket
 
@@ -34,7 +37,7 @@ func printError(_ message: String) {
 }
 
 func usage() -> Never {
-    printError("usage: echo-upstream [--host 127.0.0.1] [--port 9001]")
+    printError("usage: echo-upstream [--host 127.0.0.1] [--port 9001] [--h2]")
     exit(2)
 }
 
@@ -42,6 +45,7 @@ func usage() -> Never {
 
 var host = "127.0.0.1"
 var port = 9001
+var http2 = false
 var arguments = CommandLine.arguments.dropFirst()
 while let argument = arguments.popFirst() {
     switch argument {
@@ -51,6 +55,8 @@ while let argument = arguments.popFirst() {
     case "--port":
         guard let value = arguments.popFirst(), let number = Int(value), (0...65535).contains(number) else { usage() }
         port = number
+    case "--h2":
+        http2 = true
     case "-h", "--help":
         usage()
     default:
@@ -98,14 +104,26 @@ func configureConnection(_ channel: any Channel) throws {
     try sync.addHandler(HTTPFallbackHandler(), name: HTTPFallbackHandler.name)
 }
 
+/// `--h2`: HTTP/2 with prior knowledge; each extended CONNECT stream gets its own handlers.
+func configureHTTP2Connection(_ channel: any Channel) -> EventLoopFuture<Void> {
+    channel.configureHTTP2Pipeline(mode: .server, initialLocalSettings: HTTP2WebSocketStreamHandler.settings) { stream in
+        stream.eventLoop.makeCompletedFuture {
+            try stream.pipeline.syncOperations.addHandler(HTTP2WebSocketStreamHandler())
+        }
+    }.map { _ in }
+}
+
 // MARK: - Run
 
 let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
     .serverChannelOption(.backlog, value: 256)
     .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
     .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-    .childChannelInitializer { channel in
-        channel.eventLoop.makeCompletedFuture {
+    .childChannelInitializer { [http2] channel in
+        if http2 {
+            return configureHTTP2Connection(channel)
+        }
+        return channel.eventLoop.makeCompletedFuture {
             try configureConnection(channel)
         }
     }

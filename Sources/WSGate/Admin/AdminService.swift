@@ -105,10 +105,18 @@ struct AdminService: Sendable {
 
     private func snapshot() async throws -> GatewayStatsSnapshot {
         let services = self.gateway.services
-        return GatewayStatsSnapshot(loops: try await self.gateway.onEachEventLoop {
+        var snapshot = GatewayStatsSnapshot(loops: try await self.gateway.onEachEventLoop {
             let state = GatewayLoopState.current(for: services)
             return state.stats.snapshot(sessions: state.sessions)
         })
+        // A pooled upstream's connections are the pools' TCP connections, not its sessions' streams.
+        snapshot.pools = await self.gateway.upstreamPoolStats()
+        for (upstream, endpoints) in snapshot.pools {
+            for endpoint in endpoints {
+                snapshot.upstreams[upstream, default: UpstreamStats()].openConnections[endpoint.endpoint] = endpoint.connectionsOpen
+            }
+        }
+        return snapshot
     }
 
     private func stats(_ configuration: GatewayConfiguration) async throws -> [String: Any] {

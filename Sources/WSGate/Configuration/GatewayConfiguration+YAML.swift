@@ -96,7 +96,7 @@ private struct GatewayConfigurationDecoder {
 
     private static let rootKeys = ["listeners", "admin", "upstreams", "routes", "defaults", "limits", "log", "shutdown", "reload"]
     private static let listenerKeys = ["name", "address", "tls"]
-    private static let upstreamKeys = ["protocol", "endpoints", "connect_timeout", "tls", "balance"]
+    private static let upstreamKeys = ["protocol", "endpoints", "connect_timeout", "tls", "balance", "pool"]
     private static let routeKeys = [
         "name", "match", "upstream", "rewrite_prefix", "origins", "limits", "backpressure", "compression",
     ]
@@ -268,8 +268,11 @@ private struct GatewayConfigurationDecoder {
         if let node = mapping["tls"] {
             upstream.tls = TLSYAMLDecoder.decodeUpstreamTLS(node, at: path.appending("tls"), context: &self.context)
         }
-        if let node = mapping["balance"] {
-            _ = self.context.value(node, at: path.appending("balance"), Self.parseBalance)
+        if let node = mapping["balance"], let balance = self.context.value(node, at: path.appending("balance"), YAMLDecodingContext.parseBalance) {
+            upstream.balance = balance
+        }
+        if let node = mapping["pool"] {
+            upstream.pool = self.context.decodePool(node, at: path.appending("pool"))
         }
         if let node = mapping["connect_timeout"],
             let timeout = self.duration(node, at: path.appending("connect_timeout"), zeroDisables: false)
@@ -297,19 +300,23 @@ private struct GatewayConfigurationDecoder {
 
         // Checked only once the protocol is known, so a typo in `protocol` is reported once.
         switch upstreamProtocol {
-        case .websocket?:
+        case .websocket?, .websocketH2?:
+            let kind = upstreamProtocol?.rawValue ?? ""
             if endpointsNode == nil {
                 self.context.report(
-                    "missing required key 'endpoints' (a websocket upstream needs at least one endpoint)",
+                    "missing required key 'endpoints' (a \(kind) upstream needs at least one endpoint)",
                     at: mapping.node,
                     path: endpointsPath
                 )
             } else if let endpointsNode, endpointNodes?.isEmpty == true {
                 self.context.report(
-                    "a websocket upstream needs at least one endpoint",
+                    "a \(kind) upstream needs at least one endpoint",
                     at: endpointsNode,
                     path: endpointsPath
                 )
+            }
+            if upstreamProtocol == .websocket, let pool = mapping.keyNode("pool") {
+                self.context.report("pool applies to websocket-h2 upstreams only", at: pool, path: path.appending("pool"))
             }
         case .echo?:
             if let endpointsNode, endpointNodes?.isEmpty == false {
@@ -317,6 +324,9 @@ private struct GatewayConfigurationDecoder {
             }
             if let tls = mapping.keyNode("tls") {
                 self.context.report("an echo upstream takes no tls", at: tls, path: path.appending("tls"))
+            }
+            if let pool = mapping.keyNode("pool") {
+                self.context.report("pool applies to websocket-h2 upstreams only", at: pool, path: path.appending("pool"))
             }
         case nil:
             break
@@ -329,26 +339,11 @@ private struct GatewayConfigurationDecoder {
         if let upstreamProtocol = UpstreamProtocol(rawValue: text) {
             return upstreamProtocol
         }
-        if text == "websocket-h2" {
-            throw ValueSyntaxError("protocol 'websocket-h2' (WebSocket over HTTP/2) is not supported yet")
-        }
         let names = UpstreamProtocol.allCases.map(\.rawValue)
         let hint =
             text.closestMatch(among: names).map { "did you mean '\($0)'?" }
             ?? "expected one of: \(names.joined(separator: ", "))"
         throw ValueSyntaxError("unknown protocol '\(text)' (\(hint))")
-    }
-
-    /// Only round-robin exists today; the key is accepted so configurations can already say so.
-    private static func parseBalance(_ text: String) throws(ValueSyntaxError) {
-        switch text {
-        case "round_robin":
-            return
-        case "least_connections":
-            throw ValueSyntaxError("balance 'least_connections' is not supported yet (only round_robin)")
-        default:
-            throw ValueSyntaxError("unknown balance '\(text)' (expected round_robin)")
-        }
     }
 
     // MARK: - Routes

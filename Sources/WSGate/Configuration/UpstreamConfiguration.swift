@@ -4,12 +4,16 @@ public struct UpstreamConfiguration: Sendable, Equatable {
     public var name: String
     /// How the gateway talks to this upstream. Default: ``UpstreamProtocol/websocket``.
     public var `protocol`: UpstreamProtocol
-    /// The backend addresses, picked round-robin. Non-empty for `websocket`, empty for `echo`.
+    /// The backend addresses, picked by `balance`. Non-empty for `websocket` and `websocket-h2`, empty for `echo`.
     public var endpoints: [SocketAddressSpec]
     /// How long dialing one endpoint may take before it counts as failed. Default: 5 s.
     public var connectTimeout: Duration
     /// TLS to the endpoints. Default: none (plain TCP).
     public var tls: UpstreamTLSConfiguration?
+    /// How new sessions pick an endpoint. Default: ``UpstreamBalance/roundRobin``.
+    public var balance: UpstreamBalance
+    /// The HTTP/2 connection pools (`websocket-h2` only). Default: ``HTTP2PoolConfiguration/init()``.
+    public var pool: HTTP2PoolConfiguration
 
     /// The connect timeout used when the configuration does not set one: 5 seconds.
     public static let defaultConnectTimeout = Duration.seconds(5)
@@ -20,23 +24,27 @@ public struct UpstreamConfiguration: Sendable, Equatable {
         protocol: UpstreamProtocol = .websocket,
         endpoints: [SocketAddressSpec] = [],
         connectTimeout: Duration = UpstreamConfiguration.defaultConnectTimeout,
-        tls: UpstreamTLSConfiguration? = nil
+        tls: UpstreamTLSConfiguration? = nil,
+        balance: UpstreamBalance = .roundRobin,
+        pool: HTTP2PoolConfiguration = HTTP2PoolConfiguration()
     ) {
         self.name = name
         self.protocol = `protocol`
         self.endpoints = endpoints
         self.connectTimeout = connectTimeout
         self.tls = tls
+        self.balance = balance
+        self.pool = pool
     }
 }
 
 /// The protocol spoken to an upstream. Default: `websocket`.
-///
-/// WebSocket over HTTP/2 (`websocket-h2`, RFC 8441) is planned; the loader rejects it with
-/// "not supported yet" rather than "unknown" so the message stays honest.
 public enum UpstreamProtocol: String, Sendable, Equatable, CaseIterable {
     /// One upstream WebSocket over HTTP/1.1 per client connection.
     case websocket
+    /// Each client session is a stream (RFC 8441 extended CONNECT) on a pooled HTTP/2 connection
+    /// owned by the client's EventLoop: h2c with prior knowledge, or TLS with ALPN `h2`.
+    case websocketH2 = "websocket-h2"
     /// A built-in, in-process echo service; takes no endpoints. Useful for smoke tests and demos.
     case echo
 }

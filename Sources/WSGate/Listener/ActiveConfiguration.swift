@@ -1,3 +1,5 @@
+import Logging
+
 /// The configuration the gateway serves new connections with: the validated file, its route table,
 /// one `UpstreamCluster` per upstream and the TLS contexts of its TLS listeners. Immutable; a reload
 /// builds a new one, and sessions keep the one they started with.
@@ -11,10 +13,15 @@ final class ActiveConfiguration: Sendable {
     /// Builds everything new connections need, reading every certificate and key file the
     /// configuration names. Blocking disk I/O: never call on an event loop.
     ///
-    /// A generated self-signed certificate is taken over from `previous` (a certificate reload keeps it).
+    /// A generated self-signed certificate is taken over from `previous` (a certificate reload keeps it),
+    /// and so are the HTTP/2 pools of an unchanged `websocket-h2` upstream (with their connections).
     ///
     /// - Throws: ``ConfigurationError`` listing every unusable file, each at the line naming it.
-    init(_ configuration: GatewayConfiguration, previous: ActiveConfiguration? = nil) throws(ConfigurationError) {
+    init(
+        _ configuration: GatewayConfiguration,
+        previous: ActiveConfiguration? = nil,
+        logger: Logger = Logger(label: "wsgate")
+    ) throws(ConfigurationError) {
         var issues: [ConfigurationIssue] = []
         var listenerTLS: [String: ListenerTLSContext] = [:]
         for listener in configuration.listeners {
@@ -32,7 +39,14 @@ final class ActiveConfiguration: Sendable {
         var clusters: [String: UpstreamCluster] = [:]
         for (name, upstream) in configuration.upstreams {
             do throws(ConfigurationError) {
-                clusters[name] = UpstreamCluster(configuration: upstream, tls: try upstream.tls.map(UpstreamTLSContext.init))
+                let kept = previous?.clusters[name].flatMap { $0.configuration == upstream ? $0.http2Pools : nil }
+                let alpn = upstream.protocol == .websocketH2 ? ["h2"] : ListenerTLSContext.applicationProtocols
+                clusters[name] = UpstreamCluster(
+                    configuration: upstream,
+                    tls: try upstream.tls.map { tls throws(ConfigurationError) in try UpstreamTLSContext(tls, applicationProtocols: alpn) },
+                    http2Pools: kept,
+                    logger: logger
+                )
             } catch {
                 issues += error.issues
             }

@@ -18,7 +18,7 @@ extension Gateway {
     ///
     /// Upstreams: each reload builds new `UpstreamCluster`s; the old ones live on only as long as
     /// handshakes in progress hold the old configuration, and one-to-one upstream connections end
-    /// with their sessions. Pooled upstreams (HTTP/2) will need more: see ``retire(_:)``.
+    /// with their sessions. HTTP/2 pools: see ``handOverPools(from:to:)``.
     ///
     /// - Returns: the status of the configuration now served.
     @discardableResult
@@ -55,7 +55,7 @@ extension Gateway {
         let file: ConfigurationFile?
         do throws(ConfigurationError) {
             file = try self.configurationFile.map(ConfigurationFile.load)
-            fresh = try ActiveConfiguration(file?.configuration ?? current.configuration, previous: current)
+            fresh = try ActiveConfiguration(file?.configuration ?? current.configuration, previous: current, logger: self.logger)
         } catch {
             return .failure(self.rejectReload(error))
         }
@@ -86,6 +86,7 @@ extension Gateway {
             return status
         }
         self.retire(Set(current.clusters.keys).subtracting(configuration.upstreams.keys).sorted())
+        self.handOverPools(from: current, to: fresh)
 
         for name in plan.removed {
             await self.closeListener(named: name)
@@ -120,13 +121,28 @@ extension Gateway {
         return .success(status)
     }
 
-    /// Upstreams that a reload removed. One-to-one upstream connections belong to their sessions
-    /// and end with them, so there is nothing to do today. This is the hook for pooled (HTTP/2)
-    /// upstreams: a removed upstream's pools must take no new streams and close each connection
-    /// when its last stream (session) ends, instead of being dropped with the old configuration.
+    /// Upstreams that a reload removed: logged. Their sessions keep running; one-to-one upstream
+    /// connections end with their sessions, pooled ones are retired by ``handOverPools(from:to:)``.
     private func retire(_ upstreams: [String]) {
         guard !upstreams.isEmpty else { return }
         self.logger.info("upstreams removed; their sessions keep running", metadata: ["wsgate.upstreams": "\(upstreams)"])
+    }
+
+    /// HTTP/2 pools across a reload: an unchanged `websocket-h2` upstream keeps its pools (taken over
+    /// by ``ActiveConfiguration``); the pools of a removed or changed one take no new streams and
+    /// close each connection when its last session ends; the pools of a new or changed one dial
+    /// their warm connections at once.
+    private func handOverPools(from old: ActiveConfiguration, to new: ActiveConfiguration) {
+        let kept = Set(new.clusters.values.compactMap { $0.http2Pools.map(ObjectIdentifier.init) })
+        for cluster in old.clusters.values {
+            guard let pools = cluster.http2Pools, !kept.contains(ObjectIdentifier(pools)) else { continue }
+            pools.shutdown()
+        }
+        let previous = Set(old.clusters.values.compactMap { $0.http2Pools.map(ObjectIdentifier.init) })
+        for cluster in new.clusters.values {
+            guard let pools = cluster.http2Pools, !previous.contains(ObjectIdentifier(pools)) else { continue }
+            pools.warmUp(group: self.group)
+        }
     }
 
     /// Logs a refused reload and keeps it as the status's last reload error.

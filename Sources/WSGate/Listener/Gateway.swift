@@ -69,7 +69,7 @@ public final class Gateway: Sendable {
     private init(configuration: GatewayConfiguration, file: ConfigurationFile?, group: any EventLoopGroup, logger: Logger) throws(ConfigurationError) {
         self.group = group
         self.logger = logger
-        self.active = NIOLockedValueBox(try ActiveConfiguration(configuration))
+        self.active = NIOLockedValueBox(try ActiveConfiguration(configuration, logger: logger))
         do throws(AccessLogError) {
             self.services = GatewayServices(accessLog: try configuration.log.access.map(AccessLog.init))
         } catch {
@@ -103,6 +103,22 @@ public final class Gateway: Sendable {
         self.status.withLockedValue { $0 }
     }
 
+    /// The pools of every `websocket-h2` upstream, per endpoint, by upstream name: connections open,
+    /// streams active, streams opened/failed/refused, GOAWAYs, connect failures and health.
+    ///
+    /// Each EventLoop's pools are read by a task submitted to that loop (nothing is locked on the
+    /// frame path), so call it from outside the loops, e.g. from the admin endpoint's handler via a
+    /// `Task`. Upstreams of other protocols are absent.
+    public func upstreamPoolStats() async -> [String: [UpstreamEndpointStats]] {
+        let clusters = self.active.withLockedValue { $0.clusters }
+        var result: [String: [UpstreamEndpointStats]] = [:]
+        for (name, cluster) in clusters {
+            guard let pools = cluster.http2Pools else { continue }
+            result[name] = await pools.stats()
+        }
+        return result
+    }
+
     /// Binds every listener and the admin listener.
     public func start() async throws {
         let configuration = self.active.withLockedValue { $0.configuration }
@@ -113,6 +129,9 @@ public final class Gateway: Sendable {
             let admin = try await AdminServer.bind(configuration.admin.address, group: self.group, service: AdminService(gateway: self))
             self.adminChannel.withLockedValue { $0 = admin }
             self.recordAddress(admin, name: Self.adminListenerName)
+            for cluster in self.active.withLockedValue({ Array($0.clusters.values) }) {
+                cluster.http2Pools?.warmUp(group: self.group)
+            }
             self.startWatching()
             self.listening.withLockedValue { $0 = true }
         } catch {
@@ -122,10 +141,14 @@ public final class Gateway: Sendable {
     }
 
     /// Closes the listeners, the admin listener included, at once. Live sessions are not touched
-    /// (``drain()`` is the graceful way to stop).
+    /// (``drain()`` is the graceful way to stop); the HTTP/2 upstream pools dial no more and close each
+    /// connection once its last session ends.
     public func shutdown() async throws {
         self.listening.withLockedValue { $0 = false }
         self.watcher.withLockedValue { $0?.cancel() }
+        for cluster in self.active.withLockedValue({ Array($0.clusters.values) }) {
+            cluster.http2Pools?.shutdown()
+        }
         try? await self.closeListeners()
         let admin = self.adminChannel.withLockedValue { channel in
             defer { channel = nil }

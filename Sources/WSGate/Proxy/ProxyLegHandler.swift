@@ -11,17 +11,22 @@ final class ProxyLegHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private let session: ProxySession
     private var context: ChannelHandlerContext?
     private var readPending = false
+    private let measuresBufferedBytes: Bool
 
-    init(leg: ProxySessionStateMachine.Leg, session: ProxySession) {
+    /// - Parameter measuresBufferedBytes: false on an HTTP/2 stream channel, which has no
+    ///   `bufferedWritableBytes` option (its writability alone gates the other leg).
+    init(leg: ProxySessionStateMachine.Leg, session: ProxySession, measuresBufferedBytes: Bool = true) {
         self.leg = leg
         self.session = session
+        self.measuresBufferedBytes = measuresBufferedBytes
     }
 
     var isWritable: Bool { self.context?.channel.isWritable ?? false }
 
     /// Bytes queued in the channel toward this leg's peer.
     var bufferedBytes: Int {
-        (try? self.context?.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
+        guard self.measuresBufferedBytes else { return 0 }
+        return (try? self.context?.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
     }
 
     func handlerAdded(context: ChannelHandlerContext) {

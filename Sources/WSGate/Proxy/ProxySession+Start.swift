@@ -16,7 +16,8 @@ extension ProxySession {
     /// HTTP decoders had already read past the handshake reach the frame parser. The client side is set
     /// up first, so whatever the upstream sent right after its 101 finds the client leg ready.
     /// With `compression` negotiated, the client leg gets a `PerMessageDeflateHandler` between its
-    /// endpoint (which then accepts RSV1) and its leg handler; the upstream leg stays plain.
+    /// endpoint (which then accepts RSV1) and its leg handler; the upstream leg stays plain. The
+    /// upstream leg is a TCP connection or an HTTP/2 stream (`link.transport`); the session is the same.
     static func start(
         clientContext: ChannelHandlerContext,
         upstream link: UpstreamLink,
@@ -87,13 +88,16 @@ extension ProxySession {
         }
 
         if let channel = link.channel {
-            try channel.syncOptions?.setOption(.writeBufferWaterMark, value: waterMark)
+            let transport = link.transport
+            if transport.isSocket {
+                try channel.syncOptions?.setOption(.writeBufferWaterMark, value: waterMark)
+            }
             let upstream = channel.pipeline.syncOperations
-            try upstream.addHandler(WebSocketEndpointHandler(role: .client, configuration: endpointConfiguration))
-            try upstream.addHandler(ProxyLegHandler(leg: .upstream, session: session))
-            upstream.removeHandler(name: UpstreamPipelineNames.handshake, promise: nil)
-            upstream.removeHandler(name: UpstreamPipelineNames.encoder, promise: nil)
-            upstream.removeHandler(name: UpstreamPipelineNames.decoder).whenComplete { _ in
+            var upstreamEndpointConfiguration = endpointConfiguration
+            upstreamEndpointConfiguration.leavesTransportCloseToServer = transport.isSocket
+            try upstream.addHandler(WebSocketEndpointHandler(role: .client, configuration: upstreamEndpointConfiguration))
+            try upstream.addHandler(ProxyLegHandler(leg: .upstream, session: session, measuresBufferedBytes: transport.isSocket))
+            transport.handOver(upstream) {
                 clientChannel.flush()
             }
             channel.read()

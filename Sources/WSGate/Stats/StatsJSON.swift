@@ -35,7 +35,7 @@ enum StatsJSON {
         }
         var upstreams: [String: Any] = [:]
         for (name, kind) in info.upstreams {
-            var object = Self.upstream(snapshot.upstreams[name] ?? UpstreamStats())
+            var object = Self.upstream(snapshot.upstreams[name] ?? UpstreamStats(), pool: snapshot.pools[name])
             object["protocol"] = kind
             upstreams[name] = object
         }
@@ -103,14 +103,31 @@ enum StatsJSON {
         ]
     }
 
-    static func upstream(_ figures: UpstreamStats) -> [String: Any] {
+    static func upstream(_ figures: UpstreamStats, pool: [UpstreamEndpointStats]? = nil) -> [String: Any] {
         [
             "connects": figures.connects,
             "connect_failures": figures.connectFailures,
             "connect_seconds": Self.histogram(figures.connectNanoseconds, scale: 1e-9),
             "connections": figures.openConnections.filter { $0.value != 0 },
-            // The per-endpoint state of pooled (HTTP/2) upstreams: filled in by the connection pools.
-            "pool": NSNull(),
+            // The per-endpoint state of pooled (HTTP/2) upstreams; null for other protocols.
+            "pool": pool.map { endpoints in endpoints.map(Self.poolEndpoint) } ?? NSNull(),
+        ]
+    }
+
+    static func poolEndpoint(_ stats: UpstreamEndpointStats) -> [String: Any] {
+        [
+            "endpoint": stats.endpoint,
+            "healthy": stats.isHealthy,
+            "healthy_loops": stats.healthyLoops,
+            "loops": stats.loops,
+            "connections_open": stats.connectionsOpen,
+            "streams_active": stats.streamsActive,
+            "streams_opened": stats.counters.streamsOpened,
+            "streams_failed": stats.counters.streamsFailed,
+            "streams_refused": stats.counters.streamsRefused,
+            "goaways": stats.counters.goAways,
+            "connect_failures": stats.counters.connectFailures,
+            "sessions_lost": stats.counters.sessionsLost,
         ]
     }
 

@@ -67,6 +67,8 @@ struct GatewayStatsSnapshot: Sendable {
     var upstreams: [String: UpstreamStats] = [:]
     /// Live sessions per EventLoop, in loop order.
     var eventLoopSessions: [Int] = []
+    /// The pools of `websocket-h2` upstreams per endpoint, by upstream name (``Gateway/upstreamPoolStats()``).
+    var pools: [String: [UpstreamEndpointStats]] = [:]
 
     init(loops: [LoopStatsSnapshot]) {
         for loop in loops {

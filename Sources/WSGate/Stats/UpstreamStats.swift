@@ -6,7 +6,8 @@ struct UpstreamStats: Sendable, Equatable {
     var connectFailures: [String: Int] = [:]
     /// Time to open a leg (connect to 101), successful attempts only.
     var connectNanoseconds = ExactHistogram(bounds: ExactHistogram.connectTimeBounds)
-    /// Open one-to-one upstream connections by endpoint (`host:port`).
+    /// Open upstream TCP connections by endpoint (`host:port`): one-to-one legs, and for pooled
+    /// upstreams the pools' connections (filled in from the pools when read).
     var openConnections: [String: Int] = [:]
 
     mutating func merge(_ other: UpstreamStats) {
@@ -22,10 +23,14 @@ struct UpstreamStats: Sendable, Equatable {
 final class UpstreamCounters {
     private(set) var stats = UpstreamStats()
 
-    func connected(endpoint: String, after nanoseconds: Int64) {
+    /// A leg opened. `ownsConnection`: a one-to-one leg is its own TCP connection (counted open until
+    /// ``connectionClosed(endpoint:)``); a stream on a pooled connection is not.
+    func connected(endpoint: String, after nanoseconds: Int64, ownsConnection: Bool = true) {
         self.stats.connects += 1
         self.stats.connectNanoseconds.observe(Int(nanoseconds))
-        self.stats.openConnections[endpoint, default: 0] += 1
+        if ownsConnection {
+            self.stats.openConnections[endpoint, default: 0] += 1
+        }
     }
 
     func connectionClosed(endpoint: String) {
@@ -39,6 +44,7 @@ final class UpstreamCounters {
         case .refused: reason = "refused"
         case .invalidResponse: reason = "invalid_response"
         case .handshakeFailed: reason = "handshake_failed"
+        case .streamRefused: reason = "stream_refused"
         }
         self.stats.connectFailures[reason, default: 0] += 1
     }

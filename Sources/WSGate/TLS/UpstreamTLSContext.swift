@@ -7,10 +7,15 @@ final class UpstreamTLSContext: Sendable {
     let configuration: UpstreamTLSConfiguration
 
     /// Reads the CA and client certificate files and builds the context. Blocking: never on an event loop.
-    init(_ configuration: UpstreamTLSConfiguration) throws(ConfigurationError) {
+    ///
+    /// - Parameter applicationProtocols: offered in ALPN: `http/1.1` for `websocket`, `h2` for `websocket-h2`.
+    init(
+        _ configuration: UpstreamTLSConfiguration,
+        applicationProtocols: [String] = ListenerTLSContext.applicationProtocols
+    ) throws(ConfigurationError) {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.minimumTLSVersion = .tlsv12
-        tls.applicationProtocols = ListenerTLSContext.applicationProtocols
+        tls.applicationProtocols = applicationProtocols
         if configuration.verify {
             tls.certificateVerification = .fullVerification
             if let caFile = configuration.caFile {

@@ -1,19 +1,36 @@
+import Logging
 import NIOCore
 import NIOHTTP1
 import Synchronization
 
-/// A named upstream from the config and the state shared by every connection to it: for now the
-/// round-robin position. Opening a leg tries the endpoints in turn until one answers.
+/// A named upstream from the config and the state shared by every connection to it: the round-robin
+/// position, and for `websocket-h2` the per-EventLoop HTTP/2 pools. Opening a leg tries the
+/// endpoints in turn until one answers.
 final class UpstreamCluster: Sendable {
     let configuration: UpstreamConfiguration
     /// The client TLS context when the upstream has `tls`.
     let tls: UpstreamTLSContext?
+    /// The HTTP/2 pools of a `websocket-h2` upstream; nil otherwise.
+    let http2Pools: HTTP2PoolSet?
     /// One counter per upstream, touched once per new session (never on the frame path).
     private let nextIndex = Atomic<Int>(0)
 
-    init(configuration: UpstreamConfiguration, tls: UpstreamTLSContext? = nil) {
+    /// - Parameter http2Pools: the pools to keep using (a reload of an unchanged `websocket-h2`
+    ///   upstream keeps its connections); new ones are made when nil.
+    init(
+        configuration: UpstreamConfiguration,
+        tls: UpstreamTLSContext? = nil,
+        http2Pools: HTTP2PoolSet? = nil,
+        logger: Logger = Logger(label: "wsgate")
+    ) {
         self.configuration = configuration
         self.tls = tls
+        switch configuration.protocol {
+        case .websocketH2:
+            self.http2Pools = http2Pools ?? HTTP2PoolSet(configuration: configuration, tls: tls, logger: logger)
+        case .websocket, .echo:
+            self.http2Pools = nil
+        }
     }
 
     /// Opens the upstream leg for a client's request, on the client's EventLoop; attempts, their
@@ -30,6 +47,23 @@ final class UpstreamCluster: Sendable {
         switch self.configuration.protocol {
         case .echo:
             return eventLoop.makeSucceededFuture(UpstreamLink(channel: nil, response: nil, endpoint: "echo"))
+        case .websocketH2:
+            let started = NIODeadline.now()
+            let counters = NIOLoopBound(counters, eventLoop: eventLoop)
+            return self.openStream(
+                for: request,
+                upstreamPath: upstreamPath,
+                clientAddress: clientAddress,
+                scheme: scheme,
+                clientCertificateSubject: clientCertificateSubject,
+                on: eventLoop
+            ).map { link in
+                counters.value.connected(endpoint: link.endpoint, after: (.now() - started).nanoseconds, ownsConnection: false)
+                return link
+            }.flatMapErrorThrowing { error in
+                counters.value.connectFailed(error)
+                throw error
+            }
         case .websocket:
             let endpoints = self.configuration.endpoints
             let first = self.nextIndex.wrappingAdd(1, ordering: .relaxed).oldValue

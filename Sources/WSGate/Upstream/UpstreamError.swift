@@ -11,6 +11,9 @@ public struct UpstreamError: Error, Sendable, CustomStringConvertible {
         case invalidResponse
         /// The connection closed or timed out during the handshake.
         case handshakeFailed
+        /// An HTTP/2 upstream refused the stream (REFUSED_STREAM, or no stream could be had in time)
+        /// after the retry: the client may try again later.
+        case streamRefused
     }
 
     public var kind: Kind
@@ -28,6 +31,8 @@ public struct UpstreamError: Error, Sendable, CustomStringConvertible {
         switch self.kind {
         case .refused(let status) where (400..<500).contains(status.code):
             return HandshakeRejection(status, "upstream refused the WebSocket: \(self.detail)")
+        case .streamRefused:
+            return HandshakeRejection(.serviceUnavailable, "upstream refused the stream: \(self.detail)")
         case .refused, .unreachable, .invalidResponse, .handshakeFailed:
             return HandshakeRejection(.badGateway, "upstream unavailable: \(self.detail)")
         }

@@ -3,15 +3,51 @@ import NIOHTTP1
 
 /// An upstream leg whose WebSocket handshake succeeded, ready to join a proxy session.
 struct UpstreamLink: Sendable {
-    /// The upstream connection; nil for the built-in echo, which has no upstream connection.
+    /// The upstream connection (or HTTP/2 stream); nil for the built-in echo, which has none.
     var channel: (any Channel)?
-    /// The upstream's 101 answer (nil for the echo).
+    /// The upstream's 101 (or, over HTTP/2, 2xx) answer; nil for the echo.
     var response: HTTPResponseHead?
     /// The endpoint that answered, for logs and stats.
     var endpoint: String
+    /// What carries the leg, which says how its handshake handlers give way to the session's.
+    var transport: UpstreamTransport = .http1
 
     /// The subprotocol the upstream chose.
     var subprotocol: String? { self.response?.headers.first(name: "Sec-WebSocket-Protocol") }
+}
+
+/// What carries an upstream leg.
+enum UpstreamTransport: Sendable {
+    /// A TCP (or TLS) connection after an HTTP/1.1 upgrade.
+    case http1
+    /// An HTTP/2 stream after an extended CONNECT (RFC 8441).
+    case http2Stream
+
+    /// Whether the channel is a socket: it takes the options the session sets (write water marks,
+    /// buffered bytes) and its close leaves TIME_WAIT behind. A stream channel has its own flow
+    /// controller instead (its writability follows the multiplexer's outbound water marks and the
+    /// peer's stream window), and nothing to linger for after the close handshake.
+    var isSocket: Bool {
+        switch self {
+        case .http1: return true
+        case .http2Stream: return false
+        }
+    }
+
+    /// Retires the handshake handlers once the session's handlers sit behind them, and calls `done`
+    /// when the bytes that arrived with the handshake answer have been handed on.
+    func handOver(_ pipeline: ChannelPipeline.SynchronousOperations, done: @escaping @Sendable () -> Void) {
+        switch self {
+        case .http1:
+            pipeline.removeHandler(name: UpstreamPipelineNames.handshake, promise: nil)
+            pipeline.removeHandler(name: UpstreamPipelineNames.encoder, promise: nil)
+            pipeline.removeHandler(name: UpstreamPipelineNames.decoder).whenComplete { _ in done() }
+        case .http2Stream:
+            // The stream handler stays: it is the framing between DATA frames and bytes.
+            (try? pipeline.handler(type: ExtendedConnectStreamHandler.self))?.startForwarding()
+            done()
+        }
+    }
 }
 
 /// The names of the handlers of an upstream connection during its handshake.

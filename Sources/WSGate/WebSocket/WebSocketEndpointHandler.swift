@@ -11,6 +11,11 @@ public struct WebSocketEndpointConfiguration: Sendable {
     public var closeTimeout: TimeAmount
     /// Reserved bits an extension negotiated on this leg (RSV1 for permessage-deflate).
     public var negotiatedReservedBits: UInt8
+    /// As a client, after the close handshake, whether to leave closing the transport to the server
+    /// for up to `closeTimeout` (RFC 6455 section 7.1.1: TIME_WAIT stays off our side). True over TCP;
+    /// false on an HTTP/2 stream, where there is no TIME_WAIT and a lingering stream would only hold
+    /// a slot of its pooled connection.
+    public var leavesTransportCloseToServer: Bool = true
 
     public init(maxFrameSize: Int, maxMessageSize: Int, pingInterval: TimeAmount?, closeTimeout: TimeAmount, negotiatedReservedBits: UInt8 = 0) {
         self.maxFrameSize = maxFrameSize
@@ -198,8 +203,10 @@ final class WebSocketEndpointHandler: ChannelDuplexHandler, RemovableChannelHand
         switch self.role {
         case .server:
             context.close(promise: nil)
-        case .client:
+        case .client where self.configuration.leavesTransportCloseToServer:
             self.scheduleClose(after: self.configuration.closeTimeout, context: context)
+        case .client:
+            context.close(promise: nil)
         }
     }
 

@@ -1,4 +1,5 @@
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import XCTest
@@ -29,7 +30,14 @@ final class GatewayHarness {
     /// routes and defaults (YAML text, indented as top-level keys).
     /// `tls`, when given, is the public listener's `tls` value (YAML flow style, one line).
     /// `admin`, when given, is more of the admin section (YAML flow-style entries, e.g. `token: abc`).
-    static func start(_ yaml: String, tls: String? = nil, admin: String? = nil) async throws -> GatewayHarness {
+    /// `group` defaults to the shared singleton; `logs`, when given, records the gateway's log lines.
+    static func start(
+        _ yaml: String,
+        tls: String? = nil,
+        admin: String? = nil,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logs: CapturedLogs? = nil
+    ) async throws -> GatewayHarness {
         let text = """
             listeners:
               - name: public
@@ -39,14 +47,38 @@ final class GatewayHarness {
             \(yaml)
             """
         let configuration = try GatewayConfiguration.parse(yaml: text, file: "test.yaml")
-        var logger = Logger(label: "wsgate-test")
+        var logger = logs.map { logs in Logger(label: "wsgate-test") { _ in logs.handler } } ?? Logger(label: "wsgate-test")
         logger.logLevel = .warning
-        let gateway = try Gateway(configuration: configuration, group: MultiThreadedEventLoopGroup.singleton, logger: logger)
+        let gateway = try Gateway(configuration: configuration, group: group, logger: logger)
         try await gateway.start()
         return try GatewayHarness(gateway: gateway)
     }
 
     func stop() async {
         try? await self.gateway.shutdown()
+    }
+}
+
+/// Log lines kept for assertions (`level: message`).
+final class CapturedLogs: Sendable {
+    private let lines = NIOLockedValueBox<[String]>([])
+
+    var all: [String] { self.lines.withLockedValue { $0 } }
+
+    var handler: some LogHandler { Handler(logs: self) }
+
+    private struct Handler: LogHandler {
+        let logs: CapturedLogs
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .trace
+
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { self.metadata[key] }
+            set { self.metadata[key] = newValue }
+        }
+
+        func log(event: LogEvent) {
+            self.logs.lines.withLockedValue { $0.append("\(event.level): \(event.message)") }
+        }
     }
 }
