@@ -295,6 +295,41 @@ final class HTTP2UpstreamTests: XCTestCase {
         XCTAssertEqual(result.status, 403)
     }
 
+    /// Backpressure limits work the same in the multiplexed mode: a client that stops reading while
+    /// the upstream floods it is paused, then closed after `max_stall` (`on_limit: close`, counted as a
+    /// `backpressure` limit hit), while a neighbour on the same upstream connection keeps exchanging.
+    func testStalledClientIsClosedPerOnLimitWhileItsNeighbourFlows() async throws {
+        let upstream = try await H2TestUpstream.start()
+        self.upstream = upstream
+        let gateway = try await self.startGateway(
+            port: upstream.port,
+            extra: "defaults: {backpressure: {high_water: 64KiB, low_water: 16KiB, max_stall: 300ms, on_limit: close}}"
+        )
+        let stalled = try await self.connect()
+        try await stalled.channel.setOption(.autoRead, value: false).get()
+        try await stalled.channel.setOption(.socketOption(.so_rcvbuf), value: 64 * 1024).get()
+        try await stalled.sendText("flood:1024")
+        let neighbour = try await self.connect()
+        try await self.assertEchoes(neighbour, "while the other one stalls")
+
+        // Bounded wait (count and time) for the gateway to end the stalled session.
+        var hits = 0
+        let deadline = ContinuousClock.now + .seconds(30)
+        for _ in 0..<3000 where hits == 0 && ContinuousClock.now < deadline {
+            let stats = try await AdminHTTP.get(port: gateway.adminPort, "/stats").json()
+            hits = stats.int("routes.h2.limit_hits.backpressure") ?? 0
+        }
+        XCTAssertEqual(hits, 1)
+        try await self.assertEchoes(neighbour, "after the other one was closed")
+        XCTAssertEqual(upstream.acceptedConnections, 1, "both sessions were streams of one upstream connection")
+
+        // The stalled client, reading again, finds its connection closed by the gateway.
+        try await stalled.channel.setOption(.autoRead, value: true).get()
+        stalled.channel.read()
+        try await stalled.waitForTCPClose(timeout: .seconds(30))
+        await neighbour.close()
+    }
+
     /// One client stops reading while the upstream floods it; twenty others on the same upstream
     /// connection finish their exchanges, and the stalled stream is held by HTTP/2 flow control at
     /// the upstream (its window used up), not buffered without bound in the gateway.
