@@ -74,7 +74,7 @@ public final class Gateway: Sendable {
             self.services = GatewayServices(accessLog: try configuration.log.access.map(AccessLog.init))
         } catch {
             throw ConfigurationError(issues: [
-                ConfigurationIssue(file: "configuration", line: 0, column: 0, keyPath: "log.access.destination", message: error.description)
+                ConfigurationIssue(file: file?.path ?? "configuration", line: 0, column: 0, keyPath: "log.access.destination", message: error.description)
             ])
         }
         self.configurationFile = file?.path
