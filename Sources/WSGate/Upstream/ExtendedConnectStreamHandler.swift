@@ -113,7 +113,7 @@ final class ExtendedConnectStreamHandler: ChannelDuplexHandler, RemovableChannel
                 self.fail(UpstreamError(.refused(status: head.status), "\(code) on an extended CONNECT"), context: context)
                 return
             }
-            if let problem = self.problem(with: head) {
+            if let problem = UpstreamNegotiationCheck.problem(in: head.headers, offeredSubprotocols: self.offeredSubprotocols) {
                 self.fail(UpstreamError(.invalidResponse, problem), context: context)
                 return
             }
@@ -238,17 +238,6 @@ final class ExtendedConnectStreamHandler: ChannelDuplexHandler, RemovableChannel
         self.endedOurSide = true
         self.writeGathered(context: context)
         context.writeAndFlush(self.wrapOutboundOut(.rstStream(.noError)), promise: nil)
-    }
-
-    private func problem(with head: HTTPResponseHead) -> String? {
-        let chosen = head.headers["Sec-WebSocket-Protocol"]
-        if let protocolName = chosen.first, chosen.count > 1 || !self.offeredSubprotocols.contains(protocolName) {
-            return "subprotocol \(chosen) was not offered"
-        }
-        if head.headers.contains(name: "Sec-WebSocket-Extensions") {
-            return "extension accepted that was not offered"
-        }
-        return nil
     }
 
     private func fail(_ error: UpstreamError, context: ChannelHandlerContext) {

@@ -97,14 +97,7 @@ final class UpstreamHandshakeHandler: ChannelInboundHandler, RemovableChannelHan
         guard head.headers["Sec-WebSocket-Accept"].first?.trimmingSpaces == self.expectedAccept else {
             return "wrong Sec-WebSocket-Accept"
         }
-        let chosen = head.headers["Sec-WebSocket-Protocol"]
-        if let protocolName = chosen.first, chosen.count > 1 || !self.offeredSubprotocols.contains(protocolName) {
-            return "subprotocol \(chosen) was not offered"
-        }
-        if head.headers.contains(name: "Sec-WebSocket-Extensions") {
-            return "extension accepted that was not offered"
-        }
-        return nil
+        return UpstreamNegotiationCheck.problem(in: head.headers, offeredSubprotocols: self.offeredSubprotocols)
     }
 
     private func fail(_ error: UpstreamError, context: ChannelHandlerContext) {
