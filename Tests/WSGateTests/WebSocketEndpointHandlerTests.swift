@@ -101,6 +101,39 @@ final class WebSocketEndpointHandlerTests: XCTestCase {
         XCTAssertEqual(try self.writtenBytes(), [0xBB, 0x8A, 0x01, 0x07])
     }
 
+    func testPingsBehindAnUnfinishedDataFrameQueueOnePong() throws {
+        try self.channel.writeOutbound(WebSocketFrameEvent.frameHead(WebSocketDataFrameHead(opcode: .binary, fin: true, payloadLength: 2)))
+        try self.channel.writeOutbound(WebSocketFrameEvent.payload(self.allocator.buffer(bytes: [0xAA])))
+        for index in 0..<1000 {
+            try self.channel.writeInbound(self.clientFrame(.ping, [UInt8(truncatingIfNeeded: index)]))
+        }
+        XCTAssertEqual(try self.writtenBytes(), [0x82, 0x02, 0xAA])
+        try self.channel.writeOutbound(WebSocketFrameEvent.payload(self.allocator.buffer(bytes: [0xBB])))
+        // Only the latest ping is answered (RFC 6455 section 5.5.3).
+        XCTAssertEqual(try self.writtenBytes(), [0xBB, 0x8A, 0x01, UInt8(truncatingIfNeeded: 999)])
+    }
+
+    /// A peer that pings without reading (issue 11, finding 3): with the socket not taking writes, at
+    /// most one pong is written and one more kept, answering the latest ping.
+    func testPingFloodFromAPeerThatDoesNotReadHoldsAtMostTwoPongs() throws {
+        let stalled = StalledSocketHandler()
+        let configuration = WebSocketEndpointConfiguration(maxFrameSize: 1 << 16, maxMessageSize: 1 << 16, pingInterval: nil, closeTimeout: .seconds(5))
+        let channel = EmbeddedChannel()
+        try channel.pipeline.syncOperations.addHandler(stalled)
+        try channel.pipeline.syncOperations.addHandler(WebSocketEndpointHandler(role: .server, configuration: configuration))
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        for index in 0..<10_000 {
+            try channel.writeInbound(self.clientFrame(.ping, Array(repeating: UInt8(truncatingIfNeeded: index), count: 125)))
+        }
+        XCTAssertEqual(stalled.held.count, 1, "one pong on its way")
+        stalled.release()
+        XCTAssertEqual(stalled.held.count, 1, "then only the answer to the latest ping")
+        XCTAssertEqual(stalled.held.first?.0.getInteger(at: 2, as: UInt8.self), UInt8(truncatingIfNeeded: 9_999))
+        stalled.release()
+        XCTAssertEqual(stalled.held.count, 0)
+        _ = try channel.finish()
+    }
+
     func testKeepalivePingsAndGivesUpOnASilentPeer() throws {
         let configuration = WebSocketEndpointConfiguration(maxFrameSize: 100, maxMessageSize: 100, pingInterval: .seconds(30), closeTimeout: .seconds(5))
         let channel = EmbeddedChannel(handler: WebSocketEndpointHandler(role: .server, configuration: configuration))
@@ -131,5 +164,24 @@ extension WebSocketEndpointHandlerTests {
         }
         XCTAssertNil(try channel.readOutbound(as: ByteBuffer.self), "no ping queued or sent mid-frame")
         XCTAssertTrue(channel.isActive, "a peer receiving a long frame is not declared dead")
+    }
+}
+
+/// Stands for a socket whose peer does not read: writes are kept and their promises left pending
+/// until `release()`, which completes them (as the kernel taking the bytes would).
+private final class StalledSocketHandler: ChannelOutboundHandler {
+    typealias OutboundIn = ByteBuffer
+
+    private(set) var held: [(ByteBuffer, EventLoopPromise<Void>?)] = []
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        self.held.append((self.unwrapOutboundIn(data), promise))
+    }
+
+    /// Completes every held write.
+    func release() {
+        let released = self.held
+        self.held = []
+        for (_, promise) in released { promise?.succeed(()) }
     }
 }

@@ -22,6 +22,9 @@ final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandle
         case awaitingHead
         case awaitingEnd(ClientHandshakeRequest, RouteSelection)
         case connectingUpstream
+        /// The 101 is written; the HTTP codecs are leaving both legs. What arrives now is kept raw
+        /// for the session (``HandshakeLeftovers``).
+        case upgrading
         case finished
     }
 
@@ -39,6 +42,7 @@ final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandle
     private var transportReady: Bool
     private var state: State = .awaitingHead
     private var readPending = false
+    private var leftovers = HandshakeLeftovers()
     private var timeout: Scheduled<Void>?
 
     /// - Parameter tlsFailures: set when a TLS handler sits in front (the forwarded proto becomes
@@ -69,6 +73,12 @@ final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if case .upgrading = self.state {
+            // Bytes the client sent right behind its request (its first frames), handed on by the
+            // retiring HTTP decoder: not HTTP, and for the session.
+            self.leftovers.append(data)
+            return
+        }
         switch (self.state, self.unwrapInboundIn(data)) {
         case (.awaitingHead, .head(let head)):
             self.target = String(head.uri.prefix { $0 != "?" })
@@ -80,7 +90,7 @@ final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandle
         case (.awaitingEnd(let request, let selection), .end):
             self.state = .connectingUpstream
             self.openUpstream(for: request, selection: selection, context: context)
-        case (.awaitingEnd, .body), (.awaitingEnd, .head), (.awaitingHead, _), (.connectingUpstream, _), (.finished, _):
+        case (.awaitingEnd, .body), (.awaitingEnd, .head), (.awaitingHead, _), (.connectingUpstream, _), (.upgrading, _), (.finished, _):
             // A body on a GET upgrade is ignored; anything after the request waits for the upgrade.
             break
         }
@@ -113,11 +123,24 @@ final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     func read(context: ChannelHandlerContext) {
-        if case .connectingUpstream = self.state {
+        switch self.state {
+        case .connectingUpstream, .upgrading:
             self.readPending = true
-        } else {
+        case .awaitingHead, .awaitingEnd, .finished:
             context.read()
         }
+    }
+
+    /// Leaves the pipeline once the session's handlers sit behind this one (``ProxySession/start``),
+    /// handing them what the client sent behind its request, then issuing the read it held back.
+    func removeHandler(context: ChannelHandlerContext, removalToken: ChannelHandlerContext.RemovalToken) {
+        self.state = .finished
+        self.leftovers.replay(context: context)
+        if self.readPending {
+            self.readPending = false
+            context.read()
+        }
+        context.leavePipeline(removalToken: removalToken)
     }
 
     // MARK: Private
@@ -216,7 +239,6 @@ final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandle
             link.channel?.close(promise: nil)
             return
         }
-        self.state = .finished
         self.timeout?.cancel()
         var headers = HTTPHeaders([
             ("Upgrade", "websocket"),
@@ -238,6 +260,27 @@ final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandle
         }
         context.write(self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .switchingProtocols, headers: headers))), promise: nil)
         context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
+        self.state = .upgrading
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        ProxySession.retireHTTPCodecs(client: context.pipeline.syncOperations, upstream: link, on: context.eventLoop)
+            .whenComplete { _ in
+                let (handler, context) = loopBound.value
+                handler.startSession(request, route: route, link: link, compression: compression, context: context)
+            }
+    }
+
+    private func startSession(
+        _ request: ClientHandshakeRequest,
+        route: RouteConfiguration,
+        link: UpstreamLink,
+        compression: PerMessageDeflateAgreement?,
+        context: ChannelHandlerContext
+    ) {
+        guard context.channel.isActive, link.channel?.isActive ?? true else {
+            context.close(promise: nil)
+            link.channel?.close(promise: nil)
+            return
+        }
         do {
             try ProxySession.start(
                 clientContext: context,
@@ -293,7 +336,7 @@ final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandle
             self.reject(HandshakeRejection(.requestTimeout, "handshake not completed in time"), context: context)
         case .connectingUpstream:
             self.reject(HandshakeRejection(.gatewayTimeout, "upstream did not answer in time"), context: context)
-        case .finished:
+        case .upgrading, .finished:
             break
         }
     }

@@ -9,15 +9,29 @@ extension ProxySession {
         static let encoder = "http-encoder"
     }
 
+    /// First step of the hand-over, right after the 101 was written: takes the HTTP/1.1 codecs out of
+    /// both legs. The future completes once each decoder has handed the bytes it read past the
+    /// handshake to its handshake handler, which keeps them (``HandshakeLeftovers``); only then may
+    /// frames be written to either leg, so ``start(clientContext:upstream:route:path:compression:services:countTraffic:)``
+    /// waits for it.
+    static func retireHTTPCodecs(client: ChannelPipeline.SynchronousOperations, upstream link: UpstreamLink, on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
+        client.removeHandler(name: ClientPipelineNames.encoder, promise: nil)
+        let clientDecoder = client.removeHandler(name: ClientPipelineNames.decoder)
+        guard let channel = link.channel else { return clientDecoder }
+        let upstreamDecoder = link.transport.retireHTTPCodec(channel.pipeline.syncOperations, on: eventLoop)
+        return clientDecoder.and(upstreamDecoder).map { _ in }
+    }
+
     /// Turns an upgraded client connection and its upstream leg into a running session.
     ///
-    /// Called on the client's EventLoop (the upstream leg lives on the same loop) right after the 101
-    /// answer was written. WebSocket handlers are added before the HTTP ones are removed, so bytes the
-    /// HTTP decoders had already read past the handshake reach the frame parser. The client side is set
-    /// up first, so whatever the upstream sent right after its 101 finds the client leg ready.
-    /// With `compression` negotiated, the client leg gets a `PerMessageDeflateHandler` between its
-    /// endpoint (which then accepts RSV1) and its leg handler; the upstream leg stays plain. The
-    /// upstream leg is a TCP connection or an HTTP/2 stream (`link.transport`); the session is the same.
+    /// Called on the client's EventLoop (the upstream leg lives on the same loop) once
+    /// ``retireHTTPCodecs(client:upstream:on:)`` is done. The session's handlers are added behind the
+    /// handshake handlers, the session is registered, and then the handshake handlers leave, handing
+    /// on what each peer sent right after its handshake: the upstream's first, so that what the client
+    /// pipelined finds both legs ready. With `compression` negotiated, the client leg gets a
+    /// `PerMessageDeflateHandler` between its endpoint (which then accepts RSV1) and its leg handler;
+    /// the upstream leg stays plain. The upstream leg is a TCP connection or an HTTP/2 stream
+    /// (`link.transport`); the session is the same.
     static func start(
         clientContext: ChannelHandlerContext,
         upstream link: UpstreamLink,
@@ -79,14 +93,8 @@ extension ProxySession {
             ))
         }
         try client.addHandler(ProxyLegHandler(leg: .client, session: session))
-        client.removeHandler(context: clientContext, promise: nil)
-        client.removeHandler(name: ClientPipelineNames.encoder, promise: nil)
-        // A decoder hands on the bytes it read past the handshake on a later tick, without a
-        // read-complete event (which is what normally flushes the other leg): flush once it is done.
-        client.removeHandler(name: ClientPipelineNames.decoder).whenComplete { _ in
-            (link.channel ?? clientChannel).flush()
-        }
 
+        var upstreamChannel: (any Channel)?
         if let channel = link.channel {
             let transport = link.transport
             if transport.isSocket {
@@ -97,13 +105,15 @@ extension ProxySession {
             upstreamEndpointConfiguration.leavesTransportCloseToServer = transport.isSocket
             try upstream.addHandler(WebSocketEndpointHandler(role: .client, configuration: upstreamEndpointConfiguration))
             try upstream.addHandler(ProxyLegHandler(leg: .upstream, session: session, measuresBufferedBytes: transport.isSocket))
-            transport.handOver(upstream) {
-                clientChannel.flush()
-            }
-            channel.read()
+            upstreamChannel = channel
         }
         gatewayState.sessions.register(session)
         session.counters.sessionStarted()
+        if let upstreamChannel {
+            link.transport.finishHandOver(upstreamChannel.pipeline.syncOperations)
+            upstreamChannel.read()
+        }
+        client.removeHandler(context: clientContext, promise: nil)
         clientChannel.read()
     }
 }

@@ -16,6 +16,8 @@ final class UpstreamHandshakeHandler: ChannelInboundHandler, RemovableChannelHan
         case awaitingResponse
         case upgrading(HTTPResponseHead)
         case refused(HTTPResponseHead, body: ByteBuffer)
+        /// The leg is open; what arrives now belongs to the session (``HandshakeLeftovers``).
+        case upgraded
         case done
     }
 
@@ -24,6 +26,7 @@ final class UpstreamHandshakeHandler: ChannelInboundHandler, RemovableChannelHan
     private let offeredSubprotocols: [String]
     private let promise: EventLoopPromise<HTTPResponseHead>
     private var state: State = .idle
+    private var leftovers = HandshakeLeftovers()
 
     init(request: HTTPRequestHead, key: String, offeredSubprotocols: [String], promise: EventLoopPromise<HTTPResponseHead>) {
         self.request = request
@@ -49,6 +52,10 @@ final class UpstreamHandshakeHandler: ChannelInboundHandler, RemovableChannelHan
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if case .upgraded = self.state {
+            self.leftovers.append(data)
+            return
+        }
         switch (self.state, self.unwrapInboundIn(data)) {
         case (.awaitingResponse, .head(let head)):
             guard head.status == .switchingProtocols else {
@@ -69,13 +76,20 @@ final class UpstreamHandshakeHandler: ChannelInboundHandler, RemovableChannelHan
             let text = String(buffer: body.getSlice(at: body.readerIndex, length: min(body.readableBytes, Self.maxRefusalBody)) ?? body)
             self.fail(UpstreamError(.refused(status: head.status), "\(head.status.code) \(text)"), context: context)
         case (.upgrading(let head), .end):
-            self.state = .done
+            self.state = .upgraded
             self.promise.succeed(head)
         case (.upgrading, .body), (.upgrading, .head), (.refused, .head):
             self.fail(UpstreamError(.invalidResponse, "unexpected data in the handshake response"), context: context)
-        case (.idle, _), (.awaitingResponse, _), (.done, _):
+        case (.idle, _), (.awaitingResponse, _), (.upgraded, _), (.done, _):
             break
         }
+    }
+
+    /// Leaves the pipeline once the session's handlers sit behind this one, handing them what the
+    /// upstream sent right after its 101.
+    func removeHandler(context: ChannelHandlerContext, removalToken: ChannelHandlerContext.RemovalToken) {
+        self.leftovers.replay(context: context)
+        context.leavePipeline(removalToken: removalToken)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -102,6 +116,9 @@ final class UpstreamHandshakeHandler: ChannelInboundHandler, RemovableChannelHan
 
     private func fail(_ error: UpstreamError, context: ChannelHandlerContext) {
         switch self.state {
+        case .upgraded:
+            // Lost or broken before the session took over: the session start sees it inactive.
+            context.close(promise: nil)
         case .done:
             return
         case .idle, .awaitingResponse, .upgrading, .refused:

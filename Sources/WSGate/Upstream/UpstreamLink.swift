@@ -34,18 +34,28 @@ enum UpstreamTransport: Sendable {
         }
     }
 
-    /// Retires the handshake handlers once the session's handlers sit behind them, and calls `done`
-    /// when the bytes that arrived with the handshake answer have been handed on.
-    func handOver(_ pipeline: ChannelPipeline.SynchronousOperations, done: @escaping @Sendable () -> Void) {
+    /// Takes the HTTP/1.1 codec out of the pipeline; the future completes once the decoder has handed
+    /// the bytes it read past the 101 to the handshake handler, which keeps them. Nothing but the
+    /// handshake may be written to the leg before then: a frame would reach the HTTP codec.
+    func retireHTTPCodec(_ pipeline: ChannelPipeline.SynchronousOperations, on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
+        switch self {
+        case .http1:
+            pipeline.removeHandler(name: UpstreamPipelineNames.encoder, promise: nil)
+            return pipeline.removeHandler(name: UpstreamPipelineNames.decoder)
+        case .http2Stream:
+            return eventLoop.makeSucceededVoidFuture()
+        }
+    }
+
+    /// Retires the handshake handler once the session's handlers sit behind it: it hands on what
+    /// arrived with the handshake answer.
+    func finishHandOver(_ pipeline: ChannelPipeline.SynchronousOperations) {
         switch self {
         case .http1:
             pipeline.removeHandler(name: UpstreamPipelineNames.handshake, promise: nil)
-            pipeline.removeHandler(name: UpstreamPipelineNames.encoder, promise: nil)
-            pipeline.removeHandler(name: UpstreamPipelineNames.decoder).whenComplete { _ in done() }
         case .http2Stream:
             // The stream handler stays: it is the framing between DATA frames and bytes.
             (try? pipeline.handler(type: ExtendedConnectStreamHandler.self))?.startForwarding()
-            done()
         }
     }
 }

@@ -48,6 +48,11 @@ final class WebSocketEndpointHandler: ChannelDuplexHandler, RemovableChannelHand
     /// Whether the session has been told how this leg ended (exactly one `.close` or `.failed`).
     private var reportedEnd = false
     private var awaitingPong = false
+    /// A pong written and not yet taken by the socket. While there is one, a new ping only replaces
+    /// `nextPong`: at most one pong waits per leg, however fast the peer pings and however little it
+    /// reads (RFC 6455 section 5.5.3 lets an endpoint answer only the most recent ping).
+    private var pongInFlight = false
+    private var nextPong: ByteBuffer?
     private var pingTask: RepeatedTask?
     private var closeTimer: Scheduled<Void>?
 
@@ -104,8 +109,7 @@ final class WebSocketEndpointHandler: ChannelDuplexHandler, RemovableChannelHand
             }
         case .sendPong(let payload):
             if self.closeHandshake.state == .open {
-                self.writeControl(.pong, payload: payload, context: context)
-                context.flush()
+                self.answerPing(payload, context: context)
             }
         case .pongReceived:
             break
@@ -157,6 +161,27 @@ final class WebSocketEndpointHandler: ChannelDuplexHandler, RemovableChannelHand
         if let frame = self.framer.encodeControl(opcode, payload: payload, allocator: context.channel.allocator) {
             context.write(self.wrapOutboundOut(frame), promise: nil)
         }
+    }
+
+    private func answerPing(_ payload: ByteBuffer, context: ChannelHandlerContext) {
+        guard !self.pongInFlight else {
+            self.nextPong = payload
+            return
+        }
+        guard let frame = self.framer.encodeControl(.pong, payload: payload, allocator: context.channel.allocator) else {
+            return  // waits in the framer behind the data frame in progress, replacing an older pong
+        }
+        self.pongInFlight = true
+        let written = context.eventLoop.makePromise(of: Void.self)
+        written.futureResult.assumeIsolated().whenComplete { _ in
+            self.pongInFlight = false
+            guard let next = self.nextPong else { return }
+            self.nextPong = nil
+            if self.closeHandshake.state == .open {
+                self.answerPing(next, context: context)
+            }
+        }
+        context.writeAndFlush(self.wrapOutboundOut(frame), promise: written)
     }
 
     private func writePendingControlFrames(context: ChannelHandlerContext) {

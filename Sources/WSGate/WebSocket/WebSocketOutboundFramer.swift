@@ -54,7 +54,8 @@ struct WebSocketOutboundFramer {
         return payload
     }
 
-    /// Encodes a control frame, or queues it while a data frame is in progress.
+    /// Encodes a control frame, or queues it while a data frame is in progress (a queued pong replaces
+    /// the one queued before it, so the queue stays bounded however often the peer pings).
     /// Returns the encoded frame if it may be written now.
     mutating func encodeControl(_ opcode: WebSocketOpcode, payload: ByteBuffer, allocator: ByteBufferAllocator) -> ByteBuffer? {
         var payload = payload
@@ -67,8 +68,16 @@ struct WebSocketOutboundFramer {
         }
         buffer.writeBuffer(&payload)
         guard self.isInsideFrame else { return buffer }
-        self.pendingControlFrames.append(buffer)
+        if opcode == .pong, let queued = self.pendingControlFrames.firstIndex(where: { Self.opcode(of: $0) == .pong }) {
+            self.pendingControlFrames[queued] = buffer
+        } else {
+            self.pendingControlFrames.append(buffer)
+        }
         return nil
+    }
+
+    private static func opcode(of frame: ByteBuffer) -> WebSocketOpcode? {
+        frame.getInteger(at: frame.readerIndex, as: UInt8.self).flatMap { WebSocketOpcode(encodedWebSocketOpcode: $0 & 0x0F) }
     }
 
     /// Control frames that were waiting for the data frame that has just been completed.

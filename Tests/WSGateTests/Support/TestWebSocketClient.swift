@@ -86,6 +86,8 @@ final class TestWebSocketClient: Sendable {
     ///   - timeout: bound on TCP connect plus handshake.
     ///   - maxFrameSize: largest frame payload accepted from the server.
     ///   - autoPong: answer each ping with a pong automatically (the ping is still delivered).
+    ///   - pipelined: bytes written in the same write as the request, right behind it (a client's first
+    ///     frames sent before the 101, as RFC 6455 clients may).
     static func connect(
         host: String = "127.0.0.1",
         port: Int,
@@ -95,7 +97,8 @@ final class TestWebSocketClient: Sendable {
         maxFrameSize: Int = 256 * 1024 * 1024,
         autoPong: Bool = false,
         tls: NIOSSLContext? = nil,
-        serverName: String? = nil
+        serverName: String? = nil,
+        pipelined: [UInt8] = []
     ) async throws -> HandshakeResult {
         let request = HandshakeRequest(host: host, port: port, path: path, extraHeaders: headers)
         let eventLoop = MultiThreadedEventLoopGroup.singleton.next()
@@ -124,7 +127,7 @@ final class TestWebSocketClient: Sendable {
             .get()
 
         do {
-            try await channel.writeAndFlush(ByteBuffer(bytes: request.bytes)).get()
+            try await channel.writeAndFlush(ByteBuffer(bytes: request.bytes + pipelined)).get()
             switch try await outcome.futureResult.getWithTimeout(timeout, "WebSocket handshake with \(host):\(port)\(path)") {
             case .upgraded(let headers):
                 return .upgraded(TestWebSocketClient(channel: channel, inbox: inbox), headers: headers)
