@@ -18,6 +18,8 @@ until killed. Behaviour by request path (the part before `?`):
   /record-close  echo, and remember the close frame the client sends
   /last-close    first send a text message describing the last close frame received on a
                  /record-close connection ("CODE REASON", "CODE", "no-status" or "none"), then echo
+  /stall         never read a message: once its receive queue is full, websockets stops reading
+                 the socket (an app that hangs), until the connection closes
 
 If the client offers subprotocols, the last one offered is selected.
 """
@@ -107,6 +109,10 @@ async def handler(ws: ServerConnection) -> None:
         elif len(parts) >= 2 and parts[0] == "send" and parts[1].isdigit():
             for _ in range(int(parts[1])):
                 await ws.send(SEND_MESSAGE)
+
+        if plain_path == "/stall":
+            await ws.wait_closed()
+            return
 
         close_code = int(parts[1]) if len(parts) >= 2 and parts[0] == "close" and parts[1].isdigit() else None
         drop = plain_path == "/drop"

@@ -11,6 +11,8 @@ final class PerMessageDeflateHandlerTests: XCTestCase {
     private let allocator = ByteBufferAllocator()
     private let loopState = CompressionLoopState()
     private let counters = CompressionCounters()
+    /// What the session would answer (``InboundGate``).
+    private var gate = InboundGate.open
 
     override func setUp() {
         let endpoint = WebSocketEndpointConfiguration(
@@ -26,7 +28,8 @@ final class PerMessageDeflateHandlerTests: XCTestCase {
                 configuration: CompressionConfiguration(),
                 maxMessageSize: 1 << 20,
                 loopState: self.loopState,
-                counters: self.counters
+                counters: self.counters,
+                gate: { [unowned self] in self.gate }
             ),
         ]))
         XCTAssertNoThrow(try self.channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait())
@@ -91,6 +94,69 @@ final class PerMessageDeflateHandlerTests: XCTestCase {
         XCTAssertEqual(failure?.code, .messageTooBig)
         XCTAssertLessThanOrEqual(inflated, 1 << 20)
         XCTAssertEqual(Array(try self.writtenBytes().prefix(4)), [0x88, UInt8(2 + (failure?.reason.utf8.count ?? 0)), 0x03, 0xF1], "close 1009 on the wire")
+    }
+
+    /// A compressed frame that inflates to 1 MiB (16 chunks) while the other leg has no room (issue 11, finding 4):
+    /// one output chunk goes on, the rest waits as compressed input until a `read()` finds room.
+    private func bomb(size: Int) throws -> [UInt8] {
+        var deflater = PerMessageDeflater(
+            parameters: ZlibStreamParameters(windowBits: 15, memoryLevel: 8, level: 9), minSize: 0, pool: nil,
+            memory: self.loopState.memory, counters: CompressionCounters()
+        )
+        var bomb: [UInt8] = []
+        try deflater.send(.frameHead(WebSocketDataFrameHead(opcode: .binary, fin: true, payloadLength: size)), allocator: self.allocator) { _ in }
+        try deflater.send(.payload(self.allocator.buffer(repeating: 0, count: size)), allocator: self.allocator) { event in
+            if case .payload(let payload) = event { bomb += payload.readableBytesView }
+        }
+        return bomb
+    }
+
+    private func inflatedEvents() throws -> (bytes: Int, fin: Bool, other: [WebSocketFrameEvent]) {
+        var bytes = 0
+        var fin = false
+        var other: [WebSocketFrameEvent] = []
+        while let event = try self.channel.readInbound(as: WebSocketFrameEvent.self) {
+            switch event {
+            case .payload(let payload): bytes += payload.readableBytes
+            case .frameHead(let head): fin = fin || head.fin
+            case .close, .failed: other.append(event)
+            }
+        }
+        return (bytes, fin, other)
+    }
+
+    func testInflationWaitsWhileTheOtherLegIsFull() throws {
+        let bomb = try self.bomb(size: 1 << 20)
+        self.gate = .full
+        try self.channel.writeInbound(self.clientFrame(.binary, rsv1: true, bomb))
+        let first = try self.inflatedEvents()
+        XCTAssertLessThanOrEqual(first.bytes, PerMessageInflater.chunkSize, "at most one chunk past the high-water mark")
+        XCTAssertFalse(first.fin)
+        // A read while still full inflates nothing more.
+        self.channel.read()
+        XCTAssertEqual(try self.inflatedEvents().bytes, 0)
+        // Room again: the session's read resumes inflation, chunk by chunk as long as there is room.
+        self.gate = .open
+        self.channel.read()
+        let rest = try self.inflatedEvents()
+        XCTAssertEqual(first.bytes + rest.bytes, 1 << 20)
+        XCTAssertTrue(rest.fin)
+        XCTAssertEqual(rest.other, [])
+    }
+
+    func testEndingSessionDropsWaitingDataButDeliversTheClose() throws {
+        let bomb = try self.bomb(size: 1 << 20)
+        self.gate = .full
+        var frames = self.clientFrame(.binary, rsv1: true, bomb)
+        var close = self.clientFrame(.connectionClose, rsv1: false, [0x03, 0xE8])
+        frames.writeBuffer(&close)
+        try self.channel.writeInbound(frames)
+        _ = try self.inflatedEvents()
+        self.gate = .closed
+        self.channel.read()
+        let after = try self.inflatedEvents()
+        XCTAssertEqual(after.bytes, 0)
+        XCTAssertEqual(after.other, [.close(WebSocketCloseStatus(code: .normalClosure, reason: ""))])
     }
 
     func testRSV1OnAContinuationOrControlFrameIs1002() throws {

@@ -4,6 +4,12 @@ import NIOCore
 /// `ProxyLegHandler`: inflates what the client sends and deflates what it is sent, so the session
 /// and the upstream leg only ever see plain frames.
 ///
+/// Inflation follows the session's demand (``InboundGate``): it stops after an output chunk when the
+/// other leg can take no more, keeps the rest of the compressed input and the events behind it (at
+/// most what one read brought: the leg reads no more meanwhile), and resumes on the next `read()`,
+/// which the session issues when the other leg has room again. So a small compressed frame that
+/// inflates to megabytes never queues more than a chunk beyond the other leg's high-water mark.
+///
 /// A violation found in the inflated data (too big, not UTF-8, corrupt) fails the client leg: the
 /// endpoint is told to close with the code, and the session hears `.failed`, as it would from the
 /// endpoint itself. The zlib streams are freed when the handler is removed.
@@ -15,12 +21,19 @@ final class PerMessageDeflateHandler: ChannelDuplexHandler, RemovableChannelHand
 
     private var inflater: PerMessageInflater
     private var deflater: PerMessageDeflater
+    /// Whether what is inflated can be handed on now.
+    private let gate: () -> InboundGate
+    /// Events from the endpoint that arrived while inflation was paused, in order.
+    private var waiting = CircularBuffer<WebSocketFrameEvent>()
     /// Set once the leg was failed here; later events from the endpoint are dropped.
     private var failed = false
+    /// Set once the session said it is ending: data events are dropped, close and failure go on.
+    private var discardsData = false
 
-    init(inflater: PerMessageInflater, deflater: PerMessageDeflater) {
+    init(inflater: PerMessageInflater, deflater: PerMessageDeflater, gate: @escaping () -> InboundGate = { .open }) {
         self.inflater = inflater
         self.deflater = deflater
+        self.gate = gate
     }
 
     /// Builds the codec for a negotiated connection from the route's settings, on the calling
@@ -30,7 +43,8 @@ final class PerMessageDeflateHandler: ChannelDuplexHandler, RemovableChannelHand
         configuration: CompressionConfiguration,
         maxMessageSize: Int,
         loopState: CompressionLoopState,
-        counters: CompressionCounters
+        counters: CompressionCounters,
+        gate: @escaping () -> InboundGate
     ) {
         let deflateParameters = ZlibStreamParameters(
             windowBits: agreement.serverWindowBits,
@@ -51,7 +65,8 @@ final class PerMessageDeflateHandler: ChannelDuplexHandler, RemovableChannelHand
                 pool: agreement.serverNoContextTakeover ? loopState.deflatePool(deflateParameters) : nil,
                 memory: loopState.memory,
                 counters: counters
-            )
+            ),
+            gate: gate
         )
         counters.negotiatedConnections += 1
     }
@@ -69,12 +84,76 @@ final class PerMessageDeflateHandler: ChannelDuplexHandler, RemovableChannelHand
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !self.failed else { return }
+        let event = self.unwrapInboundIn(data)
+        if self.discardsData {
+            switch event {
+            case .close, .failed: context.fireChannelRead(data)
+            case .frameHead, .payload: break
+            }
+            return
+        }
+        guard self.waiting.isEmpty, !self.inflater.hasPendingInput, self.gate() == .open else {
+            self.waiting.append(event)
+            return
+        }
+        self.inflate(event, context: context)
+    }
+
+    /// Resumes paused inflation first; the read goes on only once nothing waits any more.
+    func read(context: ChannelHandlerContext) {
+        guard self.inflater.hasPendingInput || !self.waiting.isEmpty else {
+            context.read()
+            return
+        }
+        self.drainWaiting(context: context)
+        // What was handed on here is not followed by the endpoint's read-complete: flush it now.
+        context.fireChannelReadComplete()
+        if !self.inflater.hasPendingInput, self.waiting.isEmpty {
+            context.read()
+        }
+    }
+
+    private func inflate(_ event: WebSocketFrameEvent, context: ChannelHandlerContext) {
         do {
-            try self.inflater.receive(self.unwrapInboundIn(data), allocator: context.channel.allocator) { event in
+            try self.inflater.receive(event, allocator: context.channel.allocator, mayContinue: { self.gate() == .open }) { event in
                 context.fireChannelRead(self.wrapInboundOut(event))
             }
         } catch {
             self.fail(error.status, context: context)
+        }
+    }
+
+    private func drainWaiting(context: ChannelHandlerContext) {
+        while !self.failed {
+            switch self.gate() {
+            case .full:
+                return
+            case .closed:
+                // The session is ending: data is no longer wanted, how the leg ends still is.
+                self.discardsData = true
+                self.inflater.release()
+                while let event = self.waiting.popFirst() {
+                    switch event {
+                    case .close, .failed: context.fireChannelRead(self.wrapInboundOut(event))
+                    case .frameHead, .payload: break
+                    }
+                }
+                return
+            case .open:
+                if self.inflater.hasPendingInput {
+                    do {
+                        try self.inflater.resume(allocator: context.channel.allocator, mayContinue: { self.gate() == .open }) { event in
+                            context.fireChannelRead(self.wrapInboundOut(event))
+                        }
+                    } catch {
+                        self.fail(error.status, context: context)
+                    }
+                } else if let event = self.waiting.popFirst() {
+                    self.inflate(event, context: context)
+                } else {
+                    return
+                }
+            }
         }
     }
 

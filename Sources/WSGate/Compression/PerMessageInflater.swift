@@ -26,6 +26,17 @@ struct PerMessageInflater {
     private var validator: UTF8Validator?
     private var frameRemaining = 0
     private var frameIsFinal = false
+    /// The last output chunk, held back until it is known whether it ends the message (it gets FIN).
+    private var heldChunk: ByteBuffer?
+    /// Compressed input not inflated yet: inflation stopped because the other leg could take no more.
+    private var pendingInput: PendingInput?
+
+    private struct PendingInput {
+        var input: ByteBuffer
+        var endsMessage: Bool
+        /// Whether the 0x00 0x00 0xff 0xff tail is what `input` holds now.
+        var inTail = false
+    }
 
     /// - Parameters:
     ///   - pool: the EventLoop's shared inflaters when the client does not take over context, else nil.
@@ -38,22 +49,30 @@ struct PerMessageInflater {
     /// Whether this connection holds zlib state of its own right now.
     var holdsStream: Bool { self.streams.holdsStream }
 
+    /// Whether inflation stopped before the end of the input it was given (``resume(allocator:mayContinue:emit:)``).
+    var hasPendingInput: Bool { self.pendingInput != nil }
+
     /// Takes one event from the client's endpoint and emits what the session should receive.
+    /// Inflation stops as soon as `mayContinue` says no after an output chunk; the rest of the input is
+    /// kept (``hasPendingInput``), and no further event may be given before ``resume(allocator:mayContinue:emit:)``
+    /// has finished it.
     mutating func receive(
         _ event: WebSocketFrameEvent,
         allocator: ByteBufferAllocator,
+        mayContinue: () -> Bool = { true },
         emit: (WebSocketFrameEvent) -> Void
     ) throws(WebSocketProtocolError) {
+        precondition(self.pendingInput == nil, "an event while inflation is paused")
         switch event {
         case .frameHead(let head):
             if self.streams.current != nil {
                 // A continuation of the compressed message (the endpoint checked RSV1 and ordering).
                 self.frameRemaining = head.payloadLength
                 self.frameIsFinal = head.fin
-                if head.payloadLength == 0 { try self.finishFrame(allocator: allocator, emit: emit) }
+                if head.payloadLength == 0 { try self.finishFrame(allocator: allocator, mayContinue: mayContinue, emit: emit) }
             } else if head.compressed {
                 self.startMessage(head)
-                if head.payloadLength == 0 { try self.finishFrame(allocator: allocator, emit: emit) }
+                if head.payloadLength == 0 { try self.finishFrame(allocator: allocator, mayContinue: mayContinue, emit: emit) }
             } else {
                 emit(event)
             }
@@ -65,15 +84,22 @@ struct PerMessageInflater {
             self.counters.inboundCompressedBytes += payload.readableBytes
             self.frameRemaining -= payload.readableBytes
             let endsMessage = self.frameRemaining == 0 && self.frameIsFinal
-            try self.inflate(payload, endsMessage: endsMessage, allocator: allocator, emit: emit)
-            if endsMessage { self.endMessage() }
+            self.pendingInput = PendingInput(input: payload, endsMessage: endsMessage)
+            try self.inflatePending(allocator: allocator, mayContinue: mayContinue, emit: emit)
         case .close, .failed:
             emit(event)
         }
     }
 
+    /// Goes on inflating the input kept when inflation stopped.
+    mutating func resume(allocator: ByteBufferAllocator, mayContinue: () -> Bool, emit: (WebSocketFrameEvent) -> Void) throws(WebSocketProtocolError) {
+        try self.inflatePending(allocator: allocator, mayContinue: mayContinue, emit: emit)
+    }
+
     /// Frees the connection's zlib state (the connection is gone).
     mutating func release() {
+        self.pendingInput = nil
+        self.heldChunk = nil
         self.streams.release()
     }
 
@@ -82,76 +108,97 @@ struct PerMessageInflater {
         self.opcode = head.opcode
         self.emittedFrame = false
         self.inflatedSize = 0
+        self.heldChunk = nil
         self.validator = head.opcode == .text ? UTF8Validator() : nil
         self.frameRemaining = head.payloadLength
         self.frameIsFinal = head.fin
     }
 
     /// A frame with an empty payload: only the end of the message matters.
-    private mutating func finishFrame(allocator: ByteBufferAllocator, emit: (WebSocketFrameEvent) -> Void) throws(WebSocketProtocolError) {
-        guard self.frameIsFinal else { return }
-        try self.inflate(allocator.buffer(capacity: 0), endsMessage: true, allocator: allocator, emit: emit)
-        self.endMessage()
-    }
-
-    private mutating func inflate(
-        _ payload: ByteBuffer,
-        endsMessage: Bool,
+    private mutating func finishFrame(
         allocator: ByteBufferAllocator,
+        mayContinue: () -> Bool,
         emit: (WebSocketFrameEvent) -> Void
     ) throws(WebSocketProtocolError) {
-        guard let inflater = self.streams.current else { return }
-        // The last chunk of a message is held back until it is known to be the last (it gets FIN).
-        var pending: ByteBuffer?
-        var size = self.inflatedSize
-        var validator = self.validator
-        var emittedFrame = self.emittedFrame
-        let opcode = self.opcode
-        let limit = self.maxMessageSize
-        func sendFrame(_ chunk: ByteBuffer, _ fin: Bool) {
-            emit(.frameHead(WebSocketDataFrameHead(opcode: emittedFrame ? .continuation : opcode, fin: fin, payloadLength: chunk.readableBytes)))
-            if chunk.readableBytes > 0 { emit(.payload(chunk)) }
-            emittedFrame = true
+        guard self.frameIsFinal else { return }
+        self.pendingInput = PendingInput(input: allocator.buffer(capacity: 0), endsMessage: true)
+        try self.inflatePending(allocator: allocator, mayContinue: mayContinue, emit: emit)
+    }
+
+    private mutating func sendFrame(_ chunk: ByteBuffer, fin: Bool, emit: (WebSocketFrameEvent) -> Void) {
+        emit(.frameHead(WebSocketDataFrameHead(opcode: self.emittedFrame ? .continuation : self.opcode, fin: fin, payloadLength: chunk.readableBytes)))
+        if chunk.readableBytes > 0 { emit(.payload(chunk)) }
+        self.emittedFrame = true
+    }
+
+    /// Counts and checks one output chunk, then forwards the chunk held before it.
+    private mutating func take(_ chunk: ByteBuffer, emit: (WebSocketFrameEvent) -> Void) throws(WebSocketProtocolError) {
+        self.inflatedSize += chunk.readableBytes
+        guard self.inflatedSize <= self.maxMessageSize else {
+            throw WebSocketProtocolError(.messageTooBig, "inflated message exceeds max_message \(self.maxMessageSize)")
         }
-        func take(_ chunk: ByteBuffer) throws(WebSocketProtocolError) {
-            size += chunk.readableBytes
-            guard size <= limit else {
-                throw WebSocketProtocolError(.messageTooBig, "inflated message exceeds max_message \(limit)")
+        if self.validator != nil {
+            guard chunk.withUnsafeReadableBytes({ self.validator!.feed($0) }) else {
+                throw WebSocketProtocolError(.invalidPayload, "text message is not valid UTF-8")
             }
-            if validator != nil {
-                guard chunk.withUnsafeReadableBytes({ validator!.feed($0) }) else {
-                    throw WebSocketProtocolError(.invalidPayload, "text message is not valid UTF-8")
+        }
+        if let previous = self.heldChunk { self.sendFrame(previous, fin: false, emit: emit) }
+        self.heldChunk = chunk
+    }
+
+    private mutating func inflatePending(
+        allocator: ByteBufferAllocator,
+        mayContinue: () -> Bool,
+        emit: (WebSocketFrameEvent) -> Void
+    ) throws(WebSocketProtocolError) {
+        guard var pending = self.pendingInput, let inflater = self.streams.current else {
+            self.pendingInput = nil
+            return
+        }
+        self.pendingInput = nil
+        while true {
+            var failure: WebSocketProtocolError?
+            let finished: Bool
+            do throws(InflateFailure<Never>) {
+                finished = try inflater.inflate(&pending.input, chunkSize: Self.chunkSize, allocator: allocator) {
+                    (chunk: ByteBuffer) throws(Never) -> Bool in
+                    do throws(WebSocketProtocolError) {
+                        try self.take(chunk, emit: emit)
+                    } catch {
+                        failure = error
+                        return false
+                    }
+                    return mayContinue()
+                }
+            } catch {
+                switch error {
+                case .zlib(let zlibError):
+                    throw WebSocketProtocolError(.invalidPayload, "invalid compressed data: \(zlibError.message)")
+                case .body(let never):
+                    switch never {}
                 }
             }
-            if let previous = pending { sendFrame(previous, false) }
-            pending = chunk
-        }
-        do {
-            try inflater.inflate(payload, chunkSize: Self.chunkSize, allocator: allocator, take)
-            if endsMessage {
-                var tail = allocator.buffer(capacity: 4)
-                tail.writeBytes(Self.tail)
-                try inflater.inflate(tail, chunkSize: Self.chunkSize, allocator: allocator, take)
+            if let failure { throw failure }
+            guard finished else {
+                self.pendingInput = pending
+                return
             }
-        } catch {
-            switch error {
-            case .zlib(let zlibError):
-                throw WebSocketProtocolError(.invalidPayload, "invalid compressed data: \(zlibError.message)")
-            case .body(let protocolError):
-                throw protocolError
-            }
+            guard pending.endsMessage, !pending.inTail else { break }
+            pending.inTail = true
+            pending.input = allocator.buffer(bytes: Self.tail)
         }
-        if endsMessage {
-            if let validator, !validator.isComplete {
+        if pending.endsMessage {
+            if let validator = self.validator, !validator.isComplete {
                 throw WebSocketProtocolError(.invalidPayload, "text message ends inside a UTF-8 sequence")
             }
-            sendFrame(pending ?? allocator.buffer(capacity: 0), true)
-        } else if let pending {
-            sendFrame(pending, false)
+            let last = self.heldChunk ?? allocator.buffer(capacity: 0)
+            self.heldChunk = nil
+            self.sendFrame(last, fin: true, emit: emit)
+            self.endMessage()
+        } else if let held = self.heldChunk {
+            self.heldChunk = nil
+            self.sendFrame(held, fin: false, emit: emit)
         }
-        self.inflatedSize = size
-        self.validator = validator
-        self.emittedFrame = emittedFrame
     }
 
     private mutating func endMessage() {

@@ -151,22 +151,27 @@ final class ZlibInflater {
 
     var isAllocated: Bool { self.isInitialized }
 
-    /// Inflates all of `input`, handing the output to `body` in chunks of at most `chunkSize` bytes,
-    /// as they are produced: the caller can count (and refuse) output before more is inflated.
+    /// Inflates `input`, handing the output to `body` in chunks of at most `chunkSize` bytes, as they
+    /// are produced: the caller can count (and refuse) output before more is inflated. `body` returns
+    /// whether to go on; when it says stop, what zlib has not taken stays in `input` and this returns
+    /// false: call again with it (even when empty: zlib may still hold output) to continue. Returns
+    /// true once zlib has taken all of `input` and given all it can.
     func inflate<Failure: Error>(
-        _ input: ByteBuffer,
+        _ input: inout ByteBuffer,
         chunkSize: Int,
         allocator: ByteBufferAllocator,
-        _ body: (ByteBuffer) throws(Failure) -> Void
-    ) throws(InflateFailure<Failure>) {
+        _ body: (ByteBuffer) throws(Failure) -> Bool
+    ) throws(InflateFailure<Failure>) -> Bool {
         do {
             try self.initializeIfNeeded()
         } catch {
             throw .zlib(error)
         }
-        guard !self.reachedStreamEnd, input.readableBytes > 0 else { return }
+        guard !self.reachedStreamEnd else {
+            input.moveReaderIndex(forwardBy: input.readableBytes)
+            return true
+        }
         let stream = self.stream
-        var input = input
         // Small messages inflate to small outputs: start near the input's size and grow.
         var capacity = min(chunkSize, max(256, input.readableBytes * 4))
         while true {
@@ -193,21 +198,26 @@ final class ZlibInflater {
                 break
             case Z_STREAM_END:
                 self.reachedStreamEnd = true
+                // Bytes after the end of the deflate stream are ignored.
+                input.moveReaderIndex(forwardBy: input.readableBytes)
             default:
                 throw .zlib(ZlibError(status: status, message: ZlibDeflater.message(of: stream)))
             }
+            // A full output chunk means zlib may hold more; otherwise it has taken all it can.
+            let outputWasFull: Bool = consumed.1 == min(output.capacity, chunkSize)
+            let tookAll: Bool = input.readableBytes == 0 && !outputWasFull
+            let stuck: Bool = status == Z_BUF_ERROR && consumed.0 == 0 && consumed.1 == 0
+            let finished: Bool = self.reachedStreamEnd || tookAll || stuck
             if output.readableBytes > 0 {
+                let goOn: Bool
                 do {
-                    try body(output)
+                    goOn = try body(output)
                 } catch {
                     throw .body(error)
                 }
+                if !goOn && !finished { return false }
             }
-            // A full output chunk means zlib may hold more; otherwise it has taken all it can.
-            let outputWasFull = consumed.1 == min(output.capacity, chunkSize)
-            if self.reachedStreamEnd || (input.readableBytes == 0 && !outputWasFull) || (status == Z_BUF_ERROR && consumed.0 == 0 && consumed.1 == 0) {
-                return
-            }
+            if finished { return true }
             capacity = min(chunkSize, capacity * 2)
         }
     }

@@ -64,9 +64,11 @@ final class ProxyLegHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    /// Issues the read that backpressure held back, if any.
+    /// Issues the read that backpressure held back, and a read in any case: a handler in front of
+    /// this one (the inflater) may be holding work that only a `read()` resumes. An extra read is
+    /// harmless: the channel reads once either way.
     func resumeReading() {
-        guard self.readPending, let context = self.context else { return }
+        guard let context = self.context else { return }
         self.readPending = false
         context.read()
     }

@@ -89,7 +89,8 @@ extension ProxySession {
                 configuration: route.compression,
                 maxMessageSize: limits.maxMessage,
                 loopState: loopState,
-                counters: counters.compression
+                counters: counters.compression,
+                gate: { session.inboundGate(from: .client) }
             ))
         }
         try client.addHandler(ProxyLegHandler(leg: .client, session: session))

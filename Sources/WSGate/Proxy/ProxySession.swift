@@ -17,6 +17,8 @@ final class ProxySession {
     private let isEcho: Bool
     private let limits: Limits
     private let backpressureLimitAction: BackpressureConfiguration.LimitAction
+    /// `backpressure.max_buffered`: the most bytes that may wait toward one leg.
+    private let maxBuffered: Int
     private var state: ProxySessionStateMachine
     private var backpressure: BackpressureStateMachine
     private var rateLimiter: MessageRateLimiter?
@@ -57,6 +59,7 @@ final class ProxySession {
         self.isEcho = isEcho
         self.limits = route.limits
         self.backpressureLimitAction = route.backpressure.onLimit
+        self.maxBuffered = route.backpressure.maxBuffered
         self.state = ProxySessionStateMachine(hasUpstreamLeg: !isEcho)
         self.backpressure = BackpressureStateMachine(
             maxStall: TimeAmount(route.backpressure.maxStall),
@@ -110,14 +113,14 @@ final class ProxySession {
             if self.countsTraffic {
                 self.count(head, direction: TrafficDirection(readBy: leg))
             }
-            self.partner(of: leg)?.send(event)
+            self.relay(event, from: leg)
         case .payload(let bytes):
             // A long frame is traffic too: the idle clock runs from the last byte, not the last header.
             self.lastDataActivity = .now()
             if self.countsTraffic {
                 self.count(payload: bytes.readableBytes, direction: TrafficDirection(readBy: leg))
             }
-            self.partner(of: leg)?.send(event)
+            self.relay(event, from: leg)
         case .close(let status), .failed(let status):
             if case .failed = event, status.code == .messageTooBig {
                 self.counters.limitHit(LimitName.maxMessage)
@@ -127,6 +130,17 @@ final class ProxySession {
             }
             self.perform(self.state.legEnded(leg, event))
         }
+    }
+
+    /// Writes a data event to the partner of `leg` and holds the partner to `max_buffered` at once: the
+    /// ceiling is a hard one, whatever `on_limit` says (that governs only `max_stall`). A partner can only
+    /// pass the ceiling once it stopped being writable (`max_buffered` is at least `high_water`), so
+    /// the queue is measured only then.
+    private func relay(_ event: WebSocketFrameEvent, from leg: Leg) {
+        guard let partner = self.partner(of: leg) else { return }
+        partner.send(event)
+        guard !partner.isWritable, self.state.ending == nil, partner.bufferedBytes > self.maxBuffered else { return }
+        self.bufferLimitReached(self.isEcho ? .client : (leg == .client ? .upstream : .client))
     }
 
     /// Counts a data frame header: a new message, and a message complete if the frame has no payload.
@@ -162,6 +176,12 @@ final class ProxySession {
     /// is ending, reads are free again so that each leg can receive its close handshake answer.
     func mayRead(_ leg: Leg) -> Bool {
         self.state.ending != nil || (self.partner(of: leg)?.isWritable ?? true)
+    }
+
+    /// Whether data `leg` produces can be handed on now (for a handler that makes more than it reads).
+    func inboundGate(from leg: Leg) -> InboundGate {
+        if self.state.ending != nil { return .closed }
+        return (self.partner(of: leg)?.isWritable ?? true) ? .open : .full
     }
 
     func writabilityChanged(of leg: Leg, isWritable: Bool) {
@@ -259,20 +279,26 @@ final class ProxySession {
             }
         case .limitReached(let leg):
             guard self.backpressureLimitAction == .close else { return }
-            switch leg {
-            case .client:
-                self.closeForLimit(
-                    LimitName.backpressure,
-                    client: WebSocketCloseStatus(code: .policyViolation, reason: "client too slow (backpressure limit)"),
-                    upstream: WebSocketCloseStatus(code: .goingAway, reason: "client too slow")
-                )
-            case .upstream:
-                self.closeForLimit(
-                    LimitName.backpressure,
-                    client: WebSocketCloseStatus(code: .tryAgainLater, reason: "upstream too slow (backpressure limit)"),
-                    upstream: WebSocketCloseStatus(code: .policyViolation, reason: "upstream too slow (backpressure limit)")
-                )
-            }
+            self.bufferLimitReached(leg)
+        }
+    }
+
+    /// `leg` holds up the session past a limit: close it, 1008 to a slow client, 1013 to the client of a
+    /// slow upstream.
+    private func bufferLimitReached(_ leg: Leg) {
+        switch leg {
+        case .client:
+            self.closeForLimit(
+                LimitName.backpressure,
+                client: WebSocketCloseStatus(code: .policyViolation, reason: "client too slow (backpressure limit)"),
+                upstream: WebSocketCloseStatus(code: .goingAway, reason: "client too slow")
+            )
+        case .upstream:
+            self.closeForLimit(
+                LimitName.backpressure,
+                client: WebSocketCloseStatus(code: .tryAgainLater, reason: "upstream too slow (backpressure limit)"),
+                upstream: WebSocketCloseStatus(code: .policyViolation, reason: "upstream too slow (backpressure limit)")
+            )
         }
     }
 
