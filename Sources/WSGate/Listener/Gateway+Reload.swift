@@ -99,8 +99,9 @@ extension Gateway {
                 bindErrors += self.bindIssue(listener, in: configuration, error).issues
             }
         }
-        if current.configuration.admin != configuration.admin {
-            self.logger.warning("admin.address changed; the admin listener moves at the next start, not on reload")
+        let (oldAdmin, newAdmin) = (current.configuration.admin, configuration.admin)
+        if oldAdmin.address != newAdmin.address || (oldAdmin.tls == nil) != (newAdmin.tls == nil) {
+            self.logger.warning("admin.address or admin.tls on/off changed; the admin listener changes at the next start, not on reload")
         }
         self.startWatching()
         self.logger.info(
@@ -176,12 +177,12 @@ extension Gateway {
     }
 
     /// (Re)starts checking the configuration file and the TLS files every interval (the shortest of
-    /// `reload.watch_interval` and the TLS listeners' `watch_interval`, ignoring zeros) and reloads
+    /// `reload.watch_interval` and the TLS listeners' and admin listener's `watch_interval`, ignoring zeros) and reloads
     /// when one changed. Nothing is watched when every interval is 0 or there is no file.
     func startWatching() {
         let configuration = self.active.withLockedValue { $0.configuration }
-        let intervals = ([configuration.reload.watchInterval] + configuration.listeners.compactMap { $0.tls?.watchInterval })
-            .filter { $0 > .zero }
+        let tlsSections = configuration.listeners.compactMap(\.tls) + (configuration.admin.tls.map { [$0] } ?? [])
+        let intervals = ([configuration.reload.watchInterval] + tlsSections.map(\.watchInterval)).filter { $0 > .zero }
         let watched = WatchedFileFingerprints.paths(in: configuration, configurationFile: self.configurationFile)
         let task: Task<Void, Never>? =
             if let interval = intervals.min(), !watched.isEmpty {
@@ -229,11 +230,11 @@ struct WatchedFileFingerprints: Equatable {
         self.fingerprints = fingerprints
     }
 
-    /// The configuration file (when there is one) and every file the configuration's `tls` sections name.
+    /// The configuration file (when there is one) and every file the configuration's `tls` sections
+    /// name (listeners, the admin listener and upstreams).
     static func paths(in configuration: GatewayConfiguration, configurationFile: String?) -> [String] {
         var files: [ConfiguredFile] = []
-        for listener in configuration.listeners {
-            guard let tls = listener.tls else { continue }
+        for tls in configuration.listeners.compactMap(\.tls) + (configuration.admin.tls.map { [$0] } ?? []) {
             if case .files(let pairs) = tls.certificates {
                 files += pairs.flatMap { [$0.certificate, $0.privateKey] }
             }
