@@ -69,9 +69,7 @@ final class ClientHandshakeRequestTests: XCTestCase {
             XCTAssertNoThrow(try ClientHandshakeRequest(validating: self.head(removing: ["Host"], adding: [("Host", host)])), host)
         }
         XCTAssertEqual(HostHeader("Example.COM.:8443")?.hostname, "example.com")
-        XCTAssertEqual(HostHeader("Example.COM.:8443")?.port, 8443)
-        XCTAssertEqual(HostHeader("[2001:DB8::1]")?.hostname, "2001:db8::1")
-        XCTAssertNil(HostHeader("[2001:DB8::1]")?.port)
+        XCTAssertEqual(HostHeader("[2001:DB8::1]:65535")?.hostname, "2001:db8::1")
     }
 
     func testWrongVersionIs426WithSupportedVersion() throws {

@@ -177,12 +177,12 @@ extension Gateway {
     }
 
     /// (Re)starts checking the configuration file and the TLS files every interval (the shortest of
-    /// `reload.watch_interval` and the TLS listeners' and admin listener's `watch_interval`, ignoring zeros) and reloads
-    /// when one changed. Nothing is watched when every interval is 0 or there is no file.
+    /// `reload.watch_interval` and the `watch_interval` of the listeners' and the admin listener's
+    /// `tls`, ignoring zeros) and reloads when one changed. Nothing is watched when every interval is
+    /// 0 or there is no file.
     func startWatching() {
         let configuration = self.active.withLockedValue { $0.configuration }
-        let tlsSections = configuration.listeners.compactMap(\.tls) + (configuration.admin.tls.map { [$0] } ?? [])
-        let intervals = ([configuration.reload.watchInterval] + tlsSections.map(\.watchInterval)).filter { $0 > .zero }
+        let intervals = ([configuration.reload.watchInterval] + configuration.serverTLS.map(\.watchInterval)).filter { $0 > .zero }
         let watched = WatchedFileFingerprints.paths(in: configuration, configurationFile: self.configurationFile)
         let task: Task<Void, Never>? =
             if let interval = intervals.min(), !watched.isEmpty {
@@ -234,7 +234,7 @@ struct WatchedFileFingerprints: Equatable {
     /// name (listeners, the admin listener and upstreams).
     static func paths(in configuration: GatewayConfiguration, configurationFile: String?) -> [String] {
         var files: [ConfiguredFile] = []
-        for tls in configuration.listeners.compactMap(\.tls) + (configuration.admin.tls.map { [$0] } ?? []) {
+        for tls in configuration.serverTLS {
             if case .files(let pairs) = tls.certificates {
                 files += pairs.flatMap { [$0.certificate, $0.privateKey] }
             }
@@ -246,5 +246,12 @@ struct WatchedFileFingerprints: Equatable {
             if let pair = tls.clientCertificate { files += [pair.certificate, pair.privateKey] }
         }
         return Array(Set(files.map(\.path) + (configurationFile.map { [$0] } ?? []))).sorted()
+    }
+}
+
+extension GatewayConfiguration {
+    /// The `tls` sections of the listeners and of the admin listener.
+    var serverTLS: [ListenerTLSConfiguration] {
+        self.listeners.compactMap(\.tls) + (self.admin.tls.map { [$0] } ?? [])
     }
 }

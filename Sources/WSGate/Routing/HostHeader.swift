@@ -6,12 +6,10 @@ import NIOCore
 /// address. That is narrower than RFC 3986's reg-name on purpose: sub-delimiters (`;`, `,`, `=`, …),
 /// quotes and percent-escapes appear in no real host name, and they are what a forged Host uses to
 /// inject parameters into `Forwarded` or to confuse the upstream's own parsing.
-struct HostHeader: Equatable {
-    /// The host lowercased, without brackets or a trailing dot: `Example.COM.:8080` → `example.com`,
-    /// `[::1]:8080` → `::1`.
+struct HostHeader {
+    /// The host lowercased, without brackets, port or a trailing dot: `Example.COM.:8080` →
+    /// `example.com`, `[::1]:8080` → `::1`.
     var hostname: String
-    /// The port, when the value names one.
-    var port: Int?
 
     /// `nil` when `value` is not `host[:port]`.
     init?(_ value: String) {
@@ -29,14 +27,11 @@ struct HostHeader: Equatable {
             guard host.utf8.allSatisfy(Self.isNameByte) else { return nil }
             rest = trimmed[colon...]
         }
-        if rest.isEmpty {
-            self.port = nil
-        } else {
+        if !rest.isEmpty {
             let digits = rest.dropFirst()
             guard rest.first == ":", (1...5).contains(digits.count), digits.utf8.allSatisfy({ (0x30...0x39).contains($0) }),
                 let port = Int(digits), port <= 65535
             else { return nil }
-            self.port = port
         }
         let name = host.hasSuffix(".") ? host.dropLast() : host
         guard !name.isEmpty else { return nil }

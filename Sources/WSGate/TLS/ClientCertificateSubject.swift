@@ -17,14 +17,14 @@ enum ClientCertificateSubject {
 
     /// RFC 4514 section 2.4: any character may be escaped as `\` and two hex digits.
     private static func escapingControlCharacters(_ name: String) -> String {
+        let hex = Array("0123456789ABCDEF".utf8)
         var bytes: [UInt8] = []
         for byte in name.utf8 {
-            guard byte < 0x20 || byte == 0x7F else {
+            if byte < 0x20 || byte == 0x7F {
+                bytes += [UInt8(ascii: "\\"), hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]
+            } else {
                 bytes.append(byte)
-                continue
             }
-            let hex = Array("0123456789ABCDEF".utf8)
-            bytes += [UInt8(ascii: "\\"), hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]
         }
         return String(decoding: bytes, as: UTF8.self)
     }
