@@ -143,6 +143,18 @@ final class ExtendedConnectTests: XCTestCase {
         XCTAssertEqual(code, .noError)
     }
 
+    /// A `:status` that is not three digits (`-1` trapped in `HTTPResponseStatus(statusCode:)`) is an
+    /// invalid answer: 502 for the client, nothing more.
+    func testMalformedStatusFailsTheOpening() throws {
+        for status in ["-1", "+200", "2000", "20", "", " 200", "abc"] {
+            let (channel, answer) = try self.makeChannel()
+            try channel.writeInbound(self.headers(status))
+            XCTAssertThrowsError(try answer.wait(), status) { error in
+                XCTAssertEqual((error as? UpstreamError)?.kind, .invalidResponse, status)
+            }
+        }
+    }
+
     func testNon2xxFailsWithItsStatus() throws {
         let (channel, answer) = try self.makeChannel()
         try channel.writeInbound(self.headers("403", endStream: true))
