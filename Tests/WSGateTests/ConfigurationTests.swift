@@ -92,7 +92,11 @@ final class ConfigurationTests: XCTestCase {
                     ListenerConfiguration(name: "public", address: SocketAddressSpec(host: "0.0.0.0", port: 8443)),
                     ListenerConfiguration(name: "listener_2", address: SocketAddressSpec(host: "::1", port: 8080)),
                 ],
-                admin: AdminConfiguration(address: SocketAddressSpec(host: "127.0.0.1", port: 9000), maxConnections: 8, idleTimeout: .seconds(5)),
+                admin: AdminConfiguration(
+                    address: SocketAddressSpec(host: "127.0.0.1", port: 9000),
+                    maxConnections: 8,
+                    idleTimeout: .seconds(5)
+                ),
                 upstreams: [
                     "chat": UpstreamConfiguration(
                         name: "chat",

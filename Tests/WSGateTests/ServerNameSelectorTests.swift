@@ -54,6 +54,9 @@ final class WatchedFileFingerprintsTests: XCTestCase {
                 """,
             file: "t.yaml"
         )
-        XCTAssertEqual(WatchedFileFingerprints.paths(in: configuration, configurationFile: "t.yaml"), ["admin-ca.pem", "admin.crt", "admin.key", "t.yaml"])
+        XCTAssertEqual(
+            WatchedFileFingerprints.paths(in: configuration, configurationFile: "t.yaml"),
+            ["admin-ca.pem", "admin.crt", "admin.key", "t.yaml"]
+        )
     }
 }

@@ -96,7 +96,9 @@ private struct GatewayConfigurationDecoder {
 
     private static let rootKeys = ["listeners", "admin", "upstreams", "routes", "defaults", "limits", "log", "shutdown", "reload"]
     private static let listenerKeys = ["name", "address", "tls"]
-    private static let upstreamKeys = ["protocol", "endpoints", "connect_timeout", "tls", "balance", "pool", "drop_underscore_headers"]
+    private static let upstreamKeys = [
+        "protocol", "endpoints", "connect_timeout", "tls", "balance", "pool", "drop_underscore_headers",
+    ]
     private static let routeKeys = [
         "name", "match", "upstream", "rewrite_prefix", "origins", "limits", "backpressure", "compression",
     ]

@@ -17,7 +17,8 @@ final class ActiveConfiguration: Sendable {
     /// configuration names. Blocking disk I/O: never call on an event loop.
     ///
     /// A generated self-signed certificate is taken over from `previous` (a reload keeps it, in a
-    /// context rebuilt with the new TLS settings), and so are the HTTP/2 pools of an unchanged `websocket-h2` upstream (with their connections).
+    /// context rebuilt with the new TLS settings), and so are the HTTP/2 pools of an unchanged
+    /// `websocket-h2` upstream (with their connections).
     ///
     /// - Throws: ``ConfigurationError`` listing every unusable file, each at the line naming it.
     init(

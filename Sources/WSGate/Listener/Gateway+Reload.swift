@@ -101,7 +101,9 @@ extension Gateway {
         }
         let (oldAdmin, newAdmin) = (current.configuration.admin, configuration.admin)
         if oldAdmin.address != newAdmin.address || (oldAdmin.tls == nil) != (newAdmin.tls == nil) {
-            self.logger.warning("admin.address or admin.tls on/off changed; the admin listener changes at the next start, not on reload")
+            self.logger.warning(
+                "admin.address or admin.tls on/off changed; the admin listener changes at the next start, not on reload"
+            )
         }
         self.startWatching()
         self.logger.info(

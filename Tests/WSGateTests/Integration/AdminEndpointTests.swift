@@ -123,7 +123,9 @@ final class AdminEndpointTests: XCTestCase {
             XCTAssertEqual(foreign.status, 403, "Origin \(origin): \(foreign.body)")
         }
         XCTAssertEqual(gateway.gateway.configurationStatus.version, 1, "nothing refused was reloaded")
-        let own = try await AdminHTTP.send(port: port, "POST", "/reload", headers: [("X-WSGate-Admin", "1"), ("Origin", "http://localhost:\(port)")])
+        let own = try await AdminHTTP.send(
+            port: port, "POST", "/reload", headers: [("X-WSGate-Admin", "1"), ("Origin", "http://localhost:\(port)")]
+        )
         XCTAssertEqual(own.status, 200, own.body)
         let tool = try await AdminHTTP.send(port: port, "POST", "/reload", headers: [("X-WSGate-Admin", "1")])
         XCTAssertEqual(tool.status, 200, tool.body)

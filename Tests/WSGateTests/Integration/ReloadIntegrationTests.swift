@@ -239,7 +239,9 @@ final class ReloadableGateway {
 
     /// `POST /reload` on the admin listener: the status and the body.
     func postReload() async throws -> (status: Int, body: String) {
-        try await self.adminRequest("POST /reload HTTP/1.1\r\nHost: 127.0.0.1\r\nX-WSGate-Admin: 1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        try await self.adminRequest(
+            "POST /reload HTTP/1.1\r\nHost: 127.0.0.1\r\nX-WSGate-Admin: 1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        )
     }
 
     func adminRequest(_ request: String) async throws -> (status: Int, body: String) {
