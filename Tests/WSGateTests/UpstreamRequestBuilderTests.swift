@@ -106,6 +106,7 @@ final class UpstreamRequestBuilderTests: XCTestCase {
         XCTAssertEqual(UpstreamRequestBuilder.forwardedValue("[::1]:1234"), "\"[::1]:1234\"")
         XCTAssertEqual(UpstreamRequestBuilder.forwardedValue("a\", for=6.6.6.6;x=\"\\"), "\"a\\\", for=6.6.6.6;x=\\\"\\\\\"")
         XCTAssertEqual(UpstreamRequestBuilder.forwardedValue(""), "\"\"")
+        XCTAssertEqual(UpstreamRequestBuilder.forwardedValue("a\"\u{301}b"), "\"a\\\"\u{301}b\"", "a quote with a combining mark")
 
         let ipv6Host = UpstreamRequestBuilder.makeRequest(
             from: try Self.request([], host: "[::1]:1234"), upstreamPath: "/", clientAddress: try SocketAddress(ipAddress: "::1", port: 1),

@@ -110,12 +110,14 @@ public enum UpstreamRequestBuilder {
     /// quoted-string with `"` and `\` escaped (IPv6 `for="[::1]"`, `host="example.com:8443"`).
     static func forwardedValue(_ value: String) -> String {
         if !value.isEmpty, value.utf8.allSatisfy(Self.isTokenByte) { return value }
-        var quoted = "\""
-        for character in value {
-            if character == "\"" || character == "\\" { quoted.append("\\") }
-            quoted.append(character)
+        // Byte by byte: a quote followed by a combining mark is one Character, and must still be escaped.
+        var quoted: [UInt8] = [UInt8(ascii: "\"")]
+        for byte in value.utf8 {
+            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { quoted.append(UInt8(ascii: "\\")) }
+            quoted.append(byte)
         }
-        return quoted + "\""
+        quoted.append(UInt8(ascii: "\""))
+        return String(decoding: quoted, as: UTF8.self)
     }
 
     /// RFC 9110 `tchar`.
