@@ -37,10 +37,16 @@ final class ByteSizeTests: XCTestCase {
             Self.message(ByteSize.parse, "1.5MiB"),
             "invalid size '1.5MiB': unknown unit '.5MiB' (expected one of B, KB, MB, GB, KiB, MiB, GiB)"
         )
-        XCTAssertEqual(Self.message(ByteSize.parse, "9999999999GiB"), "size '9999999999GiB' is too large")
+        XCTAssertEqual(Self.message(ByteSize.parse, "9999999999GiB"), "size '9999999999GiB' is too large (at most 1024GiB)")
         XCTAssertEqual(
             Self.message(ByteSize.parse, "99999999999999999999"),
-            "size '99999999999999999999' is too large"
+            "size '99999999999999999999' is too large (at most 1024GiB)"
+        )
+        XCTAssertEqual(try ByteSize.parse("1024GiB"), 1 << 40)
+        XCTAssertEqual(Self.message(ByteSize.parse, "1025GiB"), "size '1025GiB' is too large (at most 1024GiB)")
+        XCTAssertEqual(
+            Self.message(ByteSize.parse, "9223372036854775807"),
+            "size '9223372036854775807' is too large (at most 1024GiB)"
         )
     }
 

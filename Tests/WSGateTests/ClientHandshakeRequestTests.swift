@@ -55,6 +55,23 @@ final class ClientHandshakeRequestTests: XCTestCase {
         self.assertRejected(self.head(removing: ["Sec-WebSocket-Version"]), .badRequest)
     }
 
+    /// Issue 11, finding 6: a Host with quotes and `;` passed and was pasted into `Forwarded`.
+    func testHostMustBeHostAndPort() throws {
+        let forged = [
+            "a\", for=6.6.6.6;host=\"x.example.com", "a\";proto=https;by=\".example.com", "a b", "a,b", "a;b", "a=b",
+            "a%2eb", "example.com:", "example.com:80:81", "example.com:65536", "example.com:http", "[::1", "[::1]x",
+            "[not:an:address]", "[1.2.3.4]", "::1", ":80", ".", "user@example.com",
+        ]
+        for host in forged {
+            self.assertRejected(self.head(removing: ["Host"], adding: [("Host", host)]), .badRequest)
+        }
+        for host in ["example.com", "Example.COM.:8443", "127.0.0.1:80", "[::1]:1234", "[2001:db8::1]", "under_score.test", "localhost:1"] {
+            XCTAssertNoThrow(try ClientHandshakeRequest(validating: self.head(removing: ["Host"], adding: [("Host", host)])), host)
+        }
+        XCTAssertEqual(HostHeader("Example.COM.:8443")?.hostname, "example.com")
+        XCTAssertEqual(HostHeader("[2001:DB8::1]:65535")?.hostname, "2001:db8::1")
+    }
+
     func testWrongVersionIs426WithSupportedVersion() throws {
         let head = self.head(removing: ["Sec-WebSocket-Version"], adding: [("Sec-WebSocket-Version", "8")])
         XCTAssertThrowsError(try ClientHandshakeRequest(validating: head)) { error in

@@ -229,7 +229,25 @@ final class ConfigurationErrorTests: XCTestCase {
             ),
             [
                 "t.yaml:2:18: admin.address: address 'nope' is missing a port, e.g. '127.0.0.1:8080'",
-                "t.yaml:2:24: admin.port: unknown key (valid keys: address, token, allow_remote, stats)",
+                "t.yaml:2:24: admin.port: unknown key (valid keys: address, token, allow_remote, stats, max_connections, "
+                    + "idle_timeout, tls)",
+            ]
+        )
+        XCTAssertEqual(
+            Self.issues(
+                """
+                listeners: [{address: 127.0.0.1:8080}]
+                admin:
+                  max_connections: 0
+                  idle_timeout: 0s
+                  tls: {self_signed: true, certs: []}
+                """
+            ),
+            [
+                "t.yaml:3:20: admin.max_connections: must be greater than 0",
+                "t.yaml:4:17: admin.idle_timeout: duration must be greater than 0",
+                "t.yaml:5:28: admin.tls.certs: unknown key (valid keys: certificates, self_signed, min_version, ciphers, "
+                    + "client_auth, watch_interval)",
             ]
         )
         XCTAssertEqual(
@@ -533,6 +551,25 @@ final class ConfigurationErrorTests: XCTestCase {
                 """
             ),
             ["t.yaml:2:11: defaults: expected a mapping, found a list"]
+        )
+    }
+
+    /// Issue 11, finding 10: `max_frame` near `Int.max` passed and overflowed the message-length sum.
+    func testSizesAboveOneTebibyteAreRefused() {
+        XCTAssertEqual(
+            Self.issues(
+                """
+                listeners: [{address: 127.0.0.1:8080}]
+                defaults:
+                  limits:
+                    max_frame: 9223372036854775807
+                    max_message: 2000GiB
+                """
+            ),
+            [
+                "t.yaml:4:16: defaults.limits.max_frame: size '9223372036854775807' is too large (at most 1024GiB)",
+                "t.yaml:5:18: defaults.limits.max_message: size '2000GiB' is too large (at most 1024GiB)",
+            ]
         )
     }
 

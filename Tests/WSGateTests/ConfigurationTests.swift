@@ -41,13 +41,14 @@ final class ConfigurationTests: XCTestCase {
                   - name: public
                     address: 0.0.0.0:8443
                   - address: "[::1]:8080"
-                admin: {address: 127.0.0.1:9000}
+                admin: {address: 127.0.0.1:9000, max_connections: 8, idle_timeout: 5s}
                 upstreams:
                   chat:
                     protocol: websocket
                     endpoints: [127.0.0.1:9001, "[::1]:9002", backend.internal:80]
                     connect_timeout: 750ms
                     balance: round_robin
+                    drop_underscore_headers: true
                   demo:
                     protocol: echo
                 routes:
@@ -91,7 +92,11 @@ final class ConfigurationTests: XCTestCase {
                     ListenerConfiguration(name: "public", address: SocketAddressSpec(host: "0.0.0.0", port: 8443)),
                     ListenerConfiguration(name: "listener_2", address: SocketAddressSpec(host: "::1", port: 8080)),
                 ],
-                admin: AdminConfiguration(address: SocketAddressSpec(host: "127.0.0.1", port: 9000)),
+                admin: AdminConfiguration(
+                    address: SocketAddressSpec(host: "127.0.0.1", port: 9000),
+                    maxConnections: 8,
+                    idleTimeout: .seconds(5)
+                ),
                 upstreams: [
                     "chat": UpstreamConfiguration(
                         name: "chat",
@@ -101,7 +106,8 @@ final class ConfigurationTests: XCTestCase {
                             SocketAddressSpec(host: "::1", port: 9002),
                             SocketAddressSpec(host: "backend.internal", port: 80),
                         ],
-                        connectTimeout: .milliseconds(750)
+                        connectTimeout: .milliseconds(750),
+                        dropUnderscoreHeaders: true
                     ),
                     "demo": UpstreamConfiguration(
                         name: "demo",

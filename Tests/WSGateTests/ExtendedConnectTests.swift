@@ -102,6 +102,15 @@ final class ExtendedConnectTests: XCTestCase {
         XCTAssertFalse(out.endStream)
     }
 
+    /// Issue 11, finding 6: HPACK carries any bytes; a field of the upstream's answer with CR, LF or
+    /// NUL must not reach the client's 101.
+    func testAnswerFieldsWithLineBreaksAreNotRelayedToTheClient() throws {
+        let head = ExtendedConnectStreamHandler.responseHead(status: 200, HPACKHeaders([
+            (":status", "200"), ("set-cookie", "a=b"), ("set-cookie", "c=d\r\nset-cookie: admin=1"), ("x-nul", "a\u{0}"),
+        ]))
+        XCTAssertEqual(UpstreamRequestBuilder.relayedResponseHeaders(head.headers).map { "\($0.0): \($0.1)" }, ["set-cookie: a=b"])
+    }
+
     func testSmallWritesOfOneFlushGoOutAsOneDATAFrame() throws {
         let (channel, answer) = try self.makeChannel()
         _ = try channel.readOutbound(as: HTTP2Frame.FramePayload.self)
@@ -132,6 +141,18 @@ final class ExtendedConnectTests: XCTestCase {
             return XCTFail("no RST_STREAM")
         }
         XCTAssertEqual(code, .noError)
+    }
+
+    /// A `:status` that is not three digits (`-1` trapped in `HTTPResponseStatus(statusCode:)`) is an
+    /// invalid answer: 502 for the client, nothing more.
+    func testMalformedStatusFailsTheOpening() throws {
+        for status in ["-1", "+200", "2000", "20", "", " 200", "abc"] {
+            let (channel, answer) = try self.makeChannel()
+            try channel.writeInbound(self.headers(status))
+            XCTAssertThrowsError(try answer.wait(), status) { error in
+                XCTAssertEqual((error as? UpstreamError)?.kind, .invalidResponse, status)
+            }
+        }
     }
 
     func testNon2xxFailsWithItsStatus() throws {

@@ -20,7 +20,13 @@ final class OperationsConfigurationTests: XCTestCase {
 
     func testDefaults() throws {
         let configuration = try Self.parse("")
-        XCTAssertEqual(configuration.admin, AdminConfiguration(address: SocketAddressSpec(host: "127.0.0.1", port: 9901), token: nil, allowRemote: false, stats: true))
+        XCTAssertEqual(
+            configuration.admin,
+            AdminConfiguration(
+                address: SocketAddressSpec(host: "127.0.0.1", port: 9901), token: nil, allowRemote: false, stats: true,
+                maxConnections: 64, idleTimeout: .seconds(30), tls: nil
+            )
+        )
         XCTAssertEqual(configuration.limits, GatewayLimits(maxConnections: 0, maxConnectionsPerIP: 0, retryAfter: .seconds(1)))
         XCTAssertNil(configuration.log.access)
         XCTAssertEqual(configuration.defaults.limits.maxConnections, 0)
@@ -29,7 +35,7 @@ final class OperationsConfigurationTests: XCTestCase {
     func testAllKeys() throws {
         let configuration = try Self.parse(
             """
-            admin: {address: 0.0.0.0:9902, token: abc, stats: false}
+            admin: {address: 0.0.0.0:9902, token: abc, stats: false, max_connections: 4, idle_timeout: 2m, tls: {self_signed: true}}
             limits: {max_connections: 1000, max_connections_per_ip: 10, retry_after: 5s}
             log: {access: {format: text, destination: /var/log/wsgate/access.log}}
             upstreams: {echo: {protocol: echo}}
@@ -41,6 +47,9 @@ final class OperationsConfigurationTests: XCTestCase {
         )
         XCTAssertEqual(configuration.admin.token, "abc")
         XCTAssertFalse(configuration.admin.stats)
+        XCTAssertEqual(configuration.admin.maxConnections, 4)
+        XCTAssertEqual(configuration.admin.idleTimeout, .seconds(120))
+        XCTAssertEqual(configuration.admin.tls?.certificates, .selfSigned)
         XCTAssertEqual(configuration.limits, GatewayLimits(maxConnections: 1000, maxConnectionsPerIP: 10, retryAfter: .seconds(5)))
         XCTAssertEqual(configuration.log.access, AccessLogConfiguration(format: .text, destination: .file("/var/log/wsgate/access.log")))
         XCTAssertEqual(configuration.routes.map(\.limits.maxConnections), [5, 50])

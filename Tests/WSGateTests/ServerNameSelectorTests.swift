@@ -45,4 +45,18 @@ final class WatchedFileFingerprintsTests: XCTestCase {
         try FileManager.default.removeItem(atPath: path)
         XCTAssertEqual(WatchedFileFingerprints(paths: [path]).fingerprints[path], WatchedFileFingerprints.Fingerprint(size: nil, modified: nil))
     }
+
+    func testTheAdminListenersTLSFilesAreWatched() throws {
+        let configuration = try GatewayConfiguration.parse(
+            yaml: """
+                listeners: [{address: 127.0.0.1:8080}]
+                admin: {tls: {certificates: [{cert: admin.crt, key: admin.key}], client_auth: {ca: admin-ca.pem}}}
+                """,
+            file: "t.yaml"
+        )
+        XCTAssertEqual(
+            WatchedFileFingerprints.paths(in: configuration, configurationFile: "t.yaml"),
+            ["admin-ca.pem", "admin.crt", "admin.key", "t.yaml"]
+        )
+    }
 }

@@ -116,5 +116,16 @@ final class StatsValueTests: XCTestCase {
         XCTAssertEqual(try ConnectionListQuery(query: "").limit, 100)
         XCTAssertThrowsError(try ConnectionListQuery(query: "limit=-1"))
         XCTAssertThrowsError(try ConnectionListQuery(query: "colour=red"))
+        XCTAssertEqual(try ConnectionListQuery(query: "limit=3&&").limit, 3)
+    }
+
+    /// Issue 11, finding 2: a pair without a name trapped (`"=".split(separator: "=")` is empty).
+    func testConnectionListQueryWithoutANameIsAnErrorNotATrap() {
+        for query in ["=", "==", "&=&", "=buffered", "&=", "sort=age&="] {
+            XCTAssertThrowsError(try ConnectionListQuery(query: query), query) { error in
+                XCTAssertTrue((error as? AdminRequestError)?.message.contains("no name") == true, query)
+            }
+        }
+        XCTAssertEqual(try ConnectionListQuery(query: "route==x").route, "=x")
     }
 }

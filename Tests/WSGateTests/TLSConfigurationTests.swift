@@ -185,6 +185,23 @@ final class TLSConfigurationTests: XCTestCase {
         XCTAssertEqual(self.gatewayIssues("{certificates: [\(pair)]}"), [])
     }
 
+    /// Issue 11, finding 9: a reload rebuilds a `self_signed` listener's context with the new
+    /// settings and keeps only the generated certificate.
+    func testReloadKeepsTheSelfSignedCertificateAndRebuildsTheContext() throws {
+        let authority = try TestCertificateAuthority()
+        func configuration(_ tls: ListenerTLSConfiguration) -> GatewayConfiguration {
+            GatewayConfiguration(listeners: [ListenerConfiguration(name: "dev", address: SocketAddressSpec(host: "127.0.0.1", port: 0), tls: tls)])
+        }
+        let first = try ActiveConfiguration(configuration(ListenerTLSConfiguration(certificates: .selfSigned)))
+        var withClientAuth = ListenerTLSConfiguration(certificates: .selfSigned)
+        withClientAuth.clientAuthentication = ClientAuthentication(caFile: ConfiguredFile(path: authority.caPath), required: true)
+        let second = try ActiveConfiguration(configuration(withClientAuth), previous: first)
+        let (old, new) = (try XCTUnwrap(first.listenerTLS["dev"]), try XCTUnwrap(second.listenerTLS["dev"]))
+        XCTAssertFalse(old.sslContext === new.sslContext, "the context must be rebuilt with client_auth")
+        XCTAssertEqual(new.selfSigned?.chain, old.selfSigned?.chain)
+        XCTAssertNotNil(new.selfSigned)
+    }
+
     func testShippedConfigurationLoadsWithItsDevelopmentCertificate() throws {
         let root = PeerProcess.repositoryRoot.appendingPathComponent("config/wsgate.yaml").path
         let configuration = try GatewayConfiguration.load(contentsOf: root)

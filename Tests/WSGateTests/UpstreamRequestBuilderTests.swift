@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 import XCTest
 
 @testable import WSGate
@@ -46,7 +47,7 @@ final class UpstreamRequestBuilderTests: XCTestCase {
         XCTAssertEqual(headers["X-Forwarded-For"], ["10.0.0.1, 192.0.2.7"])
         XCTAssertEqual(headers["X-Forwarded-Proto"], ["http"])
         XCTAssertEqual(headers["X-Forwarded-Host"], ["chat.example.com"])
-        XCTAssertEqual(headers["Forwarded"], ["for=192.0.2.7;host=\"chat.example.com\";proto=http"])
+        XCTAssertEqual(headers["Forwarded"], ["for=192.0.2.7;host=chat.example.com;proto=http"])
     }
 
     func testIPv6ClientIsQuotedInForwarded() throws {
@@ -61,7 +62,7 @@ final class UpstreamRequestBuilderTests: XCTestCase {
             scheme: "https",
             key: "AAAAAAAAAAAAAAAAAAAAAA=="
         )
-        XCTAssertEqual(upstream.headers["Forwarded"], ["for=\"[::1]\";host=\"h\";proto=https"])
+        XCTAssertEqual(upstream.headers["Forwarded"], ["for=\"[::1]\";host=h;proto=https"])
     }
 
     func testRelayedResponseHeadersKeepCookiesOnly() {
@@ -89,5 +90,100 @@ final class UpstreamRequestBuilderTests: XCTestCase {
             clientCertificateSubject: "CN=alice,O=Example"
         )
         XCTAssertEqual(verified.headers["X-Client-Cert-Subject"], ["CN=alice,O=Example"])
+    }
+
+    private static func request(_ extra: [(String, String)], host: String = "a.test") throws -> ClientHandshakeRequest {
+        try ClientHandshakeRequest(validating: HTTPRequestHead(version: .http1_1, method: .GET, uri: "/", headers: HTTPHeaders([
+            ("Host", host), ("Upgrade", "websocket"), ("Connection", "Upgrade"),
+            ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="), ("Sec-WebSocket-Version", "13"),
+        ] + extra)))
+    }
+
+    /// Issue 11, finding 6: `Forwarded` values were pasted in unescaped, so a Host with a quote
+    /// rewrote the element (`host="a", for=6.6.6.6;host="x.example.com"`).
+    func testForwardedValuesAreTokensOrEscapedQuotedStrings() throws {
+        XCTAssertEqual(UpstreamRequestBuilder.forwardedValue("203.0.113.9"), "203.0.113.9")
+        XCTAssertEqual(UpstreamRequestBuilder.forwardedValue("[::1]:1234"), "\"[::1]:1234\"")
+        XCTAssertEqual(UpstreamRequestBuilder.forwardedValue("a\", for=6.6.6.6;x=\"\\"), "\"a\\\", for=6.6.6.6;x=\\\"\\\\\"")
+        XCTAssertEqual(UpstreamRequestBuilder.forwardedValue(""), "\"\"")
+        XCTAssertEqual(UpstreamRequestBuilder.forwardedValue("a\"\u{301}b"), "\"a\\\"\u{301}b\"", "a quote with a combining mark")
+
+        let ipv6Host = UpstreamRequestBuilder.makeRequest(
+            from: try Self.request([], host: "[::1]:1234"), upstreamPath: "/", clientAddress: try SocketAddress(ipAddress: "::1", port: 1),
+            scheme: "https", key: "AAAAAAAAAAAAAAAAAAAAAA=="
+        )
+        XCTAssertEqual(ipv6Host.headers["Forwarded"], ["for=\"[::1]\";host=\"[::1]:1234\";proto=https"])
+
+        // The handshake refuses such a Host (400); the builder escapes it all the same.
+        var forged = try Self.request([])
+        forged.host = "a\", for=6.6.6.6;host=\"x.example.com"
+        let upstream = UpstreamRequestBuilder.makeRequest(
+            from: forged, upstreamPath: "/", clientAddress: try SocketAddress(ipAddress: "192.0.2.7", port: 1),
+            scheme: "http", key: "AAAAAAAAAAAAAAAAAAAAAA=="
+        )
+        XCTAssertEqual(upstream.headers["Forwarded"], ["for=192.0.2.7;host=\"a\\\", for=6.6.6.6;host=\\\"x.example.com\";proto=http"])
+    }
+
+    /// Issue 11, finding 6: underscore spellings of the gateway's own headers reached the upstream,
+    /// and many app servers fold `_` into `-`.
+    func testEverySpellingOfAGatewayHeaderIsDropped() throws {
+        let request = try Self.request([
+            ("X_Client_Cert_Subject", "CN=admin"), ("x-client_cert-SUBJECT", "CN=admin"), ("X_Forwarded_Proto", "https"),
+            ("X_FORWARDED_FOR", "6.6.6.6"), ("x_forwarded_host", "evil.test"), ("X-Forwarded_Host", "evil.test"),
+            ("Transfer_Encoding", "chunked"), ("Sec_WebSocket_Key", "x"), ("X_Custom", "kept"),
+        ])
+        let upstream = UpstreamRequestBuilder.makeRequest(
+            from: request, upstreamPath: "/", clientAddress: try SocketAddress(ipAddress: "192.0.2.7", port: 1),
+            scheme: "http", key: "AAAAAAAAAAAAAAAAAAAAAA==", clientCertificateSubject: "CN=alice"
+        )
+        let underscored = upstream.headers.map(\.name).filter { $0.contains("_") }
+        XCTAssertEqual(underscored, ["X_Custom"])
+        XCTAssertEqual(upstream.headers["X-Client-Cert-Subject"], ["CN=alice"])
+        XCTAssertEqual(upstream.headers["X-Forwarded-Proto"], ["http"])
+        XCTAssertEqual(upstream.headers["X-Forwarded-For"], ["192.0.2.7"])
+        XCTAssertEqual(upstream.headers["X-Forwarded-Host"], ["a.test"])
+        XCTAssertEqual(upstream.headers["Forwarded"], ["for=192.0.2.7;host=a.test;proto=http"])
+
+        let strict = UpstreamRequestBuilder.makeRequest(
+            from: request, upstreamPath: "/", clientAddress: nil, scheme: "http", key: "AAAAAAAAAAAAAAAAAAAAAA==",
+            dropUnderscoreHeaders: true
+        )
+        XCTAssertEqual(strict.headers.map(\.name).filter { $0.contains("_") }, [])
+        XCTAssertEqual(strict.headers["Host"], ["a.test"])
+    }
+
+    /// Issue 11, finding 6: nothing with CR, LF or NUL in a value (or a name that is not a token) is
+    /// relayed, toward the upstream or back to the client.
+    func testFieldsThatWouldSplitAHeaderAreNeverRelayed() throws {
+        var request = try Self.request([])
+        request.head.headers.add(name: "X-Split", value: "a\r\nX-Client-Cert-Subject: CN=admin")
+        request.head.headers.add(name: "X-Nul", value: "a\u{0}b")
+        request.head.headers.add(name: "X-Forwarded-For", value: "1.1.1.1\r\nX-Evil: 1")
+        request.head.headers.add(name: "Bad Name", value: "x")
+        let upstream = UpstreamRequestBuilder.makeRequest(
+            from: request, upstreamPath: "/", clientAddress: try SocketAddress(ipAddress: "192.0.2.7", port: 1),
+            scheme: "http", key: "AAAAAAAAAAAAAAAAAAAAAA==", clientCertificateSubject: "CN=a\r\nX-Evil: 1"
+        )
+        for (name, value) in upstream.headers {
+            XCTAssertTrue(UpstreamRequestBuilder.isRelayable(name: name, value: value), "\(name): \(value.debugDescription)")
+        }
+        XCTAssertEqual(upstream.headers["X-Split"], [])
+        XCTAssertEqual(upstream.headers["X-Nul"], [])
+        XCTAssertEqual(upstream.headers["X-Forwarded-For"], ["192.0.2.7"])
+        XCTAssertEqual(upstream.headers[ClientCertificateSubject.headerName], [])
+
+        let relayed = UpstreamRequestBuilder.relayedResponseHeaders(HTTPHeaders([
+            ("Set-Cookie", "a=b"), ("Set-Cookie", "c=d\r\nSet-Cookie: admin=1"), ("X-Nul", "\u{0}"), ("X-Lf", "a\nb"),
+            ("bad name", "x"), ("x-folded\r\nx-evil", "1"), ("X_Forwarded_For", "6.6.6.6"),
+        ]))
+        XCTAssertEqual(relayed.map { "\($0.0): \($0.1)" }, ["Set-Cookie: a=b"])
+    }
+
+    /// Issue 11, finding 6: a certificate's subject went into `X-Client-Cert-Subject` unchecked.
+    func testClientCertificateSubjectEscapesControlCharacters() throws {
+        let authority = try TestCertificateAuthority()
+        let issued = try authority.issue("crlf", commonName: "alice\r\nX-Evil: 1\u{0}", dnsNames: [], ipAddresses: [], clientAuth: true)
+        let certificate = try XCTUnwrap(NIOSSLCertificate.fromPEMFile(issued.certificatePath).first)
+        XCTAssertEqual(ClientCertificateSubject.subject(of: certificate), "CN=alice\\0D\\0AX-Evil: 1\\00,O=wsgate tests")
     }
 }

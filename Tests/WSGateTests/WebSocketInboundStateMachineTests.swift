@@ -87,6 +87,13 @@ final class WebSocketInboundStateMachineTests: XCTestCase {
         self.assertFails(&machine, self.header(.continuation, length: 5), with: .messageTooBig)
     }
 
+    /// Issue 11, finding 10: with a limit near `Int.max` the message-length sum overflowed and trapped.
+    func testMessageLengthSumDoesNotOverflow() throws {
+        var machine = WebSocketInboundStateMachine(role: .server, maxMessageSize: .max - 1)
+        _ = try machine.receive(self.header(.binary, fin: false, length: .max - 1))
+        self.assertFails(&machine, self.header(.continuation, length: 2), with: .messageTooBig)
+    }
+
     func testInvalidUTF8FailsFastWith1007() throws {
         var machine = WebSocketInboundStateMachine(role: .server, maxMessageSize: 100)
         _ = try machine.receive(self.header(.text, fin: false, length: 4))

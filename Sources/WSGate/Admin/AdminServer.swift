@@ -1,16 +1,41 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 
-/// The admin listener: plain HTTP/1.1 answered by ``AdminService``.
+/// The admin listener: HTTP/1.1, over TLS with `admin.tls`, answered by ``AdminService``.
+///
+/// Each connection is checked against the configuration served when it is accepted: beyond
+/// `admin.max_connections` open at once it is closed at accept, and it is closed after
+/// `admin.idle_timeout` without a request. Whether it speaks TLS is fixed at start (like the
+/// address); the certificates are those of the served configuration, so a reload renews them.
 enum AdminServer {
     static func bind(_ address: SocketAddressSpec, group: any EventLoopGroup, service: AdminService) async throws -> any Channel {
-        try await ServerBootstrap(group: group)
+        let active = service.gateway.active
+        let isTLS = active.withLockedValue { $0.adminTLS != nil }
+        let open = NIOLockedValueBox(0)
+        return try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    try channel.pipeline.syncOperations.addHandler(AdminRequestHandler(service: service))
+                    let current = active.withLockedValue { $0 }
+                    let admitted = open.withLockedValue { count in
+                        guard count < current.configuration.admin.maxConnections else { return false }
+                        count += 1
+                        return true
+                    }
+                    guard admitted else { throw ChannelError.ioOnClosedChannel }
+                    channel.closeFuture.whenComplete { _ in open.withLockedValue { $0 -= 1 } }
+                    let sync = channel.pipeline.syncOperations
+                    if isTLS {
+                        // Never answer in plain text on a TLS admin listener, whatever a reload did.
+                        guard let tls = current.adminTLS else { throw ChannelError.ioOnClosedChannel }
+                        try sync.addHandler(NIOSSLServerHandler(context: tls.sslContext))
+                    }
+                    try sync.configureHTTPServerPipeline(withErrorHandling: true)
+                    try sync.addHandler(IdleStateHandler(readTimeout: TimeAmount(current.configuration.admin.idleTimeout)))
+                    try sync.addHandler(AdminRequestHandler(service: service))
                 }
             }
             .bind(host: address.host, port: address.port)
@@ -67,6 +92,15 @@ final class AdminRequestHandler: ChannelDuplexHandler {
                 let (handler, context) = loopBound.value
                 handler.respond(response, keepAlive: head.isKeepAlive, context: context)
             }
+        }
+    }
+
+    /// `admin.idle_timeout` passed without a read: closed unless an answer is still being prepared.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent {
+            if self.waiting.isEmpty { context.close(promise: nil) }
+        } else {
+            context.fireUserInboundEventTriggered(event)
         }
     }
 

@@ -9,6 +9,11 @@ struct AdminRequest: Sendable {
     var path: String
     var query: String
     var authorization: String?
+    /// `Host`, `nil` when absent or repeated.
+    var host: String?
+    var origin: String?
+    /// The ``AdminAccess/confirmationHeader`` value.
+    var confirmation: String?
 
     init(_ head: HTTPRequestHead) {
         let parts = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
@@ -16,6 +21,10 @@ struct AdminRequest: Sendable {
         self.path = parts.first.map(String.init) ?? head.uri
         self.query = parts.count > 1 ? String(parts[1]) : ""
         self.authorization = head.headers.first(name: "Authorization")
+        let hosts = head.headers["Host"]
+        self.host = hosts.count == 1 ? hosts[0] : nil
+        self.origin = head.headers.first(name: "Origin")
+        self.confirmation = head.headers.first(name: AdminAccess.confirmationHeader)
     }
 }
 
@@ -44,14 +53,17 @@ struct AdminResponse: Sendable {
 /// - `GET /`: the dashboard page, which polls `/stats`;
 /// - `POST /reload`: re-reads the configuration file (``AdminReload``).
 ///
-/// With `admin.token`, every request but the dashboard page needs `Authorization: Bearer <token>`
-/// (401 otherwise). The page itself holds no figures; it reads the token from its URL fragment
-/// (`/#token=...`, never sent to the server) and sends it with its `/stats` requests.
+/// Every request must name the admin listener in `Host`, and `POST /reload` must not come from a
+/// foreign page (``AdminAccess``). With `admin.token`, every request but the dashboard page needs
+/// `Authorization: Bearer <token>` (401 otherwise). The page itself holds no figures; it reads the
+/// token from its URL fragment (`/#token=...`, never sent to the server) and sends it with its
+/// `/stats` requests.
 struct AdminService: Sendable {
     let gateway: Gateway
 
     func respond(to request: AdminRequest) async -> AdminResponse {
         let configuration = self.gateway.active.withLockedValue { $0.configuration }
+        if let misdirected = AdminAccess.misdirection(request, admin: configuration.admin) { return misdirected }
         let known = ["/", "/stats", "/stats/connections", "/metrics", "/healthz", "/readyz", AdminReload.path]
         guard known.contains(request.path) else { return .text(.notFound, "not found") }
         let method: HTTPMethod = request.path == AdminReload.path ? .POST : .GET
@@ -61,6 +73,7 @@ struct AdminService: Sendable {
         if request.path != "/", let token = configuration.admin.token, !Self.authorized(request.authorization, token: token) {
             return .text(.unauthorized, "unauthorized: send 'Authorization: Bearer <admin.token>'", headers: [("WWW-Authenticate", "Bearer realm=\"wsgate\"")])
         }
+        if method == .POST, let refused = AdminAccess.crossSiteRefusal(request, admin: configuration.admin) { return refused }
         do {
             switch request.path {
             case "/":

@@ -8,8 +8,12 @@ enum ByteSize {
         ("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30),
     ]
 
-    /// Returns the number of bytes `text` denotes; zero is accepted here and rejected by the caller
-    /// where a size must be positive.
+    /// The largest size any key accepts: 1 TiB. Far above any real frame, message or buffer, and low
+    /// enough that sums of a few sizes (a message's frames, a leg's queue) cannot overflow `Int`.
+    static let maximum = 1 << 40
+
+    /// Returns the number of bytes `text` denotes, at most ``maximum``; zero is accepted here and
+    /// rejected by the caller where a size must be positive.
     static func parse(_ text: String) throws(ValueSyntaxError) -> Int {
         let trimmed = text.trimmingASCIISpaces()
         let digits = trimmed.prefix(while: \.isASCIIDigit)
@@ -27,11 +31,11 @@ enum ByteSize {
             throw ValueSyntaxError("invalid size '\(text)': unknown unit '\(unit)' (expected one of \(names))")
         }
         guard let count = Int(digits) else {
-            throw ValueSyntaxError("size '\(text)' is too large")
+            throw ValueSyntaxError("size '\(text)' is too large (at most 1024GiB)")
         }
         let (bytes, overflow) = count.multipliedReportingOverflow(by: multiplier)
-        guard !overflow else {
-            throw ValueSyntaxError("size '\(text)' is too large")
+        guard !overflow, bytes <= Self.maximum else {
+            throw ValueSyntaxError("size '\(text)' is too large (at most 1024GiB)")
         }
         return bytes
     }

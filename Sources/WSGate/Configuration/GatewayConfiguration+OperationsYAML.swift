@@ -2,7 +2,7 @@ import Yams
 
 /// Decoding of the operations sections: `admin`, the gateway-wide `limits` and `log`.
 extension YAMLDecodingContext {
-    static let adminKeys = ["address", "token", "allow_remote", "stats"]
+    static let adminKeys = ["address", "token", "allow_remote", "stats", "max_connections", "idle_timeout", "tls"]
     static let gatewayLimitsKeys = ["max_connections", "max_connections_per_ip", "retry_after"]
     static let logKeys = ["access"]
     static let accessLogKeys = ["format", "destination"]
@@ -30,6 +30,25 @@ extension YAMLDecodingContext {
         }
         if let node = mapping["stats"], let flag = self.value(node, at: path.appending("stats"), Self.parseBool) {
             admin.stats = flag
+        }
+        if let node = mapping["max_connections"],
+            let count = self.value(node, at: path.appending("max_connections"), Self.parseWholeNumber)
+        {
+            if count > 0 {
+                admin.maxConnections = count
+            } else {
+                self.report("must be greater than 0", at: node, path: path.appending("max_connections"))
+            }
+        }
+        if let node = mapping["idle_timeout"], let duration = self.value(node, at: path.appending("idle_timeout"), DurationParsing.parse) {
+            if duration > .zero {
+                admin.idleTimeout = duration
+            } else {
+                self.report("duration must be greater than 0", at: node, path: path.appending("idle_timeout"))
+            }
+        }
+        if let node = mapping["tls"] {
+            admin.tls = TLSYAMLDecoder.decodeListenerTLS(node, at: path.appending("tls"), context: &self)
         }
         if !admin.address.isLoopback, admin.token == nil, !admin.allowRemote, let addressNode = mapping["address"] {
             self.report(

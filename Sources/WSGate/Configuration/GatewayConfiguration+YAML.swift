@@ -96,7 +96,9 @@ private struct GatewayConfigurationDecoder {
 
     private static let rootKeys = ["listeners", "admin", "upstreams", "routes", "defaults", "limits", "log", "shutdown", "reload"]
     private static let listenerKeys = ["name", "address", "tls"]
-    private static let upstreamKeys = ["protocol", "endpoints", "connect_timeout", "tls", "balance", "pool"]
+    private static let upstreamKeys = [
+        "protocol", "endpoints", "connect_timeout", "tls", "balance", "pool", "drop_underscore_headers",
+    ]
     private static let routeKeys = [
         "name", "match", "upstream", "rewrite_prefix", "origins", "limits", "backpressure", "compression",
     ]
@@ -273,6 +275,11 @@ private struct GatewayConfigurationDecoder {
         }
         if let node = mapping["pool"] {
             upstream.pool = self.context.decodePool(node, at: path.appending("pool"))
+        }
+        if let node = mapping["drop_underscore_headers"],
+            let flag = self.context.value(node, at: path.appending("drop_underscore_headers"), YAMLDecodingContext.parseBool)
+        {
+            upstream.dropUnderscoreHeaders = flag
         }
         if let node = mapping["connect_timeout"],
             let timeout = self.duration(node, at: path.appending("connect_timeout"), zeroDisables: false)

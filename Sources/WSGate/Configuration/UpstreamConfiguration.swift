@@ -14,6 +14,10 @@ public struct UpstreamConfiguration: Sendable, Equatable {
     public var balance: UpstreamBalance
     /// The HTTP/2 connection pools (`websocket-h2` only). Default: ``HTTP2PoolConfiguration/init()``.
     public var pool: HTTP2PoolConfiguration
+    /// Drops every client header whose name contains `_`, as nginx does by default
+    /// (`underscores_in_headers off`), for apps that fold `_` into `-`. Spellings of the gateway's own
+    /// headers are dropped either way. Default: `false`.
+    public var dropUnderscoreHeaders: Bool
 
     /// The connect timeout used when the configuration does not set one: 5 seconds.
     public static let defaultConnectTimeout = Duration.seconds(5)
@@ -26,7 +30,8 @@ public struct UpstreamConfiguration: Sendable, Equatable {
         connectTimeout: Duration = UpstreamConfiguration.defaultConnectTimeout,
         tls: UpstreamTLSConfiguration? = nil,
         balance: UpstreamBalance = .roundRobin,
-        pool: HTTP2PoolConfiguration = HTTP2PoolConfiguration()
+        pool: HTTP2PoolConfiguration = HTTP2PoolConfiguration(),
+        dropUnderscoreHeaders: Bool = false
     ) {
         self.name = name
         self.protocol = `protocol`
@@ -35,6 +40,7 @@ public struct UpstreamConfiguration: Sendable, Equatable {
         self.tls = tls
         self.balance = balance
         self.pool = pool
+        self.dropUnderscoreHeaders = dropUnderscoreHeaders
     }
 }
 

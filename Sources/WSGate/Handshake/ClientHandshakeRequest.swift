@@ -12,7 +12,8 @@ public struct ClientHandshakeRequest: Sendable {
     public var origin: String?
 
     /// Validates an upgrade request. A request without any upgrade intent gets 426 (this endpoint speaks
-    /// only WebSocket), a malformed one 400, an unsupported version 426 with `Sec-WebSocket-Version: 13`.
+    /// only WebSocket), a malformed one 400 (a Host that is not ``HostHeader`` syntax included), an
+    /// unsupported version 426 with `Sec-WebSocket-Version: 13`.
     public init(validating head: HTTPRequestHead) throws(HandshakeRejection) {
         guard head.version.major == 1, head.version.minor >= 1 else {
             throw .badRequest("WebSocket needs HTTP/1.1")
@@ -23,6 +24,9 @@ public struct ClientHandshakeRequest: Sendable {
         let hosts = head.headers["Host"]
         guard hosts.count == 1, let host = hosts.first, !host.isEmpty else {
             throw .badRequest("exactly one Host header is required")
+        }
+        guard HostHeader(host) != nil else {
+            throw .badRequest("Host header must be host[:port]")
         }
         let upgrade = head.headers[canonicalForm: "Upgrade"]
         if upgrade.isEmpty {

@@ -1,7 +1,8 @@
 import Logging
 
 /// The configuration the gateway serves new connections with: the validated file, its route table,
-/// one `UpstreamCluster` per upstream and the TLS contexts of its TLS listeners. Immutable; a reload
+/// one `UpstreamCluster` per upstream and the TLS contexts of its TLS listeners (the admin listener
+/// included). Immutable; a reload
 /// builds a new one, and sessions keep the one they started with.
 final class ActiveConfiguration: Sendable {
     let configuration: GatewayConfiguration
@@ -9,12 +10,15 @@ final class ActiveConfiguration: Sendable {
     let clusters: [String: UpstreamCluster]
     /// The server TLS context of each TLS listener, by listener name.
     let listenerTLS: [String: ListenerTLSContext]
+    /// The admin listener's TLS context, when `admin.tls` is set.
+    let adminTLS: ListenerTLSContext?
 
     /// Builds everything new connections need, reading every certificate and key file the
     /// configuration names. Blocking disk I/O: never call on an event loop.
     ///
-    /// A generated self-signed certificate is taken over from `previous` (a certificate reload keeps it),
-    /// and so are the HTTP/2 pools of an unchanged `websocket-h2` upstream (with their connections).
+    /// A generated self-signed certificate is taken over from `previous` (a reload keeps it, in a
+    /// context rebuilt with the new TLS settings), and so are the HTTP/2 pools of an unchanged
+    /// `websocket-h2` upstream (with their connections).
     ///
     /// - Throws: ``ConfigurationError`` listing every unusable file, each at the line naming it.
     init(
@@ -26,12 +30,16 @@ final class ActiveConfiguration: Sendable {
         var listenerTLS: [String: ListenerTLSContext] = [:]
         for listener in configuration.listeners {
             guard let tls = listener.tls else { continue }
-            if tls.certificates == .selfSigned, let generated = previous?.listenerTLS[listener.name] {
-                listenerTLS[listener.name] = generated
-                continue
-            }
             do throws(ConfigurationError) {
-                listenerTLS[listener.name] = try ListenerTLSContext(tls)
+                listenerTLS[listener.name] = try ListenerTLSContext(tls, previous: previous?.listenerTLS[listener.name])
+            } catch {
+                issues += error.issues
+            }
+        }
+        var adminTLS: ListenerTLSContext?
+        if let tls = configuration.admin.tls {
+            do throws(ConfigurationError) {
+                adminTLS = try ListenerTLSContext(tls, previous: previous?.adminTLS)
             } catch {
                 issues += error.issues
             }
@@ -58,5 +66,6 @@ final class ActiveConfiguration: Sendable {
         self.routeTable = RouteTable(configuration: configuration)
         self.clusters = clusters
         self.listenerTLS = listenerTLS
+        self.adminTLS = adminTLS
     }
 }

@@ -99,8 +99,11 @@ extension Gateway {
                 bindErrors += self.bindIssue(listener, in: configuration, error).issues
             }
         }
-        if current.configuration.admin != configuration.admin {
-            self.logger.warning("admin.address changed; the admin listener moves at the next start, not on reload")
+        let (oldAdmin, newAdmin) = (current.configuration.admin, configuration.admin)
+        if oldAdmin.address != newAdmin.address || (oldAdmin.tls == nil) != (newAdmin.tls == nil) {
+            self.logger.warning(
+                "admin.address or admin.tls on/off changed; the admin listener changes at the next start, not on reload"
+            )
         }
         self.startWatching()
         self.logger.info(
@@ -176,12 +179,12 @@ extension Gateway {
     }
 
     /// (Re)starts checking the configuration file and the TLS files every interval (the shortest of
-    /// `reload.watch_interval` and the TLS listeners' `watch_interval`, ignoring zeros) and reloads
-    /// when one changed. Nothing is watched when every interval is 0 or there is no file.
+    /// `reload.watch_interval` and the `watch_interval` of the listeners' and the admin listener's
+    /// `tls`, ignoring zeros) and reloads when one changed. Nothing is watched when every interval is
+    /// 0 or there is no file.
     func startWatching() {
         let configuration = self.active.withLockedValue { $0.configuration }
-        let intervals = ([configuration.reload.watchInterval] + configuration.listeners.compactMap { $0.tls?.watchInterval })
-            .filter { $0 > .zero }
+        let intervals = ([configuration.reload.watchInterval] + configuration.serverTLS.map(\.watchInterval)).filter { $0 > .zero }
         let watched = WatchedFileFingerprints.paths(in: configuration, configurationFile: self.configurationFile)
         let task: Task<Void, Never>? =
             if let interval = intervals.min(), !watched.isEmpty {
@@ -229,11 +232,11 @@ struct WatchedFileFingerprints: Equatable {
         self.fingerprints = fingerprints
     }
 
-    /// The configuration file (when there is one) and every file the configuration's `tls` sections name.
+    /// The configuration file (when there is one) and every file the configuration's `tls` sections
+    /// name (listeners, the admin listener and upstreams).
     static func paths(in configuration: GatewayConfiguration, configurationFile: String?) -> [String] {
         var files: [ConfiguredFile] = []
-        for listener in configuration.listeners {
-            guard let tls = listener.tls else { continue }
+        for tls in configuration.serverTLS {
             if case .files(let pairs) = tls.certificates {
                 files += pairs.flatMap { [$0.certificate, $0.privateKey] }
             }
@@ -245,5 +248,12 @@ struct WatchedFileFingerprints: Equatable {
             if let pair = tls.clientCertificate { files += [pair.certificate, pair.privateKey] }
         }
         return Array(Set(files.map(\.path) + (configurationFile.map { [$0] } ?? []))).sorted()
+    }
+}
+
+extension GatewayConfiguration {
+    /// The `tls` sections of the listeners and of the admin listener.
+    var serverTLS: [ListenerTLSConfiguration] {
+        self.listeners.compactMap(\.tls) + (self.admin.tls.map { [$0] } ?? [])
     }
 }

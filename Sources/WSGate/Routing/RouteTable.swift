@@ -25,7 +25,7 @@ public struct RouteTable: Sendable, CustomStringConvertible {
         path: String,
         headers: some Sequence<(name: String, value: String)>
     ) -> RouteSelection? {
-        let hostname = host.flatMap(HostHeader.hostname(from:))
+        let hostname = host.flatMap(HostHeader.init)?.hostname
         let queryStart = path.firstIndex(of: "?") ?? path.endIndex
         let requestPath = path[..<queryStart]
         let query = path[queryStart...]

@@ -34,12 +34,14 @@ struct ConnectionListQuery: Sendable, Equatable {
     /// At most this many connections. Default: 100.
     var limit = 100
 
-    /// Parses the query string; an unknown parameter or value is an error message.
+    /// Parses the query string; an unknown or unnamed parameter or a bad value is an error message.
+    /// Empty pairs (`a=1&&b=2`) are skipped.
     init(query: String) throws(AdminRequestError) {
         for pair in query.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1).map { String($0).removingPercentEncodingOrSelf }
-            let value = parts.count > 1 ? parts[1] : ""
-            switch parts[0] {
+            let equals = pair.firstIndex(of: "=") ?? pair.endIndex
+            let name = String(pair[..<equals]).removingPercentEncodingOrSelf
+            let value = equals == pair.endIndex ? "" : String(pair[pair.index(after: equals)...]).removingPercentEncodingOrSelf
+            switch name {
             case "route":
                 self.route = value.isEmpty ? nil : value
             case "sort":
@@ -50,8 +52,10 @@ struct ConnectionListQuery: Sendable, Equatable {
             case "limit":
                 guard let limit = Int(value), limit >= 0 else { throw AdminRequestError("limit must be a whole number") }
                 self.limit = limit
+            case "":
+                throw AdminRequestError("a query parameter has no name (route, sort, limit)")
             default:
-                throw AdminRequestError("unknown parameter '\(parts[0])' (route, sort, limit)")
+                throw AdminRequestError("unknown parameter '\(name)' (route, sort, limit)")
             }
         }
     }

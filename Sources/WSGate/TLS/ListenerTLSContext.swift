@@ -8,26 +8,28 @@ import NIOSSL
 /// and key the client's SNI name selects (``ServerNameSelector``); with one there is no callback.
 final class ListenerTLSContext: Sendable {
     let sslContext: NIOSSLContext
+    /// The generated certificate of a `self_signed` listener, which a reload keeps (clients that
+    /// accepted it once need not accept a new one) while it rebuilds the context around it.
+    let selfSigned: TLSFileLoader.LoadedPair?
 
     /// ALPN protocols offered to clients: only HTTP/1.1 until the HTTP/2 listener exists.
     static let applicationProtocols = ["http/1.1"]
 
     /// Reads the files and builds the context. Blocking disk I/O: never call on an event loop.
     ///
+    /// - Parameter previous: the listener's context before a reload; a `self_signed` listener takes
+    ///   over its generated certificate. Every other setting (client_auth, versions, ciphers) is
+    ///   built afresh from `configuration`.
     /// - Throws: ``ConfigurationError`` with one issue per unusable file, at the line naming it.
-    init(_ configuration: ListenerTLSConfiguration) throws(ConfigurationError) {
+    init(_ configuration: ListenerTLSConfiguration, previous: ListenerTLSContext? = nil) throws(ConfigurationError) {
         var pairs: [TLSFileLoader.LoadedPair] = []
+        var selfSigned: TLSFileLoader.LoadedPair?
         switch configuration.certificates {
         case .selfSigned:
             do {
-                let generated = try SelfSignedCertificate.make()
-                pairs = [
-                    TLSFileLoader.LoadedPair(
-                        chain: [generated.certificate],
-                        key: generated.key,
-                        dnsNames: SelfSignedCertificate.dnsNames
-                    )
-                ]
+                let generated = try previous?.selfSigned ?? Self.generatePair()
+                selfSigned = generated
+                pairs = [generated]
             } catch {
                 throw ConfigurationError(issues: [
                     ConfigurationIssue(
@@ -79,6 +81,7 @@ final class ListenerTLSContext: Sendable {
                 promise.succeed(index == 0 ? .noChanges : overrides[index])
             }
         }
+        self.selfSigned = selfSigned
         do {
             self.sslContext = try NIOSSLContext(configuration: tls)
         } catch {
@@ -92,5 +95,10 @@ final class ListenerTLSContext: Sendable {
             issue.message = "cannot build the TLS context: \(error)"
             throw ConfigurationError(issues: [issue])
         }
+    }
+
+    private static func generatePair() throws -> TLSFileLoader.LoadedPair {
+        let generated = try SelfSignedCertificate.make()
+        return TLSFileLoader.LoadedPair(chain: [generated.certificate], key: generated.key, dnsNames: SelfSignedCertificate.dnsNames)
     }
 }

@@ -19,7 +19,8 @@ enum ExtendedConnectRequestBuilder {
         upstreamScheme: String,
         clientScheme: String,
         authority: String,
-        clientCertificateSubject: String?
+        clientCertificateSubject: String?,
+        dropUnderscoreHeaders: Bool = false
     ) -> HPACKHeaders {
         let http1 = UpstreamRequestBuilder.makeRequest(
             from: request,
@@ -27,7 +28,8 @@ enum ExtendedConnectRequestBuilder {
             clientAddress: clientAddress,
             scheme: clientScheme,
             key: "",
-            clientCertificateSubject: clientCertificateSubject
+            clientCertificateSubject: clientCertificateSubject,
+            dropUnderscoreHeaders: dropUnderscoreHeaders
         )
         var headers = HPACKHeaders()
         headers.add(name: ":method", value: "CONNECT")

@@ -102,8 +102,11 @@ final class ExtendedConnectStreamHandler: ChannelDuplexHandler, RemovableChannel
     private func receivedHeaders(_ headers: HPACKHeaders, endStream: Bool, context: ChannelHandlerContext) {
         switch self.state {
         case .awaitingResponse:
-            guard let statusText = headers.first(name: ":status"), let code = Int(statusText) else {
-                self.fail(UpstreamError(.invalidResponse, "response without :status"), context: context)
+            // RFC 9113 section 8.3.2: three digits (a negative code would trap in HTTPResponseStatus).
+            guard let statusText = headers.first(name: ":status"), statusText.utf8.count == 3,
+                statusText.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }), let code = Int(statusText)
+            else {
+                self.fail(UpstreamError(.invalidResponse, "response without a three-digit :status"), context: context)
                 return
             }
             // 1xx (informational) answers precede the real one.

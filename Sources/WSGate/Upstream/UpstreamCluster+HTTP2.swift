@@ -30,7 +30,8 @@ extension UpstreamCluster {
                     upstreamScheme: self.tls == nil ? "http" : "https",
                     clientScheme: scheme,
                     authority: pool.settings.endpoint.description,
-                    clientCertificateSubject: clientCertificateSubject
+                    clientCertificateSubject: clientCertificateSubject,
+                    dropUnderscoreHeaders: self.configuration.dropUnderscoreHeaders
                 )
             },
             offeredSubprotocols: request.subprotocols,

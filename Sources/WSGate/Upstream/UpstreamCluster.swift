@@ -101,7 +101,8 @@ final class UpstreamCluster: Sendable {
             clientAddress: clientAddress,
             scheme: scheme,
             key: key,
-            clientCertificateSubject: clientCertificateSubject
+            clientCertificateSubject: clientCertificateSubject,
+            dropUnderscoreHeaders: self.configuration.dropUnderscoreHeaders
         )
         let timeout = TimeAmount(self.configuration.connectTimeout)
         let started = NIODeadline.now()

@@ -80,7 +80,8 @@ struct WebSocketInboundStateMachine {
             guard header.reservedBits == 0 else {
                 throw WebSocketProtocolError(.protocolError, "reserved bits set on a continuation frame")
             }
-            size = sizeSoFar + header.payloadLength
+            let (sum, overflow) = sizeSoFar.addingReportingOverflow(header.payloadLength)
+            size = overflow ? .max : sum
             validator = current
         case (.inMessage, _):
             throw WebSocketProtocolError(.protocolError, "new data frame inside a fragmented message")

@@ -50,10 +50,13 @@ final class ClientCertificateTests: XCTestCase {
         let result = try await runPythonClient(args: [
             "first", "wss://localhost:\(gateway.port)/headers", "--ca", self.authority.caPath,
             "--client-cert", client.certificatePath, "--client-key", client.keyPath,
-            "--header", "X-Client-Cert-Subject: CN=forged",
+            "--header", "X-Client-Cert-Subject: CN=forged", "--header", "X_Client_Cert_Subject: CN=forged",
+            "--header", "X_Other: kept",
         ])
         let headers = try self.headersSeenUpstream(result)
         XCTAssertEqual(headers["x-client-cert-subject"], "CN=alice,O=wsgate tests")
+        XCTAssertNil(headers["x_client_cert_subject"], "an underscore spelling would be folded into the real header by many apps")
+        XCTAssertEqual(headers["x_other"], "kept", "other underscore names pass (drop_underscore_headers is off)")
     }
 
     func testMissingOrForeignClientCertificateIsRefused() async throws {

@@ -106,12 +106,12 @@ final class GatewayProcessTests: XCTestCase {
         XCTAssertTrue(refused, "the listener still accepts while draining")
         let health = try await TestWebSocketClient.rawHTTPRequest(
             port: gateway.port("admin"),
-            request: "GET /healthz HTTP/1.1\r\nHost: admin\r\nConnection: close\r\n\r\n"
+            request: "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
         )
         XCTAssertTrue(health.hasPrefix("HTTP/1.1 200"), health)
         let reload = try await TestWebSocketClient.rawHTTPRequest(
             port: gateway.port("admin"),
-            request: "POST /reload HTTP/1.1\r\nHost: admin\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            request: "POST /reload HTTP/1.1\r\nHost: 127.0.0.1\r\nX-WSGate-Admin: 1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
         )
         XCTAssertTrue(reload.hasPrefix("HTTP/1.1 503"), "no reload while shutting down: \(reload)")
         try await session.sendText("in flight")

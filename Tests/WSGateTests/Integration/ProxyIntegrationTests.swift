@@ -108,7 +108,10 @@ final class ProxyIntegrationTests: XCTestCase {
 
         let plain = try await self.upstreamView(
             "/headers/plain?z=2",
-            headers: [("Cookie", "a=b"), ("Sec-WebSocket-Extensions", "x-webkit-deflate-frame"), ("X-Forwarded-For", "203.0.113.9")]
+            headers: [
+                ("Cookie", "a=b"), ("Sec-WebSocket-Extensions", "x-webkit-deflate-frame"), ("X-Forwarded-For", "203.0.113.9"),
+                ("X_Client_Cert_Subject", "CN=admin"), ("X_Forwarded_Proto", "https"), ("X_Custom", "kept"),
+            ]
         )
         XCTAssertEqual(plain.uri, "/headers/plain?z=2")
         func values(_ name: String) -> [String] {
@@ -120,6 +123,8 @@ final class ProxyIntegrationTests: XCTestCase {
         XCTAssertEqual(values("X-Forwarded-Proto"), ["http"])
         XCTAssertEqual(values("X-Forwarded-Host"), ["127.0.0.1:\(self.gateway.port)"])
         XCTAssertEqual(values("Forwarded"), ["for=127.0.0.1;host=\"127.0.0.1:\(self.gateway.port)\";proto=http"])
+        // Issue 11, finding 6: spellings of the gateway's own headers never reach the upstream.
+        XCTAssertEqual(plain.headers.map(\.0).filter { $0.contains("_") }, ["X_Custom"])
     }
 
     func testSubprotocolIsChosenByTheUpstream() async throws {
@@ -169,6 +174,13 @@ final class ProxyIntegrationTests: XCTestCase {
 
         let plainGet = try await answer("GET /echo HTTP/1.1\r\nHost: a\r\n\r\n")
         XCTAssertTrue(plainGet.hasPrefix("HTTP/1.1 426"), plainGet)
+
+        // Issue 11, finding 6: a Host that would rewrite the upstream's Forwarded element is refused.
+        let forgedHost = try await answer(
+            "GET /headers HTTP/1.1\r\nHost: a\", for=6.6.6.6;host=\"x.example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + "Sec-WebSocket-Key: \(key)\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        )
+        XCTAssertTrue(forgedHost.hasPrefix("HTTP/1.1 400"), forgedHost)
 
         let garbage = try await answer("\u{1}\u{2} not http\r\n\r\n")
         XCTAssertTrue(garbage.hasPrefix("HTTP/1.1 400"), garbage)

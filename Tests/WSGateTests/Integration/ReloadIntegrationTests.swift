@@ -102,7 +102,7 @@ final class ReloadIntegrationTests: XCTestCase {
         XCTAssertEqual(still, "still")
 
         // GET is not a reload.
-        let get = try await gateway.adminRequest("GET /reload HTTP/1.1\r\nHost: admin\r\nConnection: close\r\n\r\n")
+        let get = try await gateway.adminRequest("GET /reload HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
         XCTAssertEqual(get.status, 405)
 
         // A fixed file loads and clears the error.
@@ -161,6 +161,35 @@ final class ReloadIntegrationTests: XCTestCase {
         XCTAssertEqual(new.status, 404, "the refused file's routes are not served")
         try? await old.requireUpgraded().close()
     }
+
+    /// Issue 11, finding 9: a `self_signed` listener kept its whole TLS context on reload, so an
+    /// added `client_auth` was reported as loaded and not enforced.
+    func testReloadAddingClientAuthToASelfSignedListenerIsEnforced() async throws {
+        let authority = try TestCertificateAuthority()
+        let echo = "upstreams: {echo: {protocol: echo}}\nroutes: [{name: echo, upstream: echo}]\n"
+        let listeners: ReloadableGateway.Listeners = [("public", "127.0.0.1:0")]
+        let gateway = try await ReloadableGateway.start(listeners: listeners, echo, tls: ["public": "{self_signed: true}"])
+        self.gateway = gateway
+        let probe = ["127.0.0.1", "\(gateway.port("public"))", "--no-verify", "--await-verdict"]
+        let before = try await runPythonPeer("tls_probe.py", args: probe, timeout: .seconds(60))
+        XCTAssertEqual(before["ok"] as? Bool, true, "\(before)")
+        XCTAssertNil(before["closed_after_handshake"], "\(before)")
+
+        let clientAuth = "{self_signed: true, client_auth: {ca: \"\(authority.caPath)\", required: true}}"
+        try gateway.write(listeners: listeners, echo, tls: ["public": clientAuth])
+        let (status, body) = try await gateway.postReload()
+        XCTAssertEqual(status, 200, body)
+        let anonymous = try await runPythonPeer("tls_probe.py", args: probe, timeout: .seconds(60))
+        XCTAssertTrue(anonymous["ok"] as? Bool == false || anonymous["closed_after_handshake"] as? Bool == true, "\(anonymous)")
+        let client = try authority.issue("alice", commonName: "alice", dnsNames: [], ipAddresses: [], clientAuth: true)
+        let verified = try await runPythonPeer(
+            "tls_probe.py",
+            args: probe + ["--client-cert", client.certificatePath, "--client-key", client.keyPath],
+            timeout: .seconds(60)
+        )
+        XCTAssertEqual(verified["ok"] as? Bool, true, "\(verified)")
+        XCTAssertNil(verified["closed_after_handshake"], "\(verified)")
+    }
 }
 
 /// A gateway started from a temporary configuration file, which a test rewrites and reloads.
@@ -176,9 +205,10 @@ final class ReloadableGateway {
     }
 
     /// Writes the file (listeners, then an admin listener on 127.0.0.1:0, then `rest`) and starts a gateway on it.
-    static func start(listeners: Listeners, _ rest: String) async throws -> ReloadableGateway {
+    /// `tls`: the `tls` section of listeners, by name.
+    static func start(listeners: Listeners, _ rest: String, tls: [String: String] = [:]) async throws -> ReloadableGateway {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("wsgate-reload-\(UUID().uuidString).yaml")
-        try Self.text(listeners: listeners, rest).write(to: file, atomically: true, encoding: .utf8)
+        try Self.text(listeners: listeners, rest, tls: tls).write(to: file, atomically: true, encoding: .utf8)
         var logger = Logger(label: "wsgate-test")
         logger.logLevel = .critical
         let gateway = try Gateway(configurationFile: file.path, group: MultiThreadedEventLoopGroup.singleton, logger: logger)
@@ -188,14 +218,16 @@ final class ReloadableGateway {
 
     /// Rewrites the file; returns the text written.
     @discardableResult
-    func write(listeners: Listeners, _ rest: String) throws -> String {
-        let text = Self.text(listeners: listeners, rest)
+    func write(listeners: Listeners, _ rest: String, tls: [String: String] = [:]) throws -> String {
+        let text = Self.text(listeners: listeners, rest, tls: tls)
         try text.write(to: self.file, atomically: true, encoding: .utf8)
         return text
     }
 
-    private static func text(listeners: Listeners, _ rest: String) -> String {
-        let items = listeners.map { "  - name: \($0.name)\n    address: \($0.address)\n" }.joined()
+    private static func text(listeners: Listeners, _ rest: String, tls: [String: String]) -> String {
+        let items = listeners.map { listener in
+            "  - name: \(listener.name)\n    address: \(listener.address)\n" + (tls[listener.name].map { "    tls: \($0)\n" } ?? "")
+        }.joined()
         return "listeners:\n\(items)admin:\n  address: 127.0.0.1:0\n\(rest)"
     }
 
@@ -207,7 +239,9 @@ final class ReloadableGateway {
 
     /// `POST /reload` on the admin listener: the status and the body.
     func postReload() async throws -> (status: Int, body: String) {
-        try await self.adminRequest("POST /reload HTTP/1.1\r\nHost: admin\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        try await self.adminRequest(
+            "POST /reload HTTP/1.1\r\nHost: 127.0.0.1\r\nX-WSGate-Admin: 1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        )
     }
 
     func adminRequest(_ request: String) async throws -> (status: Int, body: String) {

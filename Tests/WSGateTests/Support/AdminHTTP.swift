@@ -1,4 +1,5 @@
 import Foundation
+import NIOSSL
 import XCTest
 
 /// A GET to the admin listener, answered over a fresh connection (`Connection: close`).
@@ -20,11 +21,25 @@ struct AdminHTTPResponse {
 
 enum AdminHTTP {
     static func get(port: Int, _ path: String, token: String? = nil, authorization: String? = nil) async throws -> AdminHTTPResponse {
-        var request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n"
-        if let token { request += "Authorization: Bearer \(token)\r\n" }
-        if let authorization { request += "Authorization: \(authorization)\r\n" }
-        request += "\r\n"
-        let text = try await TestWebSocketClient.rawHTTPRequest(port: port, request: request, timeout: .seconds(30))
+        var headers: [(String, String)] = []
+        if let token { headers.append(("Authorization", "Bearer \(token)")) }
+        if let authorization { headers.append(("Authorization", authorization)) }
+        return try await self.send(port: port, "GET", path, headers: headers)
+    }
+
+    /// A request with `Host: 127.0.0.1:<port>` unless `headers` has a Host (an empty value leaves it out).
+    static func send(
+        port: Int,
+        _ method: String,
+        _ path: String,
+        headers: [(String, String)] = [],
+        tls: NIOSSLContext? = nil
+    ) async throws -> AdminHTTPResponse {
+        var request = "\(method) \(path) HTTP/1.1\r\n"
+        if !headers.contains(where: { $0.0 == "Host" }) { request += "Host: 127.0.0.1:\(port)\r\n" }
+        for (name, value) in headers where !(name == "Host" && value.isEmpty) { request += "\(name): \(value)\r\n" }
+        request += method == "POST" ? "Content-Length: 0\r\nConnection: close\r\n\r\n" : "Connection: close\r\n\r\n"
+        let text = try await TestWebSocketClient.rawHTTPRequest(port: port, request: request, tls: tls, timeout: .seconds(30))
         guard let split = text.range(of: "\r\n\r\n") else {
             throw TestWebSocketClientError.handshakeFailed("no complete HTTP answer: \(text.debugDescription)")
         }

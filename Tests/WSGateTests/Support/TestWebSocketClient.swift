@@ -344,13 +344,15 @@ final class TestWebSocketClient: Sendable {
     /// Writes `request` as-is to host:port and returns everything the server sends until it
     /// closes the connection or `timeout` passes (then the connection is closed and what was read
     /// so far is returned). For tests of refused or malformed handshakes (400, 426, ...).
+    /// With `tls`, over TLS (SNI `localhost`).
     static func rawHTTPRequest(
         host: String = "127.0.0.1",
         port: Int,
         request: String,
+        tls: NIOSSLContext? = nil,
         timeout: Duration = .seconds(10)
     ) async throws -> String {
-        let bytes = try await self.rawRequest(host: host, port: port, bytes: Array(request.utf8), timeout: timeout)
+        let bytes = try await self.rawRequest(host: host, port: port, bytes: Array(request.utf8), tls: tls, timeout: timeout)
         return String(decoding: bytes, as: UTF8.self)
     }
 
@@ -359,6 +361,7 @@ final class TestWebSocketClient: Sendable {
         host: String = "127.0.0.1",
         port: Int,
         bytes: [UInt8],
+        tls: NIOSSLContext? = nil,
         timeout: Duration = .seconds(10)
     ) async throws -> [UInt8] {
         let eventLoop = MultiThreadedEventLoopGroup.singleton.next()
@@ -367,6 +370,9 @@ final class TestWebSocketClient: Sendable {
             .connectTimeout(TimeAmount(timeout))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tls, serverHostname: "localhost"))
+                    }
                     try channel.pipeline.syncOperations.addHandler(CollectUntilCloseHandler(received: received))
                 }
             }
