@@ -18,6 +18,8 @@ until killed. Behaviour by request path (the part before `?`):
   /record-close  echo, and remember the close frame the client sends
   /last-close    first send a text message describing the last close frame received on a
                  /record-close connection ("CODE REASON", "CODE", "no-status" or "none"), then echo
+  /bad-text      on the first message, answer with a text frame that is not UTF-8
+  /bad-text-fragmented  the same as a fragmented message: a valid first frame, a bad continuation
   /stall         never read a message: once its receive queue is full, websockets stops reading
                  the socket (an app that hangs), until the connection closes
 
@@ -109,6 +111,15 @@ async def handler(ws: ServerConnection) -> None:
         elif len(parts) >= 2 and parts[0] == "send" and parts[1].isdigit():
             for _ in range(int(parts[1])):
                 await ws.send(SEND_MESSAGE)
+
+        if plain_path in ("/bad-text", "/bad-text-fragmented"):
+            await ws.recv()
+            if plain_path == "/bad-text":
+                await ws.send(b"bad \xff\xfe text", text=True)
+            else:
+                await ws.send([b"good start, ", b"bad \xff end"], text=True)
+            await ws.wait_closed()
+            return
 
         if plain_path == "/stall":
             await ws.wait_closed()

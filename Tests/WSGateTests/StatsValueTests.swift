@@ -48,20 +48,37 @@ final class StatsValueTests: XCTestCase {
     func testConnectionAdmissionChecksGatewayRouteAndIP() {
         var admission = ConnectionAdmission()
         let limits = GatewayLimits(maxConnections: 3, maxConnectionsPerIP: 2)
-        XCTAssertNil(admission.admit(route: "a", ip: "10.0.0.1", routeLimit: 2, limits: limits))
-        XCTAssertNil(admission.admit(route: "a", ip: "10.0.0.2", routeLimit: 2, limits: limits))
-        XCTAssertEqual(admission.admit(route: "a", ip: "10.0.0.3", routeLimit: 2, limits: limits), .route)
-        XCTAssertNil(admission.admit(route: "b", ip: "10.0.0.1", routeLimit: 0, limits: limits))
-        XCTAssertEqual(admission.admit(route: "b", ip: "10.0.0.4", routeLimit: 0, limits: limits), .global)
-        admission.release(route: "a", ip: "10.0.0.2")
-        XCTAssertEqual(admission.admit(route: "b", ip: "10.0.0.1", routeLimit: 0, limits: limits), .perIP)
-        XCTAssertNil(admission.admit(route: "b", ip: "10.0.0.5", routeLimit: 0, limits: limits))
+        // Counted from accept: gateway and IP there, the route once it is known.
+        XCTAssertEqual(admission.accept(ip: "10.0.0.1", limits: limits), .admitted)
+        XCTAssertNil(admission.admit(route: "a", routeLimit: 1))
+        XCTAssertEqual(admission.accept(ip: "10.0.0.2", limits: limits), .admitted)
+        XCTAssertEqual(admission.admit(route: "a", routeLimit: 1), .route)
+        XCTAssertEqual(admission.accept(ip: "10.0.0.1", limits: limits), .admitted)
+        XCTAssertEqual(admission.accept(ip: "10.0.0.1", limits: limits), .refused(.global))
+        admission.release(ip: "10.0.0.2")
+        XCTAssertEqual(admission.accept(ip: "10.0.0.1", limits: limits), .refused(.perIP))
+        XCTAssertEqual(admission.accept(ip: "10.0.0.5", limits: limits), .admitted)
         XCTAssertEqual(admission.total, 3)
-        for (route, ip) in [("a", "10.0.0.1"), ("b", "10.0.0.1"), ("b", "10.0.0.5")] {
-            admission.release(route: route, ip: ip)
+        XCTAssertEqual(admission.pendingHandshakes, 6)
+        for _ in 0..<6 { admission.handshakeFinished() }
+        admission.release(route: "a")
+        for ip in ["10.0.0.1", "10.0.0.1", "10.0.0.5"] {
+            admission.release(ip: ip)
         }
         XCTAssertEqual(admission, ConnectionAdmission(), "released slots leave no keys behind")
         XCTAssertEqual(ConnectionAdmission.Refusal.perIP.limitName, "max_connections_per_ip")
+    }
+
+    /// Silent connections hold pending-handshake slots; past `max_pending_handshakes` new ones are shed.
+    func testPendingHandshakesAreCappedFromAccept() {
+        var admission = ConnectionAdmission()
+        let limits = GatewayLimits(maxConnections: 0, maxConnectionsPerIP: 0, maxPendingHandshakes: 2)
+        XCTAssertEqual(admission.accept(ip: "10.0.0.1", limits: limits), .admitted)
+        XCTAssertEqual(admission.accept(ip: "10.0.0.1", limits: limits), .admitted)
+        XCTAssertEqual(admission.accept(ip: "10.0.0.2", limits: limits), .shed)
+        admission.handshakeFinished()
+        XCTAssertEqual(admission.accept(ip: "10.0.0.2", limits: limits), .admitted)
+        XCTAssertEqual(admission.total, 3)
     }
 
     func testAccessLogLinesInJSONAndText() throws {

@@ -101,6 +101,16 @@ final class WebSocketEndpointHandlerTests: XCTestCase {
         XCTAssertEqual(try self.writtenBytes(), [0xBB, 0x8A, 0x01, 0x07])
     }
 
+    /// A frame header waits for the frame's first payload bytes: a leg that ends before any of them
+    /// (an upstream whose text is not UTF-8) leaves this leg between frames, where a close fits.
+    func testCloseBeforeAnyPayloadOfAFrameDropsItsHeaderAndSendsTheClose() throws {
+        try self.channel.writeOutbound(WebSocketFrameEvent.frameHead(WebSocketDataFrameHead(opcode: .text, fin: true, payloadLength: 5)))
+        XCTAssertEqual(try self.writtenBytes(), [])
+        try self.channel.writeOutbound(WebSocketFrameEvent.close(WebSocketCloseStatus(code: .badGateway, reason: "")))
+        XCTAssertEqual(try self.writtenBytes(), [0x88, 0x02, 0x03, 0xF6], "close 1014, no data frame")
+        XCTAssertTrue(self.channel.isActive, "waits for the close answer")
+    }
+
     func testPingsBehindAnUnfinishedDataFrameQueueOnePong() throws {
         try self.channel.writeOutbound(WebSocketFrameEvent.frameHead(WebSocketDataFrameHead(opcode: .binary, fin: true, payloadLength: 2)))
         try self.channel.writeOutbound(WebSocketFrameEvent.payload(self.allocator.buffer(bytes: [0xAA])))
@@ -158,6 +168,8 @@ extension WebSocketEndpointHandlerTests {
         let channel = EmbeddedChannel(handler: WebSocketEndpointHandler(role: .server, configuration: configuration))
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
         try channel.writeOutbound(WebSocketFrameEvent.frameHead(WebSocketDataFrameHead(opcode: .binary, fin: true, payloadLength: 10)))
+        try channel.writeOutbound(WebSocketFrameEvent.payload(ByteBuffer(bytes: [1])))
+        XCTAssertNotNil(try channel.readOutbound(as: ByteBuffer.self))
         XCTAssertNotNil(try channel.readOutbound(as: ByteBuffer.self))
         for _ in 0..<3 {
             channel.embeddedEventLoop.advanceTime(by: .seconds(30))

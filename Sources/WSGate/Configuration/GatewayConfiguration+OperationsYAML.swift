@@ -3,7 +3,7 @@ import Yams
 /// Decoding of the operations sections: `admin`, the gateway-wide `limits` and `log`.
 extension YAMLDecodingContext {
     static let adminKeys = ["address", "token", "allow_remote", "stats", "max_connections", "idle_timeout", "tls"]
-    static let gatewayLimitsKeys = ["max_connections", "max_connections_per_ip", "retry_after"]
+    static let gatewayLimitsKeys = ["max_connections", "max_connections_per_ip", "max_pending_handshakes", "retry_after"]
     static let logKeys = ["access"]
     static let accessLogKeys = ["format", "destination"]
 
@@ -68,6 +68,7 @@ extension YAMLDecodingContext {
         let counts: [(key: String, field: WritableKeyPath<GatewayLimits, Int>)] = [
             ("max_connections", \.maxConnections),
             ("max_connections_per_ip", \.maxConnectionsPerIP),
+            ("max_pending_handshakes", \.maxPendingHandshakes),
         ]
         for (key, field) in counts {
             if let node = mapping[key], let count = self.value(node, at: path.appending(key), Self.parseWholeNumber) {

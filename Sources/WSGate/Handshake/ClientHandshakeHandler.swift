@@ -17,6 +17,8 @@ final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandle
     typealias OutboundOut = HTTPServerResponsePart
 
     static let name = "client-handshake"
+    /// How long a connection over a connection limit has to send the request head its 503 answers.
+    static let refusedHandshakeTimeout = TimeAmount.seconds(1)
 
     private enum State {
         case awaitingHead
@@ -30,6 +32,8 @@ final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     private let active: ActiveConfiguration
     private let services: GatewayServices
+    /// The connection's slots in the connection limits, taken at accept.
+    private let ticket: AdmissionTicket
     /// The matched route's name, once known (for the counters and the access log).
     private var routeName: String?
     /// The request path without its query, once the request head arrived (for the access log).
@@ -47,9 +51,10 @@ final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     /// - Parameter tlsFailures: set when a TLS handler sits in front (the forwarded proto becomes
     ///   `https`); failed TLS handshakes are recorded there.
-    init(active: ActiveConfiguration, services: GatewayServices, tlsFailures: TLSHandshakeFailures?) {
+    init(active: ActiveConfiguration, services: GatewayServices, ticket: AdmissionTicket, tlsFailures: TLSHandshakeFailures?) {
         self.active = active
         self.services = services
+        self.ticket = ticket
         self.tlsFailures = tlsFailures
         self.transportReady = tlsFailures == nil
     }
@@ -60,7 +65,11 @@ final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandle
     private var stats: StatsLoopState { GatewayLoopState.current(for: self.services).stats }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        let limit = TimeAmount(self.active.configuration.defaults.limits.handshakeTimeout)
+        var limit = TimeAmount(self.active.configuration.defaults.limits.handshakeTimeout)
+        if case .refused = self.ticket.acceptance {
+            // Over a connection limit: it is read only to be answered 503, and may not linger.
+            limit = min(limit, Self.refusedHandshakeTimeout)
+        }
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         self.timeout = context.eventLoop.scheduleTask(in: limit) {
             let (handler, context) = loopBound.value
@@ -169,24 +178,19 @@ final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandle
         return .awaitingEnd(request, selection)
     }
 
-    /// Takes a connection slot (`max_connections` of the gateway and the route,
-    /// `max_connections_per_ip`), given back when the client connection closes; 503 when full.
+    /// Takes the route's connection slot (`max_connections` of the route); a connection over the
+    /// gateway's or its IP's limit at accept is refused here too, now that its route is known. 503 with
+    /// `Retry-After` when full.
     private func admit(_ route: RouteConfiguration, context: ChannelHandlerContext) throws(HandshakeRejection) {
-        let limiter = self.services.limiter
-        let name = route.name
-        let ip = context.channel.remoteAddress?.ipAddress
         let limits = self.active.configuration.limits
-        if let refusal = limiter.admit(route: name, ip: ip, routeLimit: route.limits.maxConnections, limits: limits) {
-            self.stats.route(name).limitHit(refusal.limitName)
+        if let refusal = self.ticket.admit(route: route.name, routeLimit: route.limits.maxConnections) {
+            self.stats.route(route.name).limitHit(refusal.limitName)
             let seconds = (limits.retryAfter.components.seconds) + (limits.retryAfter.components.attoseconds > 0 ? 1 : 0)
             throw HandshakeRejection(
                 .serviceUnavailable,
                 "connection limit reached (\(refusal.limitName))",
                 headers: [("Retry-After", String(seconds))]
             )
-        }
-        context.channel.closeFuture.whenComplete { _ in
-            limiter.release(route: name, ip: ip)
         }
     }
 
@@ -260,6 +264,7 @@ final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandle
         }
         context.write(self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .switchingProtocols, headers: headers))), promise: nil)
         context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
+        self.ticket.finishHandshake()
         self.state = .upgrading
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         ProxySession.retireHTTPCodecs(client: context.pipeline.syncOperations, upstream: link, on: context.eventLoop)
@@ -300,6 +305,7 @@ final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandle
     private func reject(_ rejection: HandshakeRejection, context: ChannelHandlerContext) {
         guard context.channel.isActive else { return }
         self.state = .finished
+        self.ticket.finishHandshake()
         self.timeout?.cancel()
         self.stats.route(self.routeName ?? StatsLoopState.unrouted).handshakeFailed(status: Int(rejection.status.code))
         self.services.accessLog?.record(.refused(AccessLogEntry.Refusal(

@@ -1,8 +1,12 @@
 /// The connection counts the connection limits are checked against, as a value: how many
-/// connections the gateway, each route and each client IP address hold now.
+/// connections the gateway and each client IP address hold, how many have not finished their
+/// handshake, and how many each route serves.
 ///
-/// A connection is admitted once its route is known (before the upstream is dialed) and released
-/// when the client connection closes, whatever happened in between.
+/// A connection is counted from accept, before it has sent a byte (``accept(ip:limits:)``): a client
+/// that opens sockets and stays silent takes the same slots as one that talks. One whose handshake is
+/// not finished also holds a pending-handshake slot, given back by ``handshakeFinished()``; the
+/// route's slot is taken once the route is known (``admit(route:routeLimit:)``). Everything is given
+/// back when the connection closes, whatever happened in between.
 struct ConnectionAdmission: Sendable, Equatable {
     /// The limit a refused connection hit.
     enum Refusal: Sendable, Equatable {
@@ -20,26 +24,54 @@ struct ConnectionAdmission: Sendable, Equatable {
         }
     }
 
+    /// What becomes of a connection just accepted.
+    enum Acceptance: Sendable, Equatable {
+        /// Counted; it may go on with its handshake.
+        case admitted
+        /// Over `max_connections` or `max_connections_per_ip`: its request head is read (within a
+        /// short time) only to answer 503 with `Retry-After` on the right route.
+        case refused(Refusal)
+        /// Over `max_pending_handshakes`: closed at once, nothing read or answered.
+        case shed
+    }
+
     private(set) var total = 0
+    private(set) var pendingHandshakes = 0
     private(set) var byRoute: [String: Int] = [:]
     private(set) var byIP: [String: Int] = [:]
 
-    /// Takes a slot for a connection of `route` from `ip`, or says which limit refuses it (limits of
-    /// 0 are off). Checked in the order gateway, route, IP.
-    mutating func admit(route: String, ip: String?, routeLimit: Int, limits: GatewayLimits) -> Refusal? {
-        if limits.maxConnections > 0, self.total >= limits.maxConnections { return .global }
-        if routeLimit > 0, self.byRoute[route, default: 0] >= routeLimit { return .route }
-        if let ip, limits.maxConnectionsPerIP > 0, self.byIP[ip, default: 0] >= limits.maxConnectionsPerIP { return .perIP }
+    /// Counts a connection just accepted from `ip`. Limits of 0 are off; checked in the order
+    /// pending handshakes, gateway, IP.
+    mutating func accept(ip: String?, limits: GatewayLimits) -> Acceptance {
+        if limits.maxPendingHandshakes > 0, self.pendingHandshakes >= limits.maxPendingHandshakes { return .shed }
+        self.pendingHandshakes += 1
+        if limits.maxConnections > 0, self.total >= limits.maxConnections { return .refused(.global) }
+        if let ip, limits.maxConnectionsPerIP > 0, self.byIP[ip, default: 0] >= limits.maxConnectionsPerIP { return .refused(.perIP) }
         self.total += 1
-        self.byRoute[route, default: 0] += 1
         if let ip { self.byIP[ip, default: 0] += 1 }
+        return .admitted
+    }
+
+    /// The accepted connection's handshake is over (answered 101, refused, or given up).
+    mutating func handshakeFinished() {
+        self.pendingHandshakes -= 1
+    }
+
+    /// Takes a slot of `route` for an admitted connection, or says that the route is full.
+    mutating func admit(route: String, routeLimit: Int) -> Refusal? {
+        if routeLimit > 0, self.byRoute[route, default: 0] >= routeLimit { return .route }
+        self.byRoute[route, default: 0] += 1
         return nil
     }
 
-    /// Gives back the slot `admit` took.
-    mutating func release(route: String, ip: String?) {
-        self.total -= 1
+    /// Gives back the route slot ``admit(route:routeLimit:)`` took.
+    mutating func release(route: String) {
         Self.decrement(&self.byRoute, route)
+    }
+
+    /// Gives back the slots an ``Acceptance/admitted`` connection took at accept.
+    mutating func release(ip: String?) {
+        self.total -= 1
         if let ip { Self.decrement(&self.byIP, ip) }
     }
 

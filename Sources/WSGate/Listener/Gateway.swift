@@ -212,11 +212,27 @@ public final class Gateway: Sendable {
         return try await ServerBootstrap(group: self.group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelInitializer { channel in
+                // Out of file descriptors, accept fails at once: back off instead of spinning on it.
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(AcceptBackoffHandler())
+                }
+            }
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
                     let current = active.withLockedValue { $0 }
+                    // Counted from accept, before a byte is read.
+                    let ip = channel.remoteAddress?.ipAddress
+                    let acceptance = services.limiter.accept(ip: ip, limits: current.configuration.limits)
+                    guard acceptance != .shed else {
+                        GatewayLoopState.current(for: services).stats.route(StatsLoopState.unrouted).limitHit(LimitName.maxPendingHandshakes)
+                        throw ChannelError.ioOnClosedChannel
+                    }
+                    let ticket = AdmissionTicket(acceptance: acceptance, ip: ip, limiter: services.limiter)
+                    let releasing = NIOLoopBound(ticket, eventLoop: channel.eventLoop)
+                    channel.closeFuture.whenComplete { _ in releasing.value.release() }
                     if isTLS {
                         // Never serve plain text on a TLS listener, whatever happens to the configuration.
                         guard let tls = current.listenerTLS[name] else { throw ChannelError.ioOnClosedChannel }
@@ -229,7 +245,7 @@ public final class Gateway: Sendable {
                     )
                     try sync.addHandler(HTTPResponseEncoder(), name: ProxySession.ClientPipelineNames.encoder)
                     try sync.addHandler(
-                        ClientHandshakeHandler(active: current, services: services, tlsFailures: failures),
+                        ClientHandshakeHandler(active: current, services: services, ticket: ticket, tlsFailures: failures),
                         name: ClientHandshakeHandler.name
                     )
                 }

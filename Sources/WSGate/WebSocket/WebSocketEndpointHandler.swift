@@ -55,6 +55,11 @@ final class WebSocketEndpointHandler: ChannelDuplexHandler, RemovableChannelHand
     private var nextPong: ByteBuffer?
     private var pingTask: RepeatedTask?
     private var closeTimer: Scheduled<Void>?
+    /// A data frame's header waiting for the frame's first payload bytes: written with them, so that
+    /// a leg that ends before any byte of that frame went out (an upstream whose text turned out not
+    /// to be UTF-8) still leaves this one at a frame boundary, where a close frame fits.
+    /// Its write counts as done when it is held.
+    private var heldHead: WebSocketDataFrameHead?
 
     init(role: WebSocketRole, configuration: WebSocketEndpointConfiguration) {
         self.role = role
@@ -140,12 +145,21 @@ final class WebSocketEndpointHandler: ChannelDuplexHandler, RemovableChannelHand
                 promise?.fail(ChannelError.outputClosed)
                 return
             }
+            guard head.payloadLength == 0 else {
+                self.heldHead = head
+                promise?.succeed(())
+                return
+            }
             context.write(self.wrapOutboundOut(self.framer.encodeHead(head, allocator: context.channel.allocator)), promise: promise)
             self.writePendingControlFrames(context: context)
         case .payload(let payload):
             guard self.closeHandshake.state == .open else {
                 promise?.fail(ChannelError.outputClosed)
                 return
+            }
+            if let head = self.heldHead {
+                self.heldHead = nil
+                context.write(self.wrapOutboundOut(self.framer.encodeHead(head, allocator: context.channel.allocator)), promise: nil)
             }
             context.write(self.wrapOutboundOut(self.framer.encodePayload(payload)), promise: promise)
             self.writePendingControlFrames(context: context)
@@ -204,6 +218,8 @@ final class WebSocketEndpointHandler: ChannelDuplexHandler, RemovableChannelHand
         case .closeConnection:
             self.closeConnection(context: context)
         case .sendClose(let status, let thenClose):
+            // No byte of a held frame went out: it is simply not sent.
+            self.heldHead = nil
             let payload = WebSocketOutboundFramer.closePayload(status, allocator: context.channel.allocator)
             if self.framer.isInsideFrame {
                 // The data frame in progress can never be finished now: its bytes would come from a
@@ -253,7 +269,7 @@ final class WebSocketEndpointHandler: ChannelDuplexHandler, RemovableChannelHand
     private func keepaliveTick(context: ChannelHandlerContext) {
         // While a data frame is going out, a ping would wait behind it (and its answer behind the
         // peer's reading of it); the stream itself shows whether the peer reads, via backpressure.
-        guard self.closeHandshake.state == .open, !self.framer.isInsideFrame else {
+        guard self.closeHandshake.state == .open, !self.framer.isInsideFrame, self.heldHead == nil else {
             self.awaitingPong = false
             return
         }
