@@ -3,7 +3,7 @@
 # runs them on their committed seeds:
 #   scripts/fuzz.sh TARGET [SECONDS] [LIBFUZZER_FLAG...]   one target (default 60 s), e.g. frame-parser 600
 #   scripts/fuzz.sh all [SECONDS]                          every target in turn, SECONDS each
-#   scripts/fuzz.sh smoke [SECONDS]                        every target, 30 s each by default (for CI)
+#   scripts/fuzz.sh smoke [SECONDS]                        every target, 10 s each by default (for CI)
 #   scripts/fuzz.sh list                                   the target names
 # The seeds (Fuzz/Corpus/TARGET) are copied into a working corpus under .build-fuzz/corpus/TARGET that
 # grows from run to run; git stays clean. A crash, leak or timeout stops the target, is saved under
@@ -41,7 +41,7 @@ mode=$1
 shift
 case "$mode" in
     list) printf '%s\n' "${TARGETS[@]}"; exit 0 ;;
-    smoke) seconds=${1:-30} ;;
+    smoke) seconds=${1:-10} ;;
     all) seconds=${1:-60} ;;
     *) [ -n "${PRODUCTS[$mode]:-}" ] || usage; seconds=${1:-60} ;;
 esac
@@ -60,6 +60,7 @@ build() {
 # Runs one target; returns libFuzzer's status (non-zero on a crash, leak or timeout).
 run_target() {
     local target=$1 product=${PRODUCTS[$1]}
+    shift
     local corpus=$SCRATCH/corpus/$target crashes=$SCRATCH/crashes/$target log=$SCRATCH/logs/$target.log
     mkdir -p "$corpus" "$crashes" "$SCRATCH/logs"
     cp -n Fuzz/Corpus/"$target"/* "$corpus"/
@@ -70,12 +71,20 @@ run_target() {
     local before status=0
     before=$(ls "$crashes" | wc -l)
     "$SCRATCH/debug/$product" "${flags[@]}" "$@" "$corpus" >"$log" 2>&1 || status=$?
-    local found=$(($(ls "$crashes" | wc -l) - before))
-    # The last status line reads "#N  REDUCE cov: E ft: F corp: C/S exec/s: X rss: M".
+    # libFuzzer names each input it saves; with -fork the parent does not, so new files are counted.
+    local inputs found
+    inputs=$(sed -n 's/.*Test unit written to //p' "$log")
+    found=$(($(ls "$crashes" | wc -l) - before))
+    [ -n "$inputs" ] || inputs=$(ls -t "$crashes" | head -n "$found" | sed "s|^|$crashes/|")
+    found=$(echo -n "$inputs" | grep -c '^' || true)
+    # The last status line reads "#N  REDUCE cov: E ft: F corp: C/S exec/s: X rss: M", or with -fork
+    # "#N: cov: E ft: F corp: C exec/s: X oom/timeout/crash: A/B/C time: Ts ...".
     local line runs elapsed
     line=$(grep -E '^#[0-9]+.*cov: ' "$log" | tail -n 1 || true)
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
+    [ -n "$runs" ] || runs=$(echo "$line" | sed -n 's/^#\([0-9]*\).*/\1/p')
     elapsed=$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$log" | tail -n 1)
+    [ -n "$elapsed" ] || elapsed=$(echo "$line" | sed -n 's/.* time: \([0-9]*\)s.*/\1/p')
     local rate
     if [ -n "$runs" ] && [ "${elapsed:-0}" -gt 0 ]; then
         rate=$((runs / elapsed))
@@ -83,15 +92,14 @@ run_target() {
         rate=$(echo "$line" | sed -n 's/.*exec\/s: \([0-9]*\).*/\1/p')
     fi
     echo "$target: ${elapsed:-?} s, ${runs:-?} runs, $rate execs/s," \
-        "$(echo "$line" | sed -n 's/.*cov: \([0-9]*\).*/\1/p') edges, $found new crash input(s)"
+        "$(echo "$line" | sed -n 's/.*cov: \([0-9]*\).*/\1/p') edges, $found crash input(s)"
     if [ "$status" -ne 0 ]; then
         echo "error: $target failed (libFuzzer status $status); log $log" >&2
         grep -E '^==[0-9]+==ERROR|^SUMMARY|Fatal error|^artifact_prefix|Test unit written to' "$log" >&2 || true
-        if [ "$found" -gt 0 ]; then
-            for file in $(ls -t "$crashes" | head -n "$found"); do
-                echo "crash input: $crashes/$file (replay: $SCRATCH/debug/$product $crashes/$file)" >&2
-            done
-        fi
+        for file in $(echo "$inputs" | head -n 5); do
+            echo "crash input: $file (replay: $SCRATCH/debug/$product $file)" >&2
+        done
+        [ "$found" -le 5 ] || echo "... and $((found - 5)) more in $crashes" >&2
     fi
     return "$status"
 }
