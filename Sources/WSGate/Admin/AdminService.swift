@@ -144,6 +144,8 @@ struct AdminService: Sendable {
             listeners: self.gateway.listenerAddresses.mapValues { AccessLogEntry.address($0) },
             tlsHandshakeFailures: self.gateway.failedTLSHandshakes,
             admittedConnections: self.gateway.services.limiter.connections,
+            pendingHandshakes: self.gateway.services.limiter.pendingHandshakes,
+            openFiles: .current,
             limits: configuration.limits
         )
         return StatsJSON.stats(snapshot, info)

@@ -119,8 +119,10 @@ public final class Gateway: Sendable {
         return result
     }
 
-    /// Binds every listener and the admin listener.
+    /// Raises the open-file limit (``OpenFileLimit``), then binds every listener and the admin listener.
     public func start() async throws {
+        let files = OpenFileLimit.raiseSoftToHard()
+        self.logger.info("open files", metadata: ["wsgate.open_files.soft": "\(files.soft)", "wsgate.open_files.hard": "\(files.hard)"])
         let configuration = self.active.withLockedValue { $0.configuration }
         do {
             for listener in configuration.listeners {

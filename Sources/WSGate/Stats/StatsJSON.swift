@@ -19,6 +19,8 @@ enum StatsJSON {
         var listeners: [String: String]
         var tlsHandshakeFailures: [String: Int]
         var admittedConnections: Int
+        var pendingHandshakes: Int
+        var openFiles: OpenFileLimit
         var limits: GatewayLimits
     }
 
@@ -53,7 +55,7 @@ enum StatsJSON {
             "stats_enabled": info.countsTraffic,
             "totals": Self.route(snapshot.totals),
             "routes": routes,
-            "unrouted": ["handshake_failures": Self.byKey(unrouted.handshakeFailures)],
+            "unrouted": ["handshake_failures": Self.byKey(unrouted.handshakeFailures), "limit_hits": unrouted.limitHits],
             "upstreams": upstreams,
             "listeners": info.listeners.reduce(into: [String: Any]()) { listeners, entry in
                 var listener: [String: Any] = ["address": entry.value]
@@ -67,6 +69,9 @@ enum StatsJSON {
                 "connections": info.admittedConnections,
                 "max_connections": info.limits.maxConnections,
                 "max_connections_per_ip": info.limits.maxConnectionsPerIP,
+                "pending_handshakes": info.pendingHandshakes,
+                "max_pending_handshakes": info.limits.maxPendingHandshakes,
+                "open_files": ["soft": info.openFiles.soft, "hard": info.openFiles.hard],
             ],
         ]
     }
