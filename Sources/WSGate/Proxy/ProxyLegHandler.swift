@@ -14,7 +14,7 @@ final class ProxyLegHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private let measuresBufferedBytes: Bool
 
     /// - Parameter measuresBufferedBytes: false on an HTTP/2 stream channel, which has no
-    ///   `bufferedWritableBytes` option (its writability alone gates the other leg).
+    ///   `bufferedWritableBytes` option (its stream handler counts instead).
     init(leg: ProxySessionStateMachine.Leg, session: ProxySession, measuresBufferedBytes: Bool = true) {
         self.leg = leg
         self.session = session
@@ -23,10 +23,14 @@ final class ProxyLegHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     var isWritable: Bool { self.context?.channel.isWritable ?? false }
 
-    /// Bytes queued in the channel toward this leg's peer.
+    /// Bytes queued in the channel toward this leg's peer: the socket's pending writes, or on an
+    /// HTTP/2 stream what its stream handler has not handed to the connection yet.
     var bufferedBytes: Int {
-        guard self.measuresBufferedBytes else { return 0 }
-        return (try? self.context?.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
+        guard let context = self.context else { return 0 }
+        guard self.measuresBufferedBytes else {
+            return (try? context.pipeline.syncOperations.handler(type: ExtendedConnectStreamHandler.self))?.queuedBytes ?? 0
+        }
+        return (try? context.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
     }
 
     func handlerAdded(context: ChannelHandlerContext) {

@@ -194,7 +194,7 @@ final class ExtendedConnectStreamHandler: ChannelDuplexHandler, RemovableChannel
         var buffer = self.unwrapOutboundIn(data)
         guard buffer.readableBytes <= Self.maxGathered else {
             self.writeGathered(context: context)
-            context.write(self.wrapOutboundOut(.data(.init(data: .byteBuffer(buffer)))), promise: promise)
+            self.writeData(buffer, promise: promise, context: context)
             return
         }
         if let gathered = self.gathered, gathered.readableBytes + buffer.readableBytes > Self.maxGathered {
@@ -226,7 +226,22 @@ final class ExtendedConnectStreamHandler: ChannelDuplexHandler, RemovableChannel
         self.gathered = nil
         let promise = self.gatheredPromise
         self.gatheredPromise = nil
-        context.write(self.wrapOutboundOut(.data(.init(data: .byteBuffer(gathered)))), promise: promise)
+        self.writeData(gathered, promise: promise, context: context)
+    }
+
+    /// Bytes written to the stream and not yet handed to the connection (waiting for flow-control
+    /// window or for the connection's own writability): what the session holds to `max_buffered`.
+    private(set) var queuedBytes = 0
+
+    private func writeData(_ buffer: ByteBuffer, promise: EventLoopPromise<Void>?, context: ChannelHandlerContext) {
+        let size = buffer.readableBytes
+        self.queuedBytes += size
+        let written = context.eventLoop.makePromise(of: Void.self)
+        written.futureResult.assumeIsolated().whenComplete { result in
+            self.queuedBytes -= size
+            promise?.completeWith(result)
+        }
+        context.write(self.wrapOutboundOut(.data(.init(data: .byteBuffer(buffer)))), promise: written)
     }
 
     // MARK: Private
