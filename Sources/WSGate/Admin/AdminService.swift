@@ -146,7 +146,9 @@ struct AdminService: Sendable {
             admittedConnections: self.gateway.services.limiter.connections,
             pendingHandshakes: self.gateway.services.limiter.pendingHandshakes,
             openFiles: .current,
-            limits: configuration.limits
+            limits: configuration.limits,
+            memory: self.gateway.services.memory.used,
+            memoryPressure: self.gateway.services.memory.pressure
         )
         return StatsJSON.stats(snapshot, info)
     }

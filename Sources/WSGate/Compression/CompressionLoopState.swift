@@ -1,26 +1,13 @@
-import NIOPosix
-
 /// What permessage-deflate keeps per EventLoop: the counter of zlib memory and the shared streams of
 /// connections without context takeover. (The per-route counters are the gateway's, in ``RouteCounters``.)
 ///
-/// Each EventLoop thread has its own instance (`current`), used only on that thread, so none of it
-/// needs a lock. The stats endpoint reads it by submitting a task to each loop.
+/// Each gateway has one per EventLoop (``GatewayLoopState/compression``), used only on that loop's
+/// thread, so none of it needs a lock; the memory budget samples it there (``GatewayMemory``).
 final class CompressionLoopState {
     /// zlib memory of every stream created on this loop, dedicated and shared.
     let memory = ZlibMemoryCounter()
     private var deflatePools: [ZlibStreamParameters: ZlibStreamPool<ZlibDeflater>] = [:]
     private var inflatePools: [Int: ZlibStreamPool<ZlibInflater>] = [:]
-
-    /// Unchecked on purpose: each thread only ever reads and writes its own value.
-    nonisolated(unsafe) private static let perThread = ThreadSpecificVariable<CompressionLoopState>()
-
-    /// The state of the calling thread's EventLoop, created on first use.
-    static var current: CompressionLoopState {
-        if let state = Self.perThread.currentValue { return state }
-        let state = CompressionLoopState()
-        Self.perThread.currentValue = state
-        return state
-    }
 
     /// The shared compressors with these parameters (connections without server context takeover).
     func deflatePool(_ parameters: ZlibStreamParameters) -> ZlibStreamPool<ZlibDeflater> {

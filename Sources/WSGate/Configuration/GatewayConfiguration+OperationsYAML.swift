@@ -3,7 +3,7 @@ import Yams
 /// Decoding of the operations sections: `admin`, the gateway-wide `limits` and `log`.
 extension YAMLDecodingContext {
     static let adminKeys = ["address", "token", "allow_remote", "stats", "max_connections", "idle_timeout", "tls"]
-    static let gatewayLimitsKeys = ["max_connections", "max_connections_per_ip", "max_pending_handshakes", "retry_after"]
+    static let gatewayLimitsKeys = ["max_connections", "max_connections_per_ip", "max_pending_handshakes", "max_memory", "retry_after"]
     static let logKeys = ["access"]
     static let accessLogKeys = ["format", "destination"]
 
@@ -74,6 +74,9 @@ extension YAMLDecodingContext {
             if let node = mapping[key], let count = self.value(node, at: path.appending(key), Self.parseWholeNumber) {
                 limits[keyPath: field] = count
             }
+        }
+        if let node = mapping["max_memory"], let bytes = self.value(node, at: path.appending("max_memory"), ByteSize.parse) {
+            limits.maxMemory = bytes
         }
         if let node = mapping["retry_after"], let duration = self.value(node, at: path.appending("retry_after"), DurationParsing.parse) {
             if duration > .zero {

@@ -183,14 +183,18 @@ final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandle
     /// `Retry-After` when full.
     private func admit(_ route: RouteConfiguration, context: ChannelHandlerContext) throws(HandshakeRejection) {
         let limits = self.active.configuration.limits
+        let seconds = (limits.retryAfter.components.seconds) + (limits.retryAfter.components.attoseconds > 0 ? 1 : 0)
         if let refusal = self.ticket.admit(route: route.name, routeLimit: route.limits.maxConnections) {
             self.stats.route(route.name).limitHit(refusal.limitName)
-            let seconds = (limits.retryAfter.components.seconds) + (limits.retryAfter.components.attoseconds > 0 ? 1 : 0)
             throw HandshakeRejection(
                 .serviceUnavailable,
                 "connection limit reached (\(refusal.limitName))",
                 headers: [("Retry-After", String(seconds))]
             )
+        }
+        if self.services.memory.pressure >= .full {
+            self.stats.route(route.name).limitHit(LimitName.maxMemory)
+            throw HandshakeRejection(.serviceUnavailable, "gateway memory budget nearly used (max_memory)", headers: [("Retry-After", String(seconds))])
         }
     }
 
@@ -254,7 +258,12 @@ final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandle
         }
         // permessage-deflate is terminated here: negotiated with the client only (the upstream
         // request never carried the client's Sec-WebSocket-Extensions).
-        let compression = PerMessageDeflateNegotiation(configuration: route.compression)
+        // Near the memory budget, a new compressed session takes no zlib state of its own.
+        var compressionConfiguration = route.compression
+        if self.services.memory.pressure >= .near {
+            compressionConfiguration.contextTakeover = false
+        }
+        let compression = PerMessageDeflateNegotiation(configuration: compressionConfiguration)
             .negotiate(request.head.headers["Sec-WebSocket-Extensions"])
         if let compression {
             headers.add(name: "Sec-WebSocket-Extensions", value: compression.responseHeader)

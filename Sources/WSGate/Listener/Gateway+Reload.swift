@@ -76,6 +76,7 @@ extension Gateway {
         }
 
         self.active.withLockedValue { $0 = fresh }
+        self.services.memory.budget.withLockedValue { $0 = MemoryBudget(limit: fresh.configuration.limits.maxMemory) }
         self.listeners.withLockedValue { listeners in
             for listener in configuration.listeners where plan.kept.contains(listener.name) {
                 listeners[listener.name]?.configuration = listener

@@ -71,7 +71,10 @@ public final class Gateway: Sendable {
         self.logger = logger
         self.active = NIOLockedValueBox(try ActiveConfiguration(configuration, logger: logger))
         do throws(AccessLogError) {
-            self.services = GatewayServices(accessLog: try configuration.log.access.map(AccessLog.init))
+            self.services = GatewayServices(
+                memory: GatewayMemory(budget: MemoryBudget(limit: configuration.limits.maxMemory)),
+                accessLog: try configuration.log.access.map(AccessLog.init)
+            )
         } catch {
             throw ConfigurationError(issues: [
                 ConfigurationIssue(file: file?.path ?? "configuration", line: 0, column: 0, keyPath: "log.access.destination", message: error.description)
@@ -134,6 +137,7 @@ public final class Gateway: Sendable {
             for cluster in self.active.withLockedValue({ Array($0.clusters.values) }) {
                 cluster.http2Pools?.warmUp(group: self.group)
             }
+            self.services.memory.start(group: self.group, services: self.services)
             self.startWatching()
             self.listening.withLockedValue { $0 = true }
         } catch {
@@ -148,6 +152,7 @@ public final class Gateway: Sendable {
     public func shutdown() async throws {
         self.listening.withLockedValue { $0 = false }
         self.watcher.withLockedValue { $0?.cancel() }
+        self.services.memory.stop()
         for cluster in self.active.withLockedValue({ Array($0.clusters.values) }) {
             cluster.http2Pools?.shutdown()
         }

@@ -1,6 +1,6 @@
 import NIOPosix
 
-/// What one gateway keeps on one EventLoop: its live sessions and its counters.
+/// What one gateway keeps on one EventLoop: its live sessions, its counters and its zlib state.
 ///
 /// Each EventLoop thread holds one per gateway (the gateways of a process share its EventLoops, as
 /// in the tests), used only on that thread, so none of it needs a lock. A session finds its loop's
@@ -8,6 +8,7 @@ import NIOPosix
 final class GatewayLoopState {
     let sessions = SessionRegistry()
     let stats = StatsLoopState()
+    let compression = CompressionLoopState()
 
     private final class PerThread {
         var states: [ObjectIdentifier: GatewayLoopState] = [:]

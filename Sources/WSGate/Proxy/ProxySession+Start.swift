@@ -83,7 +83,7 @@ extension ProxySession {
         let client = clientContext.pipeline.syncOperations
         try client.addHandler(WebSocketEndpointHandler(role: .server, configuration: clientEndpointConfiguration))
         if let compression {
-            let loopState = CompressionLoopState.current
+            let loopState = gatewayState.compression
             try client.addHandler(PerMessageDeflateHandler(
                 agreement: compression,
                 configuration: route.compression,

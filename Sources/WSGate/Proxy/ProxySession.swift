@@ -244,6 +244,20 @@ final class ProxySession {
         )
     }
 
+    /// Bytes queued toward both legs now (what the memory budget counts).
+    var queuedBytes: Int {
+        (self.client?.bufferedBytes ?? 0) + (self.isEcho ? 0 : (self.upstream?.bufferedBytes ?? 0))
+    }
+
+    /// Ends the session because the gateway is over `limits.max_memory` and it holds the most.
+    func closeForMemoryBudget() {
+        self.closeForLimit(
+            LimitName.maxMemory,
+            client: WebSocketCloseStatus(code: .tryAgainLater, reason: "gateway memory budget exceeded"),
+            upstream: WebSocketCloseStatus(code: .goingAway, reason: "gateway memory budget exceeded")
+        )
+    }
+
     /// Ends the session from the gateway's side with `status` toward both legs (e.g. 1001 when the
     /// gateway shuts down); each leg then runs its close handshake.
     func close(_ status: WebSocketCloseStatus) {

@@ -99,6 +99,8 @@ enum LimitName {
     static let globalMaxConnections = "global_max_connections"
     /// `limits.max_connections_per_ip` (503).
     static let maxConnectionsPerIP = "max_connections_per_ip"
+    /// `limits.max_memory`: a new connection refused (503) or a session closed (1013).
+    static let maxMemory = "max_memory"
     /// `limits.max_pending_handshakes`: closed at accept, counted under the unrouted figures.
     static let maxPendingHandshakes = "max_pending_handshakes"
 }

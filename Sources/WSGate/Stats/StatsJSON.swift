@@ -22,6 +22,9 @@ enum StatsJSON {
         var pendingHandshakes: Int
         var openFiles: OpenFileLimit
         var limits: GatewayLimits
+        /// Last samples of ``GatewayMemory``.
+        var memory: (queued: Int, zlib: Int)
+        var memoryPressure: MemoryBudget.Pressure
     }
 
     static func stats(_ snapshot: GatewayStatsSnapshot, _ info: GatewayInfo) -> [String: Any] {
@@ -73,6 +76,12 @@ enum StatsJSON {
                 "max_pending_handshakes": info.limits.maxPendingHandshakes,
                 "open_files": ["soft": info.openFiles.soft, "hard": info.openFiles.hard],
             ],
+            "memory": [
+                "max_memory": info.limits.maxMemory,
+                "queued_bytes": info.memory.queued,
+                "zlib_bytes": info.memory.zlib,
+                "pressure": "\(info.memoryPressure)",
+            ] as [String: Any],
         ]
     }
 
