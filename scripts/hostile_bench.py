@@ -8,6 +8,9 @@ then runs each scenario on a fresh gateway process and prints one line of figure
               gateway RSS growth, pings sent, close code if the gateway closed it
   bombs       4 connections each send 2 frames of ~65 KB that inflate to 64 MiB, toward an upstream
               that stopped reading (/stall): RSS growth, bytes relayed upstream, how each ended
+  budget      N connections (--connections, default 10,000) offering permessage-deflate with context
+              takeover (own zlib streams) each send one compressed message, against max_memory: 256MiB:
+              gateway RSS before and after, how many negotiated shared streams or were refused 503
   silent      3,000 TCP connections that never send a byte, against max_connections: 100 and
               max_pending_handshakes: 100, with the gateway's file limit lowered to 1,024
               (prlimit): connections the gateway holds, its CPU while they are held, and whether a
@@ -45,13 +48,14 @@ routes:
   - name: echo
     match: {{path_prefix: /echo}}
     upstream: echo
+    compression: {{enabled: true, context_takeover: true}}
     backpressure: {{on_limit: {on_limit}}}
   - name: stall
     match: {{path_prefix: /stall}}
     upstream: app
     limits: {{max_message: 128MiB, max_frame: 128MiB}}
     backpressure: {{on_limit: {on_limit}}}
-limits: {{max_connections: {max_connections}, max_pending_handshakes: {max_pending}}}
+limits: {{max_connections: {max_connections}, max_pending_handshakes: {max_pending}, max_memory: {max_memory}}}
 defaults:
   limits: {{handshake_timeout: 10s, ping_interval: 0}}
 """
@@ -89,11 +93,11 @@ def open_sockets(pid):
 
 
 class Gateway:
-    def __init__(self, binary, upstream_port, on_limit="close", max_connections=0, max_pending=1024, nofile=None):
+    def __init__(self, binary, upstream_port, on_limit="close", max_connections=0, max_pending=1024, nofile=None, max_memory="0"):
         self.port, self.admin = free_port(), free_port()
         self.config = tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False)
         self.config.write(CONFIG.format(port=self.port, admin=self.admin, upstream=upstream_port, on_limit=on_limit,
-                                        max_connections=max_connections, max_pending=max_pending))
+                                        max_connections=max_connections, max_pending=max_pending, max_memory=max_memory))
         self.config.close()
         command = [binary, "run", "--config", self.config.name]
         if nofile:
@@ -236,6 +240,51 @@ def bombs(binary, upstream_port, on_limit):
         gateway.stop()
 
 
+def budget(binary, upstream_port, connections):
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    gateway = Gateway(binary, upstream_port, max_memory="256MiB")
+    try:
+        before = rss_kib(gateway.process.pid)
+        hello = masked_frame(0x1, bytes([0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00]), rsv1=True)
+        held, shared, refused, failed = [], 0, 0, 0
+        peak = before
+        started = time.time()
+        for index in range(connections):
+            try:
+                s = socket.create_connection(("127.0.0.1", gateway.port), timeout=10)
+                s.sendall(upgrade_request("/echo", "permessage-deflate"))
+                response = b""
+                while b"\r\n\r\n" not in response:
+                    chunk = s.recv(4096)
+                    if not chunk:
+                        break
+                    response += chunk
+                if response.startswith(b"HTTP/1.1 503"):
+                    refused += 1
+                    s.close()
+                    continue
+                if b"server_no_context_takeover" in response:
+                    shared += 1
+                s.sendall(hello)
+                s.recv(64)
+                held.append(s)
+            except OSError:
+                failed += 1
+            if index % 500 == 0:
+                peak = max(peak, rss_kib(gateway.process.pid))
+        time.sleep(0.5)
+        peak = max(peak, rss_kib(gateway.process.pid))
+        for s in held:
+            s.close()
+        return (f"budget: {connections:,} compressed connections in {time.time() - started:.0f} s against max_memory 256 MiB: "
+                f"{len(held):,} held ({shared:,} on shared zlib streams), {refused:,} refused 503, {failed} failed; "
+                f"gateway RSS {before // 1024} -> peak {peak // 1024} MiB")
+    finally:
+        gateway.stop()
+
+
 def silent(binary, upstream_port):
     gateway = Gateway(binary, upstream_port, max_connections=100, max_pending=100, nofile=1024)
     try:
@@ -271,7 +320,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--binary", default=os.path.join(ROOT, ".build/release/wsgate"))
     parser.add_argument("--seconds", type=int, default=20)
-    parser.add_argument("--scenarios", default="pingflood,bombs,silent")
+    parser.add_argument("--scenarios", default="pingflood,bombs,budget,silent")
+    parser.add_argument("--connections", type=int, default=10_000)
     args = parser.parse_args()
     upstream = subprocess.Popen([sys.executable, os.path.join(ROOT, "Tests/Peers/ws_echo_server.py")],
                                 stdout=subprocess.PIPE, text=True)
@@ -285,6 +335,8 @@ def main():
             elif scenario == "bombs":
                 for on_limit in ("close", "pause"):
                     print(bombs(args.binary, upstream_port, on_limit), flush=True)
+            elif scenario == "budget":
+                print(budget(args.binary, upstream_port, args.connections), flush=True)
             elif scenario == "silent":
                 print(silent(args.binary, upstream_port), flush=True)
     finally:
