@@ -191,7 +191,8 @@ final class WebSocketEndpointHandler: ChannelDuplexHandler, RemovableChannelHand
             self.pongInFlight = false
             guard let next = self.nextPong else { return }
             self.nextPong = nil
-            if self.closeHandshake.state == .open {
+            // A failed write (the connection is gone) answers nothing more.
+            if self.closeHandshake.state == .open, context.channel.isActive {
                 self.answerPing(next, context: context)
             }
         }
