@@ -5,8 +5,8 @@ import XCTest
 import Glibc
 #endif
 
-/// The real `wsgate` process: SIGHUP and file-watch reloads, graceful shutdown on SIGTERM (close
-/// 1001 to both legs, exit 0), and a second signal that exits at once.
+/// The real `wsgate` process: SIGHUP and file-watch reloads, SIGUSR1 reopening the access log,
+/// graceful shutdown on SIGTERM (close 1001 to both legs, exit 0), and a second signal that exits at once.
 final class GatewayProcessTests: XCTestCase {
     private var gateway: GatewayProcess?
     private var upstream: PeerProcess?
@@ -29,6 +29,41 @@ final class GatewayProcessTests: XCTestCase {
                 upstream: echo
             \(extra)
             """
+    }
+
+    func testSIGUSR1ReopensTheAccessLogAfterARotation() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("wsgate-sigusr1-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("access.log")
+        let rotated = directory.appendingPathComponent("access.log.1")
+        let gateway = try await GatewayProcess.start(
+            Self.config(route: "/a", extra: "log: {access: {format: text, destination: \"\(file.path)\"}}")
+        )
+        self.gateway = gateway
+        let port = gateway.port("public")
+        func lines(_ url: URL) -> [Substring] {
+            ((try? String(contentsOf: url, encoding: .utf8)) ?? "").split(separator: "\n")
+        }
+        func refusedRequest() async throws {
+            let refused = try await TestWebSocketClient.connect(port: port, path: "/nowhere")
+            XCTAssertEqual(refused.status, 404)
+        }
+        try await refusedRequest()
+        for _ in 0..<100 where lines(file).isEmpty { try await Task.sleep(for: .milliseconds(20)) }
+        XCTAssertEqual(lines(file).count, 1)
+
+        // A rotation moves the file; SIGUSR1 makes the gateway open a new one at the same path. The
+        // signal is handled asynchronously: refused requests until the new file gets a line (bounded).
+        try FileManager.default.moveItem(at: file, to: rotated)
+        gateway.signal(SIGUSR1)
+        for _ in 0..<100 where lines(file).isEmpty {
+            try await refusedRequest()
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        XCTAssertFalse(lines(file).isEmpty, "the new file gets the lines after SIGUSR1")
+        XCTAssertTrue(lines(file).allSatisfy { $0.contains("event=refused") })
+        XCTAssertGreaterThanOrEqual(lines(rotated).count, 1, "the rotated file keeps what it had")
     }
 
     func testSIGHUPReloadsRoutesAndListenersWhileTheSessionKeepsRunning() async throws {
