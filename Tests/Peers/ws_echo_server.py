@@ -2,9 +2,10 @@
 """A WebSocket echo server written with the `websockets` library: a second, independent
 upstream for wsgate's tests, with the same path-driven behaviours as examples/echo-upstream.
 
-Usage: ws_echo_server.py [--host 127.0.0.1] [--port 0] [--tls-cert PEM --tls-key PEM]
+Usage: ws_echo_server.py [--host 127.0.0.1] [--port 0] [--tls-cert PEM --tls-key PEM [--tls-client-ca PEM]]
 
-With --tls-cert and --tls-key it serves wss:// (TLS 1.2+) instead of ws://.
+With --tls-cert and --tls-key it serves wss:// (TLS 1.2+) instead of ws://; with --tls-client-ca
+too it requires a client certificate issued by that CA (mTLS).
 
 Prints exactly one line, `listening on HOST:PORT`, once it accepts connections, and runs
 until killed. Behaviour by request path (the part before `?`):
@@ -148,12 +149,16 @@ async def main() -> None:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--tls-cert", help="serve TLS with this PEM certificate chain")
     parser.add_argument("--tls-key", help="PEM private key of --tls-cert")
+    parser.add_argument("--tls-client-ca", help="require a client certificate issued by this PEM CA")
     args = parser.parse_args()
     context = None
     if args.tls_cert:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.minimum_version = ssl.TLSVersion.TLSv1_2
         context.load_cert_chain(args.tls_cert, args.tls_key)
+        if args.tls_client_ca:
+            context.verify_mode = ssl.CERT_REQUIRED
+            context.load_verify_locations(cafile=args.tls_client_ca)
 
     async with serve(
         handler,

@@ -16,9 +16,11 @@ final class UpstreamTLSTests: XCTestCase {
 
     /// A Python wss:// echo server whose certificate names `upstream.test` and, with `ipAddressSAN`,
     /// also 127.0.0.1 (NIOSSL accepts a certificate listing either the name or the connected IP).
-    private func startUpstream(ipAddressSAN: Bool = true) async throws {
+    private func startUpstream(ipAddressSAN: Bool = true, requireClientCertificate: Bool = false) async throws {
         let issued = try self.authority.issue("upstream", dnsNames: ["upstream.test"], ipAddresses: ipAddressSAN ? [[127, 0, 0, 1]] : [])
-        self.upstream = try await PeerProcess.pythonEchoServer(arguments: ["--tls-cert", issued.certificatePath, "--tls-key", issued.keyPath])
+        var arguments = ["--tls-cert", issued.certificatePath, "--tls-key", issued.keyPath]
+        if requireClientCertificate { arguments += ["--tls-client-ca", self.authority.caPath] }
+        self.upstream = try await PeerProcess.pythonEchoServer(arguments: arguments)
     }
 
     override func tearDown() async throws {
@@ -27,8 +29,8 @@ final class UpstreamTLSTests: XCTestCase {
         self.authority = nil
     }
 
-    private func start(tls: String, ipAddressSAN: Bool = true) async throws -> GatewayHarness {
-        try await self.startUpstream(ipAddressSAN: ipAddressSAN)
+    private func start(tls: String, ipAddressSAN: Bool = true, requireClientCertificate: Bool = false) async throws -> GatewayHarness {
+        try await self.startUpstream(ipAddressSAN: ipAddressSAN, requireClientCertificate: requireClientCertificate)
         let gateway = try await GatewayHarness.start(
             """
             upstreams:
@@ -54,6 +56,24 @@ final class UpstreamTLSTests: XCTestCase {
         let gateway = try await self.start(tls: "{ca: \"\(self.authority.caPath)\", server_name: upstream.test}", ipAddressSAN: false)
         let result = try await runPythonClient(args: ["echo", "ws://127.0.0.1:\(gateway.port)/echo"])
         XCTAssertEqual(result["ok"] as? Bool, true, "\(result)")
+    }
+
+    /// mTLS toward the upstream: an upstream that requires a client certificate accepts the gateway's
+    /// (`tls.cert`/`tls.key`) and refuses a gateway that has none (502 to the client).
+    func testClientCertificateTowardAnUpstreamThatRequiresOne() async throws {
+        let client = try self.authority.issue("gateway-client", dnsNames: ["gateway.test"], clientAuth: true)
+        let gateway = try await self.start(
+            tls: "{ca: \"\(self.authority.caPath)\", cert: \"\(client.certificatePath)\", key: \"\(client.keyPath)\"}",
+            requireClientCertificate: true
+        )
+        let result = try await runPythonClient(args: ["echo", "ws://127.0.0.1:\(gateway.port)/echo", "--sizes", "0,1,70000"])
+        XCTAssertEqual(result["ok"] as? Bool, true, "\(result)")
+        await gateway.stop()
+        self.upstream.stop()
+
+        let without = try await self.start(tls: "{ca: \"\(self.authority.caPath)\"}", requireClientCertificate: true)
+        let refused = try await TestWebSocketClient.connect(port: without.port, path: "/echo")
+        XCTAssertEqual(refused.status, 502)
     }
 
     func testWrongServerNameIsRefused() async throws {
