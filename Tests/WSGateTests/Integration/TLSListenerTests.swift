@@ -244,6 +244,36 @@ final class TLSListenerTests: XCTestCase {
         await session.close()
     }
 
+    /// `tls.watch_interval`: certificate files that change on disk are picked up without a reload call.
+    func testChangedCertificateFilesAreServedAfterTheWatchInterval() async throws {
+        let first = try self.authority.issue("watched-first", dnsNames: ["localhost", "first.test"])
+        let second = try self.authority.issue("watched-second", dnsNames: ["localhost", "second.test"])
+        let cert = self.authority.directory.appendingPathComponent("watched.crt").path
+        let key = self.authority.directory.appendingPathComponent("watched.key").path
+        func serve(_ issued: TestCertificateAuthority.Issued) throws {
+            try Data(contentsOf: URL(fileURLWithPath: issued.certificatePath)).write(to: URL(fileURLWithPath: cert))
+            try Data(contentsOf: URL(fileURLWithPath: issued.keyPath)).write(to: URL(fileURLWithPath: key))
+        }
+        try serve(first)
+        let gateway = try await GatewayHarness.start(
+            Self.echoRoutes,
+            tls: "{certificates: [{cert: \"\(cert)\", key: \"\(key)\"}], watch_interval: 100ms}"
+        )
+        self.gateway = gateway
+        let probeArgs = ["--ca", self.authority.caPath, "--server-name", "localhost"]
+        let before = try await self.probe(gateway.port, probeArgs)
+        XCTAssertEqual(before["peer_dns_names"] as? [String], ["localhost", "first.test"], "\(before)")
+
+        try serve(second)
+        var names: [String]?
+        for _ in 0..<50 {
+            names = try await self.probe(gateway.port, probeArgs)["peer_dns_names"] as? [String]
+            if names == ["localhost", "second.test"] { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        XCTAssertEqual(names, ["localhost", "second.test"], "the watcher served the new files")
+    }
+
     /// A NIO client over TLS trusting the test CA (for sessions held open across other checks).
     private func nioClient(port: Int, path: String, headers: [(String, String)] = []) async throws -> TestWebSocketClient {
         var configuration = TLSConfiguration.makeClientConfiguration()
