@@ -75,6 +75,11 @@ final class ClientCertificateTests: XCTestCase {
 
         let handshake = try await runPythonClient(args: ["handshake", "wss://localhost:\(gateway.port)/echo", "--ca", self.authority.caPath])
         XCTAssertEqual(handshake["exit_code"] as? Int, 1, "\(handshake)")
+        // Each refusal is a failed TLS handshake of the listener (recorded as the gateway closes it).
+        for _ in 0..<100 where (gateway.gateway.failedTLSHandshakes["public"] ?? 0) < 3 {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        XCTAssertEqual(gateway.gateway.failedTLSHandshakes["public"], 3)
     }
 
     func testOptionalClientCertificate() async throws {
