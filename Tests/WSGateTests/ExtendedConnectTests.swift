@@ -111,6 +111,31 @@ final class ExtendedConnectTests: XCTestCase {
         XCTAssertEqual(UpstreamRequestBuilder.relayedResponseHeaders(head.headers).map { "\($0.0): \($0.1)" }, ["set-cookie: a=b"])
     }
 
+    /// Issue 11, finding 4: on a stream leg `max_buffered` sees what waits for the stream (an upstream
+    /// that stops opening its window): bytes count from the write until the stream takes them.
+    func testQueuedBytesCountUntilTheStreamTakesThem() throws {
+        let stalled = StalledStreamHandler()
+        let channel = EmbeddedChannel()
+        try channel.pipeline.syncOperations.addHandler(stalled)
+        let handler = ExtendedConnectStreamHandler(
+            request: HPACKHeaders([(":method", "CONNECT"), (":protocol", "websocket")]),
+            offeredSubprotocols: [],
+            promise: channel.eventLoop.makePromise(of: HTTPResponseHead.self)
+        )
+        try channel.pipeline.syncOperations.addHandler(handler)
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        try channel.writeInbound(self.headers("200"))
+        stalled.release()  // the request HEADERS
+
+        channel.write(ByteBuffer(repeating: 1, count: 100), promise: nil)
+        channel.write(ByteBuffer(repeating: 2, count: 5000), promise: nil)
+        channel.flush()
+        XCTAssertEqual(handler.queuedBytes, 5100)
+        stalled.release()
+        XCTAssertEqual(handler.queuedBytes, 0)
+        _ = try? channel.finish()
+    }
+
     func testSmallWritesOfOneFlushGoOutAsOneDATAFrame() throws {
         let (channel, answer) = try self.makeChannel()
         _ = try channel.readOutbound(as: HTTP2Frame.FramePayload.self)
@@ -188,5 +213,23 @@ final class ExtendedConnectTests: XCTestCase {
         XCTAssertThrowsError(try answer.wait()) { error in
             XCTAssertEqual((error as? UpstreamError)?.kind, .handshakeFailed)
         }
+    }
+}
+
+/// Stands for a stream without flow-control window: writes are kept, their promises pending until
+/// `release()`.
+private final class StalledStreamHandler: ChannelOutboundHandler {
+    typealias OutboundIn = HTTP2Frame.FramePayload
+
+    private var held: [EventLoopPromise<Void>?] = []
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        self.held.append(promise)
+    }
+
+    func release() {
+        let released = self.held
+        self.held = []
+        for promise in released { promise?.succeed(()) }
     }
 }

@@ -30,7 +30,7 @@ final class PerMessageDeflateHandler: ChannelDuplexHandler, RemovableChannelHand
     /// Set once the session said it is ending: data events are dropped, close and failure go on.
     private var discardsData = false
 
-    init(inflater: PerMessageInflater, deflater: PerMessageDeflater, gate: @escaping () -> InboundGate = { .open }) {
+    init(inflater: PerMessageInflater, deflater: PerMessageDeflater, gate: @escaping () -> InboundGate) {
         self.inflater = inflater
         self.deflater = deflater
         self.gate = gate

@@ -11,14 +11,15 @@ final class ProxyLegHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private let session: ProxySession
     private var context: ChannelHandlerContext?
     private var readPending = false
-    private let measuresBufferedBytes: Bool
+    /// On an HTTP/2 stream leg, the stream handler that counts what waits toward the upstream (a
+    /// stream channel has no `bufferedWritableBytes` option); nil on a socket.
+    private let streamQueue: ExtendedConnectStreamHandler?
 
-    /// - Parameter measuresBufferedBytes: false on an HTTP/2 stream channel, which has no
-    ///   `bufferedWritableBytes` option (its stream handler counts instead).
-    init(leg: ProxySessionStateMachine.Leg, session: ProxySession, measuresBufferedBytes: Bool = true) {
+    /// - Parameter streamQueue: the leg's stream handler when the leg is an HTTP/2 stream.
+    init(leg: ProxySessionStateMachine.Leg, session: ProxySession, streamQueue: ExtendedConnectStreamHandler? = nil) {
         self.leg = leg
         self.session = session
-        self.measuresBufferedBytes = measuresBufferedBytes
+        self.streamQueue = streamQueue
     }
 
     var isWritable: Bool { self.context?.channel.isWritable ?? false }
@@ -26,11 +27,8 @@ final class ProxyLegHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Bytes queued in the channel toward this leg's peer: the socket's pending writes, or on an
     /// HTTP/2 stream what its stream handler has not handed to the connection yet.
     var bufferedBytes: Int {
-        guard let context = self.context else { return 0 }
-        guard self.measuresBufferedBytes else {
-            return (try? context.pipeline.syncOperations.handler(type: ExtendedConnectStreamHandler.self))?.queuedBytes ?? 0
-        }
-        return (try? context.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
+        if let streamQueue = self.streamQueue { return streamQueue.queuedBytes }
+        return (try? self.context?.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
     }
 
     func handlerAdded(context: ChannelHandlerContext) {

@@ -105,7 +105,8 @@ extension ProxySession {
             var upstreamEndpointConfiguration = endpointConfiguration
             upstreamEndpointConfiguration.leavesTransportCloseToServer = transport.isSocket
             try upstream.addHandler(WebSocketEndpointHandler(role: .client, configuration: upstreamEndpointConfiguration))
-            try upstream.addHandler(ProxyLegHandler(leg: .upstream, session: session, measuresBufferedBytes: transport.isSocket))
+            let streamQueue = transport.isSocket ? nil : try upstream.handler(type: ExtendedConnectStreamHandler.self)
+            try upstream.addHandler(ProxyLegHandler(leg: .upstream, session: session, streamQueue: streamQueue))
             upstreamChannel = channel
         }
         gatewayState.sessions.register(session)

@@ -14,6 +14,8 @@ struct WebSocketOutboundFramer {
     private var maskKey: WebSocketMaskingKey?
     private var maskOffset = 0
     private var pendingControlFrames: [ByteBuffer] = []
+    /// Where in `pendingControlFrames` the queued pong is, if one is.
+    private var pendingPongIndex: Int?
     private var maskingKeys = MaskingKeyGenerator()
 
     init(role: WebSocketRole) {
@@ -68,22 +70,22 @@ struct WebSocketOutboundFramer {
         }
         buffer.writeBuffer(&payload)
         guard self.isInsideFrame else { return buffer }
-        if opcode == .pong, let queued = self.pendingControlFrames.firstIndex(where: { Self.opcode(of: $0) == .pong }) {
+        if opcode == .pong, let queued = self.pendingPongIndex {
             self.pendingControlFrames[queued] = buffer
         } else {
+            if opcode == .pong { self.pendingPongIndex = self.pendingControlFrames.count }
             self.pendingControlFrames.append(buffer)
         }
         return nil
     }
 
-    private static func opcode(of frame: ByteBuffer) -> WebSocketOpcode? {
-        frame.getInteger(at: frame.readerIndex, as: UInt8.self).flatMap { WebSocketOpcode(encodedWebSocketOpcode: $0 & 0x0F) }
-    }
-
     /// Control frames that were waiting for the data frame that has just been completed.
     mutating func takeControlFramesIfBetweenFrames() -> [ByteBuffer] {
         guard !self.isInsideFrame, !self.pendingControlFrames.isEmpty else { return [] }
-        defer { self.pendingControlFrames.removeAll() }
+        defer {
+            self.pendingControlFrames.removeAll()
+            self.pendingPongIndex = nil
+        }
         return self.pendingControlFrames
     }
 
@@ -104,5 +106,6 @@ extension WebSocketOutboundFramer {
     /// Forgets queued control frames (the connection is being dropped mid-frame).
     mutating func discardPendingControlFrames() {
         self.pendingControlFrames.removeAll()
+        self.pendingPongIndex = nil
     }
 }
