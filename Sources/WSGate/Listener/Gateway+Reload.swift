@@ -189,8 +189,10 @@ extension Gateway {
         let watched = WatchedFileFingerprints.paths(in: configuration, configurationFile: self.configurationFile)
         let task: Task<Void, Never>? =
             if let interval = intervals.min(), !watched.isEmpty {
-                Task.detached { [weak self] in
-                    var last = WatchedFileFingerprints(paths: watched)
+                // The baseline is taken now, not when the task first runs: an edit made right after
+                // start (or a reload) returns must not become the baseline.
+                Task.detached { [weak self, baseline = WatchedFileFingerprints(paths: watched)] in
+                    var last = baseline
                     while !Task.isCancelled {
                         try? await Task.sleep(for: interval)
                         guard !Task.isCancelled, let self else { return }

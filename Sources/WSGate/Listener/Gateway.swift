@@ -131,6 +131,8 @@ public final class Gateway: Sendable {
             for listener in configuration.listeners {
                 try await self.bind(listener)
             }
+            // Before the admin listener says it listens: whoever waits for that may edit the files next.
+            self.startWatching()
             let admin = try await AdminServer.bind(configuration.admin.address, group: self.group, service: AdminService(gateway: self))
             self.adminChannel.withLockedValue { $0 = admin }
             self.recordAddress(admin, name: Self.adminListenerName)
@@ -138,7 +140,6 @@ public final class Gateway: Sendable {
                 cluster.http2Pools?.warmUp(group: self.group)
             }
             self.services.memory.start(group: self.group, services: self.services)
-            self.startWatching()
             self.listening.withLockedValue { $0 = true }
         } catch {
             try? await self.shutdown()
