@@ -1,0 +1,167 @@
+import XCTest
+
+@testable import WSGate
+
+/// The reader mechanism: reading a key marks it used, what is left is unknown, rules between keys
+/// stay quiet when their input was already reported, and every issue of a file comes out at once.
+final class ConfigurationReaderTests: XCTestCase {
+    /// The issues `read` reports on `yaml`, as `file:line:column: path: message`.
+    private static func issues(_ yaml: String, _ read: (ConfigurationNode) -> Void) -> [String] {
+        do {
+            try ConfigurationReader.read(yaml: yaml, file: "t.yaml") { root, _ in root.map(read) }
+            return []
+        } catch {
+            return error.issues.map(\.description)
+        }
+    }
+
+    private static func parseIssues(_ yaml: String) -> [String] {
+        do {
+            _ = try GatewayConfiguration.parse(yaml: yaml, file: "t.yaml")
+            return []
+        } catch {
+            return error.issues.map(\.description)
+        }
+    }
+
+    func testKeysNotReadAreUnknownAtEveryDepthWithTheClosestReadKey() {
+        XCTAssertEqual(
+            Self.issues(
+                """
+                outer:
+                  inner:
+                    limit: 1
+                    limti: 2
+                    other: 3
+                """
+            ) { root in
+                _ = root.mapping { top in
+                    top.value("outer")?.mapping { outer in
+                        outer.value("inner")?.mapping { inner in
+                            _ = inner.read("limit", Scalar.wholeNumber)
+                            _ = inner.read("burst", Scalar.wholeNumber)
+                        }
+                    }
+                }
+            },
+            [
+                "t.yaml:4:5: outer.inner.limti: unknown key (did you mean 'limit'?)",
+                "t.yaml:5:5: outer.inner.other: unknown key (valid keys: limit, burst)",
+            ]
+        )
+    }
+
+    func testUnknownKeyDeepInTheRealSchema() {
+        XCTAssertEqual(
+            Self.parseIssues(
+                """
+                listeners:
+                  - address: 127.0.0.1:8443
+                    tls:
+                      self_signed: true
+                      client_auth: {ca: ca.pem, requierd: false}
+                """
+            ),
+            ["t.yaml:5:33: listeners[0].tls.client_auth.requierd: unknown key (did you mean 'required'?)"]
+        )
+    }
+
+    func testAKeyReadTwiceIsReportedAsABugInTheReader() {
+        XCTAssertEqual(
+            Self.issues("a: 1\n") { root in
+                _ = root.mapping { mapping in
+                    _ = mapping.read("a", Scalar.wholeNumber)
+                    _ = mapping.read("a", Scalar.wholeNumber)
+                }
+            },
+            ["t.yaml:1:1: a: the key 'a' is read twice (a bug in the configuration reader)"]
+        )
+    }
+
+    func testUnknownKeysComeFirstAmongIssuesAtOnePosition() {
+        // The mapping starts where its first key does: the unknown key and the missing one share a position.
+        XCTAssertEqual(
+            Self.issues("- colour: red\n") { root in
+                _ = root.sequence()?.first?.mapping { mapping in
+                    _ = mapping.required("color")
+                }
+            },
+            [
+                "t.yaml:1:3: [0].colour: unknown key (did you mean 'color'?)",
+                "t.yaml:1:3: [0].color: missing required key 'color'",
+            ]
+        )
+    }
+
+    func testEveryIssueOfEverySectionIsReportedAtOnceInFileOrder() {
+        XCTAssertEqual(
+            Self.parseIssues(
+                """
+                reload: {watch_interval: 5}
+                listeners:
+                  - address: 127.0.0.1
+                admin: {max_connections: -1}
+                upstreams:
+                  chat: {endpoints: [127.0.0.1:9001], connect_timeout: 0s}
+                routes:
+                  - upstream: chat
+                    limits: {max_frame: 0}
+                defaults:
+                  backpressure: {on_limit: drop}
+                limits: {max_memory: 2TiB}
+                log: {access: {format: xml}}
+                shutdown: {grace: soon}
+                """
+            ),
+            [
+                "t.yaml:1:26: reload.watch_interval: duration '5' needs a unit (one of ms, s, m, h), e.g. '5s'",
+                "t.yaml:3:14: listeners[0].address: address '127.0.0.1' is missing a port, e.g. '127.0.0.1:8080'",
+                "t.yaml:4:26: admin.max_connections: '-1' is not a whole number",
+                "t.yaml:6:56: upstreams.chat.connect_timeout: duration must be greater than 0",
+                "t.yaml:9:25: routes[0].limits.max_frame: size must be greater than 0",
+                "t.yaml:11:28: defaults.backpressure.on_limit: must be 'close' or 'pause', not 'drop'",
+                "t.yaml:12:22: limits.max_memory: invalid size '2TiB': unknown unit 'TiB' "
+                    + "(expected one of B, KB, MB, GB, KiB, MiB, GiB)",
+                "t.yaml:13:24: log.access.format: must be 'json' or 'text', not 'xml'",
+                "t.yaml:14:19: shutdown.grace: invalid duration 'soon' (expected e.g. 500ms, 10s, 2m or 1h)",
+            ]
+        )
+    }
+
+    /// The worst peer of a rule between keys: its input is a value already refused. Only the refused
+    /// value is reported, not a rule broken by the default that stood in for it.
+    func testARuleIsNotReportedWhenOneOfItsKeysWasAlreadyReported() {
+        XCTAssertEqual(
+            Self.parseIssues(
+                """
+                listeners: [{address: 127.0.0.1:8080}]
+                defaults:
+                  backpressure: {high_water: lots, low_water: 2MiB}
+                """
+            ),
+            ["t.yaml:3:30: defaults.backpressure.high_water: invalid size 'lots' (expected bytes, e.g. 65536, 64KiB or 1MiB)"]
+        )
+        XCTAssertEqual(
+            Self.parseIssues(
+                """
+                listeners: [{address: 127.0.0.1:8080}]
+                upstreams: {chat: {endpoints: [127.0.0.1:9001]}}
+                routes:
+                  - match: {path_prefix: ws}
+                    upstream: chat
+                    rewrite_prefix: /
+                """
+            ),
+            ["t.yaml:4:26: routes[0].match.path_prefix: path 'ws' must start with '/'"]
+        )
+    }
+
+    func testKeyPathContainment() {
+        let path = ConfigurationKeyPath.root.appending("match").appending("path")
+        XCTAssertTrue(path.contains("match.path"))
+        XCTAssertTrue(path.contains("match.path.x"))
+        XCTAssertTrue(path.contains("match.path[0]"))
+        XCTAssertFalse(path.contains("match.path_prefix"))
+        XCTAssertFalse(path.contains("match"))
+    }
+}
