@@ -40,6 +40,16 @@ struct ConfigurationNode {
         return value
     }
 
+    /// Reads a mapping of known keys onto `base` (each key written changes its field); `base` itself
+    /// when the node is not a mapping.
+    func mapping<Value>(onto base: Value, _ read: (ConfigurationMapping, inout Value) -> Void) -> Value {
+        self.mapping { mapping in
+            var value = base
+            read(mapping, &value)
+            return value
+        } ?? base
+    }
+
     /// Expects a mapping whose keys are names (upstreams, header names), in file order.
     func entries() -> [ConfigurationEntry]? {
         guard case .mapping(let mapping) = self.node else {

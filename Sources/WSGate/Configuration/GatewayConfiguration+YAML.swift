@@ -64,29 +64,33 @@ extension GatewayConfiguration {
             let adminNode = top.value("admin")
             let upstreamsNode = top.value("upstreams")
             let routesNode = top.value("routes")
-            let defaultsNode = top.value("defaults")
-            var configuration = empty
-            configuration.limits = top.value("limits").map(GatewayLimits.read) ?? configuration.limits
-            configuration.log = top.value("log").map(LogConfiguration.read) ?? configuration.log
-            configuration.shutdown = top.value("shutdown").map(ShutdownConfiguration.read) ?? configuration.shutdown
-            configuration.reload = top.value("reload").map(ReloadConfiguration.read) ?? configuration.reload
+            // Defaults before the routes that build on them, wherever `defaults` sits in the file.
+            let defaults = top.value("defaults").map(DefaultsConfiguration.read) ?? DefaultsConfiguration()
+            let limits = top.value("limits").map(GatewayLimits.read) ?? GatewayLimits()
+            let log = top.value("log").map(LogConfiguration.read) ?? LogConfiguration()
+            let shutdown = top.value("shutdown").map(ShutdownConfiguration.read) ?? ShutdownConfiguration()
+            let reload = top.value("reload").map(ReloadConfiguration.read) ?? ReloadConfiguration()
 
-            // Defaults first: routes resolve their settings on top of them, wherever `defaults` sits in the file.
-            configuration.defaults = defaultsNode.map(DefaultsConfiguration.read) ?? configuration.defaults
             let listeners = listenersNode.map(Self.readListeners) ?? []
-            configuration.listeners = listeners.map(\.configuration)
             let admin = if let adminNode { AdminConfiguration.read(adminNode) } else { AdminConfiguration() }
             if let admin {
-                Self.validateAdminAddress(admin, isDefault: adminNode?.node.mapping?["address"] == nil, against: listeners)
-                configuration.admin = admin
+                // Whether `admin.address` is written, only to word the message.
+                let isDefault = adminNode?.node.mapping?["address"] == nil
+                Self.validateAdminAddress(admin, isDefault: isDefault, against: listeners)
             }
             let upstreams = upstreamsNode.map(Self.readUpstreams) ?? []
-            configuration.upstreams = Dictionary(upstreams.map { ($0.name, $0) }, uniquingKeysWith: { $1 })
-            configuration.routes =
-                routesNode.map {
-                    Self.readRoutes($0, defaults: configuration.defaults, upstreams: upstreams.map(\.name))
-                } ?? []
-            return configuration
+            let routes = routesNode.map { Self.readRoutes($0, defaults: defaults, upstreams: upstreams.map(\.name)) } ?? []
+            return GatewayConfiguration(
+                listeners: listeners.map(\.configuration),
+                admin: admin ?? AdminConfiguration(),
+                upstreams: Dictionary(upstreams.map { ($0.name, $0) }, uniquingKeysWith: { $1 }),
+                routes: routes,
+                defaults: defaults,
+                limits: limits,
+                log: log,
+                shutdown: shutdown,
+                reload: reload
+            )
         } ?? empty
     }
 

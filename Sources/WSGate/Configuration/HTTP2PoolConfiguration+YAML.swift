@@ -1,8 +1,7 @@
 extension HTTP2PoolConfiguration {
     /// `upstreams.<name>.pool` on top of the defaults.
     static func read(_ node: ConfigurationNode) -> HTTP2PoolConfiguration {
-        var pool = HTTP2PoolConfiguration()
-        _ = node.mapping { mapping in
+        node.mapping(onto: HTTP2PoolConfiguration()) { mapping, pool in
             mapping.read("connections_per_loop", Scalar.wholeNumber(in: 0...1024), into: &pool.connectionsPerLoop)
             mapping.read("max_connections_per_loop", Scalar.wholeNumber(in: 1...1024), into: &pool.maxConnectionsPerLoop)
             // RFC 9113 caps stream identifiers, not concurrency; 2^31-1 is the setting's own ceiling.
@@ -15,7 +14,6 @@ extension HTTP2PoolConfiguration {
             mapping.read("initial_stream_window", Self.parseStreamWindow, into: &pool.initialStreamWindow)
             pool.validate(in: mapping)
         }
-        return pool
     }
 
     /// The pool may not keep more connections open than it may have.

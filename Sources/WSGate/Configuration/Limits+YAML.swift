@@ -1,8 +1,7 @@
 extension Limits {
     /// `defaults.limits` or a route's `limits`: the keys written, applied on top of `base`.
     static func read(_ node: ConfigurationNode, base: Limits) -> Limits {
-        node.mapping { mapping in
-            var limits = base
+        node.mapping(onto: base) { mapping, limits in
             mapping.read("max_frame", Scalar.positiveSize, into: &limits.maxFrame)
             mapping.read("max_message", Scalar.positiveSize, into: &limits.maxMessage)
             mapping.read("handshake_timeout", Scalar.positiveDuration, into: &limits.handshakeTimeout)
@@ -13,7 +12,6 @@ extension Limits {
             mapping.read("max_header_bytes", Scalar.positiveSize, into: &limits.maxHeaderBytes)
             mapping.read("max_headers", Scalar.positiveWholeNumber, into: &limits.maxHeaders)
             mapping.read("max_connections", Scalar.wholeNumber, into: &limits.maxConnections)
-            return limits
-        } ?? base
+        }
     }
 }

@@ -40,14 +40,11 @@ extension ListenerTLSConfiguration {
         case (nil, true?):
             return .selfSigned
         case (nil, _):
-            // An invalid `self_signed` was reported already; `false` or nothing leaves no certificate.
-            if selfSigned != nil || !mapping.contains("self_signed") {
-                mapping.reject(
-                    "missing required key 'certificates' (or 'self_signed: true' for a development certificate)",
-                    at: .value("certificates"),
-                    about: []
-                )
-            }
+            mapping.reject(
+                "missing required key 'certificates' (or 'self_signed: true' for a development certificate)",
+                at: .value("certificates"),
+                about: ["self_signed"]
+            )
             return nil
         }
     }

@@ -1,11 +1,9 @@
 extension LogConfiguration {
     /// The `log` section.
     static func read(_ node: ConfigurationNode) -> LogConfiguration {
-        var log = LogConfiguration()
-        _ = node.mapping { mapping in
+        node.mapping(onto: LogConfiguration()) { mapping, log in
             log.access = mapping.value("access").flatMap(AccessLogConfiguration.read)
         }
-        return log
     }
 }
 

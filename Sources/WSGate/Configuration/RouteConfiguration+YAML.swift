@@ -6,24 +6,21 @@ extension RouteConfiguration {
         defaults: DefaultsConfiguration,
         upstreams: [String]
     ) -> RouteConfiguration {
-        var route = RouteConfiguration(
+        let match = mapping.value("match").flatMap(RouteMatch.read) ?? RouteMatch()
+        let upstream = mapping.required("upstream")?.string() ?? ""
+        let rewritePrefix = mapping.read("rewrite_prefix", Self.parseRewritePrefix)
+        let origins = mapping.value("origins").map(Self.readOrigins)
+        let settings = DefaultsConfiguration.read(in: mapping, base: defaults)
+        let route = RouteConfiguration(
             name: name,
-            upstream: "",
-            limits: defaults.limits,
-            backpressure: defaults.backpressure,
-            compression: defaults.compression
+            match: match,
+            upstream: upstream,
+            rewritePrefix: rewritePrefix,
+            origins: origins,
+            limits: settings.limits,
+            backpressure: settings.backpressure,
+            compression: settings.compression
         )
-        route.match = mapping.value("match").flatMap(RouteMatch.read) ?? route.match
-        route.upstream = mapping.required("upstream")?.string() ?? route.upstream
-        route.rewritePrefix = mapping.read("rewrite_prefix", Self.parseRewritePrefix)
-        route.origins = mapping.value("origins").map(Self.readOrigins)
-        route.limits = mapping.value("limits").map { Limits.read($0, base: defaults.limits) } ?? route.limits
-        route.backpressure =
-            mapping.value("backpressure").map { BackpressureConfiguration.read($0, base: defaults.backpressure) }
-            ?? route.backpressure
-        route.compression =
-            mapping.value("compression").map { CompressionConfiguration.read($0, base: defaults.compression) }
-            ?? route.compression
         route.validate(in: mapping, upstreams: upstreams)
         return route
     }

@@ -143,7 +143,7 @@ enum Scalar {
         { text throws(ValueSyntaxError) in
             if let choice = Choice(rawValue: text) { return choice }
             let names = Choice.allCases.map { "'\($0.rawValue)'" }
-            let listed = names.count > 1 ? names.dropLast().joined(separator: ", ") + " or " + names.last! : names.joined()
+            let listed = names.dropLast().isEmpty ? names.joined() : "\(names.dropLast().joined(separator: ", ")) or \(names[names.count - 1])"
             throw ValueSyntaxError("must be \(listed), not '\(text)'")
         }
     }

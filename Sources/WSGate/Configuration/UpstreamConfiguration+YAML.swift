@@ -1,8 +1,7 @@
 extension UpstreamConfiguration {
     /// `upstreams.<name>` on top of the defaults.
     static func read(_ node: ConfigurationNode, name: String) -> UpstreamConfiguration {
-        node.mapping { mapping in
-            var upstream = UpstreamConfiguration(name: name)
+        node.mapping(onto: UpstreamConfiguration(name: name)) { mapping, upstream in
             mapping.read("protocol", Scalar.named(UpstreamProtocol.self, "protocol"), into: &upstream.protocol)
             upstream.endpoints = mapping.value("endpoints").map(Self.readEndpoints) ?? []
             mapping.read("connect_timeout", Scalar.positiveDuration, into: &upstream.connectTimeout)
@@ -11,8 +10,7 @@ extension UpstreamConfiguration {
             upstream.pool = mapping.value("pool").map(HTTP2PoolConfiguration.read) ?? upstream.pool
             mapping.read("drop_underscore_headers", Scalar.bool, into: &upstream.dropUnderscoreHeaders)
             upstream.validate(in: mapping)
-            return upstream
-        } ?? UpstreamConfiguration(name: name)
+        }
     }
 
     /// What the protocol needs and refuses. Not checked when `protocol` itself is wrong, so a typo
