@@ -156,6 +156,60 @@ final class ConfigurationReaderTests: XCTestCase {
         )
     }
 
+    /// The valid keys of each section are the keys its reader reads, in reading order: this pins the
+    /// schema as the known-keys lists had it.
+    func testValidKeysOfEverySection() {
+        let yaml = """
+            listeners:
+              - {address: 127.0.0.1:8443, tls: {self_signed: true, client_auth: {ca: c.pem, zzzzzz: 1}, zzzzzz: 1}, zzzzzz: 1}
+              - {address: 127.0.0.1:8444, tls: {certificates: [{cert: a.crt, key: a.key, zzzzzz: 1}]}}
+            admin: {zzzzzz: 1}
+            upstreams:
+              a: {endpoints: [127.0.0.1:9001], tls: {zzzzzz: 1}, pool: {zzzzzz: 1}, protocol: websocket-h2, zzzzzz: 1}
+            routes:
+              - {upstream: a, match: {zzzzzz: 1}, zzzzzz: 1}
+            defaults: {limits: {zzzzzz: 1}, backpressure: {zzzzzz: 1}, compression: {zzzzzz: 1}, zzzzzz: 1}
+            limits: {zzzzzz: 1}
+            log: {access: {zzzzzz: 1}, zzzzzz: 1}
+            shutdown: {zzzzzz: 1}
+            reload: {zzzzzz: 1}
+            zzzzzz: 1
+            """
+        // Without the position, to read as a list of sections.
+        let issues = Self.parseIssues(yaml).compactMap { $0.split(separator: " ", maxSplits: 1).last.map(String.init) }
+        XCTAssertEqual(
+            issues,
+            [
+                "listeners[0].tls.client_auth.zzzzzz: unknown key (valid keys: ca, required)",
+                "listeners[0].tls.zzzzzz: unknown key (valid keys: certificates, self_signed, min_version, ciphers, client_auth, watch_interval)",
+                "listeners[0].zzzzzz: unknown key (valid keys: name, address, tls)",
+                "listeners[1].tls.certificates[0].zzzzzz: unknown key (valid keys: cert, key, key_password_env)",
+                "admin.zzzzzz: unknown key (valid keys: address, token, allow_remote, stats, max_connections, idle_timeout, tls)",
+                "upstreams.a.tls.zzzzzz: unknown key (valid keys: enabled, verify, ca, server_name, cert, key, key_password_env)",
+                "upstreams.a.pool.zzzzzz: unknown key (valid keys: connections_per_loop, max_connections_per_loop, "
+                    + "max_streams_per_connection, idle_timeout, initial_stream_window)",
+                "upstreams.a.zzzzzz: unknown key (valid keys: protocol, endpoints, connect_timeout, tls, balance, pool, "
+                    + "drop_underscore_headers)",
+                "routes[0].match.zzzzzz: unknown key (valid keys: host, path, path_prefix, headers)",
+                "routes[0].zzzzzz: unknown key (valid keys: name, match, upstream, rewrite_prefix, origins, limits, backpressure, "
+                    + "compression)",
+                "defaults.limits.zzzzzz: unknown key (valid keys: max_frame, max_message, handshake_timeout, idle_timeout, "
+                    + "ping_interval, close_timeout, max_messages_per_second, max_header_bytes, max_headers, max_connections)",
+                "defaults.backpressure.zzzzzz: unknown key (valid keys: high_water, low_water, max_buffered, max_stall, on_limit)",
+                "defaults.compression.zzzzzz: unknown key (valid keys: enabled, level, server_max_window_bits, "
+                    + "client_max_window_bits, mem_level, min_size, context_takeover)",
+                "defaults.zzzzzz: unknown key (valid keys: limits, backpressure, compression)",
+                "limits.zzzzzz: unknown key (valid keys: max_connections, max_connections_per_ip, max_pending_handshakes, "
+                    + "max_memory, retry_after)",
+                "log.access.zzzzzz: unknown key (valid keys: format, destination)",
+                "log.zzzzzz: unknown key (valid keys: access)",
+                "shutdown.zzzzzz: unknown key (valid keys: grace, timeout)",
+                "reload.zzzzzz: unknown key (valid keys: watch_interval)",
+                "zzzzzz: unknown key (valid keys: listeners, admin, upstreams, routes, defaults, limits, log, shutdown, reload)",
+            ]
+        )
+    }
+
     func testKeyPathContainment() {
         let path = ConfigurationKeyPath.root.appending("match").appending("path")
         XCTAssertTrue(path.contains("match.path"))

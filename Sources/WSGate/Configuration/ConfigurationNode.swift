@@ -19,14 +19,7 @@ struct ConfigurationNode {
 
     /// An issue at this node's position and path, for problems found after reading (a file that cannot be opened).
     func issue(_ message: String) -> ConfigurationIssue {
-        let mark = self.node.mark
-        return ConfigurationIssue(
-            file: self.reader.file,
-            line: mark?.line ?? 0,
-            column: mark?.column ?? 0,
-            keyPath: self.path.description,
-            message: message
-        )
+        self.reader.issue(message, at: self.node, path: self.path)
     }
 
     /// Expects a mapping of known keys and reads it with `read`; afterwards every key `read` did not

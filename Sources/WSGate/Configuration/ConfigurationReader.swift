@@ -82,15 +82,19 @@ final class ConfigurationReader {
 
     /// Records an issue at a place in the report order taken earlier with ``reserveOrder()``.
     func report(_ message: String, at node: Node, path: ConfigurationKeyPath, order: Int, suborder: Int) {
+        self.issues.append((self.issue(message, at: node, path: path), order, suborder))
+    }
+
+    /// An issue at `node`'s position, not recorded.
+    func issue(_ message: String, at node: Node, path: ConfigurationKeyPath) -> ConfigurationIssue {
         let mark = node.mark
-        let issue = ConfigurationIssue(
+        return ConfigurationIssue(
             file: self.file,
             line: mark?.line ?? 0,
             column: mark?.column ?? 0,
             keyPath: path.description,
             message: message
         )
-        self.issues.append((issue, order, suborder))
     }
 
     /// The next place in the report order, for issues that are found later but belong earlier.
