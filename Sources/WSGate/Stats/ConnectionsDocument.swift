@@ -16,11 +16,11 @@ struct ConnectionsDocument: Encodable, Sendable {
         var id: Int
         var route: String
         /// `null` when the socket had no address.
-        var clientAddress: String?
+        @EncodedAsNull var clientAddress: String?
         var upstreamEndpoint: String
         var path: String
         /// `null` without one.
-        var subprotocol: String?
+        @EncodedAsNull var subprotocol: String?
         var compressed: Bool
         var ageSeconds: Double
         var messages: PerDirection<Int>
@@ -53,22 +53,6 @@ struct ConnectionsDocument: Encodable, Sendable {
             self.bytes = connection.traffic.bytes
             self.bufferedBytes = TowardSides(towardClient: connection.bufferedTowardClient, towardUpstream: connection.bufferedTowardUpstream)
             self.paused = TowardSides(towardClient: connection.pausedTowardClient, towardUpstream: connection.pausedTowardUpstream)
-        }
-
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(self.id, forKey: .id)
-            try container.encode(self.route, forKey: .route)
-            try container.encode(self.clientAddress, forKey: .clientAddress)
-            try container.encode(self.upstreamEndpoint, forKey: .upstreamEndpoint)
-            try container.encode(self.path, forKey: .path)
-            try container.encode(self.subprotocol, forKey: .subprotocol)
-            try container.encode(self.compressed, forKey: .compressed)
-            try container.encode(self.ageSeconds, forKey: .ageSeconds)
-            try container.encode(self.messages, forKey: .messages)
-            try container.encode(self.bytes, forKey: .bytes)
-            try container.encode(self.bufferedBytes, forKey: .bufferedBytes)
-            try container.encode(self.paused, forKey: .paused)
         }
     }
 

@@ -5,8 +5,7 @@ import NIOCore
 /// ``RouteDocument`` and ``UpstreamDocument``; the figures come from ``GatewayStatsSnapshot`` and
 /// ``StatsDocument/GatewayInfo``.
 ///
-/// Optional fields that the document shows as `null` (rather than leaving out) are encoded with
-/// `encode`, not the synthesized `encodeIfPresent`.
+/// Optional fields that the document shows as `null`, rather than leaving out, are ``EncodedAsNull``.
 struct StatsDocument: Encodable, Sendable {
     /// Inputs of `/stats` besides the per-loop figures, gathered by the admin endpoint.
     struct GatewayInfo: Sendable {
@@ -34,25 +33,16 @@ struct StatsDocument: Encodable, Sendable {
     struct Configuration: Encodable, Sendable {
         var version: Int
         /// SHA-256 of the file as loaded; `null` for a gateway built from a value.
-        var hash: String?
-        var file: String?
+        @EncodedAsNull var hash: String?
+        @EncodedAsNull var file: String?
         /// ISO 8601.
         var loadedAt: String
-        var lastReloadError: String?
+        @EncodedAsNull var lastReloadError: String?
 
         enum CodingKeys: String, CodingKey {
             case version, hash, file
             case loadedAt = "loaded_at"
             case lastReloadError = "last_reload_error"
-        }
-
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(self.version, forKey: .version)
-            try container.encode(self.hash, forKey: .hash)
-            try container.encode(self.file, forKey: .file)
-            try container.encode(self.loadedAt, forKey: .loadedAt)
-            try container.encode(self.lastReloadError, forKey: .lastReloadError)
         }
     }
 
@@ -188,6 +178,26 @@ struct StatsDocument: Encodable, Sendable {
             zlibBytes: info.memory.zlib,
             pressure: "\(info.memoryPressure)"
         )
+    }
+}
+
+/// An optional field that a document writes as `null` when it has no value: synthesized `Encodable`
+/// leaves a `nil` optional out, and docs/stats.md promises the key.
+@propertyWrapper
+struct EncodedAsNull<Value: Encodable & Sendable>: Encodable, Sendable {
+    var wrappedValue: Value?
+
+    init(wrappedValue: Value?) {
+        self.wrappedValue = wrappedValue
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        if let value = self.wrappedValue {
+            try container.encode(value)
+        } else {
+            try container.encodeNil()
+        }
     }
 }
 

@@ -53,7 +53,7 @@ struct UpstreamDocument: Encodable, Sendable {
     /// Open connections by endpoint, endpoints with none left out.
     var connections: [String: Int]
     /// Pooled (HTTP/2) upstreams: the pool's state per endpoint; `null` for other protocols.
-    var pool: [PoolEndpoint]?
+    @EncodedAsNull var pool: [PoolEndpoint]?
 
     enum CodingKeys: String, CodingKey {
         case `protocol`, connects
@@ -69,15 +69,5 @@ struct UpstreamDocument: Encodable, Sendable {
         self.connectSeconds = HistogramDocument(nanoseconds: figures.connectNanoseconds)
         self.connections = figures.openConnections.filter { $0.value != 0 }
         self.pool = pool.map { $0.map(PoolEndpoint.init) }
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(self.protocol, forKey: .protocol)
-        try container.encode(self.connects, forKey: .connects)
-        try container.encode(self.connectFailures, forKey: .connectFailures)
-        try container.encode(self.connectSeconds, forKey: .connectSeconds)
-        try container.encode(self.connections, forKey: .connections)
-        try container.encode(self.pool, forKey: .pool)
     }
 }
