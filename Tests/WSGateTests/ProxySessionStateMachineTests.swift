@@ -20,14 +20,14 @@ final class ProxySessionStateMachineTests: XCTestCase {
 
     func testUpstreamVanishingGives1014ToTheClient() {
         var machine = ProxySessionStateMachine(hasUpstreamLeg: true)
-        let action = machine.legEnded(.upstream, .failed(WebSocketCloseStatus(code: nil, reason: "connection lost")))
+        let action = machine.legEnded(.upstream, .failed(.connectionLost("connection lost")))
         XCTAssertEqual(action, .close(.client, WebSocketCloseStatus(code: .badGateway, reason: "upstream connection lost")))
         XCTAssertEqual(machine.ending?.side, .upstream)
     }
 
     func testClientProtocolErrorGives1001ToTheUpstreamAndCountsAsGateway() {
         var machine = ProxySessionStateMachine(hasUpstreamLeg: true)
-        guard case .close(.upstream, let status) = machine.legEnded(.client, .failed(WebSocketCloseStatus(code: .invalidPayload, reason: "bad utf-8"))) else {
+        guard case .close(.upstream, let status) = machine.legEnded(.client, .failed(.protocolViolation(WebSocketProtocolError(.invalidPayload, "bad utf-8")))) else {
             return XCTFail("upstream not closed")
         }
         XCTAssertEqual(status.code, .goingAway)
