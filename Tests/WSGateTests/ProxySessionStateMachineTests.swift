@@ -35,6 +35,26 @@ final class ProxySessionStateMachineTests: XCTestCase {
         XCTAssertEqual(machine.ending?.status.code, .invalidPayload)
     }
 
+    /// Who ended the session and the code counted come from how the first leg ended: a close frame
+    /// without a code is 1005, a lost connection 1006 (both the peer's), a silent peer the gateway's 1001.
+    func testEndingIsReadFromTheReason() {
+        var closed = ProxySessionStateMachine(hasUpstreamLeg: true)
+        _ = closed.legEnded(.client, .close(WebSocketCloseStatus(code: nil)))
+        XCTAssertEqual(closed.ending?.closeCode, 1005)
+        XCTAssertEqual(closed.ending?.side, .client)
+        var lost = ProxySessionStateMachine(hasUpstreamLeg: true)
+        _ = lost.legEnded(.upstream, .failed(.connectionLost("connection lost")))
+        XCTAssertEqual(lost.ending?.closeCode, 1006)
+        XCTAssertEqual(lost.ending?.side, .upstream)
+        var silent = ProxySessionStateMachine(hasUpstreamLeg: true)
+        XCTAssertEqual(
+            silent.legEnded(.client, .failed(.pingTimeout)),
+            .close(.upstream, WebSocketCloseStatus(code: .goingAway, reason: "client protocol error (1001 peer did not answer ping)"))
+        )
+        XCTAssertEqual(silent.ending?.closeCode, 1001)
+        XCTAssertEqual(silent.ending?.side, .gateway)
+    }
+
     func testGatewayCloseClosesEveryOpenLegOnce() {
         var machine = ProxySessionStateMachine(hasUpstreamLeg: true)
         let idle = WebSocketCloseStatus(code: .goingAway, reason: "idle timeout")
