@@ -50,10 +50,10 @@ struct PerMessageDeflater {
                 return
             }
             self.startMessage(head)
-            if head.payloadLength == 0 { try self.finishFrame(allocator: allocator, emit: emit) }
+            if head.endsFrame { try self.finishFrame(allocator: allocator, emit: emit) }
         case (true, .frameHead(let head)):
             self.frameIsFinal = head.fin
-            if head.payloadLength == 0 { try self.finishFrame(allocator: allocator, emit: emit) }
+            if head.endsFrame { try self.finishFrame(allocator: allocator, emit: emit) }
         case (true, .payload(let payload, let endsFrame)):
             self.uncompressedSize += payload.readableBytes
             try self.deflate(payload, endsFrame: endsFrame, allocator: allocator, emit: emit)

@@ -68,10 +68,10 @@ struct PerMessageInflater {
             if self.streams.current != nil {
                 // A continuation of the compressed message (the endpoint checked RSV1 and ordering).
                 self.frameIsFinal = head.fin
-                if head.payloadLength == 0 { try self.finishFrame(allocator: allocator, mayContinue: mayContinue, emit: emit) }
+                if head.endsFrame { try self.finishFrame(allocator: allocator, mayContinue: mayContinue, emit: emit) }
             } else if head.compressed {
                 self.startMessage(head)
-                if head.payloadLength == 0 { try self.finishFrame(allocator: allocator, mayContinue: mayContinue, emit: emit) }
+                if head.endsFrame { try self.finishFrame(allocator: allocator, mayContinue: mayContinue, emit: emit) }
             } else {
                 emit(event)
             }

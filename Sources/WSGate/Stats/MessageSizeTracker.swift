@@ -13,7 +13,7 @@ struct MessageSizeTracker: Sendable, Equatable {
         let starts = head.opcode != .continuation
         if starts { self.size = 0 }
         self.finalFrame = head.fin
-        return (starts, head.payloadLength == 0 ? self.frameEnded() : nil)
+        return (starts, head.endsFrame ? self.frameEnded() : nil)
     }
 
     /// `count` payload bytes arrived. Returns the message's size when they end it.

@@ -146,7 +146,7 @@ final class WebSocketEndpointHandler: ChannelDuplexHandler, RemovableChannelHand
                 promise?.fail(ChannelError.outputClosed)
                 return
             }
-            guard head.payloadLength == 0 else {
+            guard head.endsFrame else {
                 self.heldHead = head
                 promise?.succeed(())
                 return

@@ -5,8 +5,9 @@ import NIOWebSocket
 ///
 /// Data frames travel as a header followed by payload slices, so no frame or message is ever held whole;
 /// control frames are answered by each endpoint itself, except close, which the session relays.
-/// A frame ends with the slice marked `endsFrame`, or at its head when it announces no payload: whoever
-/// follows frames reads the marker instead of counting bytes down.
+/// A frame ends with the slice marked `endsFrame`, or at its head when it announces no payload
+/// (``WebSocketDataFrameHead/endsFrame``): whoever follows frames reads the marker instead of counting
+/// bytes down. One case per slice keeps the marker free: no extra event travels the pipeline.
 ///
 /// An event is wrapped in `NIOAny` for every pipeline step, whose inline storage holds three words: the
 /// enum stays within them (the rare failure is boxed, `indirect`), so passing an event allocates nothing.
@@ -40,4 +41,7 @@ public struct WebSocketDataFrameHead: Sendable, Equatable {
         self.compressed = compressed
         self.payloadLength = payloadLength
     }
+
+    /// Whether the head is the whole frame: no payload follows, the frame ends here.
+    public var endsFrame: Bool { self.payloadLength == 0 }
 }

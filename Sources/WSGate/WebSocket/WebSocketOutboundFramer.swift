@@ -36,7 +36,7 @@ struct WebSocketOutboundFramer {
         )
         var buffer = allocator.buffer(capacity: header.encodedSize)
         header.write(to: &buffer)
-        self.isInsideFrame = head.payloadLength > 0
+        self.isInsideFrame = !head.endsFrame
         self.maskKey = maskKey
         self.maskOffset = 0
         return buffer
