@@ -204,12 +204,15 @@ final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandle
             return
         }
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        cluster.open(
-            for: request,
-            upstreamPath: selection.upstreamPath,
-            clientAddress: context.channel.remoteAddress,
+        let client = ForwardedRequest.Client(
+            address: context.channel.remoteAddress,
             scheme: self.scheme,
-            clientCertificateSubject: self.clientCertificateSubject(context: context),
+            certificateSubject: self.clientCertificateSubject(context: context)
+        )
+        cluster.open(
+            ForwardedRequest(headers: request.head.headers, host: request.host, path: selection.upstreamPath, client: client),
+            offeredSubprotocols: request.subprotocols,
+            upstreams: GatewayLoopState.current(for: self.services).upstreams,
             counters: self.stats.upstream(cluster.configuration.name),
             on: context.eventLoop
         ).whenComplete { result in
@@ -269,7 +272,7 @@ final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandle
             headers.add(name: "Sec-WebSocket-Extensions", value: compression.responseHeader)
         }
         if let response = link.response {
-            headers.add(contentsOf: UpstreamRequestBuilder.relayedResponseHeaders(response.headers))
+            headers.add(contentsOf: ForwardingPolicy.relayedResponseHeaders(response.headers))
         }
         context.write(self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .switchingProtocols, headers: headers))), promise: nil)
         context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)

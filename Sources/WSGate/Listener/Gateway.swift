@@ -106,22 +106,6 @@ public final class Gateway: Sendable {
         self.status.withLockedValue { $0 }
     }
 
-    /// The pools of every `websocket-h2` upstream, per endpoint, by upstream name: connections open,
-    /// streams active, streams opened/failed/refused, GOAWAYs, connect failures and health.
-    ///
-    /// Each EventLoop's pools are read by a task submitted to that loop (nothing is locked on the
-    /// frame path), so call it from outside the loops, e.g. from the admin endpoint's handler via a
-    /// `Task`. Upstreams of other protocols are absent.
-    public func upstreamPoolStats() async -> [String: [UpstreamEndpointStats]] {
-        let clusters = self.active.withLockedValue { $0.clusters }
-        var result: [String: [UpstreamEndpointStats]] = [:]
-        for (name, cluster) in clusters {
-            guard let pools = cluster.http2Pools else { continue }
-            result[name] = await pools.stats()
-        }
-        return result
-    }
-
     /// Raises the open-file limit (``OpenFileLimit``), then binds every listener and the admin listener
     /// with `bindAdmin` (the admin layer's ``start()``), which is called once the listeners are bound
     /// and the files watched: whoever waits for the admin listener may edit the files next.
@@ -138,9 +122,7 @@ public final class Gateway: Sendable {
             let admin = try await bindAdmin(self)
             self.adminChannel.withLockedValue { $0 = admin }
             self.recordAddress(admin, name: Self.adminListenerName)
-            for cluster in self.active.withLockedValue({ Array($0.clusters.values) }) {
-                cluster.http2Pools?.warmUp(group: self.group)
-            }
+            await self.adoptUpstreams(self.active.withLockedValue { $0 })
             self.services.memory.start(group: self.group, services: self.services)
             self.listening.withLockedValue { $0 = true }
         } catch {
@@ -156,9 +138,7 @@ public final class Gateway: Sendable {
         self.listening.withLockedValue { $0 = false }
         self.watcher.withLockedValue { $0?.cancel() }
         self.services.memory.stop()
-        for cluster in self.active.withLockedValue({ Array($0.clusters.values) }) {
-            cluster.http2Pools?.shutdown()
-        }
+        await self.shutdownUpstreams()
         try? await self.closeListeners()
         let admin = self.adminChannel.withLockedValue { channel in
             defer { channel = nil }

@@ -47,7 +47,7 @@ struct UpstreamDocument: Encodable, Sendable {
 
     var `protocol`: String
     var connects: Int
-    /// By reason (``UpstreamCounters/connectFailed(reason:)``).
+    /// By reason (`unreachable`, `refused`, ...).
     var connectFailures: [String: Int]
     var connectSeconds: HistogramDocument<Double>
     /// Open connections by endpoint, endpoints with none left out.

@@ -37,7 +37,7 @@ final class UpstreamCounters {
         self.stats.openConnections[endpoint, default: 0] -= 1
     }
 
-    /// An attempt failed; `reason` is the `connect_failures` key (``UpstreamError/statsReason``).
+    /// An attempt failed; `reason` names how (`unreachable`, `refused`, ...).
     func connectFailed(reason: String) {
         self.stats.connectFailures[reason, default: 0] += 1
     }
