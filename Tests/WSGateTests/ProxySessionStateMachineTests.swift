@@ -4,7 +4,7 @@ import XCTest
 
 final class ProxySessionStateMachineTests: XCTestCase {
     func testClientCloseIsRelayedVerbatim() {
-        var machine = ProxySessionStateMachine(hasUpstreamLeg: true)
+        var machine = ProxySessionStateMachine()
         let status = WebSocketCloseStatus(code: WebSocketCloseCode(rawValue: 4000), reason: "done")
         XCTAssertEqual(machine.legEnded(.client, .close(status)), .close(.upstream, status))
         XCTAssertEqual(machine.ending?.side, .client)
@@ -13,20 +13,20 @@ final class ProxySessionStateMachineTests: XCTestCase {
     }
 
     func testUpstreamCloseWithoutCodeIsRelayedWithoutCode() {
-        var machine = ProxySessionStateMachine(hasUpstreamLeg: true)
+        var machine = ProxySessionStateMachine()
         XCTAssertEqual(machine.legEnded(.upstream, .close(WebSocketCloseStatus(code: nil))), .close(.client, WebSocketCloseStatus(code: nil)))
         XCTAssertEqual(machine.ending?.side, .upstream)
     }
 
     func testUpstreamVanishingGives1014ToTheClient() {
-        var machine = ProxySessionStateMachine(hasUpstreamLeg: true)
+        var machine = ProxySessionStateMachine()
         let action = machine.legEnded(.upstream, .failed(WebSocketCloseStatus(code: nil, reason: "connection lost")))
         XCTAssertEqual(action, .close(.client, WebSocketCloseStatus(code: .badGateway, reason: "upstream connection lost")))
         XCTAssertEqual(machine.ending?.side, .upstream)
     }
 
     func testClientProtocolErrorGives1001ToTheUpstreamAndCountsAsGateway() {
-        var machine = ProxySessionStateMachine(hasUpstreamLeg: true)
+        var machine = ProxySessionStateMachine()
         guard case .close(.upstream, let status) = machine.legEnded(.client, .failed(WebSocketCloseStatus(code: .invalidPayload, reason: "bad utf-8"))) else {
             return XCTFail("upstream not closed")
         }
@@ -36,17 +36,11 @@ final class ProxySessionStateMachineTests: XCTestCase {
     }
 
     func testGatewayCloseClosesEveryOpenLegOnce() {
-        var machine = ProxySessionStateMachine(hasUpstreamLeg: true)
+        var machine = ProxySessionStateMachine()
         let idle = WebSocketCloseStatus(code: .goingAway, reason: "idle timeout")
         let slow = WebSocketCloseStatus(code: .policyViolation, reason: "slow")
         XCTAssertEqual(machine.gatewayClose(client: slow, upstream: idle), [.close(.client, slow), .close(.upstream, idle)])
         XCTAssertEqual(machine.gatewayClose(client: idle, upstream: idle), [])
         XCTAssertEqual(machine.legEnded(.client, .close(idle)), .none)
-    }
-
-    func testEchoSessionHasNoUpstreamToClose() {
-        var machine = ProxySessionStateMachine(hasUpstreamLeg: false)
-        XCTAssertEqual(machine.legEnded(.client, .close(WebSocketCloseStatus(code: .normalClosure))), .none)
-        XCTAssertTrue(machine.isFinished)
     }
 }

@@ -14,6 +14,11 @@ final class GatewayLoopState {
         var states: [ObjectIdentifier: GatewayLoopState] = [:]
     }
 
+    /// What the sessions of this gateway on this loop share.
+    func sessionEnvironment(accessLog: AccessLog?, countsTraffic: Bool) -> SessionEnvironment {
+        SessionEnvironment(sessions: self.sessions, stats: self.stats, compression: self.compression, accessLog: accessLog, countsTraffic: countsTraffic)
+    }
+
     /// Unchecked on purpose: each thread only ever reads and writes its own value.
     nonisolated(unsafe) private static let perThread = ThreadSpecificVariable<PerThread>()
 

@@ -1,17 +1,12 @@
-/// Which side of a proxied WebSocket session something came from.
-public enum SessionSide: String, Sendable, Hashable {
-    case client
-    case upstream
-    /// The gateway itself (a protocol violation it detected, a timeout, a shutdown).
-    case gateway
-}
-
 /// How the two legs of one proxy session end, as a value type: what to tell the other leg when one
 /// leg closes or fails, and who closed first (for the access log and the close-code counters).
 struct ProxySessionStateMachine {
     enum Leg: Hashable, Sendable {
         case client
         case upstream
+
+        /// The leg across the session from this one.
+        var other: Leg { self == .client ? .upstream : .client }
     }
 
     enum Action: Equatable {
@@ -21,14 +16,9 @@ struct ProxySessionStateMachine {
     }
 
     private(set) var clientOpen = true
-    private(set) var upstreamOpen: Bool
+    private(set) var upstreamOpen = true
     /// Who ended the session, and with what status, once known.
     private(set) var ending: (side: SessionSide, status: WebSocketCloseStatus)?
-
-    /// - Parameter hasUpstreamLeg: false for the built-in echo, where the client leg is its own partner.
-    init(hasUpstreamLeg: Bool) {
-        self.upstreamOpen = hasUpstreamLeg
-    }
 
     var isFinished: Bool { !self.clientOpen && !self.upstreamOpen }
 
@@ -52,10 +42,9 @@ struct ProxySessionStateMachine {
         if self.ending == nil {
             self.ending = (side, event.closeStatus ?? relayed)
         }
-        let other: Leg = leg == .client ? .upstream : .client
-        guard self.isOpen(other) else { return .none }
-        self.setOpen(other, false)
-        return .close(other, relayed)
+        guard self.isOpen(leg.other) else { return .none }
+        self.setOpen(leg.other, false)
+        return .close(leg.other, relayed)
     }
 
     /// The gateway ends the session (idle timeout, a limit, shutdown): each open leg gets its status.
