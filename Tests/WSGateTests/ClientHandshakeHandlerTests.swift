@@ -22,13 +22,7 @@ final class ClientHandshakeHandlerTests: XCTestCase {
             routes: [RouteConfiguration(name: "echo", upstream: "echo")]
         )
         configuration.defaults.limits.handshakeTimeout = .seconds(2)
-        self.environment = SessionEnvironment(
-            sessions: SessionRegistry(),
-            stats: StatsLoopState(),
-            compression: CompressionLoopState(),
-            accessLog: nil,
-            countsTraffic: true
-        )
+        self.environment = .standalone()
         let connection = ClientHandshakeContext(
             configuration: configuration,
             routeTable: RouteTable(configuration: configuration),

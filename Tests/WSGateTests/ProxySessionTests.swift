@@ -34,13 +34,7 @@ final class ProxySessionTests: XCTestCase {
     private let upstreamQueue = Queue()
 
     private func start(backpressure: BackpressureConfiguration = BackpressureConfiguration(), echo: Bool = false) throws {
-        self.environment = SessionEnvironment(
-            sessions: SessionRegistry(),
-            stats: StatsLoopState(),
-            compression: CompressionLoopState(),
-            accessLog: nil,
-            countsTraffic: true
-        )
+        self.environment = .standalone()
         let route = RouteConfiguration(name: "r", upstream: "up", limits: Limits(idleTimeout: .zero), backpressure: backpressure)
         let identity = SessionIdentity(
             id: 1,
@@ -165,6 +159,7 @@ final class ProxySessionTests: XCTestCase {
         let bye = WebSocketCloseStatus(code: .normalClosure, reason: "bye")
         try self.client.writeInbound(WebSocketFrameEvent.close(bye))
         XCTAssertEqual(try self.written(self.client), [], "the client's endpoint answers its close, not the session")
+        XCTAssertEqual(self.clientReads.reads, 0, "no read re-enters the client while it reads its close")
         XCTAssertEqual(self.environment.sessions.count, 1)
         try self.client.close().wait()
         XCTAssertEqual(self.environment.sessions.count, 0)

@@ -11,7 +11,7 @@ final class GatewayLoopState {
     let compression = CompressionLoopState()
 
     private final class PerThread {
-        var states: [ObjectIdentifier: GatewayLoopState] = [:]
+        var states: [UInt64: GatewayLoopState] = [:]
     }
 
     /// What the sessions of this gateway on this loop share.
@@ -31,7 +31,8 @@ final class GatewayLoopState {
             perThread = PerThread()
             Self.perThread.currentValue = perThread
         }
-        let key = ObjectIdentifier(services)
+        // Not the object's address: a gateway made after another was freed could get the same one.
+        let key = services.id
         if let state = perThread.states[key] { return state }
         let state = GatewayLoopState()
         perThread.states[key] = state

@@ -34,7 +34,10 @@ final class EchoLeg: SessionLeg {
         self.session.readComplete(from: .upstream)
     }
 
+    /// Resumes the client, whose reads wait on this leg's writability; nothing once ended: the client
+    /// may be mid-read then (its close is being relayed here), and a read now would re-enter it.
     func resumeReading() {
+        guard !self.ended else { return }
         self.client.resumeReading()
     }
 }
