@@ -103,9 +103,8 @@ public final class Gateway: Sendable {
         return result
     }
 
-    /// Raises the open-file limit (``OpenFileLimit``), then binds every listener and, last, the admin
-    /// listener with `bindAdmin` (the control plane sits above the gateway: ``start()``).
-    func start(admin bindAdmin: (Gateway) async throws -> any Channel) async throws {
+    /// Raises the open-file limit (``OpenFileLimit``), then binds every listener and the admin listener.
+    public func start() async throws {
         let files = OpenFileLimit.raiseSoftToHard()
         self.logger.info("open files", metadata: ["wsgate.open_files.soft": "\(files.soft)", "wsgate.open_files.hard": "\(files.hard)"])
         let configuration = self.activeConfiguration.configuration
@@ -115,7 +114,7 @@ public final class Gateway: Sendable {
             }
             // Before the admin listener says it listens: whoever waits for that may edit the files next.
             self.startWatching()
-            let admin = try await bindAdmin(self)
+            let admin = try await AdminServer.bind(configuration.admin.address, group: self.group, service: AdminService(gateway: self))
             self.state.withLockedValue { $0.adminChannel = admin }
             self.recordAddress(admin, name: Self.adminListenerName)
             for cluster in self.activeConfiguration.clusters.values {
