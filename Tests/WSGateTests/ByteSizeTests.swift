@@ -4,85 +4,85 @@ import XCTest
 
 final class ByteSizeTests: XCTestCase {
     func testParsesPlainBytesAndUnits() throws {
-        XCTAssertEqual(try ByteSize.parse("512"), 512)
-        XCTAssertEqual(try ByteSize.parse("512B"), 512)
-        XCTAssertEqual(try ByteSize.parse("64KiB"), 65_536)
-        XCTAssertEqual(try ByteSize.parse("1MiB"), 1_048_576)
-        XCTAssertEqual(try ByteSize.parse("2GiB"), 2_147_483_648)
-        XCTAssertEqual(try ByteSize.parse("10KB"), 10_000)
-        XCTAssertEqual(try ByteSize.parse("1MB"), 1_000_000)
-        XCTAssertEqual(try ByteSize.parse("1GB"), 1_000_000_000)
-        XCTAssertEqual(try ByteSize.parse(" 4 KiB "), 4_096)
-        XCTAssertEqual(try ByteSize.parse("0"), 0)
+        XCTAssertEqual(try Scalar.size("512"), 512)
+        XCTAssertEqual(try Scalar.size("512B"), 512)
+        XCTAssertEqual(try Scalar.size("64KiB"), 65_536)
+        XCTAssertEqual(try Scalar.size("1MiB"), 1_048_576)
+        XCTAssertEqual(try Scalar.size("2GiB"), 2_147_483_648)
+        XCTAssertEqual(try Scalar.size("10KB"), 10_000)
+        XCTAssertEqual(try Scalar.size("1MB"), 1_000_000)
+        XCTAssertEqual(try Scalar.size("1GB"), 1_000_000_000)
+        XCTAssertEqual(try Scalar.size(" 4 KiB "), 4_096)
+        XCTAssertEqual(try Scalar.size("0"), 0)
     }
 
     func testRejectsMalformedSizes() {
         XCTAssertEqual(
-            Self.message(ByteSize.parse, "big"),
+            Self.message(Scalar.size, "big"),
             "invalid size 'big' (expected bytes, e.g. 65536, 64KiB or 1MiB)"
         )
         XCTAssertEqual(
-            Self.message(ByteSize.parse, "-1"),
+            Self.message(Scalar.size, "-1"),
             "invalid size '-1' (expected bytes, e.g. 65536, 64KiB or 1MiB)"
         )
         XCTAssertEqual(
-            Self.message(ByteSize.parse, "10XB"),
+            Self.message(Scalar.size, "10XB"),
             "invalid size '10XB': unknown unit 'XB' (expected one of B, KB, MB, GB, KiB, MiB, GiB)"
         )
         XCTAssertEqual(
-            Self.message(ByteSize.parse, "1mib"),
+            Self.message(Scalar.size, "1mib"),
             "invalid size '1mib': unknown unit 'mib' (expected one of B, KB, MB, GB, KiB, MiB, GiB)"
         )
         XCTAssertEqual(
-            Self.message(ByteSize.parse, "1.5MiB"),
+            Self.message(Scalar.size, "1.5MiB"),
             "invalid size '1.5MiB': unknown unit '.5MiB' (expected one of B, KB, MB, GB, KiB, MiB, GiB)"
         )
-        XCTAssertEqual(Self.message(ByteSize.parse, "9999999999GiB"), "size '9999999999GiB' is too large (at most 1024GiB)")
+        XCTAssertEqual(Self.message(Scalar.size, "9999999999GiB"), "size '9999999999GiB' is too large (at most 1024GiB)")
         XCTAssertEqual(
-            Self.message(ByteSize.parse, "99999999999999999999"),
+            Self.message(Scalar.size, "99999999999999999999"),
             "size '99999999999999999999' is too large (at most 1024GiB)"
         )
-        XCTAssertEqual(try ByteSize.parse("1024GiB"), 1 << 40)
-        XCTAssertEqual(Self.message(ByteSize.parse, "1025GiB"), "size '1025GiB' is too large (at most 1024GiB)")
+        XCTAssertEqual(try Scalar.size("1024GiB"), 1 << 40)
+        XCTAssertEqual(Self.message(Scalar.size, "1025GiB"), "size '1025GiB' is too large (at most 1024GiB)")
         XCTAssertEqual(
-            Self.message(ByteSize.parse, "9223372036854775807"),
+            Self.message(Scalar.size, "9223372036854775807"),
             "size '9223372036854775807' is too large (at most 1024GiB)"
         )
     }
 
     func testParsesDurations() throws {
-        XCTAssertEqual(try DurationParsing.parse("500ms"), .milliseconds(500))
-        XCTAssertEqual(try DurationParsing.parse("10s"), .seconds(10))
-        XCTAssertEqual(try DurationParsing.parse("2m"), .seconds(120))
-        XCTAssertEqual(try DurationParsing.parse("1h"), .seconds(3600))
-        XCTAssertEqual(try DurationParsing.parse("0"), .zero)
-        XCTAssertEqual(try DurationParsing.parse("0s"), .zero)
-        XCTAssertEqual(try DurationParsing.parse(" 3 s"), .seconds(3))
+        XCTAssertEqual(try Scalar.duration("500ms"), .milliseconds(500))
+        XCTAssertEqual(try Scalar.duration("10s"), .seconds(10))
+        XCTAssertEqual(try Scalar.duration("2m"), .seconds(120))
+        XCTAssertEqual(try Scalar.duration("1h"), .seconds(3600))
+        XCTAssertEqual(try Scalar.duration("0"), .zero)
+        XCTAssertEqual(try Scalar.duration("0s"), .zero)
+        XCTAssertEqual(try Scalar.duration(" 3 s"), .seconds(3))
     }
 
     func testRejectsMalformedDurations() {
         XCTAssertEqual(
-            Self.message(DurationParsing.parse, "30"),
+            Self.message(Scalar.duration, "30"),
             "duration '30' needs a unit (one of ms, s, m, h), e.g. '30s'"
         )
         XCTAssertEqual(
-            Self.message(DurationParsing.parse, "soon"),
+            Self.message(Scalar.duration, "soon"),
             "invalid duration 'soon' (expected e.g. 500ms, 10s, 2m or 1h)"
         )
         XCTAssertEqual(
-            Self.message(DurationParsing.parse, "5d"),
+            Self.message(Scalar.duration, "5d"),
             "invalid duration '5d': unknown unit 'd' (expected one of ms, s, m, h)"
         )
         XCTAssertEqual(
-            Self.message(DurationParsing.parse, "1m30s"),
+            Self.message(Scalar.duration, "1m30s"),
             "invalid duration '1m30s': unknown unit 'm30s' (expected one of ms, s, m, h)"
         )
         XCTAssertEqual(
-            Self.message(DurationParsing.parse, "-1s"),
+            Self.message(Scalar.duration, "-1s"),
             "invalid duration '-1s' (expected e.g. 500ms, 10s, 2m or 1h)"
         )
         XCTAssertEqual(
-            Self.message(DurationParsing.parse, "9999999999999999h"),
+            Self.message(Scalar.duration, "9999999999999999h"),
             "duration '9999999999999999h' is too large"
         )
     }

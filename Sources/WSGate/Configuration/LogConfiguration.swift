@@ -13,7 +13,7 @@ public struct LogConfiguration: Sendable, Equatable {
 /// refused handshake.
 public struct AccessLogConfiguration: Sendable, Equatable {
     /// How each line is written.
-    public enum Format: String, Sendable, Equatable {
+    public enum Format: String, Sendable, Equatable, CaseIterable {
         /// One JSON object per line.
         case json
         /// `key=value` pairs separated by spaces (values with spaces or quotes are quoted).

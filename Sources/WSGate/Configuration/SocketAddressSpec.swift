@@ -74,3 +74,11 @@ public struct SocketAddressSpec: Sendable, Hashable, CustomStringConvertible {
         }
     }
 }
+
+extension SocketAddressSpec {
+    /// Whether the host is a loopback address or `localhost` (names are not resolved).
+    var isLoopback: Bool {
+        let host = self.host.lowercased()
+        return host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
+}
