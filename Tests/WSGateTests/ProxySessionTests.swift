@@ -154,6 +154,17 @@ final class ProxySessionTests: XCTestCase {
         XCTAssertEqual(self.session.traffic.bytes[.upstreamToClient], 4)
     }
 
+    func testASlowEchoClientIsNotReadUntilItDrains() throws {
+        try self.start(echo: true)
+        self.client.isWritable = false
+        self.client.pipeline.fireChannelWritabilityChanged()
+        self.client.read()
+        XCTAssertEqual(self.clientReads.reads, 0, "what the client sends would be echoed into its full queue")
+        self.client.isWritable = true
+        self.client.pipeline.fireChannelWritabilityChanged()
+        XCTAssertEqual(self.clientReads.reads, 1)
+    }
+
     func testAnEchoSessionEndsWithItsClient() throws {
         try self.start(echo: true)
         let bye = WebSocketCloseStatus(code: .normalClosure, reason: "bye")
