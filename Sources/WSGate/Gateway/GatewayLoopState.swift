@@ -2,9 +2,10 @@ import NIOPosix
 
 /// What one gateway keeps on one EventLoop: its live sessions, its counters and its zlib state.
 ///
-/// Each EventLoop thread holds one per gateway (the gateways of a process share its EventLoops, as
-/// in the tests), used only on that thread, so none of it needs a lock. A session finds its loop's
-/// state once, when it starts; readers run on each loop (``Gateway/onEachEventLoop(_:)``).
+/// Each EventLoop thread holds one per gateway, keyed by the gateway's id (the gateways of a process
+/// share its EventLoops, as in the tests), used only on that thread, so none of it needs a lock. A
+/// connection gets its loop's state once, at accept (``sessionEnvironment(accessLog:countsTraffic:)``);
+/// readers run on each loop (``Gateway/onEachEventLoop(_:)``).
 final class GatewayLoopState {
     let sessions = SessionRegistry()
     let stats = StatsLoopState()
