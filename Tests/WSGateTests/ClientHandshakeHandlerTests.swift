@@ -26,7 +26,8 @@ final class ClientHandshakeHandlerTests: XCTestCase {
         let connection = ClientHandshakeContext(
             configuration: configuration,
             routeTable: RouteTable(configuration: configuration),
-            upstreams: ["echo": UpstreamCluster(configuration: configuration.upstreams["echo"]!)],
+            clusters: ["echo": UpstreamCluster(configuration: configuration.upstreams["echo"]!)],
+            upstreamLoop: UpstreamLoopState(),
             memory: GatewayMemory(budget: MemoryBudget(limit: 1 << 30)),
             session: self.environment,
             tlsFailures: nil

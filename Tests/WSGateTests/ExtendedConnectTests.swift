@@ -24,15 +24,14 @@ final class ExtendedConnectTests: XCTestCase {
     }
 
     func testRequestHasThePseudoHeadersAndNoUpgradeMechanics() throws {
-        let headers = ExtendedConnectRequestBuilder.makeRequest(
-            from: try self.clientRequest(),
-            upstreamPath: "/chat?x=1",
-            clientAddress: try SocketAddress(ipAddress: "192.0.2.7", port: 5555),
-            upstreamScheme: "http",
-            clientScheme: "https",
-            authority: "127.0.0.1:9001",
-            clientCertificateSubject: nil
+        let request = try self.clientRequest()
+        let forwarded = ForwardedRequest(
+            headers: request.head.headers,
+            host: request.host,
+            path: "/chat?x=1",
+            client: .init(address: try SocketAddress(ipAddress: "192.0.2.7", port: 5555), scheme: "https")
         )
+        let headers = ForwardingPolicy().fields(for: forwarded).extendedConnectHeaders(scheme: "http", authority: "127.0.0.1:9001")
         XCTAssertEqual(headers.first(name: ":method"), "CONNECT")
         XCTAssertEqual(headers.first(name: ":protocol"), "websocket")
         XCTAssertEqual(headers.first(name: ":scheme"), "http")
@@ -108,7 +107,7 @@ final class ExtendedConnectTests: XCTestCase {
         let head = ExtendedConnectStreamHandler.responseHead(status: 200, HPACKHeaders([
             (":status", "200"), ("set-cookie", "a=b"), ("set-cookie", "c=d\r\nset-cookie: admin=1"), ("x-nul", "a\u{0}"),
         ]))
-        XCTAssertEqual(UpstreamRequestBuilder.relayedResponseHeaders(head.headers).map { "\($0.0): \($0.1)" }, ["set-cookie: a=b"])
+        XCTAssertEqual(ForwardingPolicy.relayedResponseHeaders(head.headers).map { "\($0.0): \($0.1)" }, ["set-cookie: a=b"])
     }
 
     /// Issue 11, finding 4: on a stream leg `max_buffered` sees what waits for the stream (an upstream

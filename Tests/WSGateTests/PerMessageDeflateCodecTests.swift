@@ -40,8 +40,9 @@ final class PerMessageDeflateCodecTests: XCTestCase {
         for (opcode, fin, compressed, slices) in frames {
             let length = slices.reduce(0) { $0 + $1.count }
             try inflater.receive(.frameHead(WebSocketDataFrameHead(opcode: opcode, fin: fin, compressed: compressed, payloadLength: length)), allocator: self.allocator) { events.append($0) }
-            for slice in slices {
-                try inflater.receive(.payload(self.allocator.buffer(bytes: slice)), allocator: self.allocator) { events.append($0) }
+            for (index, slice) in slices.enumerated() {
+                let endsFrame = index == slices.count - 1
+                try inflater.receive(.payload(self.allocator.buffer(bytes: slice), endsFrame: endsFrame), allocator: self.allocator) { events.append($0) }
             }
         }
         return events
@@ -56,7 +57,7 @@ final class PerMessageDeflateCodecTests: XCTestCase {
             let fin = index == sizes.count - 1
             try deflater.send(.frameHead(WebSocketDataFrameHead(opcode: index == 0 ? opcode : .continuation, fin: fin, payloadLength: size)), allocator: self.allocator) { events.append($0) }
             if size > 0 {
-                try deflater.send(.payload(self.allocator.buffer(bytes: message[offset..<offset + size])), allocator: self.allocator) { events.append($0) }
+                try deflater.send(.payload(self.allocator.buffer(bytes: message[offset..<offset + size]), endsFrame: true), allocator: self.allocator) { events.append($0) }
             }
             offset += size
         }
@@ -74,7 +75,7 @@ final class PerMessageDeflateCodecTests: XCTestCase {
                 XCTAssertEqual(expected, 0, "new frame before the previous one's payload")
                 frames.append((head.opcode, head.fin, head.compressed, []))
                 expected = head.payloadLength
-            case .payload(let payload):
+            case .payload(let payload, _):
                 frames[frames.count - 1].3 += payload.readableBytesView
                 expected -= payload.readableBytes
             case .close, .failed:
@@ -103,7 +104,7 @@ final class PerMessageDeflateCodecTests: XCTestCase {
         let events = try self.inflate(&inflater, [(.text, true, true, [[0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00]])])
         XCTAssertEqual(events, [
             .frameHead(WebSocketDataFrameHead(opcode: .text, fin: true, payloadLength: 5)),
-            .payload(self.allocator.buffer(string: "Hello")),
+            .payload(self.allocator.buffer(string: "Hello"), endsFrame: true),
         ])
     }
 
@@ -226,7 +227,7 @@ final class PerMessageDeflateCodecTests: XCTestCase {
         let small = Array(repeating: UInt8(ascii: "a"), count: 63)
         XCTAssertEqual(try self.deflate(&deflater, .text, small), [
             .frameHead(WebSocketDataFrameHead(opcode: .text, fin: true, payloadLength: 63)),
-            .payload(self.allocator.buffer(bytes: small)),
+            .payload(self.allocator.buffer(bytes: small), endsFrame: true),
         ])
         let large = self.frames(try self.deflate(&deflater, .text, small + small))
         XCTAssertTrue(large[0].2)
@@ -239,10 +240,50 @@ final class PerMessageDeflateCodecTests: XCTestCase {
         let events = try self.inflate(&inflater, [(.binary, false, false, [[1, 2]]), (.continuation, true, false, [[3]])])
         XCTAssertEqual(events, [
             .frameHead(WebSocketDataFrameHead(opcode: .binary, fin: false, payloadLength: 2)),
-            .payload(self.allocator.buffer(bytes: [1, 2])),
+            .payload(self.allocator.buffer(bytes: [1, 2]), endsFrame: true),
             .frameHead(WebSocketDataFrameHead(opcode: .continuation, fin: true, payloadLength: 1)),
-            .payload(self.allocator.buffer(bytes: [3])),
+            .payload(self.allocator.buffer(bytes: [3]), endsFrame: true),
         ])
+    }
+
+    // MARK: Frame ends
+
+    /// The inflater ends a message at the marked slice of its final frame, whatever the head announced
+    /// and however the payload is sliced.
+    func testInflaterEndsTheMessageAtTheMarkedSlice() throws {
+        var deflater = self.makeDeflater()
+        let text = self.sampleText(3000)
+        let compressed = self.frames(try self.deflate(&deflater, .text, text)).flatMap(\.3)
+        var inflater = self.makeInflater()
+        var events: [WebSocketFrameEvent] = []
+        // The announced length is not what ends the frame: the marker is.
+        let head = WebSocketDataFrameHead(opcode: .text, fin: true, compressed: true, payloadLength: compressed.count + 1000)
+        try inflater.receive(.frameHead(head), allocator: self.allocator) { events.append($0) }
+        for byte in compressed.dropLast() {
+            try inflater.receive(.payload(self.allocator.buffer(bytes: [byte]), endsFrame: false), allocator: self.allocator) { events.append($0) }
+        }
+        XCTAssertFalse(events.contains { if case .frameHead(let head) = $0 { head.fin } else { false } }, "no final frame before the marked slice")
+        try inflater.receive(.payload(self.allocator.buffer(bytes: [compressed.last!]), endsFrame: true), allocator: self.allocator) { events.append($0) }
+        XCTAssertEqual(self.message(events).bytes, text)
+        XCTAssertEqual(self.counters.inboundMessages, 1)
+    }
+
+    /// The deflater flushes at the end of each upstream frame, as the marker says, and ends the message
+    /// only at the marked slice of the final frame.
+    func testDeflaterFlushesAtTheMarkedSliceOnly() throws {
+        var deflater = self.makeDeflater()
+        let text = self.sampleText(3000)
+        var events: [WebSocketFrameEvent] = []
+        try deflater.send(.frameHead(WebSocketDataFrameHead(opcode: .text, fin: true, payloadLength: text.count)), allocator: self.allocator) { events.append($0) }
+        try deflater.send(.payload(self.allocator.buffer(bytes: text[..<1500]), endsFrame: false), allocator: self.allocator) { events.append($0) }
+        XCTAssertEqual(events, [], "nothing flushed inside the upstream frame")
+        try deflater.send(.payload(self.allocator.buffer(bytes: text[1500...]), endsFrame: true), allocator: self.allocator) { events.append($0) }
+        let frames = self.frames(events)
+        XCTAssertEqual(frames.count, 1)
+        XCTAssertTrue(frames[0].1, "FIN at the marked slice")
+        XCTAssertEqual(self.counters.outboundMessages, 1)
+        var inflater = self.makeInflater()
+        XCTAssertEqual(self.message(try self.inflate(&inflater, [(.text, true, true, [frames[0].3])])).bytes, text)
     }
 
     // MARK: Limits and errors
@@ -255,8 +296,8 @@ final class PerMessageDeflateCodecTests: XCTestCase {
         var forwarded = 0
         XCTAssertThrowsError(try {
             try inflater.receive(.frameHead(WebSocketDataFrameHead(opcode: .binary, fin: true, compressed: true, payloadLength: bomb.count)), allocator: self.allocator) { _ in }
-            try inflater.receive(.payload(self.allocator.buffer(bytes: bomb)), allocator: self.allocator) { event in
-                if case .payload(let payload) = event { forwarded += payload.readableBytes }
+            try inflater.receive(.payload(self.allocator.buffer(bytes: bomb), endsFrame: true), allocator: self.allocator) { event in
+                if case .payload(let payload, _) = event { forwarded += payload.readableBytes }
             }
         }()) { error in
             XCTAssertEqual((error as? WebSocketProtocolError)?.code, .messageTooBig)

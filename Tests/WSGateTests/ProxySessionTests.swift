@@ -68,7 +68,7 @@ final class ProxySessionTests: XCTestCase {
     }
 
     private func text(_ string: String) -> [WebSocketFrameEvent] {
-        [.frameHead(WebSocketDataFrameHead(opcode: .text, fin: true, payloadLength: string.utf8.count)), .payload(self.allocator.buffer(string: string))]
+        [.frameHead(WebSocketDataFrameHead(opcode: .text, fin: true, payloadLength: string.utf8.count)), .payload(self.allocator.buffer(string: string), endsFrame: true)]
     }
 
     private func written(_ channel: EmbeddedChannel) throws -> [WebSocketFrameEvent] {
@@ -112,7 +112,7 @@ final class ProxySessionTests: XCTestCase {
 
     func testALostUpstreamIsTold1014ToTheClient() throws {
         try self.start()
-        try self.upstream.writeInbound(WebSocketFrameEvent.failed(WebSocketCloseStatus(code: nil)))
+        try self.upstream.writeInbound(WebSocketFrameEvent.failed(.connectionLost("connection lost")))
         XCTAssertEqual(try self.closes(self.client).map(\.code), [.badGateway])
     }
 

@@ -33,12 +33,12 @@ final class StatsValueTests: XCTestCase {
         var tracker = MessageSizeTracker()
         // A message of two frames (3 + 4 bytes), the second arriving in two slices.
         XCTAssertEqual(tracker.frameHead(WebSocketDataFrameHead(opcode: .text, fin: false, payloadLength: 3)).startsMessage, true)
-        XCTAssertNil(tracker.payload(3))
+        XCTAssertNil(tracker.payload(3, endsFrame: true))
         let continuation = tracker.frameHead(WebSocketDataFrameHead(opcode: .continuation, fin: true, payloadLength: 4))
         XCTAssertFalse(continuation.startsMessage)
         XCTAssertNil(continuation.completedSize)
-        XCTAssertNil(tracker.payload(1))
-        XCTAssertEqual(tracker.payload(3), 7)
+        XCTAssertNil(tracker.payload(1, endsFrame: false))
+        XCTAssertEqual(tracker.payload(3, endsFrame: true), 7)
         // An empty message completes at its header.
         let empty = tracker.frameHead(WebSocketDataFrameHead(opcode: .binary, fin: true, payloadLength: 0))
         XCTAssertEqual(empty.startsMessage, true)

@@ -46,7 +46,7 @@ final class WebSocketEndpointHandlerTests: XCTestCase {
         try self.channel.writeInbound(self.clientFrame(.text, Array("Hello".utf8)))
         XCTAssertEqual(try self.readEvents(), [
             .frameHead(WebSocketDataFrameHead(opcode: .text, fin: true, payloadLength: 5)),
-            .payload(self.allocator.buffer(string: "Hello")),
+            .payload(self.allocator.buffer(string: "Hello"), endsFrame: true),
         ])
     }
 
@@ -84,6 +84,16 @@ final class WebSocketEndpointHandlerTests: XCTestCase {
         XCTAssertEqual(try self.readEvents(), [.close(WebSocketCloseStatus(code: .goingAway))])
     }
 
+    /// A failure written to the endpoint (found further up the pipeline) fails the leg as one it found
+    /// itself: the close goes out with the failure's code and the connection is dropped at once.
+    func testFailureWrittenToTheEndpointFailsTheLegAtOnce() throws {
+        let failure = WebSocketFailure.limitExceeded(.maxMessage, reason: "x")
+        try self.channel.writeOutbound(WebSocketFrameEvent.failed(failure))
+        XCTAssertEqual(try self.writtenBytes(), [0x88, 0x03, 0x03, 0xF1, 0x78])
+        XCTAssertFalse(self.channel.isActive, "no wait for the peer's answer")
+        XCTAssertEqual(try self.readEvents(), [.failed(failure)])
+    }
+
     func testUnansweredCloseTimesOut() throws {
         try self.channel.writeOutbound(WebSocketFrameEvent.close(WebSocketCloseStatus(code: .normalClosure)))
         self.channel.embeddedEventLoop.advanceTime(by: .seconds(4))
@@ -94,10 +104,10 @@ final class WebSocketEndpointHandlerTests: XCTestCase {
 
     func testPongWaitsUntilTheOutgoingDataFrameIsComplete() throws {
         try self.channel.writeOutbound(WebSocketFrameEvent.frameHead(WebSocketDataFrameHead(opcode: .binary, fin: true, payloadLength: 2)))
-        try self.channel.writeOutbound(WebSocketFrameEvent.payload(self.allocator.buffer(bytes: [0xAA])))
+        try self.channel.writeOutbound(WebSocketFrameEvent.payload(self.allocator.buffer(bytes: [0xAA]), endsFrame: false))
         try self.channel.writeInbound(self.clientFrame(.ping, [7]))
         XCTAssertEqual(try self.writtenBytes(), [0x82, 0x02, 0xAA])
-        try self.channel.writeOutbound(WebSocketFrameEvent.payload(self.allocator.buffer(bytes: [0xBB])))
+        try self.channel.writeOutbound(WebSocketFrameEvent.payload(self.allocator.buffer(bytes: [0xBB]), endsFrame: true))
         XCTAssertEqual(try self.writtenBytes(), [0xBB, 0x8A, 0x01, 0x07])
     }
 
@@ -113,12 +123,12 @@ final class WebSocketEndpointHandlerTests: XCTestCase {
 
     func testPingsBehindAnUnfinishedDataFrameQueueOnePong() throws {
         try self.channel.writeOutbound(WebSocketFrameEvent.frameHead(WebSocketDataFrameHead(opcode: .binary, fin: true, payloadLength: 2)))
-        try self.channel.writeOutbound(WebSocketFrameEvent.payload(self.allocator.buffer(bytes: [0xAA])))
+        try self.channel.writeOutbound(WebSocketFrameEvent.payload(self.allocator.buffer(bytes: [0xAA]), endsFrame: false))
         for index in 0..<1000 {
             try self.channel.writeInbound(self.clientFrame(.ping, [UInt8(truncatingIfNeeded: index)]))
         }
         XCTAssertEqual(try self.writtenBytes(), [0x82, 0x02, 0xAA])
-        try self.channel.writeOutbound(WebSocketFrameEvent.payload(self.allocator.buffer(bytes: [0xBB])))
+        try self.channel.writeOutbound(WebSocketFrameEvent.payload(self.allocator.buffer(bytes: [0xBB]), endsFrame: true))
         // Only the latest ping is answered (RFC 6455 section 5.5.3).
         XCTAssertEqual(try self.writtenBytes(), [0xBB, 0x8A, 0x01, UInt8(truncatingIfNeeded: 999)])
     }
@@ -168,7 +178,7 @@ extension WebSocketEndpointHandlerTests {
         let channel = EmbeddedChannel(handler: WebSocketEndpointHandler(role: .server, configuration: configuration))
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
         try channel.writeOutbound(WebSocketFrameEvent.frameHead(WebSocketDataFrameHead(opcode: .binary, fin: true, payloadLength: 10)))
-        try channel.writeOutbound(WebSocketFrameEvent.payload(ByteBuffer(bytes: [1])))
+        try channel.writeOutbound(WebSocketFrameEvent.payload(ByteBuffer(bytes: [1]), endsFrame: false))
         XCTAssertNotNil(try channel.readOutbound(as: ByteBuffer.self))
         XCTAssertNotNil(try channel.readOutbound(as: ByteBuffer.self))
         for _ in 0..<3 {

@@ -30,7 +30,7 @@ final class WebSocketFrameParserTests: XCTestCase {
         let events = try self.parseAll(self.frame(.text, payload: Array("hello".utf8), mask: mask))
         XCTAssertEqual(events, [
             .dataFrameHeader(WebSocketFrameHeader(fin: true, opcode: .text, maskKey: mask, payloadLength: 5)),
-            .dataPayload(self.allocator.buffer(string: "hello")),
+            .dataPayload(self.allocator.buffer(string: "hello"), endsFrame: true),
         ])
     }
 
@@ -51,7 +51,7 @@ final class WebSocketFrameParserTests: XCTestCase {
                 case .dataFrameHeader(let header):
                     headers += 1
                     XCTAssertEqual(header.payloadLength, 1000)
-                case .dataPayload(let slice):
+                case .dataPayload(let slice, _):
                     XCTAssertLessThanOrEqual(slice.readableBytes, 7)
                     received += slice.readableBytesView
                 case .controlFrame:
@@ -69,7 +69,7 @@ final class WebSocketFrameParserTests: XCTestCase {
             guard case .dataFrameHeader(let header) = events.first else { return XCTFail("no header") }
             XCTAssertEqual(header.payloadLength, length)
             let total = events.dropFirst().reduce(0) { sum, event in
-                if case .dataPayload(let slice) = event { return sum + slice.readableBytes }
+                if case .dataPayload(let slice, _) = event { return sum + slice.readableBytes }
                 return sum
             }
             XCTAssertEqual(total, length)
@@ -79,6 +79,51 @@ final class WebSocketFrameParserTests: XCTestCase {
     func testZeroLengthDataFrameIsJustAHeader() throws {
         let events = try self.parseAll(self.frame(.text, payload: []))
         XCTAssertEqual(events, [.dataFrameHeader(WebSocketFrameHeader(fin: true, opcode: .text, payloadLength: 0))])
+    }
+
+    /// Every data frame ends exactly once: at the slice that completes it, or at its head when it has no
+    /// payload; however the bytes arrive, and with a control frame between fragments.
+    func testEachFrameEndsOnceIncludingEmptyAndFragmentedFrames() throws {
+        let mask: WebSocketMaskingKey = [5, 6, 7, 8]
+        var wire = self.frame(.text, fin: false, payload: Array("frag".utf8), mask: mask)
+        var empty = self.frame(.continuation, fin: false, payload: [], mask: mask)
+        var ping = self.frame(.ping, payload: [1], mask: mask)
+        var last = self.frame(.continuation, payload: Array(repeating: 0x61, count: 300), mask: mask)
+        wire.writeBuffer(&empty)
+        wire.writeBuffer(&ping)
+        wire.writeBuffer(&last)
+        for readSize in [1, 7, 100, wire.readableBytes] {
+            var parser = WebSocketFrameParser(maxFrameSize: 1 << 20)
+            var input = wire
+            var pending = self.allocator.buffer(capacity: 0)
+            var endedFrameLengths: [Int] = []
+            var openFrame: (length: Int, received: Int)?
+            while let chunk = input.readSlice(length: min(readSize, input.readableBytes)), chunk.readableBytes > 0 {
+                var chunk = chunk
+                pending.writeBuffer(&chunk)
+                while let event = try parser.next(&pending) {
+                    switch event {
+                    case .dataFrameHeader(let header):
+                        XCTAssertNil(openFrame, "a head before the previous frame ended")
+                        if header.payloadLength == 0 {
+                            endedFrameLengths.append(0)
+                        } else {
+                            openFrame = (header.payloadLength, 0)
+                        }
+                    case .dataPayload(let slice, let endsFrame):
+                        guard var frame = openFrame else { return XCTFail("payload outside a frame") }
+                        frame.received += slice.readableBytes
+                        XCTAssertEqual(endsFrame, frame.received == frame.length, "read size \(readSize)")
+                        openFrame = endsFrame ? nil : frame
+                        if endsFrame { endedFrameLengths.append(frame.length) }
+                    case .controlFrame:
+                        break
+                    }
+                }
+            }
+            XCTAssertNil(openFrame)
+            XCTAssertEqual(endedFrameLengths, [4, 0, 300], "read size \(readSize)")
+        }
     }
 
     func testControlFrameIsDeliveredWhole() throws {

@@ -13,7 +13,7 @@ final class WebSocketInboundStateMachineTests: XCTestCase {
     }
 
     private func payload(_ bytes: [UInt8]) -> WebSocketFrameParser.Event {
-        .dataPayload(self.allocator.buffer(bytes: bytes))
+        .dataPayload(self.allocator.buffer(bytes: bytes), endsFrame: true)
     }
 
     private func control(_ opcode: WebSocketOpcode, _ bytes: [UInt8], rsv: UInt8 = 0) -> WebSocketFrameParser.Event {
@@ -35,11 +35,11 @@ final class WebSocketInboundStateMachineTests: XCTestCase {
     func testForwardsAFragmentedTextMessage() throws {
         var machine = WebSocketInboundStateMachine(role: .server, maxMessageSize: 100)
         XCTAssertEqual(try machine.receive(self.header(.text, fin: false, length: 2)), .forward(.frameHead(WebSocketDataFrameHead(opcode: .text, fin: false, payloadLength: 2))))
-        XCTAssertEqual(try machine.receive(self.payload([0xCE, 0xBA])), .forward(.payload(self.allocator.buffer(bytes: [0xCE, 0xBA]))))
+        XCTAssertEqual(try machine.receive(self.payload([0xCE, 0xBA])), .forward(.payload(self.allocator.buffer(bytes: [0xCE, 0xBA]), endsFrame: true)))
         // A ping between fragments is allowed.
         XCTAssertEqual(try machine.receive(self.control(.ping, [7])), .sendPong(self.allocator.buffer(bytes: [7])))
         XCTAssertEqual(try machine.receive(self.header(.continuation, fin: true, length: 1)), .forward(.frameHead(WebSocketDataFrameHead(opcode: .continuation, fin: true, payloadLength: 1))))
-        XCTAssertEqual(try machine.receive(self.payload([0x41])), .forward(.payload(self.allocator.buffer(bytes: [0x41]))))
+        XCTAssertEqual(try machine.receive(self.payload([0x41])), .forward(.payload(self.allocator.buffer(bytes: [0x41]), endsFrame: true)))
         // A new message can start.
         XCTAssertEqual(try machine.receive(self.header(.binary, length: 0)), .forward(.frameHead(WebSocketDataFrameHead(opcode: .binary, fin: true, payloadLength: 0))))
     }
@@ -111,13 +111,13 @@ final class WebSocketInboundStateMachineTests: XCTestCase {
         _ = try machine.receive(self.header(.text, fin: false, length: 1))
         _ = try machine.receive(self.payload([0xCE]))
         _ = try machine.receive(self.header(.continuation, fin: true, length: 1))
-        XCTAssertEqual(try machine.receive(self.payload([0xBA])), .forward(.payload(self.allocator.buffer(bytes: [0xBA]))))
+        XCTAssertEqual(try machine.receive(self.payload([0xBA])), .forward(.payload(self.allocator.buffer(bytes: [0xBA]), endsFrame: true)))
     }
 
     func testBinaryIsNotUTF8Checked() throws {
         var machine = WebSocketInboundStateMachine(role: .server, maxMessageSize: 100)
         _ = try machine.receive(self.header(.binary, length: 1))
-        XCTAssertEqual(try machine.receive(self.payload([0xFF])), .forward(.payload(self.allocator.buffer(bytes: [0xFF]))))
+        XCTAssertEqual(try machine.receive(self.payload([0xFF])), .forward(.payload(self.allocator.buffer(bytes: [0xFF]), endsFrame: true)))
     }
 
     func testClosePayloads() throws {

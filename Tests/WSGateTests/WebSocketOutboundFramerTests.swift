@@ -11,30 +11,30 @@ final class WebSocketOutboundFramerTests: XCTestCase {
         var framer = WebSocketOutboundFramer(role: .server)
         let head = framer.encodeHead(WebSocketDataFrameHead(opcode: .text, fin: true, payloadLength: 2), allocator: self.allocator)
         XCTAssertEqual(Array(head.readableBytesView), [0x81, 0x02])
-        XCTAssertEqual(Array(framer.encodePayload(self.allocator.buffer(string: "hi")).readableBytesView), Array("hi".utf8))
+        XCTAssertEqual(Array(framer.encodePayload(self.allocator.buffer(string: "hi"), endsFrame: true).readableBytesView), Array("hi".utf8))
         XCTAssertFalse(framer.isInsideFrame)
     }
 
     func testClientFramesAreMaskedAcrossSlices() throws {
         var framer = WebSocketOutboundFramer(role: .client)
         var wire = framer.encodeHead(WebSocketDataFrameHead(opcode: .binary, fin: true, payloadLength: 6), allocator: self.allocator)
-        var first = framer.encodePayload(self.allocator.buffer(bytes: [1, 2, 3]))
-        var second = framer.encodePayload(self.allocator.buffer(bytes: [4, 5, 6]))
+        var first = framer.encodePayload(self.allocator.buffer(bytes: [1, 2, 3]), endsFrame: false)
+        var second = framer.encodePayload(self.allocator.buffer(bytes: [4, 5, 6]), endsFrame: true)
         wire.writeBuffer(&first)
         wire.writeBuffer(&second)
         var parser = WebSocketFrameParser(maxFrameSize: 100)
         guard case .dataFrameHeader(let header) = try parser.next(&wire) else { return XCTFail("no header") }
         XCTAssertNotNil(header.maskKey)
-        XCTAssertEqual(try parser.next(&wire), .dataPayload(self.allocator.buffer(bytes: [1, 2, 3, 4, 5, 6])))
+        XCTAssertEqual(try parser.next(&wire), .dataPayload(self.allocator.buffer(bytes: [1, 2, 3, 4, 5, 6]), endsFrame: true))
     }
 
     func testControlFramesWaitForTheFrameInProgress() {
         var framer = WebSocketOutboundFramer(role: .server)
         _ = framer.encodeHead(WebSocketDataFrameHead(opcode: .binary, fin: true, payloadLength: 2), allocator: self.allocator)
-        _ = framer.encodePayload(self.allocator.buffer(bytes: [1]))
+        _ = framer.encodePayload(self.allocator.buffer(bytes: [1]), endsFrame: false)
         XCTAssertNil(framer.encodeControl(.pong, payload: self.allocator.buffer(bytes: [9]), allocator: self.allocator))
         XCTAssertEqual(framer.takeControlFramesIfBetweenFrames(), [])
-        _ = framer.encodePayload(self.allocator.buffer(bytes: [2]))
+        _ = framer.encodePayload(self.allocator.buffer(bytes: [2]), endsFrame: true)
         XCTAssertEqual(framer.takeControlFramesIfBetweenFrames().map { Array($0.readableBytesView) }, [[0x8A, 0x01, 0x09]])
         XCTAssertNotNil(framer.encodeControl(.ping, payload: self.allocator.buffer(capacity: 0), allocator: self.allocator))
     }

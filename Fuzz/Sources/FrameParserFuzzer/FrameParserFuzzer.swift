@@ -3,7 +3,8 @@ import NIOCore
 
 /// Feeds arbitrary bytes through `WebSocketFrameParser` and `WebSocketInboundStateMachine` the way
 /// `WebSocketEndpointHandler.channelRead` does (an incomplete header is carried over to the next read),
-/// and checks that every data frame's payload slices add up to the length its header announced.
+/// and checks that every data frame's payload slices add up to the length its header announced, the
+/// slice that reaches it (and only that one) marked as ending the frame.
 ///
 /// Input: byte 0 picks the setting (bit 0: role, bit 1: RSV1 negotiated, bits 2-3: `max_frame`,
 /// bits 4-5: `max_message`); byte 1 is a count `n` of read sizes that follow (1-255 bytes each, 0 for
@@ -69,10 +70,11 @@ struct InboundLeg {
         case .forward(.frameHead(let head)):
             precondition(self.frameRemaining == 0, "a frame head before the previous frame's payload ended")
             self.frameRemaining = head.payloadLength
-        case .forward(.payload(let payload)):
+        case .forward(.payload(let payload, let endsFrame)):
             precondition(payload.readableBytes > 0, "an empty payload slice")
             precondition(payload.readableBytes <= self.frameRemaining, "more payload than the frame head announced")
             self.frameRemaining -= payload.readableBytes
+            precondition(endsFrame == (self.frameRemaining == 0), "the end of the frame marked wrong")
         case .forward(.close), .forward(.failed):
             preconditionFailure("the inbound machine forwards only data frames")
         case .sendPong(let payload):

@@ -48,7 +48,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
             try inflater.receive(.frameHead(head), allocator: ByteBufferAllocator()) { output.check($0) }
             if length > 0 {
                 let payload = input.readSlice(length: length)!
-                try inflater.receive(.payload(payload), allocator: ByteBufferAllocator()) { output.check($0) }
+                try inflater.receive(.payload(payload, endsFrame: true), allocator: ByteBufferAllocator()) { output.check($0) }
             }
             inMessage = !fin
         }
@@ -86,9 +86,10 @@ struct InflatedOutput {
             precondition(self.messageSize <= self.maxMessageSize, "inflated past max_message")
             self.inMessage = !head.fin
             if head.fin { self.messageSize = 0 }
-        case .payload(let payload):
+        case .payload(let payload, let endsFrame):
             precondition(payload.readableBytes > 0 && payload.readableBytes <= self.frameRemaining, "payload of \(payload.readableBytes) bytes")
             self.frameRemaining -= payload.readableBytes
+            precondition(endsFrame == (self.frameRemaining == 0), "the end of the frame marked wrong")
         case .close, .failed:
             preconditionFailure("the inflater invented \(event)")
         }

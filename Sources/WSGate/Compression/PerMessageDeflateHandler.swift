@@ -10,9 +10,9 @@ import NIOCore
 /// which the session issues when the other leg has room again. So a small compressed frame that
 /// inflates to megabytes never queues more than a chunk beyond the other leg's high-water mark.
 ///
-/// A violation found in the inflated data (too big, not UTF-8, corrupt) fails the client leg: the
-/// endpoint is told to close with the code, and the session hears `.failed`, as it would from the
-/// endpoint itself. The zlib streams are freed when the handler is removed.
+/// A violation found in the inflated data (too big, not UTF-8, corrupt) is written to the endpoint as
+/// `.failed`: the endpoint fails the leg and reports it exactly as a violation it found itself.
+/// The zlib streams are freed when the handler is removed.
 final class PerMessageDeflateHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = WebSocketFrameEvent
     typealias InboundOut = WebSocketFrameEvent
@@ -25,7 +25,7 @@ final class PerMessageDeflateHandler: ChannelDuplexHandler, RemovableChannelHand
     private let gate: () -> InboundGate
     /// Events from the endpoint that arrived while inflation was paused, in order.
     private var waiting = CircularBuffer<WebSocketFrameEvent>()
-    /// Set once the leg was failed here; later events from the endpoint are dropped.
+    /// Set once the leg was failed here; later data events are dropped, how the leg ended still goes on.
     private var failed = false
     /// Set once the session said it is ending: data events are dropped, close and failure go on.
     private var discardsData = false
@@ -83,9 +83,8 @@ final class PerMessageDeflateHandler: ChannelDuplexHandler, RemovableChannelHand
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard !self.failed else { return }
         let event = self.unwrapInboundIn(data)
-        if self.discardsData {
+        if self.failed || self.discardsData {
             switch event {
             case .close, .failed: context.fireChannelRead(data)
             case .frameHead, .payload: break
@@ -119,7 +118,7 @@ final class PerMessageDeflateHandler: ChannelDuplexHandler, RemovableChannelHand
                 context.fireChannelRead(self.wrapInboundOut(event))
             }
         } catch {
-            self.fail(error.status, context: context)
+            self.fail(WebSocketFailure(error), context: context)
         }
     }
 
@@ -132,12 +131,7 @@ final class PerMessageDeflateHandler: ChannelDuplexHandler, RemovableChannelHand
                 // The session is ending: data is no longer wanted, how the leg ends still is.
                 self.discardsData = true
                 self.inflater.release()
-                while let event = self.waiting.popFirst() {
-                    switch event {
-                    case .close, .failed: context.fireChannelRead(self.wrapInboundOut(event))
-                    case .frameHead, .payload: break
-                    }
-                }
+                self.dropWaitingData(context: context)
                 return
             case .open:
                 if self.inflater.hasPendingInput {
@@ -146,7 +140,7 @@ final class PerMessageDeflateHandler: ChannelDuplexHandler, RemovableChannelHand
                             context.fireChannelRead(self.wrapInboundOut(event))
                         }
                     } catch {
-                        self.fail(error.status, context: context)
+                        self.fail(WebSocketFailure(error), context: context)
                     }
                 } else if let event = self.waiting.popFirst() {
                     self.inflate(event, context: context)
@@ -175,15 +169,26 @@ final class PerMessageDeflateHandler: ChannelDuplexHandler, RemovableChannelHand
             promise?.succeed(())
         } catch {
             promise?.fail(error)
-            self.fail(WebSocketCloseStatus(code: .internalError, reason: "compression failed: \(error.message)"), context: context)
+            self.fail(.internalError("compression failed: \(error.message)"), context: context)
         }
     }
 
-    private func fail(_ status: WebSocketCloseStatus, context: ChannelHandlerContext) {
+    /// Hands the failure to the endpoint, which fails the leg and reports it (unless it reported the
+    /// leg's end before: that report waits here, and goes on).
+    private func fail(_ failure: WebSocketFailure, context: ChannelHandlerContext) {
         self.failed = true
-        context.writeAndFlush(self.wrapOutboundOut(.failed(status)), promise: nil)
-        context.fireChannelRead(self.wrapInboundOut(.failed(status)))
-        context.fireChannelReadComplete()
+        context.writeAndFlush(self.wrapOutboundOut(.failed(failure)), promise: nil)
+        self.dropWaitingData(context: context)
+    }
+
+    /// Empties the events waiting for inflation: data is dropped, how the leg ended is handed on.
+    private func dropWaitingData(context: ChannelHandlerContext) {
+        while let event = self.waiting.popFirst() {
+            switch event {
+            case .close, .failed: context.fireChannelRead(self.wrapInboundOut(event))
+            case .frameHead, .payload: break
+            }
+        }
     }
 }
 

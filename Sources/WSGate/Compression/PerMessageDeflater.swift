@@ -22,7 +22,7 @@ struct PerMessageDeflater {
     private var inMessage = false
     private var opcode: WebSocketOpcode = .binary
     private var emittedFrame = false
-    private var frameRemaining = 0
+    /// Whether the upstream frame in progress ends the message.
     private var frameIsFinal = false
     private var uncompressedSize = 0
     private var compressedSize = 0
@@ -50,15 +50,13 @@ struct PerMessageDeflater {
                 return
             }
             self.startMessage(head)
-            if head.payloadLength == 0 { try self.finishFrame(allocator: allocator, emit: emit) }
+            if head.endsFrame { try self.finishFrame(allocator: allocator, emit: emit) }
         case (true, .frameHead(let head)):
-            self.frameRemaining = head.payloadLength
             self.frameIsFinal = head.fin
-            if head.payloadLength == 0 { try self.finishFrame(allocator: allocator, emit: emit) }
-        case (true, .payload(let payload)):
-            self.frameRemaining -= payload.readableBytes
+            if head.endsFrame { try self.finishFrame(allocator: allocator, emit: emit) }
+        case (true, .payload(let payload, let endsFrame)):
             self.uncompressedSize += payload.readableBytes
-            try self.deflate(payload, endsFrame: self.frameRemaining == 0, allocator: allocator, emit: emit)
+            try self.deflate(payload, endsFrame: endsFrame, allocator: allocator, emit: emit)
         case (false, .payload), (_, .close), (_, .failed):
             emit(event)
         }
@@ -74,7 +72,6 @@ struct PerMessageDeflater {
         self.inMessage = true
         self.opcode = head.opcode
         self.emittedFrame = false
-        self.frameRemaining = head.payloadLength
         self.frameIsFinal = head.fin
         self.uncompressedSize = 0
         self.compressedSize = 0
@@ -111,7 +108,7 @@ struct PerMessageDeflater {
                 compressed: !self.emittedFrame,
                 payloadLength: output.readableBytes
             )))
-            if output.readableBytes > 0 { emit(.payload(output)) }
+            if output.readableBytes > 0 { emit(.payload(output, endsFrame: true)) }
             self.emittedFrame = true
             self.compressedSize += output.readableBytes
         }

@@ -24,7 +24,7 @@ struct PerMessageInflater {
     private var emittedFrame = false
     private var inflatedSize = 0
     private var validator: UTF8Validator?
-    private var frameRemaining = 0
+    /// Whether the frame in progress ends the compressed message.
     private var frameIsFinal = false
     /// The last output chunk, held back until it is known whether it ends the message (it gets FIN).
     private var heldChunk: ByteBuffer?
@@ -67,24 +67,21 @@ struct PerMessageInflater {
         case .frameHead(let head):
             if self.streams.current != nil {
                 // A continuation of the compressed message (the endpoint checked RSV1 and ordering).
-                self.frameRemaining = head.payloadLength
                 self.frameIsFinal = head.fin
-                if head.payloadLength == 0 { try self.finishFrame(allocator: allocator, mayContinue: mayContinue, emit: emit) }
+                if head.endsFrame { try self.finishFrame(allocator: allocator, mayContinue: mayContinue, emit: emit) }
             } else if head.compressed {
                 self.startMessage(head)
-                if head.payloadLength == 0 { try self.finishFrame(allocator: allocator, mayContinue: mayContinue, emit: emit) }
+                if head.endsFrame { try self.finishFrame(allocator: allocator, mayContinue: mayContinue, emit: emit) }
             } else {
                 emit(event)
             }
-        case .payload(let payload):
+        case .payload(let payload, let endsFrame):
             guard self.streams.current != nil else {
                 emit(event)
                 return
             }
             self.counters.inboundCompressedBytes += payload.readableBytes
-            self.frameRemaining -= payload.readableBytes
-            let endsMessage = self.frameRemaining == 0 && self.frameIsFinal
-            self.pendingInput = PendingInput(input: payload, endsMessage: endsMessage)
+            self.pendingInput = PendingInput(input: payload, endsMessage: endsFrame && self.frameIsFinal)
             try self.inflatePending(allocator: allocator, mayContinue: mayContinue, emit: emit)
         case .close, .failed:
             emit(event)
@@ -110,7 +107,6 @@ struct PerMessageInflater {
         self.inflatedSize = 0
         self.heldChunk = nil
         self.validator = head.opcode == .text ? UTF8Validator() : nil
-        self.frameRemaining = head.payloadLength
         self.frameIsFinal = head.fin
     }
 
@@ -127,7 +123,7 @@ struct PerMessageInflater {
 
     private mutating func sendFrame(_ chunk: ByteBuffer, fin: Bool, emit: (WebSocketFrameEvent) -> Void) {
         emit(.frameHead(WebSocketDataFrameHead(opcode: self.emittedFrame ? .continuation : self.opcode, fin: fin, payloadLength: chunk.readableBytes)))
-        if chunk.readableBytes > 0 { emit(.payload(chunk)) }
+        if chunk.readableBytes > 0 { emit(.payload(chunk, endsFrame: true)) }
         self.emittedFrame = true
     }
 
@@ -135,7 +131,7 @@ struct PerMessageInflater {
     private mutating func take(_ chunk: ByteBuffer, emit: (WebSocketFrameEvent) -> Void) throws(WebSocketProtocolError) {
         self.inflatedSize += chunk.readableBytes
         guard self.inflatedSize <= self.maxMessageSize else {
-            throw WebSocketProtocolError(.messageTooBig, "inflated message exceeds max_message \(self.maxMessageSize)")
+            throw WebSocketProtocolError(exceeding: .maxMessage, "inflated message exceeds max_message \(self.maxMessageSize)")
         }
         if self.validator != nil {
             guard chunk.withUnsafeReadableBytes({ self.validator!.feed($0) }) else {

@@ -47,7 +47,7 @@ public struct HTTP2PoolConfiguration: Sendable, Equatable {
 public enum UpstreamBalance: String, Sendable, Equatable, CaseIterable {
     /// Each new session starts with the next endpoint.
     case roundRobin = "round_robin"
-    /// The endpoint with the fewest active sessions on the client's EventLoop (`websocket-h2`: streams
-    /// of that loop's pool; `websocket`: the same rotation as round robin, see the README).
+    /// The endpoint with the fewest sessions (open or opening) on the client's EventLoop, whatever
+    /// the transport; the rotation breaks ties.
     case leastConnections = "least_connections"
 }

@@ -17,8 +17,8 @@ final class ActiveConfiguration: Sendable {
     /// configuration names. Blocking disk I/O: never call on an event loop.
     ///
     /// A generated self-signed certificate is taken over from `previous` (a reload keeps it, in a
-    /// context rebuilt with the new TLS settings), and so are the HTTP/2 pools of an unchanged
-    /// `websocket-h2` upstream (with their connections).
+    /// context rebuilt with the new TLS settings). (An unchanged upstream keeps its per-loop
+    /// openers and pools: ``UpstreamLoopState/opener(for:on:)``.)
     ///
     /// - Throws: ``ConfigurationError`` listing every unusable file, each at the line naming it.
     init(
@@ -47,12 +47,10 @@ final class ActiveConfiguration: Sendable {
         var clusters: [String: UpstreamCluster] = [:]
         for (name, upstream) in configuration.upstreams {
             do throws(ConfigurationError) {
-                let kept = previous?.clusters[name].flatMap { $0.configuration == upstream ? $0.http2Pools : nil }
                 let alpn = upstream.protocol == .websocketH2 ? ["h2"] : ListenerTLSContext.applicationProtocols
                 clusters[name] = UpstreamCluster(
                     configuration: upstream,
                     tls: try upstream.tls.map { tls throws(ConfigurationError) in try UpstreamTLSContext(tls, applicationProtocols: alpn) },
-                    http2Pools: kept,
                     logger: logger
                 )
             } catch {

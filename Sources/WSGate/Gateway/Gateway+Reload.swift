@@ -18,7 +18,7 @@ extension Gateway {
     ///
     /// Upstreams: each reload builds new `UpstreamCluster`s; the old ones live on only as long as
     /// handshakes in progress hold the old configuration, and one-to-one upstream connections end
-    /// with their sessions. HTTP/2 pools: see ``handOverPools(from:to:)``.
+    /// with their sessions. HTTP/2 pools: see ``adoptUpstreams(_:)``.
     ///
     /// - Returns: the status of the configuration now served.
     @discardableResult
@@ -85,7 +85,7 @@ extension Gateway {
             return state.status
         }
         self.retire(Set(current.clusters.keys).subtracting(configuration.upstreams.keys).sorted())
-        self.handOverPools(from: current, to: fresh)
+        await self.adoptUpstreams(fresh)
 
         for name in plan.removed {
             await self.closeListener(named: name)
@@ -124,27 +124,10 @@ extension Gateway {
     }
 
     /// Upstreams that a reload removed: logged. Their sessions keep running; one-to-one upstream
-    /// connections end with their sessions, pooled ones are retired by ``handOverPools(from:to:)``.
+    /// connections end with their sessions, pooled ones are retired by ``adoptUpstreams(_:)``.
     private func retire(_ upstreams: [String]) {
         guard !upstreams.isEmpty else { return }
         self.logger.info("upstreams removed; their sessions keep running", metadata: ["wsgate.upstreams": "\(upstreams)"])
-    }
-
-    /// HTTP/2 pools across a reload: an unchanged `websocket-h2` upstream keeps its pools (taken over
-    /// by ``ActiveConfiguration``); the pools of a removed or changed one take no new streams and
-    /// close each connection when its last session ends; the pools of a new or changed one dial
-    /// their warm connections at once.
-    private func handOverPools(from old: ActiveConfiguration, to new: ActiveConfiguration) {
-        let kept = Set(new.clusters.values.compactMap { $0.http2Pools.map(ObjectIdentifier.init) })
-        for cluster in old.clusters.values {
-            guard let pools = cluster.http2Pools, !kept.contains(ObjectIdentifier(pools)) else { continue }
-            pools.shutdown()
-        }
-        let previous = Set(old.clusters.values.compactMap { $0.http2Pools.map(ObjectIdentifier.init) })
-        for cluster in new.clusters.values {
-            guard let pools = cluster.http2Pools, !previous.contains(ObjectIdentifier(pools)) else { continue }
-            pools.warmUp(group: self.group)
-        }
     }
 
     /// Logs a refused reload and keeps it as the status's last reload error.

@@ -86,22 +86,6 @@ public final class Gateway: Sendable {
         self.state.withLockedValue { $0.status }
     }
 
-    /// The pools of every `websocket-h2` upstream, per endpoint, by upstream name: connections open,
-    /// streams active, streams opened/failed/refused, GOAWAYs, connect failures and health.
-    ///
-    /// Each EventLoop's pools are read by a task submitted to that loop (nothing is locked on the
-    /// frame path), so call it from outside the loops, e.g. from the admin endpoint's handler via a
-    /// `Task`. Upstreams of other protocols are absent.
-    public func upstreamPoolStats() async -> [String: [UpstreamEndpointStats]] {
-        let clusters = self.activeConfiguration.clusters
-        var result: [String: [UpstreamEndpointStats]] = [:]
-        for (name, cluster) in clusters {
-            guard let pools = cluster.http2Pools else { continue }
-            result[name] = await pools.stats()
-        }
-        return result
-    }
-
     /// Raises the open-file limit (``OpenFileLimit``), then binds every listener and the admin listener.
     public func start() async throws {
         let files = OpenFileLimit.raiseSoftToHard()
@@ -116,9 +100,7 @@ public final class Gateway: Sendable {
             let admin = try await AdminServer.bind(configuration.admin.address, group: self.group, service: AdminService(gateway: self))
             self.state.withLockedValue { $0.adminChannel = admin }
             self.recordAddress(admin, name: Self.adminListenerName)
-            for cluster in self.activeConfiguration.clusters.values {
-                cluster.http2Pools?.warmUp(group: self.group)
-            }
+            await self.adoptUpstreams(self.activeConfiguration)
             self.services.memory.start(group: self.group, services: self.services)
             self.state.withLockedValue { $0.listening = true }
         } catch {
@@ -136,9 +118,7 @@ public final class Gateway: Sendable {
             state.watcher?.cancel()
         }
         self.services.memory.stop()
-        for cluster in self.activeConfiguration.clusters.values {
-            cluster.http2Pools?.shutdown()
-        }
+        await self.shutdownUpstreams()
         try? await self.closeListeners()
         let admin = self.state.withLockedValue { state in
             defer { state.adminChannel = nil }
@@ -234,7 +214,8 @@ public final class Gateway: Sendable {
                     let connection = ClientHandshakeContext(
                         configuration: current.configuration,
                         routeTable: current.routeTable,
-                        upstreams: current.clusters,
+                        clusters: current.clusters,
+                        upstreamLoop: loopState.upstreams,
                         memory: services.memory,
                         session: loopState.sessionEnvironment(accessLog: services.accessLog, countsTraffic: current.configuration.admin.stats),
                         tlsFailures: failures

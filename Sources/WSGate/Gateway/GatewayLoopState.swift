@@ -1,6 +1,7 @@
 import NIOPosix
 
-/// What one gateway keeps on one EventLoop: its live sessions, its counters and its zlib state.
+/// What one gateway keeps on one EventLoop: its live sessions, its counters, its zlib state and its
+/// upstreams' openers.
 ///
 /// Each EventLoop thread holds one per gateway, keyed by the gateway's id (the gateways of a process
 /// share its EventLoops, as in the tests), used only on that thread, so none of it needs a lock. A
@@ -10,6 +11,7 @@ final class GatewayLoopState {
     let sessions = SessionRegistry()
     let stats = StatsLoopState()
     let compression = CompressionLoopState()
+    let upstreams = UpstreamLoopState()
 
     private final class PerThread {
         var states: [UInt64: GatewayLoopState] = [:]

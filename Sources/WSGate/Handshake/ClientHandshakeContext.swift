@@ -7,7 +7,9 @@ struct ClientHandshakeContext {
     let configuration: GatewayConfiguration
     let routeTable: RouteTable
     /// The upstreams by name.
-    let upstreams: [String: UpstreamCluster]
+    let clusters: [String: UpstreamCluster]
+    /// The openers and pools of the upstreams on the connection's loop.
+    let upstreamLoop: UpstreamLoopState
     /// What `limits.max_memory` is checked against.
     let memory: GatewayMemory
     /// The gateway's registry, counters and zlib state on the connection's loop, and the access log.

@@ -137,17 +137,20 @@ final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     private func openUpstream(for request: ClientHandshakeRequest, selection: RouteSelection, context: ChannelHandlerContext) {
-        guard let cluster = self.connection.upstreams[selection.route.upstream] else {
+        guard let cluster = self.connection.clusters[selection.route.upstream] else {
             self.perform(self.machine.upstreamFailed(HandshakeRejection(.badGateway, "upstream \(selection.route.upstream) is not configured")), context: context)
             return
         }
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        cluster.open(
-            for: request,
-            upstreamPath: selection.upstreamPath,
-            clientAddress: context.channel.remoteAddress,
+        let client = ForwardedRequest.Client(
+            address: context.channel.remoteAddress,
             scheme: self.scheme,
-            clientCertificateSubject: self.clientCertificateSubject(context: context),
+            certificateSubject: self.clientCertificateSubject(context: context)
+        )
+        cluster.open(
+            ForwardedRequest(headers: request.head.headers, host: request.host, path: selection.upstreamPath, client: client),
+            offeredSubprotocols: request.subprotocols,
+            upstreams: self.connection.upstreamLoop,
             counters: self.connection.session.stats.upstream(cluster.configuration.name),
             on: context.eventLoop
         ).whenComplete { result in
@@ -164,7 +167,7 @@ final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandle
                 self.perform(.discardUpstream, context: context)
                 return
             }
-            let relayed = link.response.map { UpstreamRequestBuilder.relayedResponseHeaders($0.headers) } ?? []
+            let relayed = link.response.map { ForwardingPolicy.relayedResponseHeaders($0.headers) } ?? []
             let action = self.machine.upstreamOpened(
                 subprotocol: link.subprotocol,
                 relayedHeaders: relayed,

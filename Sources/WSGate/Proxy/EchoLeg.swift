@@ -20,12 +20,13 @@ final class EchoLeg: SessionLeg {
 
     func send(_ event: WebSocketFrameEvent) {
         guard !self.ended else { return }
-        guard event.closeStatus == nil else {
+        switch event {
+        case .frameHead, .payload:
+            self.session.received(event, from: .upstream)
+        case .close, .failed:
             self.ended = true
             self.session.inactive(.upstream)
-            return
         }
-        self.session.received(event, from: .upstream)
     }
 
     /// The echo "read" everything it was sent: the session flushes the client leg.

@@ -34,9 +34,6 @@ final class ProxySession {
     private let accessLog: AccessLog?
     /// What the session moved so far; folded into `counters` when it ends.
     private(set) var traffic = SessionTraffic()
-    /// The code counted when the first leg to end gave none: 1005 (a close frame without a code) or
-    /// 1006 (the connection was lost).
-    private var closeCodeWithoutStatus = 1006
 
     init(
         identity: SessionIdentity,
@@ -107,21 +104,27 @@ final class ProxySession {
                 self.count(head, direction: TrafficDirection(readBy: leg))
             }
             self.relay(event, from: leg)
-        case .payload(let bytes):
+        case .payload(let bytes, let endsFrame):
             // A long frame is traffic too: the idle clock runs from the last byte, not the last header.
             self.lastDataActivity = .now()
             if self.countsTraffic {
-                self.count(payload: bytes.readableBytes, direction: TrafficDirection(readBy: leg))
+                self.count(payload: bytes.readableBytes, endsFrame: endsFrame, direction: TrafficDirection(readBy: leg))
             }
             self.relay(event, from: leg)
-        case .close(let status), .failed(let status):
-            if case .failed = event, status.code == .messageTooBig {
-                self.counters.limitHit(LimitName.maxMessage)
+        case .close(let status):
+            self.perform(self.state.legEnded(leg, .close(status)))
+        case .failed(let failure):
+            if case .limitExceeded(let limit, _) = failure {
+                self.counters.limitHit(Self.limitName(limit))
             }
-            if self.state.ending == nil, status.code == nil, case .close = event {
-                self.closeCodeWithoutStatus = 1005
-            }
-            self.perform(self.state.legEnded(leg, event))
+            self.perform(self.state.legEnded(leg, .failed(failure)))
+        }
+    }
+
+    /// The name a leg's limit is counted under: `max_message` counts frames over `max_frame` too.
+    private static func limitName(_ limit: WebSocketLimit) -> String {
+        switch limit {
+        case .maxFrame, .maxMessage: LimitName.maxMessage
         }
     }
 
@@ -147,9 +150,9 @@ final class ProxySession {
         }
     }
 
-    private func count(payload bytes: Int, direction: TrafficDirection) {
+    private func count(payload bytes: Int, endsFrame: Bool, direction: TrafficDirection) {
         self.traffic.bytes[direction] += bytes
-        if let completedSize = self.traffic.trackers[direction].payload(bytes) {
+        if let completedSize = self.traffic.trackers[direction].payload(bytes, endsFrame: endsFrame) {
             self.counters.messageCompleted(direction, size: completedSize)
         }
     }
@@ -201,9 +204,7 @@ final class ProxySession {
 
     /// Counts the finished session in its route and writes its access log line.
     private func ended() {
-        let close = self.state.ending.map { ending in
-            RouteStats.CloseKey(code: ending.status.code.map { Int($0.rawValue) } ?? self.closeCodeWithoutStatus, side: ending.side)
-        }
+        let close = self.state.ending.map { RouteStats.CloseKey(code: $0.closeCode, side: $0.side) }
         self.counters.sessionEnded(traffic: self.traffic, close: close)
         self.accessLog?.record(.session(AccessLogEntry.Session(
             identity: self.identity,

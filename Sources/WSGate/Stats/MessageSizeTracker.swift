@@ -1,10 +1,9 @@
 import NIOWebSocket
 
 /// Follows the data frames of one direction of a session to tell where messages start and end:
-/// a message starts with a non-continuation frame and ends when the payload of its `fin` frame has
-/// all arrived. Payloads arrive in slices, so the frame's announced length is counted down.
+/// a message starts with a non-continuation frame and ends with the end of its `fin` frame (its last
+/// payload slice, or its head when it has no payload).
 struct MessageSizeTracker: Sendable, Equatable {
-    private var remainingInFrame = 0
     private var finalFrame = false
     private var size = 0
 
@@ -13,20 +12,18 @@ struct MessageSizeTracker: Sendable, Equatable {
     mutating func frameHead(_ head: WebSocketDataFrameHead) -> (startsMessage: Bool, completedSize: Int?) {
         let starts = head.opcode != .continuation
         if starts { self.size = 0 }
-        self.remainingInFrame = head.payloadLength
         self.finalFrame = head.fin
-        return (starts, self.completeIfDone())
+        return (starts, head.endsFrame ? self.frameEnded() : nil)
     }
 
-    /// `count` payload bytes arrived. Returns the message's size when they complete it.
-    mutating func payload(_ count: Int) -> Int? {
+    /// `count` payload bytes arrived. Returns the message's size when they end it.
+    mutating func payload(_ count: Int, endsFrame: Bool) -> Int? {
         self.size += count
-        self.remainingInFrame -= count
-        return self.completeIfDone()
+        return endsFrame ? self.frameEnded() : nil
     }
 
-    private mutating func completeIfDone() -> Int? {
-        guard self.remainingInFrame <= 0, self.finalFrame else { return nil }
+    private mutating func frameEnded() -> Int? {
+        guard self.finalFrame else { return nil }
         self.finalFrame = false
         return self.size
     }

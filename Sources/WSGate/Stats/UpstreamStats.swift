@@ -37,15 +37,8 @@ final class UpstreamCounters {
         self.stats.openConnections[endpoint, default: 0] -= 1
     }
 
-    func connectFailed(_ error: any Error) {
-        let reason: String
-        switch (error as? UpstreamError)?.kind {
-        case .unreachable, nil: reason = "unreachable"
-        case .refused: reason = "refused"
-        case .invalidResponse: reason = "invalid_response"
-        case .handshakeFailed: reason = "handshake_failed"
-        case .streamRefused: reason = "stream_refused"
-        }
+    /// An attempt failed; `reason` names how (`unreachable`, `refused`, ...).
+    func connectFailed(reason: String) {
         self.stats.connectFailures[reason, default: 0] += 1
     }
 }

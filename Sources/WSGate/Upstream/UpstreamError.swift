@@ -1,7 +1,7 @@
 import NIOHTTP1
 
 /// Why an upstream leg could not be opened, and what the waiting client is answered with.
-public struct UpstreamError: Error, Sendable, CustomStringConvertible {
+public struct UpstreamError: Error, Sendable, Equatable, CustomStringConvertible {
     public enum Kind: Sendable, Equatable {
         /// TCP connect failed or timed out.
         case unreachable
@@ -14,6 +14,17 @@ public struct UpstreamError: Error, Sendable, CustomStringConvertible {
         /// An HTTP/2 upstream refused the stream (REFUSED_STREAM, or no stream could be had in time)
         /// after the retry: the client may try again later.
         case streamRefused
+
+        /// The name `/stats` counts the failure under.
+        var name: String {
+            switch self {
+            case .unreachable: return "unreachable"
+            case .refused: return "refused"
+            case .invalidResponse: return "invalid_response"
+            case .handshakeFailed: return "handshake_failed"
+            case .streamRefused: return "stream_refused"
+            }
+        }
     }
 
     public var kind: Kind
@@ -26,15 +37,25 @@ public struct UpstreamError: Error, Sendable, CustomStringConvertible {
 
     public var description: String { "\(self.kind): \(self.detail)" }
 
-    /// The HTTP answer for the client: the upstream's own 4xx passes through, anything else is 502.
-    public var rejection: HandshakeRejection {
+    /// The status the waiting client is answered with: the upstream's own 4xx passes through, a
+    /// refused stream is 503 (try again later), anything else is 502.
+    public var clientStatus: HTTPResponseStatus {
+        switch self.kind {
+        case .refused(let status) where (400..<500).contains(status.code): return status
+        case .streamRefused: return .serviceUnavailable
+        case .refused, .unreachable, .invalidResponse, .handshakeFailed: return .badGateway
+        }
+    }
+
+    /// The reason shown to the waiting client.
+    public var clientMessage: String {
         switch self.kind {
         case .refused(let status) where (400..<500).contains(status.code):
-            return HandshakeRejection(status, "upstream refused the WebSocket: \(self.detail)")
+            return "upstream refused the WebSocket: \(self.detail)"
         case .streamRefused:
-            return HandshakeRejection(.serviceUnavailable, "upstream refused the stream: \(self.detail)")
+            return "upstream refused the stream: \(self.detail)"
         case .refused, .unreachable, .invalidResponse, .handshakeFailed:
-            return HandshakeRejection(.badGateway, "upstream unavailable: \(self.detail)")
+            return "upstream unavailable: \(self.detail)"
         }
     }
 }

@@ -1,7 +1,10 @@
 import NIOCore
 import NIOHTTP1
 
-/// An upstream leg whose WebSocket handshake succeeded, ready to join a proxy session.
+/// An upstream leg whose WebSocket handshake succeeded, ready to join a proxy session: what the
+/// opener (``UpstreamCluster/open(_:offeredSubprotocols:upstreams:counters:on:)``) hands back for
+/// every transport, both handshakes (the HTTP/1.1 upgrade, the HTTP/2 extended CONNECT) included.
+/// What differs between them is answered by `transport`.
 struct UpstreamLink: Sendable {
     /// The upstream connection (or HTTP/2 stream); nil for the built-in echo, which has none.
     var channel: (any Channel)?

@@ -28,9 +28,10 @@ public struct WebSocketEndpointConfiguration: Sendable {
 
 /// An RFC 6455 endpoint on one leg: bytes in, `WebSocketFrameEvent`s out, and back.
 ///
-/// It parses frames as they stream in, enforces the protocol (a violation closes the leg with the
+/// It parses frames as they stream in, enforces the protocol (a violation fails the leg with the
 /// right code and reports `.failed` upward), answers pings, keeps the peer alive with its own pings,
-/// and runs this leg's close handshake. Data frames pass through without being buffered.
+/// and runs this leg's close handshake. Data frames pass through without being buffered. A `.failed`
+/// written to it (a violation found further up, in inflated data) fails the leg the same way.
 final class WebSocketEndpointHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = WebSocketFrameEvent
@@ -101,7 +102,7 @@ final class WebSocketEndpointHandler: ChannelDuplexHandler, RemovableChannelHand
                 try self.handle(self.inbound.receive(event), context: context)
             }
         } catch {
-            self.fail(error, context: context)
+            self.fail(WebSocketFailure(error), context: context)
         }
         self.carry = buffer.readableBytes > 0 && self.closeHandshake.state != .closed ? buffer : nil
     }
@@ -127,12 +128,12 @@ final class WebSocketEndpointHandler: ChannelDuplexHandler, RemovableChannelHand
     func channelInactive(context: ChannelHandlerContext) {
         self.pingTask?.cancel()
         self.closeTimer?.cancel()
-        self.reportEnd(.failed(WebSocketCloseStatus(code: nil, reason: "connection lost")), context: context)
+        self.reportEnd(.failed(.connectionLost("connection lost")), context: context)
         context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        self.reportEnd(.failed(WebSocketCloseStatus(code: nil, reason: "connection error: \(error)")), context: context)
+        self.reportEnd(.failed(.connectionLost("connection error: \(error)")), context: context)
         context.close(promise: nil)
     }
 
@@ -145,14 +146,14 @@ final class WebSocketEndpointHandler: ChannelDuplexHandler, RemovableChannelHand
                 promise?.fail(ChannelError.outputClosed)
                 return
             }
-            guard head.payloadLength == 0 else {
+            guard head.endsFrame else {
                 self.heldHead = head
                 promise?.succeed(())
                 return
             }
             context.write(self.wrapOutboundOut(self.framer.encodeHead(head, allocator: context.channel.allocator)), promise: promise)
             self.writePendingControlFrames(context: context)
-        case .payload(let payload):
+        case .payload(let payload, let endsFrame):
             guard self.closeHandshake.state == .open else {
                 promise?.fail(ChannelError.outputClosed)
                 return
@@ -161,11 +162,14 @@ final class WebSocketEndpointHandler: ChannelDuplexHandler, RemovableChannelHand
                 self.heldHead = nil
                 context.write(self.wrapOutboundOut(self.framer.encodeHead(head, allocator: context.channel.allocator)), promise: nil)
             }
-            context.write(self.wrapOutboundOut(self.framer.encodePayload(payload)), promise: promise)
+            context.write(self.wrapOutboundOut(self.framer.encodePayload(payload, endsFrame: endsFrame)), promise: promise)
             self.writePendingControlFrames(context: context)
-        case .close(let status), .failed(let status):
+        case .close(let status):
             promise?.succeed(())
             self.perform(self.closeHandshake.close(status), context: context)
+        case .failed(let failure):
+            promise?.succeed(())
+            self.fail(failure, context: context)
         }
     }
 
@@ -205,10 +209,12 @@ final class WebSocketEndpointHandler: ChannelDuplexHandler, RemovableChannelHand
         }
     }
 
-    private func fail(_ error: WebSocketProtocolError, context: ChannelHandlerContext) {
-        self.reportEnd(.failed(error.status), context: context)
-        self.perform(self.closeHandshake.fail(error.status), context: context)
-        // Failing the connection (RFC 6455 section 7.1.7) drops it after the close frame, whatever the role.
+    /// Fails the leg (RFC 6455 section 7.1.7), wherever the failure was found: reports it (unless the
+    /// leg's end was reported already), sends a close frame with its code and drops the connection
+    /// after it, whatever the role, without waiting for the peer's answer.
+    private func fail(_ failure: WebSocketFailure, context: ChannelHandlerContext) {
+        self.reportEnd(.failed(failure), context: context)
+        self.perform(self.closeHandshake.fail(failure.status), context: context)
         context.close(promise: nil)
     }
 
@@ -275,7 +281,7 @@ final class WebSocketEndpointHandler: ChannelDuplexHandler, RemovableChannelHand
             return
         }
         if self.awaitingPong {
-            self.fail(WebSocketProtocolError(.goingAway, "peer did not answer ping"), context: context)
+            self.fail(.pingTimeout, context: context)
             return
         }
         self.awaitingPong = true

@@ -8,10 +8,11 @@ import NIOWebSocket
 /// slices that arrive from the socket, unmasked. Control frames (at most 125 bytes) are delivered whole.
 struct WebSocketFrameParser {
     enum Event: Equatable {
-        /// The header of a data frame (text, binary, continuation); its payload follows as `dataPayload`.
+        /// The header of a data frame (text, binary, continuation); its payload follows as `dataPayload`
+        /// (nothing follows a header announcing no payload: it ends its frame).
         case dataFrameHeader(WebSocketFrameHeader)
-        /// The next slice of the current data frame's payload, unmasked.
-        case dataPayload(ByteBuffer)
+        /// The next slice of the current data frame's payload, unmasked; `endsFrame` on its last one.
+        case dataPayload(ByteBuffer, endsFrame: Bool)
         /// A complete control frame with its unmasked payload.
         case controlFrame(WebSocketFrameHeader, ByteBuffer)
     }
@@ -24,7 +25,7 @@ struct WebSocketFrameParser {
     }
 
     private var state: State = .header
-    /// The largest frame payload accepted; bigger frames fail with 1009 before any payload is read.
+    /// The largest frame payload accepted; bigger frames fail with 1009 (`max_frame`) before any payload is read.
     let maxFrameSize: Int
 
     init(maxFrameSize: Int) {
@@ -53,12 +54,13 @@ struct WebSocketFrameParser {
             if let maskKey {
                 slice.applyWebSocketMask(maskKey, offset: maskOffset)
             }
-            if remaining == count {
+            let endsFrame = remaining == count
+            if endsFrame {
                 self.state = .header
             } else {
                 self.state = .dataPayload(remaining: remaining - count, maskKey: maskKey, maskOffset: maskOffset + count)
             }
-            return .dataPayload(slice)
+            return .dataPayload(slice, endsFrame: endsFrame)
 
         case .controlPayload(let header):
             guard var payload = buffer.readSlice(length: header.payloadLength) else { return nil }
@@ -96,14 +98,14 @@ struct WebSocketFrameParser {
                 throw WebSocketProtocolError(.protocolError, "payload length with the most significant bit set")
             }
             guard extended <= UInt64(maxFrameSize) else {
-                throw WebSocketProtocolError(.messageTooBig, "frame of \(extended) bytes exceeds max_frame \(maxFrameSize)")
+                throw WebSocketProtocolError(exceeding: .maxFrame, "frame of \(extended) bytes exceeds max_frame \(maxFrameSize)")
             }
             length = Int(extended)
         default:
             break
         }
         guard length <= maxFrameSize else {
-            throw WebSocketProtocolError(.messageTooBig, "frame of \(length) bytes exceeds max_frame \(maxFrameSize)")
+            throw WebSocketProtocolError(exceeding: .maxFrame, "frame of \(length) bytes exceeds max_frame \(maxFrameSize)")
         }
         var maskKey: WebSocketMaskingKey?
         if masked {

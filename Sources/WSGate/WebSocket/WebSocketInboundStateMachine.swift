@@ -29,8 +29,7 @@ struct WebSocketInboundStateMachine {
     private let negotiatedReservedBits: UInt8
 
     private var message: MessageState = .idle
-    /// Bytes of the current data frame's payload still to arrive, and whether it ends a message.
-    private var frameRemaining = 0
+    /// Whether the current data frame ends its message.
     private var frameIsFinal = false
 
     init(role: WebSocketRole, maxMessageSize: Int, negotiatedReservedBits: UInt8 = 0) {
@@ -43,8 +42,8 @@ struct WebSocketInboundStateMachine {
         switch event {
         case .dataFrameHeader(let header):
             return try self.receiveDataFrameHeader(header)
-        case .dataPayload(let payload):
-            return try self.receiveDataPayload(payload)
+        case .dataPayload(let payload, let endsFrame):
+            return try self.receiveDataPayload(payload, endsFrame: endsFrame)
         case .controlFrame(let header, let payload):
             return try self.receiveControlFrame(header, payload: payload)
         }
@@ -87,10 +86,9 @@ struct WebSocketInboundStateMachine {
             throw WebSocketProtocolError(.protocolError, "new data frame inside a fragmented message")
         }
         guard size <= self.maxMessageSize else {
-            throw WebSocketProtocolError(.messageTooBig, "message exceeds max_message \(self.maxMessageSize)")
+            throw WebSocketProtocolError(exceeding: .maxMessage, "message exceeds max_message \(self.maxMessageSize)")
         }
         self.message = .inMessage(size: size, validator: validator)
-        self.frameRemaining = header.payloadLength
         self.frameIsFinal = header.fin
         if header.payloadLength == 0 {
             try self.finishFrame()
@@ -99,19 +97,15 @@ struct WebSocketInboundStateMachine {
         return .forward(.frameHead(head))
     }
 
-    private mutating func receiveDataPayload(_ payload: ByteBuffer) throws(WebSocketProtocolError) -> Action {
-        guard case .inMessage(let size, var validator?) = self.message else {
-            self.frameRemaining -= payload.readableBytes
-            if self.frameRemaining == 0 { try self.finishFrame() }
-            return .forward(.payload(payload))
+    private mutating func receiveDataPayload(_ payload: ByteBuffer, endsFrame: Bool) throws(WebSocketProtocolError) -> Action {
+        if case .inMessage(let size, var validator?) = self.message {
+            guard payload.withUnsafeReadableBytes({ validator.feed($0) }) else {
+                throw WebSocketProtocolError(.invalidPayload, "text message is not valid UTF-8")
+            }
+            self.message = .inMessage(size: size, validator: validator)
         }
-        guard payload.withUnsafeReadableBytes({ validator.feed($0) }) else {
-            throw WebSocketProtocolError(.invalidPayload, "text message is not valid UTF-8")
-        }
-        self.message = .inMessage(size: size, validator: validator)
-        self.frameRemaining -= payload.readableBytes
-        if self.frameRemaining == 0 { try self.finishFrame() }
-        return .forward(.payload(payload))
+        if endsFrame { try self.finishFrame() }
+        return .forward(.payload(payload, endsFrame: endsFrame))
     }
 
     /// Called when the current data frame's payload is complete: a final frame ends the message.

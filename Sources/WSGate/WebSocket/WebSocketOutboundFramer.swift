@@ -9,8 +9,9 @@ import NIOWebSocket
 /// between frames).
 struct WebSocketOutboundFramer {
     private let role: WebSocketRole
-    /// Payload bytes still owed for the data frame in progress, and its mask.
-    private var remaining = 0
+    /// Whether a data frame's head went out and its last payload slice has not.
+    private(set) var isInsideFrame = false
+    /// The mask of the data frame in progress, and where in it the next payload byte falls.
     private var maskKey: WebSocketMaskingKey?
     private var maskOffset = 0
     private var pendingControlFrames: [ByteBuffer] = []
@@ -22,12 +23,9 @@ struct WebSocketOutboundFramer {
         self.role = role
     }
 
-    /// Whether a data frame's payload is still being written.
-    var isInsideFrame: Bool { self.remaining > 0 }
-
     /// Encodes a data frame header.
     mutating func encodeHead(_ head: WebSocketDataFrameHead, allocator: ByteBufferAllocator) -> ByteBuffer {
-        precondition(!self.isInsideFrame, "a data frame header while \(self.remaining) payload bytes are owed")
+        precondition(!self.isInsideFrame, "a data frame header before the previous frame's last payload slice")
         let maskKey = self.role == .client ? self.maskingKeys.next() : nil
         let header = WebSocketFrameHeader(
             fin: head.fin,
@@ -38,21 +36,22 @@ struct WebSocketOutboundFramer {
         )
         var buffer = allocator.buffer(capacity: header.encodedSize)
         header.write(to: &buffer)
-        self.remaining = head.payloadLength
+        self.isInsideFrame = !head.endsFrame
         self.maskKey = maskKey
         self.maskOffset = 0
         return buffer
     }
 
-    /// Encodes a payload slice of the current data frame (masking it on the client role).
-    mutating func encodePayload(_ payload: ByteBuffer) -> ByteBuffer {
-        precondition(payload.readableBytes <= self.remaining, "payload beyond the frame's announced length")
+    /// Encodes a payload slice of the current data frame (masking it on the client role); the frame is
+    /// complete after the slice that `endsFrame`.
+    mutating func encodePayload(_ payload: ByteBuffer, endsFrame: Bool) -> ByteBuffer {
+        precondition(self.isInsideFrame, "a payload slice outside a data frame")
         var payload = payload
         if let maskKey = self.maskKey {
             payload.applyWebSocketMask(maskKey, offset: self.maskOffset)
             self.maskOffset += payload.readableBytes
         }
-        self.remaining -= payload.readableBytes
+        self.isInsideFrame = !endsFrame
         return payload
     }
 

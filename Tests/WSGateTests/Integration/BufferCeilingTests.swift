@@ -49,8 +49,8 @@ final class BufferCeilingTests: XCTestCase {
         )
         var compressed: [UInt8] = []
         try deflater.send(.frameHead(WebSocketDataFrameHead(opcode: .binary, fin: true, payloadLength: size)), allocator: allocator) { _ in }
-        try deflater.send(.payload(allocator.buffer(repeating: 0, count: size)), allocator: allocator) { event in
-            if case .payload(let payload) = event { compressed += payload.readableBytesView }
+        try deflater.send(.payload(allocator.buffer(repeating: 0, count: size), endsFrame: true), allocator: allocator) { event in
+            if case .payload(let payload, _) = event { compressed += payload.readableBytesView }
         }
         return compressed
     }

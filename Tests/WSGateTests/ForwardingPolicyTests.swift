@@ -5,7 +5,27 @@ import XCTest
 
 @testable import WSGate
 
-final class UpstreamRequestBuilderTests: XCTestCase {
+/// The forwarded-request policy with its HTTP/1.1 encoder (the upgrade request to a `websocket` upstream).
+final class ForwardingPolicyTests: XCTestCase {
+    /// The upgrade request the policy and its HTTP/1.1 encoder make of a client's request.
+    private static func makeRequest(
+        from request: ClientHandshakeRequest,
+        upstreamPath: String,
+        clientAddress: SocketAddress?,
+        scheme: String,
+        key: String,
+        clientCertificateSubject: String? = nil,
+        dropUnderscoreHeaders: Bool = false
+    ) -> HTTPRequestHead {
+        let forwarded = ForwardedRequest(
+            headers: request.head.headers,
+            host: request.host,
+            path: upstreamPath,
+            client: .init(address: clientAddress, scheme: scheme, certificateSubject: clientCertificateSubject)
+        )
+        return ForwardingPolicy(dropUnderscoreHeaders: dropUnderscoreHeaders).fields(for: forwarded).webSocketUpgradeHead(key: key)
+    }
+
     func testForwardsEndToEndHeadersAndAddsForwardingHeaders() throws {
         let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/ws/chat?x=1", headers: HTTPHeaders([
             ("Host", "chat.example.com"),
@@ -23,7 +43,7 @@ final class UpstreamRequestBuilderTests: XCTestCase {
             ("X-Custom", "kept"),
         ]))
         let request = try ClientHandshakeRequest(validating: head)
-        let upstream = UpstreamRequestBuilder.makeRequest(
+        let upstream = Self.makeRequest(
             from: request,
             upstreamPath: "/chat?x=1",
             clientAddress: try SocketAddress(ipAddress: "192.0.2.7", port: 5555),
@@ -55,7 +75,7 @@ final class UpstreamRequestBuilderTests: XCTestCase {
             ("Host", "h"), ("Upgrade", "websocket"), ("Connection", "Upgrade"),
             ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="), ("Sec-WebSocket-Version", "13"),
         ]))
-        let upstream = UpstreamRequestBuilder.makeRequest(
+        let upstream = Self.makeRequest(
             from: try ClientHandshakeRequest(validating: head),
             upstreamPath: "/",
             clientAddress: try SocketAddress(ipAddress: "::1", port: 1),
@@ -66,7 +86,7 @@ final class UpstreamRequestBuilderTests: XCTestCase {
     }
 
     func testRelayedResponseHeadersKeepCookiesOnly() {
-        let relayed = UpstreamRequestBuilder.relayedResponseHeaders(HTTPHeaders([
+        let relayed = ForwardingPolicy.relayedResponseHeaders(HTTPHeaders([
             ("Upgrade", "websocket"), ("Connection", "Upgrade"), ("Sec-WebSocket-Accept", "x"),
             ("Sec-WebSocket-Protocol", "chat"), ("Set-Cookie", "a=b"), ("Date", "now"),
         ]))
@@ -80,12 +100,12 @@ final class UpstreamRequestBuilderTests: XCTestCase {
             ("X-Client-Cert-Subject", "CN=forged"),
         ]))
         let request = try ClientHandshakeRequest(validating: head)
-        let anonymous = UpstreamRequestBuilder.makeRequest(
+        let anonymous = Self.makeRequest(
             from: request, upstreamPath: "/", clientAddress: nil, scheme: "https", key: "AAAAAAAAAAAAAAAAAAAAAA=="
         )
         XCTAssertEqual(anonymous.headers["X-Client-Cert-Subject"], [])
         XCTAssertEqual(anonymous.headers["X-Forwarded-Proto"], ["https"])
-        let verified = UpstreamRequestBuilder.makeRequest(
+        let verified = Self.makeRequest(
             from: request, upstreamPath: "/", clientAddress: nil, scheme: "https", key: "AAAAAAAAAAAAAAAAAAAAAA==",
             clientCertificateSubject: "CN=alice,O=Example"
         )
@@ -102,13 +122,13 @@ final class UpstreamRequestBuilderTests: XCTestCase {
     /// Issue 11, finding 6: `Forwarded` values were pasted in unescaped, so a Host with a quote
     /// rewrote the element (`host="a", for=6.6.6.6;host="x.example.com"`).
     func testForwardedValuesAreTokensOrEscapedQuotedStrings() throws {
-        XCTAssertEqual(UpstreamRequestBuilder.forwardedValue("203.0.113.9"), "203.0.113.9")
-        XCTAssertEqual(UpstreamRequestBuilder.forwardedValue("[::1]:1234"), "\"[::1]:1234\"")
-        XCTAssertEqual(UpstreamRequestBuilder.forwardedValue("a\", for=6.6.6.6;x=\"\\"), "\"a\\\", for=6.6.6.6;x=\\\"\\\\\"")
-        XCTAssertEqual(UpstreamRequestBuilder.forwardedValue(""), "\"\"")
-        XCTAssertEqual(UpstreamRequestBuilder.forwardedValue("a\"\u{301}b"), "\"a\\\"\u{301}b\"", "a quote with a combining mark")
+        XCTAssertEqual(ForwardingPolicy.forwardedValue("203.0.113.9"), "203.0.113.9")
+        XCTAssertEqual(ForwardingPolicy.forwardedValue("[::1]:1234"), "\"[::1]:1234\"")
+        XCTAssertEqual(ForwardingPolicy.forwardedValue("a\", for=6.6.6.6;x=\"\\"), "\"a\\\", for=6.6.6.6;x=\\\"\\\\\"")
+        XCTAssertEqual(ForwardingPolicy.forwardedValue(""), "\"\"")
+        XCTAssertEqual(ForwardingPolicy.forwardedValue("a\"\u{301}b"), "\"a\\\"\u{301}b\"", "a quote with a combining mark")
 
-        let ipv6Host = UpstreamRequestBuilder.makeRequest(
+        let ipv6Host = Self.makeRequest(
             from: try Self.request([], host: "[::1]:1234"), upstreamPath: "/", clientAddress: try SocketAddress(ipAddress: "::1", port: 1),
             scheme: "https", key: "AAAAAAAAAAAAAAAAAAAAAA=="
         )
@@ -117,7 +137,7 @@ final class UpstreamRequestBuilderTests: XCTestCase {
         // The handshake refuses such a Host (400); the builder escapes it all the same.
         var forged = try Self.request([])
         forged.host = "a\", for=6.6.6.6;host=\"x.example.com"
-        let upstream = UpstreamRequestBuilder.makeRequest(
+        let upstream = Self.makeRequest(
             from: forged, upstreamPath: "/", clientAddress: try SocketAddress(ipAddress: "192.0.2.7", port: 1),
             scheme: "http", key: "AAAAAAAAAAAAAAAAAAAAAA=="
         )
@@ -132,7 +152,7 @@ final class UpstreamRequestBuilderTests: XCTestCase {
             ("X_FORWARDED_FOR", "6.6.6.6"), ("x_forwarded_host", "evil.test"), ("X-Forwarded_Host", "evil.test"),
             ("Transfer_Encoding", "chunked"), ("Sec_WebSocket_Key", "x"), ("X_Custom", "kept"),
         ])
-        let upstream = UpstreamRequestBuilder.makeRequest(
+        let upstream = Self.makeRequest(
             from: request, upstreamPath: "/", clientAddress: try SocketAddress(ipAddress: "192.0.2.7", port: 1),
             scheme: "http", key: "AAAAAAAAAAAAAAAAAAAAAA==", clientCertificateSubject: "CN=alice"
         )
@@ -144,7 +164,7 @@ final class UpstreamRequestBuilderTests: XCTestCase {
         XCTAssertEqual(upstream.headers["X-Forwarded-Host"], ["a.test"])
         XCTAssertEqual(upstream.headers["Forwarded"], ["for=192.0.2.7;host=a.test;proto=http"])
 
-        let strict = UpstreamRequestBuilder.makeRequest(
+        let strict = Self.makeRequest(
             from: request, upstreamPath: "/", clientAddress: nil, scheme: "http", key: "AAAAAAAAAAAAAAAAAAAAAA==",
             dropUnderscoreHeaders: true
         )
@@ -160,19 +180,19 @@ final class UpstreamRequestBuilderTests: XCTestCase {
         request.head.headers.add(name: "X-Nul", value: "a\u{0}b")
         request.head.headers.add(name: "X-Forwarded-For", value: "1.1.1.1\r\nX-Evil: 1")
         request.head.headers.add(name: "Bad Name", value: "x")
-        let upstream = UpstreamRequestBuilder.makeRequest(
+        let upstream = Self.makeRequest(
             from: request, upstreamPath: "/", clientAddress: try SocketAddress(ipAddress: "192.0.2.7", port: 1),
             scheme: "http", key: "AAAAAAAAAAAAAAAAAAAAAA==", clientCertificateSubject: "CN=a\r\nX-Evil: 1"
         )
         for (name, value) in upstream.headers {
-            XCTAssertTrue(UpstreamRequestBuilder.isRelayable(name: name, value: value), "\(name): \(value.debugDescription)")
+            XCTAssertTrue(ForwardingPolicy.isRelayable(name: name, value: value), "\(name): \(value.debugDescription)")
         }
         XCTAssertEqual(upstream.headers["X-Split"], [])
         XCTAssertEqual(upstream.headers["X-Nul"], [])
         XCTAssertEqual(upstream.headers["X-Forwarded-For"], ["192.0.2.7"])
         XCTAssertEqual(upstream.headers[ClientCertificateSubject.headerName], [])
 
-        let relayed = UpstreamRequestBuilder.relayedResponseHeaders(HTTPHeaders([
+        let relayed = ForwardingPolicy.relayedResponseHeaders(HTTPHeaders([
             ("Set-Cookie", "a=b"), ("Set-Cookie", "c=d\r\nSet-Cookie: admin=1"), ("X-Nul", "\u{0}"), ("X-Lf", "a\nb"),
             ("bad name", "x"), ("x-folded\r\nx-evil", "1"), ("X_Forwarded_For", "6.6.6.6"),
         ]))

@@ -1,0 +1,37 @@
+import NIOCore
+import NIOHTTP1
+
+/// What the gateway forwards a client's request from, whatever the upstream's transport: the request
+/// as the client sent it, where it goes upstream, and who sent it how. The input of
+/// ``ForwardingPolicy``.
+struct ForwardedRequest: Sendable {
+    /// Who sent the request and how it reached the gateway: what the forwarding fields say.
+    struct Client: Sendable {
+        var address: SocketAddress?
+        /// How the client reached the gateway, `http` or `https`.
+        var scheme: String
+        /// The verified client certificate's subject (mTLS listeners), sent as `X-Client-Cert-Subject`.
+        var certificateSubject: String?
+
+        init(address: SocketAddress?, scheme: String, certificateSubject: String? = nil) {
+            self.address = address
+            self.scheme = scheme
+            self.certificateSubject = certificateSubject
+        }
+    }
+
+    /// The header fields as the client sent them.
+    var headers: HTTPHeaders
+    /// The client's `Host`, port included.
+    var host: String?
+    /// The request target upstream (path and query, after the route's rewrite).
+    var path: String
+    var client: Client
+
+    init(headers: HTTPHeaders, host: String?, path: String, client: Client) {
+        self.headers = headers
+        self.host = host
+        self.path = path
+        self.client = client
+    }
+}

@@ -1,0 +1,132 @@
+import NIOCore
+import NIOHTTP1
+
+/// The gateway's one forwarded-header policy: which of a client's header fields go upstream, which
+/// the gateway adds, and which of the upstream's answer fields reach the client. Every transport
+/// encodes the same ``ForwardedFields`` (``ForwardedFields/webSocketUpgradeHead(key:)`` for HTTP/1.1,
+/// ``ForwardedFields/extendedConnectHeaders(scheme:authority:)`` for HTTP/2).
+///
+/// End-to-end fields (cookies, authorization, origin, subprotocols, custom fields) pass through;
+/// hop-by-hop fields, the fields named in `Connection`, message framing (`Content-Length`,
+/// `Transfer-Encoding`: each encoder frames its own message), the per-leg WebSocket fields
+/// (`Sec-WebSocket-Extensions` among them: the upstream leg is uncompressed) and the fields the
+/// gateway sets itself do not, in any spelling that differs only by case and `_` for `-` (many app
+/// servers fold `X_Client_Cert_Subject` into `X-Client-Cert-Subject`). A field with CR, LF or NUL in
+/// its value, or a name that is not an RFC 9110 token, is never relayed in either direction. The
+/// client's address is appended to `X-Forwarded-For` and `Forwarded` (RFC 7239, values quoted where
+/// they are not tokens).
+struct ForwardingPolicy: Sendable, Equatable {
+    /// Drop every client field whose name contains `_` (the upstream's `drop_underscore_headers`,
+    /// nginx's default `underscores_in_headers off`).
+    var dropUnderscoreHeaders = false
+
+    /// Fields never forwarded, by ``canonicalName(_:)``: hop-by-hop ones (RFC 9110 section 7.6.1),
+    /// framing, the per-leg WebSocket ones, and the ones only the gateway sets.
+    static let droppedHeaders: Set<String> = [
+        "connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade",
+        "proxy-authorization", "proxy-authenticate", "content-length",
+        "sec-websocket-key", "sec-websocket-version", "sec-websocket-extensions", "sec-websocket-accept",
+        "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "forwarded",
+        // Set only by the gateway, from a verified client certificate: a client must not forge it.
+        "x-client-cert-subject",
+    ]
+
+    /// What goes upstream for `request`, before a transport encodes it.
+    func fields(for request: ForwardedRequest) -> ForwardedFields {
+        let received = HTTPHeaders(request.headers.filter { Self.isRelayable(name: $0.name, value: $0.value) })
+        let named = Set(received[canonicalForm: "Connection"].map { Self.canonicalName(String($0)) })
+        var endToEnd = HTTPHeaders()
+        for (name, value) in received {
+            let canonical = Self.canonicalName(name)
+            if Self.droppedHeaders.contains(canonical) || named.contains(canonical) { continue }
+            if self.dropUnderscoreHeaders, name.utf8.contains(UInt8(ascii: "_")) { continue }
+            endToEnd.add(name: name, value: value)
+        }
+        return ForwardedFields(
+            path: request.path,
+            host: request.host,
+            endToEnd: endToEnd,
+            forwarding: Self.forwardingFields(request, received: received)
+        )
+    }
+
+    /// Fields of the upstream's answer (101, or HTTP/2 2xx) that the client's answer carries too
+    /// (`Set-Cookie` and other end-to-end fields); the per-leg handshake fields are the gateway's own.
+    static func relayedResponseHeaders(_ headers: HTTPHeaders) -> [(String, String)] {
+        headers.filter { name, value in
+            let canonical = Self.canonicalName(name)
+            return !Self.droppedHeaders.contains(canonical) && canonical != "sec-websocket-protocol" && canonical != "date"
+                && canonical != "server" && Self.isRelayable(name: name, value: value)
+        }
+    }
+
+    /// The name as the policy compares it: lowercased, `_` read as `-`.
+    static func canonicalName(_ name: String) -> String {
+        String(name.lowercased().map { $0 == "_" ? "-" : $0 })
+    }
+
+    /// Whether a field may be relayed: a token name (RFC 9110 section 5.1) and a value without CR, LF
+    /// or NUL (section 5.5), which would split or cut the header on the other leg.
+    static func isRelayable(name: String, value: String) -> Bool {
+        !name.isEmpty && name.utf8.allSatisfy(Self.isTokenByte)
+            && !value.utf8.contains { $0 == UInt8(ascii: "\r") || $0 == UInt8(ascii: "\n") || $0 == 0 }
+    }
+
+    /// A `Forwarded` parameter value (RFC 7239 section 4): as is when it is a token, else a
+    /// quoted-string with `"` and `\` escaped (IPv6 `for="[::1]"`, `host="example.com:8443"`).
+    static func forwardedValue(_ value: String) -> String {
+        if !value.isEmpty, value.utf8.allSatisfy(Self.isTokenByte) { return value }
+        // Byte by byte: a quote followed by a combining mark is one Character, and must still be escaped.
+        var quoted: [UInt8] = [UInt8(ascii: "\"")]
+        for byte in value.utf8 {
+            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { quoted.append(UInt8(ascii: "\\")) }
+            quoted.append(byte)
+        }
+        quoted.append(UInt8(ascii: "\""))
+        return String(decoding: quoted, as: UTF8.self)
+    }
+
+    // MARK: Private
+
+    /// `X-Forwarded-*`, `Forwarded` and `X-Client-Cert-Subject`, after what proxies in front added.
+    private static func forwardingFields(_ request: ForwardedRequest, received: HTTPHeaders) -> HTTPHeaders {
+        var headers = HTTPHeaders()
+        let clientIP = request.client.address?.ipAddress
+        let scheme = request.client.scheme
+        let priorFor = received["X-Forwarded-For"].joined(separator: ", ")
+        if let clientIP {
+            headers.add(name: "X-Forwarded-For", value: priorFor.isEmpty ? clientIP : "\(priorFor), \(clientIP)")
+        } else if !priorFor.isEmpty {
+            headers.add(name: "X-Forwarded-For", value: priorFor)
+        }
+        headers.add(name: "X-Forwarded-Proto", value: scheme)
+        if let host = request.host {
+            headers.add(name: "X-Forwarded-Host", value: host)
+        }
+        var element: [String] = []
+        if let clientIP {
+            element.append("for=" + Self.forwardedValue(clientIP.contains(":") ? "[\(clientIP)]" : clientIP))
+        }
+        if let host = request.host {
+            element.append("host=" + Self.forwardedValue(host))
+        }
+        element.append("proto=" + Self.forwardedValue(scheme))
+        let priorForwarded = received["Forwarded"].joined(separator: ", ")
+        let forwarded = element.joined(separator: ";")
+        headers.add(name: "Forwarded", value: priorForwarded.isEmpty ? forwarded : "\(priorForwarded), \(forwarded)")
+        if let subject = request.client.certificateSubject, Self.isRelayable(name: ClientCertificateSubject.headerName, value: subject) {
+            headers.add(name: ClientCertificateSubject.headerName, value: subject)
+        }
+        return headers
+    }
+
+    /// RFC 9110 `tchar`.
+    private static func isTokenByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return true
+        default:
+            return "!#$%&'*+-.^_`|~".utf8.contains(byte)
+        }
+    }
+}

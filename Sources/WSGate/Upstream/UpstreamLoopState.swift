@@ -1,0 +1,81 @@
+import NIOCore
+
+/// One gateway's upstream state on one EventLoop: per upstream, this loop's opener (the endpoints'
+/// order and health, the sessions using each, and for `websocket-h2` the HTTP/2 pools), so that a
+/// session only ever uses its own loop's and nothing is locked.
+///
+/// Held by the gateway's per-loop state; loop-confined. Readers run on each loop.
+final class UpstreamLoopState {
+    private struct Entry {
+        /// The cluster last seen for the upstream (a reload makes new ones).
+        var cluster: ObjectIdentifier
+        var opener: UpstreamLoopOpener
+    }
+
+    private var entries: [String: Entry] = [:]
+    private var isShutDown = false
+
+    init() {}
+
+    /// The opener of `cluster`'s upstream on this loop, made on first use. A cluster of a changed
+    /// configuration (a reload) gets a new one, the old one shut down; an unchanged one keeps it.
+    func opener(for cluster: UpstreamCluster, on eventLoop: any EventLoop) -> UpstreamLoopOpener {
+        let name = cluster.configuration.name
+        if let entry = self.entries[name] {
+            if entry.cluster == ObjectIdentifier(cluster) { return entry.opener }
+            if entry.opener.configuration == cluster.configuration {
+                self.entries[name]?.cluster = ObjectIdentifier(cluster)
+                return entry.opener
+            }
+            entry.opener.shutdown()
+        }
+        let opener = UpstreamLoopOpener(configuration: cluster.configuration, tls: cluster.tls, logger: cluster.logger, eventLoop: eventLoop)
+        if self.isShutDown { opener.shutdown() }
+        self.entries[name] = Entry(cluster: ObjectIdentifier(cluster), opener: opener)
+        return opener
+    }
+
+    /// Takes the upstreams now served, at start and after each reload: an unchanged upstream keeps
+    /// its opener (an HTTP/2 pool its connections); a removed or changed one's is shut down (its
+    /// pools take no new stream and close each connection after its last session); each upstream
+    /// has its opener from now on (a new pool dials its warm connections at once).
+    func adopt(_ clusters: [String: UpstreamCluster], on eventLoop: any EventLoop) {
+        for (name, entry) in self.entries where clusters[name] == nil {
+            entry.opener.shutdown()
+            self.entries[name] = nil
+        }
+        for cluster in clusters.values where cluster.configuration.protocol != .echo {
+            _ = self.opener(for: cluster, on: eventLoop)
+        }
+    }
+
+    /// Stops every pool; openers made later are stopped at once.
+    func shutdown() {
+        self.isShutDown = true
+        for entry in self.entries.values { entry.opener.shutdown() }
+    }
+
+    /// This loop's pools per endpoint, by upstream name.
+    func poolStats() -> [String: [UpstreamEndpointStats]] {
+        self.entries.compactMapValues(\.opener.poolStats)
+    }
+
+    /// The pools of every `websocket-h2` upstream of `clusters`, per endpoint, summed over the loops'
+    /// ``poolStats()``; an endpoint without a pool yet shows zeros.
+    static func sum(_ perLoop: [[String: [UpstreamEndpointStats]]], clusters: [String: UpstreamCluster]) -> [String: [UpstreamEndpointStats]] {
+        var result: [String: [UpstreamEndpointStats]] = [:]
+        for (name, cluster) in clusters where cluster.configuration.protocol == .websocketH2 {
+            var byEndpoint: [String: UpstreamEndpointStats] = [:]
+            for stats in perLoop.flatMap({ $0[name] ?? [] }) {
+                byEndpoint[stats.endpoint] = byEndpoint[stats.endpoint].map { $0 + stats } ?? stats
+            }
+            result[name] = cluster.configuration.endpoints.map {
+                byEndpoint[$0.description] ?? UpstreamEndpointStats(endpoint: $0.description)
+            }
+        }
+        return result
+    }
+}
+
+@available(*, unavailable)
+extension UpstreamLoopState: Sendable {}

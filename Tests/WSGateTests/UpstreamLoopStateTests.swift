@@ -1,0 +1,81 @@
+import NIOCore
+import NIOEmbedded
+import NIOHTTP1
+import XCTest
+
+@testable import WSGate
+
+/// What a reload does to one loop's upstream state: an unchanged upstream keeps its opener (and its
+/// HTTP/2 pools), a changed or removed one's is shut down. No connection is dialled
+/// (`connections_per_loop: 0`).
+final class UpstreamLoopStateTests: XCTestCase {
+    private let loop = EmbeddedEventLoop()
+
+    private func cluster(_ protocol: UpstreamProtocol = .websocketH2, connectTimeout: Duration = .seconds(5)) throws -> UpstreamCluster {
+        UpstreamCluster(configuration: UpstreamConfiguration(
+            name: "app",
+            protocol: `protocol`,
+            endpoints: [try SocketAddressSpec.parse("127.0.0.1:9001")],
+            connectTimeout: connectTimeout,
+            pool: HTTP2PoolConfiguration(connectionsPerLoop: 0)
+        ))
+    }
+
+    private func open(_ opener: UpstreamLoopOpener, counters: UpstreamCounters) -> Result<UpstreamLink, any Error>? {
+        let fields = ForwardedFields(path: "/", host: "a.test", endToEnd: HTTPHeaders(), forwarding: HTTPHeaders())
+        var result: Result<UpstreamLink, any Error>?
+        opener.open(fields, offeredSubprotocols: [], tls: nil, counters: counters).whenComplete { result = $0 }
+        self.loop.run()
+        return result
+    }
+
+    func testUnchangedUpstreamKeepsItsOpenerAcrossAReload() throws {
+        let state = UpstreamLoopState()
+        let first = try self.cluster()
+        state.adopt(["app": first], on: self.loop)
+        let opener = state.opener(for: first, on: self.loop)
+        XCTAssertEqual(state.poolStats()["app"]?.map(\.endpoint), ["127.0.0.1:9001"])
+
+        let reloaded = try self.cluster()
+        state.adopt(["app": reloaded], on: self.loop)
+        XCTAssertTrue(state.opener(for: reloaded, on: self.loop) === opener)
+    }
+
+    func testChangedUpstreamGetsANewOpenerAndTheOldPoolsStop() throws {
+        let state = UpstreamLoopState()
+        let first = try self.cluster()
+        state.adopt(["app": first], on: self.loop)
+        let old = state.opener(for: first, on: self.loop)
+
+        let changed = try self.cluster(connectTimeout: .seconds(2))
+        state.adopt(["app": changed], on: self.loop)
+        XCTAssertFalse(state.opener(for: changed, on: self.loop) === old)
+
+        let counters = UpstreamCounters()
+        guard case .failure(let error as UpstreamError) = self.open(old, counters: counters) else {
+            return XCTFail("the old pools still take streams")
+        }
+        XCTAssertEqual(error.kind, .unreachable)
+        XCTAssertTrue(error.detail.contains("shutting down"), error.detail)
+        XCTAssertEqual(counters.stats.connectFailures, ["unreachable": 1])
+    }
+
+    func testRemovedUpstreamIsShutDownAndForgotten() throws {
+        let state = UpstreamLoopState()
+        let first = try self.cluster()
+        state.adopt(["app": first], on: self.loop)
+        let old = state.opener(for: first, on: self.loop)
+        state.adopt([:], on: self.loop)
+        XCTAssertEqual(state.poolStats().count, 0)
+        guard case .failure = self.open(old, counters: UpstreamCounters()) else { return XCTFail("the removed pools still take streams") }
+    }
+
+    func testOnlyMultiplexedUpstreamsHavePools() throws {
+        let state = UpstreamLoopState()
+        state.adopt(["app": try self.cluster(.websocket)], on: self.loop)
+        XCTAssertNil(state.poolStats()["app"])
+        XCTAssertEqual(UpstreamLoopState.sum([state.poolStats()], clusters: ["app": try self.cluster(.websocket)]), [:])
+        let multiplexed = try self.cluster()
+        XCTAssertEqual(UpstreamLoopState.sum([], clusters: ["app": multiplexed])["app"], [UpstreamEndpointStats(endpoint: "127.0.0.1:9001")])
+    }
+}
