@@ -17,19 +17,16 @@ final class ProxySessionFailureTests: XCTestCase {
 
     override func setUpWithError() throws {
         let route = RouteConfiguration(name: "r", upstream: "up")
-        self.counters = RouteCounters()
+        let environment = SessionEnvironment.standalone()
+        self.counters = environment.stats.route("r")
         self.session = ProxySession(
             identity: SessionIdentity(
                 id: 1, route: "r", clientAddress: nil, upstreamEndpoint: "up", path: "/", subprotocol: nil,
                 compressed: false, started: .now()
             ),
             eventLoop: self.loop,
-            isEcho: false,
             route: route,
-            registry: SessionRegistry(),
-            counters: self.counters,
-            countsTraffic: true,
-            accessLog: nil
+            environment: environment
         )
         let endpoint = WebSocketEndpointConfiguration(maxFrameSize: 100, maxMessageSize: 100, pingInterval: nil, closeTimeout: .seconds(5))
         self.client = EmbeddedChannel(loop: self.loop)

@@ -12,14 +12,14 @@ import NIOSSL
 /// address); the certificates are those of the served configuration, so a reload renews them.
 enum AdminServer {
     static func bind(_ address: SocketAddressSpec, group: any EventLoopGroup, service: AdminService) async throws -> any Channel {
-        let active = service.gateway.active
-        let isTLS = active.withLockedValue { $0.adminTLS != nil }
+        let gateway = service.gateway
+        let isTLS = gateway.activeConfiguration.adminTLS != nil
         let open = NIOLockedValueBox(0)
         return try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let current = active.withLockedValue { $0 }
+                    let current = gateway.activeConfiguration
                     let admitted = open.withLockedValue { count in
                         guard count < current.configuration.admin.maxConnections else { return false }
                         count += 1

@@ -54,7 +54,7 @@ struct AdminService: Sendable {
     let gateway: Gateway
 
     func respond(to request: AdminRequest) async -> HTTPAnswer {
-        let configuration = self.gateway.active.withLockedValue { $0.configuration }
+        let configuration = self.gateway.activeConfiguration.configuration
         if let misdirected = AdminAccess.misdirection(request, admin: configuration.admin) { return misdirected }
         let known = ["/", "/stats", "/stats/connections", "/metrics", "/healthz", "/readyz", AdminReload.path]
         guard known.contains(request.path) else { return .text(.notFound, "not found") }

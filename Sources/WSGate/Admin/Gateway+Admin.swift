@@ -1,4 +1,3 @@
-import NIOConcurrencyHelpers
 import NIOCore
 
 extension Gateway {
@@ -6,7 +5,7 @@ extension Gateway {
     /// listener (``AdminServer``, answered by ``AdminService``).
     public func start() async throws {
         try await self.start { gateway in
-            let address = gateway.active.withLockedValue { $0.configuration.admin.address }
+            let address = gateway.activeConfiguration.configuration.admin.address
             return try await AdminServer.bind(address, group: gateway.group, service: AdminService(gateway: gateway))
         }
     }

@@ -1,8 +1,9 @@
 import NIOCore
 
-/// The tail handler of each leg's pipeline: it hands the endpoint's frame events to the session,
-/// and withholds `read()` while the session says the other leg cannot take more (backpressure).
-final class ProxyLegHandler: ChannelDuplexHandler, RemovableChannelHandler {
+/// The tail handler of a channel leg's pipeline (the ``SessionLeg`` of a connection or stream): it
+/// hands the endpoint's frame events to the session, and withholds `read()` while the session says
+/// the other leg cannot take more (backpressure).
+final class ProxyLegHandler: ChannelDuplexHandler, RemovableChannelHandler, SessionLeg {
     typealias InboundIn = WebSocketFrameEvent
     typealias OutboundIn = WebSocketFrameEvent
     typealias OutboundOut = WebSocketFrameEvent
@@ -13,10 +14,10 @@ final class ProxyLegHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var readPending = false
     /// On an HTTP/2 stream leg, the stream handler that counts what waits toward the upstream (a
     /// stream channel has no `bufferedWritableBytes` option); nil on a socket.
-    private let streamQueue: ExtendedConnectStreamHandler?
+    private let streamQueue: (any SessionLegQueue)?
 
-    /// - Parameter streamQueue: the leg's stream handler when the leg is an HTTP/2 stream.
-    init(leg: ProxySessionStateMachine.Leg, session: ProxySession, streamQueue: ExtendedConnectStreamHandler? = nil) {
+    /// - Parameter streamQueue: what counts the leg's queued bytes when its channel cannot (an HTTP/2 stream).
+    init(leg: ProxySessionStateMachine.Leg, session: ProxySession, streamQueue: (any SessionLegQueue)? = nil) {
         self.leg = leg
         self.session = session
         self.streamQueue = streamQueue

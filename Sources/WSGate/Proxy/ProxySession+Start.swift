@@ -1,121 +1,117 @@
 import NIOCore
-import NIOHTTP1
+
+/// The upstream side of a new session.
+enum SessionUpstream {
+    /// A WebSocket over a channel whose handshake is done: the session adds its handlers to it.
+    case channel(SessionLegChannel)
+    /// The built-in echo (``EchoLeg``).
+    case echo
+}
+
+/// A leg's channel as the session's handlers need to know it.
+struct SessionLegChannel {
+    var channel: any Channel
+    /// Whether the channel is a socket: it takes write water marks and reports its queued bytes, and
+    /// as a client leg it leaves closing TCP to the server. False for an HTTP/2 stream.
+    var isSocket: Bool
+    /// What counts the leg's queued bytes when the channel cannot (an HTTP/2 stream); nil on a socket.
+    var queue: (any SessionLegQueue)?
+}
 
 extension ProxySession {
-    /// Names of the client connection's handlers before the upgrade.
-    enum ClientPipelineNames {
-        static let tls = "tls"
-        static let decoder = "http-decoder"
-        static let encoder = "http-encoder"
-    }
-
-    /// First step of the hand-over, right after the 101 was written: takes the HTTP/1.1 codecs out of
-    /// both legs. The future completes once each decoder has handed the bytes it read past the
-    /// handshake to its handshake handler, which keeps them (``HandshakeLeftovers``); only then may
-    /// frames be written to either leg, so ``start(clientContext:upstream:route:path:compression:services:countTraffic:)``
-    /// waits for it.
-    static func retireHTTPCodecs(client: ChannelPipeline.SynchronousOperations, upstream link: UpstreamLink, on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
-        client.removeHandler(name: ClientPipelineNames.encoder, promise: nil)
-        let clientDecoder = client.removeHandler(name: ClientPipelineNames.decoder)
-        guard let channel = link.channel else { return clientDecoder }
-        let upstreamDecoder = link.transport.retireHTTPCodec(channel.pipeline.syncOperations, on: eventLoop)
-        return clientDecoder.and(upstreamDecoder).map { _ in }
-    }
-
-    /// Turns an upgraded client connection and its upstream leg into a running session.
+    /// Turns an upgraded client connection and its upstream into a session: adds the session-phase
+    /// handlers of each leg (``addLegHandlers(to:leg:session:route:compression:environment:)``) behind the
+    /// handshake handlers, and registers the session.
     ///
-    /// Called on the client's EventLoop (the upstream leg lives on the same loop) once
-    /// ``retireHTTPCodecs(client:upstream:on:)`` is done. The session's handlers are added behind the
-    /// handshake handlers, the session is registered, and then the handshake handlers leave, handing
-    /// on what each peer sent right after its handshake: the upstream's first, so that what the client
-    /// pipelined finds both legs ready. With `compression` negotiated, the client leg gets a
-    /// `PerMessageDeflateHandler` between its endpoint (which then accepts RSV1) and its leg handler;
-    /// the upstream leg stays plain. The upstream leg is a TCP connection or an HTTP/2 stream
-    /// (`link.transport`); the session is the same.
+    /// Called on the client's EventLoop (a channel upstream lives on the same loop) once both legs'
+    /// HTTP codecs are gone. The caller then retires the handshake handlers, the upstream's first,
+    /// so that what the client pipelined finds both legs ready. With `compression` negotiated, the
+    /// client leg gets a `PerMessageDeflateHandler` between its endpoint (which then accepts RSV1) and
+    /// its leg handler; the upstream leg stays plain.
+    @discardableResult
     static func start(
-        clientContext: ChannelHandlerContext,
-        upstream link: UpstreamLink,
+        client: any Channel,
+        upstream: SessionUpstream,
+        upstreamEndpoint: String,
+        subprotocol: String?,
         route: RouteConfiguration,
         path: String,
         compression: PerMessageDeflateAgreement? = nil,
-        services: GatewayServices,
-        countTraffic: Bool = true
-    ) throws {
-        let gatewayState = GatewayLoopState.current(for: services)
-        let counters = gatewayState.stats.route(route.name)
-        let limits = route.limits
+        environment: SessionEnvironment
+    ) throws -> ProxySession {
         let identity = SessionIdentity(
             id: SessionRegistry.makeID(),
             route: route.name,
-            clientAddress: clientContext.channel.remoteAddress,
-            upstreamEndpoint: link.endpoint,
+            clientAddress: client.remoteAddress,
+            upstreamEndpoint: upstreamEndpoint,
             path: path,
-            subprotocol: link.subprotocol,
+            subprotocol: subprotocol,
             compressed: compression != nil,
             started: .now()
         )
-        let session = ProxySession(
-            identity: identity,
-            eventLoop: clientContext.eventLoop,
-            isEcho: link.channel == nil,
+        let session = ProxySession(identity: identity, eventLoop: client.eventLoop, route: route, environment: environment)
+        let clientLeg = try Self.addLegHandlers(
+            to: SessionLegChannel(channel: client, isSocket: true),
+            leg: .client,
+            session: session,
             route: route,
-            registry: gatewayState.sessions,
-            counters: counters,
-            countsTraffic: countTraffic,
-            accessLog: services.accessLog
+            compression: compression,
+            environment: environment
         )
-        let waterMark = ChannelOptions.Types.WriteBufferWaterMarkOption.Value(
-            low: route.backpressure.lowWater,
-            high: route.backpressure.highWater
-        )
-        let endpointConfiguration = WebSocketEndpointConfiguration(
+        switch upstream {
+        case .channel(let channel):
+            try Self.addLegHandlers(to: channel, leg: .upstream, session: session, route: route, compression: nil, environment: environment)
+        case .echo:
+            session.attach(EchoLeg(session: session, client: clientLeg), as: .upstream)
+        }
+        environment.sessions.register(session)
+        session.counters.sessionStarted()
+        return session
+    }
+
+    /// Adds the session phase of one leg to its channel, the same for both legs: the route's write
+    /// water marks on a socket, the RFC 6455 endpoint (server role toward the client, client role
+    /// toward an upstream), permessage-deflate when negotiated, and the ``ProxyLegHandler`` joining
+    /// the session.
+    @discardableResult
+    private static func addLegHandlers(
+        to leg: SessionLegChannel,
+        leg side: Leg,
+        session: ProxySession,
+        route: RouteConfiguration,
+        compression: PerMessageDeflateAgreement?,
+        environment: SessionEnvironment
+    ) throws -> ProxyLegHandler {
+        if leg.isSocket {
+            let waterMark = ChannelOptions.Types.WriteBufferWaterMarkOption.Value(
+                low: route.backpressure.lowWater,
+                high: route.backpressure.highWater
+            )
+            try leg.channel.syncOptions?.setOption(.writeBufferWaterMark, value: waterMark)
+        }
+        let limits = route.limits
+        var endpoint = WebSocketEndpointConfiguration(
             maxFrameSize: limits.maxFrame,
             maxMessageSize: limits.maxMessage,
             pingInterval: limits.pingInterval > .zero ? TimeAmount(limits.pingInterval) : nil,
-            closeTimeout: TimeAmount(limits.closeTimeout)
+            closeTimeout: TimeAmount(limits.closeTimeout),
+            negotiatedReservedBits: compression == nil ? 0 : WebSocketFrameHeader.rsv1
         )
-
-        try clientContext.channel.syncOptions?.setOption(.writeBufferWaterMark, value: waterMark)
-        let clientChannel = clientContext.channel
-        var clientEndpointConfiguration = endpointConfiguration
-        clientEndpointConfiguration.negotiatedReservedBits = compression == nil ? 0 : WebSocketFrameHeader.rsv1
-
-        let client = clientContext.pipeline.syncOperations
-        try client.addHandler(WebSocketEndpointHandler(role: .server, configuration: clientEndpointConfiguration))
+        endpoint.leavesTransportCloseToServer = leg.isSocket
+        let pipeline = leg.channel.pipeline.syncOperations
+        try pipeline.addHandler(WebSocketEndpointHandler(role: side == .client ? .server : .client, configuration: endpoint))
         if let compression {
-            let loopState = gatewayState.compression
-            try client.addHandler(PerMessageDeflateHandler(
+            try pipeline.addHandler(PerMessageDeflateHandler(
                 agreement: compression,
                 configuration: route.compression,
                 maxMessageSize: limits.maxMessage,
-                loopState: loopState,
-                counters: counters.compression,
-                gate: { session.inboundGate(from: .client) }
+                loopState: environment.compression,
+                counters: session.counters.compression,
+                gate: { session.inboundGate(from: side) }
             ))
         }
-        try client.addHandler(ProxyLegHandler(leg: .client, session: session))
-
-        var upstreamChannel: (any Channel)?
-        if let channel = link.channel {
-            let transport = link.transport
-            if transport.isSocket {
-                try channel.syncOptions?.setOption(.writeBufferWaterMark, value: waterMark)
-            }
-            let upstream = channel.pipeline.syncOperations
-            var upstreamEndpointConfiguration = endpointConfiguration
-            upstreamEndpointConfiguration.leavesTransportCloseToServer = transport.isSocket
-            try upstream.addHandler(WebSocketEndpointHandler(role: .client, configuration: upstreamEndpointConfiguration))
-            let streamQueue = transport.isSocket ? nil : try upstream.handler(type: ExtendedConnectStreamHandler.self)
-            try upstream.addHandler(ProxyLegHandler(leg: .upstream, session: session, streamQueue: streamQueue))
-            upstreamChannel = channel
-        }
-        gatewayState.sessions.register(session)
-        session.counters.sessionStarted()
-        if let upstreamChannel {
-            link.transport.finishHandOver(upstreamChannel.pipeline.syncOperations)
-            upstreamChannel.read()
-        }
-        client.removeHandler(context: clientContext, promise: nil)
-        clientChannel.read()
+        let handler = ProxyLegHandler(leg: side, session: session, streamQueue: leg.queue)
+        try pipeline.addHandler(handler)
+        return handler
     }
 }

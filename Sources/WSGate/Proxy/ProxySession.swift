@@ -6,15 +6,14 @@ import NIOWebSocket
 /// The session moves frame events between the legs as they arrive, gates each leg's reads on the
 /// other leg's writability (backpressure), relays the end of one leg to the other, and enforces the
 /// session limits: idle timeout, message rate, and how long one side may keep the session paused.
-/// The legs are `ProxyLegHandler`s, so the same session runs over a TCP connection or (later) an
-/// HTTP/2 stream. For the built-in echo upstream the client leg is its own partner.
+/// The legs are ``SessionLeg``s: a ``ProxyLegHandler`` at the tail of a channel (a TCP connection or
+/// an HTTP/2 stream), or the built-in ``EchoLeg``; the session treats them alike.
 final class ProxySession {
     typealias Leg = ProxySessionStateMachine.Leg
 
     /// What this session is (route, addresses, start time).
     let identity: SessionIdentity
     private let eventLoop: any EventLoop
-    private let isEcho: Bool
     private let limits: Limits
     private let backpressureLimitAction: BackpressureConfiguration.LimitAction
     /// `backpressure.max_buffered`: the most bytes that may wait toward one leg.
@@ -22,8 +21,8 @@ final class ProxySession {
     private var state: ProxySessionStateMachine
     private var backpressure: BackpressureStateMachine
     private var rateLimiter: MessageRateLimiter?
-    private var client: ProxyLegHandler?
-    private var upstream: ProxyLegHandler?
+    private var client: (any SessionLeg)?
+    private var upstream: (any SessionLeg)?
     private var lastDataActivity: NIODeadline
     private var idleTask: Scheduled<Void>?
     /// Where the session is listed while it runs (its gateway's, on this loop).
@@ -39,25 +38,20 @@ final class ProxySession {
     init(
         identity: SessionIdentity,
         eventLoop: any EventLoop,
-        isEcho: Bool,
         route: RouteConfiguration,
-        registry: SessionRegistry,
-        counters: RouteCounters,
-        countsTraffic: Bool,
-        accessLog: AccessLog?
+        environment: SessionEnvironment
     ) {
         let now = NIODeadline.now()
-        self.registry = registry
-        self.counters = counters
-        self.countsTraffic = countsTraffic
-        self.accessLog = accessLog
+        self.registry = environment.sessions
+        self.counters = environment.stats.route(route.name)
+        self.countsTraffic = environment.countsTraffic
+        self.accessLog = environment.accessLog
         self.identity = identity
         self.eventLoop = eventLoop
-        self.isEcho = isEcho
         self.limits = route.limits
         self.backpressureLimitAction = route.backpressure.onLimit
         self.maxBuffered = route.backpressure.maxBuffered
-        self.state = ProxySessionStateMachine(hasUpstreamLeg: !isEcho)
+        self.state = ProxySessionStateMachine()
         self.backpressure = BackpressureStateMachine(
             maxStall: TimeAmount(route.backpressure.maxStall),
             maxBuffered: route.backpressure.maxBuffered
@@ -71,21 +65,20 @@ final class ProxySession {
         }
     }
 
-    func attach(_ handler: ProxyLegHandler, as leg: Leg) {
+    func attach(_ handler: any SessionLeg, as leg: Leg) {
         switch leg {
         case .client: self.client = handler
         case .upstream: self.upstream = handler
         }
     }
 
-    private func handler(_ leg: Leg) -> ProxyLegHandler? {
+    private func handler(_ leg: Leg) -> (any SessionLeg)? {
         leg == .client ? self.client : self.upstream
     }
 
     /// The leg that receives what `leg` reads.
-    private func partner(of leg: Leg) -> ProxyLegHandler? {
-        if self.isEcho { return self.client }
-        return leg == .client ? self.upstream : self.client
+    private func partner(of leg: Leg) -> (any SessionLeg)? {
+        self.handler(leg.other)
     }
 
     // MARK: Events from the legs
@@ -143,11 +136,10 @@ final class ProxySession {
         guard let partner = self.partner(of: leg) else { return }
         partner.send(event)
         guard !partner.isWritable, self.state.ending == nil, partner.bufferedBytes > self.maxBuffered else { return }
-        self.bufferLimitReached(self.isEcho ? .client : (leg == .client ? .upstream : .client))
+        self.bufferLimitReached(leg.other)
     }
 
     /// Counts a data frame header: a new message, and a message complete if the frame has no payload.
-    /// For the built-in echo, what the client sends is also what it is sent back.
     private func count(_ head: WebSocketDataFrameHead, direction: TrafficDirection) {
         let (startsMessage, completedSize) = self.traffic.trackers[direction].frameHead(head)
         if startsMessage {
@@ -156,18 +148,12 @@ final class ProxySession {
         if let completedSize {
             self.counters.messageCompleted(direction, size: completedSize)
         }
-        if self.isEcho, direction == .clientToUpstream {
-            self.count(head, direction: .upstreamToClient)
-        }
     }
 
     private func count(payload bytes: Int, endsFrame: Bool, direction: TrafficDirection) {
         self.traffic.bytes[direction] += bytes
         if let completedSize = self.traffic.trackers[direction].payload(bytes, endsFrame: endsFrame) {
             self.counters.messageCompleted(direction, size: completedSize)
-        }
-        if self.isEcho, direction == .clientToUpstream {
-            self.count(payload: bytes, endsFrame: endsFrame, direction: .upstreamToClient)
         }
     }
 
@@ -199,11 +185,7 @@ final class ProxySession {
             self.counters.backpressureResumed(direction, afterNanoseconds: (now - pausedSince).nanoseconds)
         }
         guard isWritable else { return }
-        if self.isEcho {
-            self.client?.resumeReading()
-        } else {
-            self.handler(leg == .client ? .upstream : .client)?.resumeReading()
-        }
+        self.handler(leg.other)?.resumeReading()
     }
 
     func inactive(_ leg: Leg) {
@@ -239,7 +221,7 @@ final class ProxySession {
             age: now - self.identity.started,
             traffic: self.traffic,
             bufferedTowardClient: self.client?.bufferedBytes ?? 0,
-            bufferedTowardUpstream: self.isEcho ? 0 : (self.upstream?.bufferedBytes ?? 0),
+            bufferedTowardUpstream: self.upstream?.bufferedBytes ?? 0,
             pausedTowardClient: self.backpressure.isPaused(.client),
             pausedTowardUpstream: self.backpressure.isPaused(.upstream)
         )
@@ -247,7 +229,7 @@ final class ProxySession {
 
     /// Bytes queued toward both legs now (what the memory budget counts).
     var queuedBytes: Int {
-        (self.client?.bufferedBytes ?? 0) + (self.isEcho ? 0 : (self.upstream?.bufferedBytes ?? 0))
+        (self.client?.bufferedBytes ?? 0) + (self.upstream?.bufferedBytes ?? 0)
     }
 
     /// Ends the session because the gateway is over `limits.max_memory` and it holds the most.

@@ -4,6 +4,9 @@ struct ProxySessionStateMachine {
     enum Leg: Hashable, Sendable {
         case client
         case upstream
+
+        /// The leg across the session from this one.
+        var other: Leg { self == .client ? .upstream : .client }
     }
 
     enum Action: Equatable {
@@ -30,14 +33,9 @@ struct ProxySessionStateMachine {
     }
 
     private(set) var clientOpen = true
-    private(set) var upstreamOpen: Bool
+    private(set) var upstreamOpen = true
     /// Who ended the session, and with what status, once known.
     private(set) var ending: Ending?
-
-    /// - Parameter hasUpstreamLeg: false for the built-in echo, where the client leg is its own partner.
-    init(hasUpstreamLeg: Bool) {
-        self.upstreamOpen = hasUpstreamLeg
-    }
 
     var isFinished: Bool { !self.clientOpen && !self.upstreamOpen }
 
@@ -62,10 +60,9 @@ struct ProxySessionStateMachine {
         if self.ending == nil {
             self.ending = ending
         }
-        let other: Leg = leg == .client ? .upstream : .client
-        guard self.isOpen(other) else { return .none }
-        self.setOpen(other, false)
-        return .close(other, relayed)
+        guard self.isOpen(leg.other) else { return .none }
+        self.setOpen(leg.other, false)
+        return .close(leg.other, relayed)
     }
 
     /// The gateway ends the session (idle timeout, a limit, shutdown): each open leg gets its status.

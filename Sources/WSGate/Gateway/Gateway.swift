@@ -2,7 +2,6 @@ import Foundation
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
-import NIOHTTP1
 import NIOPosix
 import NIOSSL
 
@@ -11,24 +10,11 @@ import NIOSSL
 public final class Gateway: Sendable {
     let group: any EventLoopGroup
     let logger: Logger
-    /// What new connections are served with; swapped whole by a reload.
-    let active: NIOLockedValueBox<ActiveConfiguration>
+    /// Everything about the gateway that changes while it runs, behind one lock (``State``).
+    let state: NIOLockedValueBox<State>
     /// The file the configuration is read from, re-read by every reload; `nil` when the gateway was
     /// built from a value (a reload then only re-reads the TLS files).
     let configurationFile: String?
-    /// Version, digest and reload outcome of the served configuration (``configurationStatus``).
-    let status: NIOLockedValueBox<ConfigurationStatus>
-    /// The task checking the configuration and TLS files for changes (``Gateway/startWatching()``).
-    let watcher = NIOLockedValueBox<Task<Void, Never>?>(nil)
-    /// The reload running or last run; the next one waits for it, so reloads never overlap.
-    let reloads = NIOLockedValueBox<Task<Result<ConfigurationStatus, ConfigurationError>, Never>?>(nil)
-    /// Where a graceful shutdown stands (``phase``).
-    let drainState = NIOLockedValueBox(DrainStateMachine())
-    /// The bound WebSocket listeners by name, each with the configuration it was bound with.
-    let listeners = NIOLockedValueBox<[String: BoundListener]>([:])
-    let adminChannel = NIOLockedValueBox<(any Channel)?>(nil)
-    private let boundAddresses = NIOLockedValueBox<[String: SocketAddress]>([:])
-    private let tlsFailures = NIOLockedValueBox<[String: TLSHandshakeFailures]>([:])
     /// The connection limiter and the access log, kept across reloads.
     let services: GatewayServices
     /// Feeds `/metrics`.
@@ -36,15 +22,6 @@ public final class Gateway: Sendable {
     /// When the gateway was created (uptime).
     let startedAt = NIODeadline.now()
     let startDate = Date()
-    /// True once every listener is bound, false again from ``shutdown()`` on (`/readyz`).
-    private let listening = NIOLockedValueBox(false)
-
-    /// A bound WebSocket listener.
-    struct BoundListener: Sendable {
-        var configuration: ListenerConfiguration
-        var channel: any Channel
-    }
-
     /// Name under which the admin listener's address is recorded in `listenerAddresses`.
     public static let adminListenerName = "admin"
 
@@ -69,7 +46,7 @@ public final class Gateway: Sendable {
     private init(configuration: GatewayConfiguration, file: ConfigurationFile?, group: any EventLoopGroup, logger: Logger) throws(ConfigurationError) {
         self.group = group
         self.logger = logger
-        self.active = NIOLockedValueBox(try ActiveConfiguration(configuration, logger: logger))
+        let active = try ActiveConfiguration(configuration, logger: logger)
         do throws(AccessLogError) {
             self.services = GatewayServices(
                 memory: GatewayMemory(budget: MemoryBudget(limit: configuration.limits.maxMemory)),
@@ -81,7 +58,10 @@ public final class Gateway: Sendable {
             ])
         }
         self.configurationFile = file?.path
-        self.status = NIOLockedValueBox(ConfigurationStatus(version: 1, file: file?.path, sha256: file?.sha256, loadedAt: Date()))
+        self.state = NIOLockedValueBox(State(
+            active: active,
+            status: ConfigurationStatus(version: 1, file: file?.path, sha256: file?.sha256, loadedAt: Date())
+        ))
         for upstream in configuration.upstreams.values.sorted(by: { $0.name < $1.name }) where upstream.tls?.verify == false {
             logger.warning(
                 "TLS certificate verification is off for this upstream (tls.verify: false)",
@@ -92,18 +72,18 @@ public final class Gateway: Sendable {
 
     /// The bound address of each listener by name (useful when the config asks for port 0).
     public var listenerAddresses: [String: SocketAddress] {
-        self.boundAddresses.withLockedValue { $0 }
+        self.state.withLockedValue { $0.boundAddresses }
     }
 
     /// Failed TLS handshakes per TLS listener name since start (plain HTTP on a TLS port, protocol or
     /// certificate refusals, clients that gave up or timed out). Each is also logged at debug.
     public var failedTLSHandshakes: [String: Int] {
-        self.tlsFailures.withLockedValue { $0.mapValues(\.count) }
+        self.state.withLockedValue { $0.tlsFailures.mapValues(\.count) }
     }
 
     /// The served configuration's version, file digest and load time, and the last reload error.
     public var configurationStatus: ConfigurationStatus {
-        self.status.withLockedValue { $0 }
+        self.state.withLockedValue { $0.status }
     }
 
     /// Raises the open-file limit (``OpenFileLimit``), then binds every listener and the admin listener
@@ -112,7 +92,7 @@ public final class Gateway: Sendable {
     func start(bindingAdmin bindAdmin: (Gateway) async throws -> any Channel) async throws {
         let files = OpenFileLimit.raiseSoftToHard()
         self.logger.info("open files", metadata: ["wsgate.open_files.soft": "\(files.soft)", "wsgate.open_files.hard": "\(files.hard)"])
-        let configuration = self.active.withLockedValue { $0.configuration }
+        let configuration = self.activeConfiguration.configuration
         do {
             for listener in configuration.listeners {
                 try await self.bind(listener)
@@ -120,11 +100,11 @@ public final class Gateway: Sendable {
             // Before the admin listener says it listens: whoever waits for that may edit the files next.
             self.startWatching()
             let admin = try await bindAdmin(self)
-            self.adminChannel.withLockedValue { $0 = admin }
+            self.state.withLockedValue { $0.adminChannel = admin }
             self.recordAddress(admin, name: Self.adminListenerName)
-            await self.adoptUpstreams(self.active.withLockedValue { $0 })
+            await self.adoptUpstreams(self.activeConfiguration)
             self.services.memory.start(group: self.group, services: self.services)
-            self.listening.withLockedValue { $0 = true }
+            self.state.withLockedValue { $0.listening = true }
         } catch {
             try? await self.shutdown()
             throw error
@@ -135,14 +115,16 @@ public final class Gateway: Sendable {
     /// (``drain()`` is the graceful way to stop); the HTTP/2 upstream pools dial no more and close each
     /// connection once its last session ends.
     public func shutdown() async throws {
-        self.listening.withLockedValue { $0 = false }
-        self.watcher.withLockedValue { $0?.cancel() }
+        self.state.withLockedValue { state in
+            state.listening = false
+            state.watcher?.cancel()
+        }
         self.services.memory.stop()
         await self.shutdownUpstreams()
         try? await self.closeListeners()
-        let admin = self.adminChannel.withLockedValue { channel in
-            defer { channel = nil }
-            return channel
+        let admin = self.state.withLockedValue { state in
+            defer { state.adminChannel = nil }
+            return state.adminChannel
         }
         try? await admin?.close()
         self.services.accessLog?.flush()
@@ -150,7 +132,7 @@ public final class Gateway: Sendable {
 
     /// Closes every WebSocket listener (not the admin listener). Live sessions are not touched.
     func closeListeners() async throws {
-        let names = self.listeners.withLockedValue { Array($0.keys) }
+        let names = self.state.withLockedValue { Array($0.listeners.keys) }
         for name in names {
             await self.closeListener(named: name)
         }
@@ -158,7 +140,7 @@ public final class Gateway: Sendable {
 
     /// Whether every listener is bound (and ``shutdown()`` not called).
     var isListening: Bool {
-        self.listening.withLockedValue { $0 }
+        self.state.withLockedValue { $0.listening }
     }
 
     /// Closes and reopens the access log file (`wsgate run` calls it on SIGUSR1, after a log rotation
@@ -170,34 +152,36 @@ public final class Gateway: Sendable {
     /// Binds a WebSocket listener and records it under its name.
     func bind(_ listener: ListenerConfiguration) async throws {
         let channel = try await self.bindWebSocketListener(listener)
-        self.listeners.withLockedValue { $0[listener.name] = BoundListener(configuration: listener, channel: channel) }
+        self.state.withLockedValue { $0.listeners[listener.name] = BoundListener(configuration: listener, channel: channel) }
         self.recordAddress(channel, name: listener.name)
     }
 
     /// Closes the listener named `name`, if bound; sessions it accepted keep running.
     func closeListener(named name: String) async {
-        let bound = self.listeners.withLockedValue { $0.removeValue(forKey: name) }
+        let bound = self.state.withLockedValue { state in
+            state.boundAddresses[name] = nil
+            return state.listeners.removeValue(forKey: name)
+        }
         guard let bound else { return }
-        self.boundAddresses.withLockedValue { $0[name] = nil }
         try? await bound.channel.close()
         self.logger.info("listener closed", metadata: ["wsgate.listener": "\(name)"])
     }
 
     private func recordAddress(_ channel: any Channel, name: String) {
         if let address = channel.localAddress {
-            self.boundAddresses.withLockedValue { $0[name] = address }
+            self.state.withLockedValue { $0.boundAddresses[name] = address }
             self.logger.info("listening", metadata: ["wsgate.listener": "\(name)", "wsgate.address": "\(address)"])
         }
     }
 
     private func bindWebSocketListener(_ listener: ListenerConfiguration) async throws -> any Channel {
-        let active = self.active
+        let state = self.state
         let services = self.services
         let name = listener.name
         let isTLS = listener.tls != nil
         let failures = isTLS ? TLSHandshakeFailures(listener: name, logger: self.logger) : nil
         if let failures {
-            self.tlsFailures.withLockedValue { $0[name] = failures }
+            self.state.withLockedValue { $0.tlsFailures[name] = failures }
         }
         return try await ServerBootstrap(group: self.group)
             .serverChannelOption(.backlog, value: 1024)
@@ -211,32 +195,38 @@ public final class Gateway: Sendable {
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let sync = channel.pipeline.syncOperations
-                    let current = active.withLockedValue { $0 }
+                    let current = state.withLockedValue { $0.active }
+                    let loopState = GatewayLoopState.current(for: services)
                     // Counted from accept, before a byte is read.
                     let ip = channel.remoteAddress?.ipAddress
                     let acceptance = services.limiter.accept(ip: ip, limits: current.configuration.limits)
                     guard acceptance != .shed else {
-                        GatewayLoopState.current(for: services).stats.route(StatsLoopState.unrouted).limitHit(LimitName.maxPendingHandshakes)
+                        loopState.stats.route(StatsLoopState.unrouted).limitHit(LimitName.maxPendingHandshakes)
                         throw ChannelError.ioOnClosedChannel
                     }
                     let ticket = AdmissionTicket(acceptance: acceptance, ip: ip, limiter: services.limiter)
                     let releasing = NIOLoopBound(ticket, eventLoop: channel.eventLoop)
                     channel.closeFuture.whenComplete { _ in releasing.value.release() }
+                    // Never serve plain text on a TLS listener, whatever happens to the configuration.
+                    var tls: NIOSSLContext?
                     if isTLS {
-                        // Never serve plain text on a TLS listener, whatever happens to the configuration.
-                        guard let tls = current.listenerTLS[name] else { throw ChannelError.ioOnClosedChannel }
-                        try sync.addHandler(NIOSSLServerHandler(context: tls.sslContext), name: ProxySession.ClientPipelineNames.tls)
+                        guard let context = current.listenerTLS[name] else { throw ChannelError.ioOnClosedChannel }
+                        tls = context.sslContext
                     }
-                    try sync.addHandler(RequestHeadLimitHandler(maxHeaderBytes: current.configuration.defaults.limits.maxHeaderBytes))
-                    try sync.addHandler(
-                        ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes)),
-                        name: ProxySession.ClientPipelineNames.decoder
+                    let connection = ClientHandshakeContext(
+                        configuration: current.configuration,
+                        routeTable: current.routeTable,
+                        clusters: current.clusters,
+                        upstreamLoop: loopState.upstreams,
+                        memory: services.memory,
+                        session: loopState.sessionEnvironment(accessLog: services.accessLog, countsTraffic: current.configuration.admin.stats),
+                        tlsFailures: failures
                     )
-                    try sync.addHandler(HTTPResponseEncoder(), name: ProxySession.ClientPipelineNames.encoder)
-                    try sync.addHandler(
-                        ClientHandshakeHandler(active: current, services: services, ticket: ticket, tlsFailures: failures),
-                        name: ClientHandshakeHandler.name
+                    try ClientPipeline.configure(
+                        channel,
+                        tls: tls,
+                        maxHeaderBytes: current.configuration.defaults.limits.maxHeaderBytes,
+                        handshake: ClientHandshakeHandler(connection: connection, ticket: ticket)
                     )
                 }
             }

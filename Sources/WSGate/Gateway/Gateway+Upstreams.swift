@@ -1,4 +1,3 @@
-import NIOConcurrencyHelpers
 import NIOCore
 
 extension Gateway {
@@ -32,7 +31,7 @@ extension Gateway {
     /// protocols are absent.
     public func upstreamPoolStats() async -> [String: [UpstreamEndpointStats]] {
         let services = self.services
-        let clusters = self.active.withLockedValue { $0.clusters }
+        let clusters = self.activeConfiguration.clusters
         let perLoop = (try? await self.onEachEventLoop { GatewayLoopState.current(for: services).upstreams.poolStats() }) ?? []
         return UpstreamLoopState.sum(perLoop, clusters: clusters)
     }

@@ -23,13 +23,13 @@ extension Gateway {
     /// - Returns: the status of the configuration now served.
     @discardableResult
     public func reload() async throws(ConfigurationError) -> ConfigurationStatus {
-        let task = self.reloads.withLockedValue { previous in
-            let earlier = previous
+        let task = self.state.withLockedValue { state in
+            let earlier = state.reloads
             let next = Task { [self] in
                 _ = await earlier?.value
                 return await self.performReload()
             }
-            previous = next
+            state.reloads = next
             return next
         }
         return try await task.value.get()
@@ -39,7 +39,7 @@ extension Gateway {
         guard self.phase == .serving else {
             return .failure(self.issue("the gateway is shutting down; reload refused"))
         }
-        let current = self.active.withLockedValue { $0 }
+        let current = self.activeConfiguration
         let fresh: ActiveConfiguration
         let file: ConfigurationFile?
         do throws(ConfigurationError) {
@@ -51,7 +51,7 @@ extension Gateway {
         let configuration = fresh.configuration
 
         // Bind the new listeners first: if one cannot be bound, the reload is refused before anything changed.
-        let bound = self.listeners.withLockedValue { $0.values.map(\.configuration) }
+        let bound = self.state.withLockedValue { $0.listeners.values.map(\.configuration) }
         let plan = ListenerPlan(bound: bound, wanted: configuration.listeners)
         var newlyBound: [String] = []
         for listener in plan.added {
@@ -64,16 +64,14 @@ extension Gateway {
             }
         }
 
-        self.active.withLockedValue { $0 = fresh }
         self.services.memory.budget.withLockedValue { $0 = MemoryBudget(limit: fresh.configuration.limits.maxMemory) }
-        self.listeners.withLockedValue { listeners in
+        let status = self.state.withLockedValue { state in
+            state.active = fresh
             for listener in configuration.listeners where plan.kept.contains(listener.name) {
-                listeners[listener.name]?.configuration = listener
+                state.listeners[listener.name]?.configuration = listener
             }
-        }
-        let status = self.status.withLockedValue { status in
-            status = ConfigurationStatus(version: status.version + 1, file: file?.path, sha256: file?.sha256, loadedAt: Date())
-            return status
+            state.status = ConfigurationStatus(version: state.status.version + 1, file: file?.path, sha256: file?.sha256, loadedAt: Date())
+            return state.status
         }
         self.retire(Set(current.clusters.keys).subtracting(configuration.upstreams.keys).sorted())
         await self.adoptUpstreams(fresh)
@@ -124,9 +122,9 @@ extension Gateway {
     /// Logs a refused reload and keeps it as the status's last reload error.
     private func rejectReload(_ error: ConfigurationError) -> ConfigurationError {
         self.logger.error("reload rejected; the current configuration keeps serving\n\(error)")
-        self.status.withLockedValue { status in
-            status.lastReloadError = error.description
-            status.lastReloadFailedAt = Date()
+        self.state.withLockedValue { state in
+            state.status.lastReloadError = error.description
+            state.status.lastReloadFailedAt = Date()
         }
         return error
     }
@@ -156,7 +154,7 @@ extension Gateway {
     /// `tls`, ignoring zeros) and reloads when one changed. Nothing is watched when every interval is
     /// 0 or there is no file.
     func startWatching() {
-        let configuration = self.active.withLockedValue { $0.configuration }
+        let configuration = self.activeConfiguration.configuration
         let intervals = ([configuration.reload.watchInterval] + configuration.serverTLS.map(\.watchInterval)).filter { $0 > .zero }
         let watched = WatchedFileFingerprints.paths(in: configuration, configurationFile: self.configurationFile)
         let task: Task<Void, Never>? =
@@ -178,9 +176,9 @@ extension Gateway {
             } else {
                 nil
             }
-        self.watcher.withLockedValue { watcher in
-            watcher?.cancel()
-            watcher = task
+        self.state.withLockedValue { state in
+            state.watcher?.cancel()
+            state.watcher = task
         }
     }
 }

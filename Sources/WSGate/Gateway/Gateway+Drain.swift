@@ -6,7 +6,7 @@ extension Gateway {
     /// Where the gateway stands between serving and exiting; readiness probes should report "not
     /// ready" from ``GatewayPhase/draining`` on.
     public var phase: GatewayPhase {
-        self.drainState.withLockedValue { $0.phase }
+        self.state.withLockedValue { $0.drain.phase }
     }
 
     /// Whether a graceful shutdown has begun (``phase`` is past ``GatewayPhase/serving``).
@@ -27,24 +27,24 @@ extension Gateway {
     /// Each wait ends early when the last session ends. Returns when the drain is over; a second
     /// call while one runs returns at once. Cancelling the calling task cuts the waits short.
     public func drain() async {
-        let configuration = self.active.withLockedValue { $0.configuration.shutdown }
-        var action = self.drainState.withLockedValue { $0.shutdownRequested(configuration) }
+        let configuration = self.activeConfiguration.configuration.shutdown
+        var action = self.state.withLockedValue { $0.drain.shutdownRequested(configuration) }
         while true {
             switch action {
             case .none:
                 return
             case .stopAccepting(let wait):
-                self.watcher.withLockedValue { $0?.cancel() }
+                self.state.withLockedValue { $0.watcher?.cancel() }
                 // A reload already under way may still bind listeners: let it finish first (later
                 // ones see the phase and refuse).
-                _ = await self.reloads.withLockedValue { $0 }?.value
+                _ = await self.state.withLockedValue { $0.reloads }?.value
                 try? await self.closeListeners()
                 self.logger.info(
                     "draining: listeners closed, live sessions continue for the grace period",
                     metadata: ["wsgate.shutdown.grace": "\(wait)"]
                 )
                 let ended = await self.allSessionsEnded(within: wait)
-                action = self.drainState.withLockedValue { $0.waitEnded(allSessionsEnded: ended) }
+                action = self.state.withLockedValue { $0.drain.waitEnded(allSessionsEnded: ended) }
             case .closeSessions(let status, let wait):
                 let count = (try? await self.closeAllSessions(status)) ?? 0
                 self.logger.info(
@@ -52,7 +52,7 @@ extension Gateway {
                     metadata: ["wsgate.sessions": "\(count)", "wsgate.close": "\(status)", "wsgate.shutdown.timeout": "\(wait)"]
                 )
                 let ended = await self.allSessionsEnded(within: wait)
-                action = self.drainState.withLockedValue { $0.waitEnded(allSessionsEnded: ended) }
+                action = self.state.withLockedValue { $0.drain.waitEnded(allSessionsEnded: ended) }
             case .finish(let sessionsLeft):
                 if sessionsLeft {
                     self.logger.warning("drained with sessions still open after shutdown.timeout; they end with the process")

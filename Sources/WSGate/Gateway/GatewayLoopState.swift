@@ -3,9 +3,10 @@ import NIOPosix
 /// What one gateway keeps on one EventLoop: its live sessions, its counters, its zlib state and its
 /// upstreams' openers.
 ///
-/// Each EventLoop thread holds one per gateway (the gateways of a process share its EventLoops, as
-/// in the tests), used only on that thread, so none of it needs a lock. A session finds its loop's
-/// state once, when it starts; readers run on each loop (``Gateway/onEachEventLoop(_:)``).
+/// Each EventLoop thread holds one per gateway, keyed by the gateway's id (the gateways of a process
+/// share its EventLoops, as in the tests), used only on that thread, so none of it needs a lock. A
+/// connection gets its loop's state once, at accept (``sessionEnvironment(accessLog:countsTraffic:)``);
+/// readers run on each loop (``Gateway/onEachEventLoop(_:)``).
 final class GatewayLoopState {
     let sessions = SessionRegistry()
     let stats = StatsLoopState()
@@ -13,7 +14,12 @@ final class GatewayLoopState {
     let upstreams = UpstreamLoopState()
 
     private final class PerThread {
-        var states: [ObjectIdentifier: GatewayLoopState] = [:]
+        var states: [UInt64: GatewayLoopState] = [:]
+    }
+
+    /// What the sessions of this gateway on this loop share.
+    func sessionEnvironment(accessLog: AccessLog?, countsTraffic: Bool) -> SessionEnvironment {
+        SessionEnvironment(sessions: self.sessions, stats: self.stats, compression: self.compression, accessLog: accessLog, countsTraffic: countsTraffic)
     }
 
     /// Unchecked on purpose: each thread only ever reads and writes its own value.
@@ -28,7 +34,8 @@ final class GatewayLoopState {
             perThread = PerThread()
             Self.perThread.currentValue = perThread
         }
-        let key = ObjectIdentifier(services)
+        // Not the object's address: a gateway made after another was freed could get the same one.
+        let key = services.id
         if let state = perThread.states[key] { return state }
         let state = GatewayLoopState()
         perThread.states[key] = state

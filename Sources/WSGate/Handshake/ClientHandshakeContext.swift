@@ -1,0 +1,22 @@
+/// What a client connection's handshake works with, fixed when the connection is accepted: the
+/// configuration served at that moment (routes, upstreams, limits), the gateway's memory budget, and
+/// what the session will share on the connection's EventLoop.
+///
+/// The gateway makes one per accepted connection; the handshake sees nothing else of it.
+struct ClientHandshakeContext {
+    let configuration: GatewayConfiguration
+    let routeTable: RouteTable
+    /// The upstreams by name.
+    let clusters: [String: UpstreamCluster]
+    /// The openers and pools of the upstreams on the connection's loop.
+    let upstreamLoop: UpstreamLoopState
+    /// What `limits.max_memory` is checked against.
+    let memory: GatewayMemory
+    /// The gateway's registry, counters and zlib state on the connection's loop, and the access log.
+    let session: SessionEnvironment
+    /// Set on a TLS listener: where failed TLS handshakes are counted.
+    let tlsFailures: TLSHandshakeFailures?
+}
+
+@available(*, unavailable)
+extension ClientHandshakeContext: Sendable {}

@@ -1,0 +1,249 @@
+import NIOHTTP1
+
+/// A client's HTTP/1.1 upgrade handshake as a value type (RFC 6455 section 4.2): what to do on each
+/// event of the connection, without touching it. ``ClientHandshakeHandler`` feeds it the events and
+/// carries out the returned ``Action``s, as NIO's `NIOTypedHTTPServerUpgradeHandler` does with its
+/// state machine.
+///
+/// The order: (TLS handshake) → request head (size, route, validity, origin) → admission (the
+/// connection limits and the memory budget, checked by the handler) → request end → upstream opened
+/// → 101 written and the HTTP codecs gone → session. Any refusal answers an HTTP error and closes;
+/// the whole handshake is bounded by one timeout.
+struct ClientHandshakeStateMachine {
+    /// What the handler does next.
+    enum Action {
+        /// Nothing.
+        case none
+        /// Take a slot of the route and check the memory budget, then report with
+        /// ``admission(refusal:memoryPressure:)``.
+        case admit(RouteConfiguration)
+        /// Open the upstream leg, then report with ``upstreamOpened(subprotocol:relayedHeaders:memoryPressure:)``
+        /// or ``upstreamFailed(_:)``.
+        case openUpstream(ClientHandshakeRequest, RouteSelection)
+        /// Write the 101 with these headers, give back the pending-handshake slot, retire the HTTP
+        /// codecs of both legs, then report with ``codecsRetired()``.
+        case answer(HTTPHeaders)
+        /// Hand the connection and its upstream to a new session.
+        case startSession(ClientHandshakeRequest, RouteConfiguration, compression: PerMessageDeflateAgreement?)
+        /// Answer with this HTTP error and close; count the limit first when one refused.
+        case reject(HandshakeRejection, limitHit: String?)
+        /// Close without an HTTP answer: the TLS handshake failed (for this reason) or did not finish.
+        case closeAfterTLSFailure(String)
+        /// Close (an error after the request was read).
+        case close
+        /// The upstream leg is no longer wanted: close it.
+        case discardUpstream
+    }
+
+    private enum State {
+        /// On a TLS listener, until its handshake completed: nothing can be answered in HTTP.
+        case awaitingTransport
+        case awaitingHead
+        case awaitingAdmission(ClientHandshakeRequest, RouteSelection)
+        case awaitingEnd(ClientHandshakeRequest, RouteSelection)
+        case openingUpstream(ClientHandshakeRequest, RouteSelection)
+        /// The 101 is written; the HTTP codecs are leaving both legs.
+        case upgrading(ClientHandshakeRequest, RouteConfiguration, compression: PerMessageDeflateAgreement?)
+        case finished
+    }
+
+    /// How long a connection over a connection limit has to send the request head its 503 answers.
+    static let refusedHandshakeTimeout = Duration.seconds(1)
+
+    private let routeTable: RouteTable
+    /// `defaults.limits.max_headers`.
+    private let maxHeaders: Int
+    /// `limits.retry_after`, in whole seconds (rounded up), for the `Retry-After` of a 503.
+    private let retryAfterSeconds: Int
+    private var state: State
+    /// The matched route's name, once known (for the counters and the access log).
+    private(set) var routeName: String?
+    /// The request path without its query, once the request head arrived (for the access log).
+    private(set) var target = ""
+
+    /// - Parameter isTLS: whether a TLS handshake comes first (``transportReady()`` ends it).
+    init(routeTable: RouteTable, maxHeaders: Int, retryAfter: Duration, isTLS: Bool) {
+        self.routeTable = routeTable
+        self.maxHeaders = maxHeaders
+        self.retryAfterSeconds = Int(retryAfter.components.seconds) + (retryAfter.components.attoseconds > 0 ? 1 : 0)
+        self.state = isTLS ? .awaitingTransport : .awaitingHead
+    }
+
+    /// The time the whole handshake may take, from accept: `handshake_timeout`, and at most
+    /// ``refusedHandshakeTimeout`` for a connection refused at accept (read only to be answered 503).
+    static func timeout(configured: Duration, refusedAtAccept: Bool) -> Duration {
+        refusedAtAccept ? min(configured, Self.refusedHandshakeTimeout) : configured
+    }
+
+    /// Whether the connection's reads are held: while the upstream opens and the codecs retire, so
+    /// that nothing the client sends early is parsed as HTTP or lost.
+    var holdsReads: Bool {
+        switch self.state {
+        case .openingUpstream, .upgrading: return true
+        case .awaitingTransport, .awaitingHead, .awaitingAdmission, .awaitingEnd, .finished: return false
+        }
+    }
+
+    /// Whether what the connection delivers now are bytes past the handshake, kept for the session.
+    var isUpgrading: Bool {
+        if case .upgrading = self.state { return true }
+        return false
+    }
+
+    // MARK: Events
+
+    /// The TLS handshake completed.
+    mutating func transportReady() {
+        if case .awaitingTransport = self.state {
+            self.state = .awaitingHead
+        }
+    }
+
+    /// The request head arrived.
+    mutating func requestHead(_ head: HTTPRequestHead) -> Action {
+        guard case .awaitingHead = self.state else { return .none }
+        self.target = String(head.uri.prefix { $0 != "?" })
+        do throws(HandshakeRejection) {
+            let (request, selection) = try self.validate(head)
+            self.state = .awaitingAdmission(request, selection)
+            return .admit(selection.route)
+        } catch {
+            return self.reject(error)
+        }
+    }
+
+    /// What the admission check found: the limit that refused the route's slot, if one did, and the
+    /// gateway's memory pressure (checked only when a slot was granted).
+    mutating func admission(refusal: ConnectionAdmission.Refusal?, memoryPressure: MemoryBudget.Pressure) -> Action {
+        guard case .awaitingAdmission(let request, let selection) = self.state else { return .none }
+        let retryAfter = [("Retry-After", String(self.retryAfterSeconds))]
+        if let refusal {
+            return self.reject(
+                HandshakeRejection(.serviceUnavailable, "connection limit reached (\(refusal.limitName))", headers: retryAfter),
+                limitHit: refusal.limitName
+            )
+        }
+        if memoryPressure >= .full {
+            return self.reject(
+                HandshakeRejection(.serviceUnavailable, "gateway memory budget nearly used (max_memory)", headers: retryAfter),
+                limitHit: LimitName.maxMemory
+            )
+        }
+        self.state = .awaitingEnd(request, selection)
+        return .none
+    }
+
+    /// The request ended (a body on a GET upgrade is ignored).
+    mutating func requestEnd() -> Action {
+        guard case .awaitingEnd(let request, let selection) = self.state else { return .none }
+        self.state = .openingUpstream(request, selection)
+        return .openUpstream(request, selection)
+    }
+
+    /// The upstream accepted: the 101 to write. permessage-deflate is terminated here, negotiated with
+    /// the client only (the upstream request never carried the client's `Sec-WebSocket-Extensions`);
+    /// near the memory budget, a new compressed session takes no zlib state of its own.
+    ///
+    /// - Parameter relayedHeaders: the upstream's answer headers that go on to the client.
+    mutating func upstreamOpened(subprotocol: String?, relayedHeaders: [(String, String)], memoryPressure: MemoryBudget.Pressure) -> Action {
+        guard case .openingUpstream(let request, let selection) = self.state else { return .discardUpstream }
+        var headers = HTTPHeaders([
+            ("Upgrade", "websocket"),
+            ("Connection", "Upgrade"),
+            ("Sec-WebSocket-Accept", WebSocketAccept.value(forKey: request.key)),
+        ])
+        if let subprotocol {
+            headers.add(name: "Sec-WebSocket-Protocol", value: subprotocol)
+        }
+        var compressionConfiguration = selection.route.compression
+        if memoryPressure >= .near {
+            compressionConfiguration.contextTakeover = false
+        }
+        let compression = PerMessageDeflateNegotiation(configuration: compressionConfiguration)
+            .negotiate(request.head.headers["Sec-WebSocket-Extensions"])
+        if let compression {
+            headers.add(name: "Sec-WebSocket-Extensions", value: compression.responseHeader)
+        }
+        headers.add(contentsOf: relayedHeaders)
+        self.state = .upgrading(request, selection.route, compression: compression)
+        return .answer(headers)
+    }
+
+    /// The upstream could not be opened; `rejection` is what the client is told.
+    mutating func upstreamFailed(_ rejection: HandshakeRejection) -> Action {
+        guard case .openingUpstream = self.state else { return .none }
+        return self.reject(rejection)
+    }
+
+    /// Both legs' HTTP codecs are gone: the session may start.
+    mutating func codecsRetired() -> Action {
+        guard case .upgrading(let request, let route, let compression) = self.state else { return .discardUpstream }
+        return .startSession(request, route, compression: compression)
+    }
+
+    /// The handshake handler left the pipeline (the session took over).
+    mutating func handedOver() {
+        self.state = .finished
+    }
+
+    /// The handshake timeout fired.
+    mutating func timedOut() -> Action {
+        switch self.state {
+        case .awaitingTransport:
+            self.state = .finished
+            return .closeAfterTLSFailure("not completed within handshake_timeout")
+        case .awaitingHead, .awaitingAdmission, .awaitingEnd:
+            return self.reject(HandshakeRejection(.requestTimeout, "handshake not completed in time"))
+        case .openingUpstream:
+            return self.reject(HandshakeRejection(.gatewayTimeout, "upstream did not answer in time"))
+        case .upgrading, .finished:
+            return .none
+        }
+    }
+
+    /// The pipeline reported an error: a failed TLS handshake (plain HTTP on a TLS port, no common
+    /// version or cipher, a refused client certificate), or a request the HTTP decoder could not parse.
+    mutating func errorCaught(_ description: String) -> Action {
+        switch self.state {
+        case .awaitingTransport:
+            self.state = .finished
+            return .closeAfterTLSFailure(description)
+        case .awaitingHead:
+            return self.reject(.badRequest("malformed HTTP request"))
+        case .awaitingAdmission, .awaitingEnd, .openingUpstream, .upgrading, .finished:
+            // The closing connection ends what is in flight: an upstream arriving now finds it inactive.
+            return .close
+        }
+    }
+
+    // MARK: Private
+
+    /// The checks of a request head, in order: header count (431), route (404), RFC 6455 validity
+    /// (400, 426), origin (403).
+    private mutating func validate(_ head: HTTPRequestHead) throws(HandshakeRejection) -> (ClientHandshakeRequest, RouteSelection) {
+        guard head.headers.count <= self.maxHeaders else {
+            throw HandshakeRejection(.requestHeaderFieldsTooLarge, "more than \(self.maxHeaders) header fields")
+        }
+        let host = head.headers.first(name: "Host")
+        guard let selection = self.routeTable.match(
+            host: host,
+            path: head.uri,
+            headers: head.headers.map { (name: $0.name, value: $0.value) }
+        ) else {
+            throw HandshakeRejection(.notFound, "no route for \(host ?? "") \(head.uri)")
+        }
+        self.routeName = selection.route.name
+        let request = try ClientHandshakeRequest(validating: head)
+        if let origins = selection.route.origins {
+            guard let origin = request.origin?.lowercased(), origins.contains(origin) else {
+                throw HandshakeRejection(.forbidden, "origin \(request.origin ?? "(none)") is not allowed")
+            }
+        }
+        return (request, selection)
+    }
+
+    private mutating func reject(_ rejection: HandshakeRejection, limitHit: String? = nil) -> Action {
+        self.state = .finished
+        return .reject(rejection, limitHit: limitHit)
+    }
+}

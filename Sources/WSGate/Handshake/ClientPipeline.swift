@@ -1,0 +1,97 @@
+import NIOCore
+import NIOHTTP1
+import NIOSSL
+
+/// The one owner of a client connection's pipeline and its handler names, from accept to session:
+///
+///     accept → [tls] → head limit → HTTP decoder + encoder → handshake       (``configure(_:tls:maxHeaderBytes:handshake:)``)
+///     101 written → HTTP codecs retired on both legs                         (``retireHTTPCodecs(client:upstream:on:)``)
+///     session handlers added behind the handshake, handshake handlers leave  (``startSession(handshake:upstream:route:path:compression:environment:)``)
+///
+/// The session-phase handlers of each leg are the session's (``ProxySession/start(client:upstream:upstreamEndpoint:subprotocol:route:path:compression:environment:)``);
+/// the upstream channel's handshake handlers are the upstream opener's (``UpstreamTransport``).
+enum ClientPipeline {
+    /// Names of the client connection's handlers before the upgrade.
+    enum Names {
+        static let tls = "tls"
+        static let headLimit = "http-head-limit"
+        static let decoder = "http-decoder"
+        static let encoder = "http-encoder"
+        static let handshake = "client-handshake"
+    }
+
+    /// Sets up a just accepted connection for its handshake. `tls` is the listener's context on a TLS
+    /// listener (the connection never sees plain text then).
+    static func configure(_ channel: any Channel, tls: NIOSSLContext?, maxHeaderBytes: Int, handshake: ClientHandshakeHandler) throws {
+        let sync = channel.pipeline.syncOperations
+        if let tls {
+            try sync.addHandler(NIOSSLServerHandler(context: tls), name: Names.tls)
+        }
+        try sync.addHandler(RequestHeadLimitHandler(maxHeaderBytes: maxHeaderBytes), name: Names.headLimit)
+        try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes)), name: Names.decoder)
+        try sync.addHandler(HTTPResponseEncoder(), name: Names.encoder)
+        try sync.addHandler(handshake, name: Names.handshake)
+    }
+
+    /// First step of the hand-over, right after the 101 was written: takes the HTTP/1.1 codecs out of
+    /// both legs. The future completes once each decoder has handed the bytes it read past the
+    /// handshake to its handshake handler, which keeps them (``HandshakeLeftovers``); only then may
+    /// frames be written to either leg.
+    static func retireHTTPCodecs(client: ChannelPipeline.SynchronousOperations, upstream link: UpstreamLink, on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
+        client.removeHandler(name: Names.encoder, promise: nil)
+        let clientDecoder = client.removeHandler(name: Names.decoder)
+        guard let channel = link.channel else { return clientDecoder }
+        let upstreamDecoder = link.transport.retireHTTPCodec(channel.pipeline.syncOperations, on: eventLoop)
+        return clientDecoder.and(upstreamDecoder).map { _ in }
+    }
+
+    /// Last step of the hand-over, once ``retireHTTPCodecs(client:upstream:on:)`` is done: starts the
+    /// session on both legs, then retires the handshake handlers, the upstream's first, so that what
+    /// the client pipelined finds both legs ready; each hands on what its peer sent right after its
+    /// handshake, and the reads held back are issued. A leg that closed meanwhile closes the other.
+    ///
+    /// - Parameter handshake: the context of the client's ``ClientHandshakeHandler``.
+    static func startSession(
+        handshake: ChannelHandlerContext,
+        upstream link: UpstreamLink,
+        route: RouteConfiguration,
+        path: String,
+        compression: PerMessageDeflateAgreement?,
+        environment: SessionEnvironment
+    ) throws {
+        let client = handshake.channel
+        guard client.isActive, link.channel?.isActive ?? true else {
+            client.close(promise: nil)
+            link.channel?.close(promise: nil)
+            return
+        }
+        try ProxySession.start(
+            client: client,
+            upstream: try self.sessionUpstream(link),
+            upstreamEndpoint: link.endpoint,
+            subprotocol: link.subprotocol,
+            route: route,
+            path: path,
+            compression: compression,
+            environment: environment
+        )
+        if let upstreamChannel = link.channel {
+            link.transport.finishHandOver(upstreamChannel.pipeline.syncOperations)
+            upstreamChannel.read()
+        }
+        handshake.pipeline.syncOperations.removeHandler(context: handshake, promise: nil)
+        client.read()
+    }
+
+    /// The upstream as the session takes it: its channel (a socket, or an HTTP/2 stream whose stream
+    /// handler counts its queued bytes), or the built-in echo, which has none.
+    private static func sessionUpstream(_ link: UpstreamLink) throws -> SessionUpstream {
+        guard let channel = link.channel else { return .echo }
+        let isSocket = link.transport.isSocket
+        let queue = isSocket ? nil : try channel.pipeline.syncOperations.handler(type: ExtendedConnectStreamHandler.self)
+        return .channel(SessionLegChannel(channel: channel, isSocket: isSocket, queue: queue))
+    }
+}
+
+/// The stream handler of an HTTP/2 upstream leg keeps the count of what waits toward the upstream.
+extension ExtendedConnectStreamHandler: SessionLegQueue {}
