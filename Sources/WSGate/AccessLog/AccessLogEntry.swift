@@ -46,7 +46,7 @@ enum AccessLogEntry: Sendable {
             return [
                 ("event", .string("session")),
                 ("id", .integer(Int(identity.id))),
-                ("client", .optionalString(identity.clientAddress.map(Self.address))),
+                ("client", .optionalString(identity.clientAddress.map(\.hostAndPort))),
                 ("route", .string(identity.route)),
                 ("upstream", .string(identity.upstreamEndpoint)),
                 ("path", .string(identity.path)),
@@ -63,7 +63,7 @@ enum AccessLogEntry: Sendable {
         case .refused(let refusal):
             return [
                 ("event", .string("refused")),
-                ("client", .optionalString(refusal.clientAddress.map(Self.address))),
+                ("client", .optionalString(refusal.clientAddress.map(\.hostAndPort))),
                 ("route", .optionalString(refusal.route)),
                 ("path", .string(refusal.path)),
                 ("status", .integer(refusal.status)),
@@ -71,12 +71,6 @@ enum AccessLogEntry: Sendable {
                 ("duration_ms", .milliseconds(refusal.duration)),
             ]
         }
-    }
-
-    /// `ip:port` (`[ip]:port` for IPv6), without NIO's `[IPv4]` decoration.
-    static func address(_ address: SocketAddress) -> String {
-        guard let ip = address.ipAddress, let port = address.port else { return "\(address)" }
-        return ip.contains(":") ? "[\(ip)]:\(port)" : "\(ip):\(port)"
     }
 }
 

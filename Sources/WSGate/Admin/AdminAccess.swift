@@ -19,7 +19,7 @@ enum AdminAccess {
     static let confirmationHeader = "X-WSGate-Admin"
 
     /// 421 when the request's `Host` does not name the admin listener; checked first, on every request.
-    static func misdirection(_ request: AdminRequest, admin: AdminConfiguration) -> AdminResponse? {
+    static func misdirection(_ request: AdminRequest, admin: AdminConfiguration) -> HTTPAnswer? {
         guard let host = request.host, Self.namesAdminListener(host, admin: admin) else {
             return .text(
                 .misdirectedRequest,
@@ -30,7 +30,7 @@ enum AdminAccess {
     }
 
     /// 403 when a state-changing request may come from a foreign page.
-    static func crossSiteRefusal(_ request: AdminRequest, admin: AdminConfiguration) -> AdminResponse? {
+    static func crossSiteRefusal(_ request: AdminRequest, admin: AdminConfiguration) -> HTTPAnswer? {
         if let origin = request.origin, !Self.isOwnOrigin(origin, admin: admin) {
             return .text(.forbidden, "forbidden: Origin \(origin) is not the admin listener")
         }

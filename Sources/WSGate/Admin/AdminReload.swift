@@ -18,13 +18,24 @@ enum AdminReload {
 
     static let path = "/reload"
 
-    static func response(_ outcome: Outcome) -> AdminResponse {
+    /// Reloads `gateway` unless it is shutting down.
+    static func reload(_ gateway: Gateway) async -> Outcome {
+        guard gateway.phase == .serving else { return .unavailable("the gateway is shutting down") }
+        do {
+            let status = try await gateway.reload()
+            return .reloaded(status)
+        } catch {
+            return .rejected(error.description)
+        }
+    }
+
+    static func response(_ outcome: Outcome) -> HTTPAnswer {
         switch outcome {
         case .reloaded(let status):
             let sha = status.sha256.map { "\"\($0)\"" } ?? "null"
             let loaded = ISO8601DateFormatter().string(from: status.loadedAt)
             let body = "{\"version\":\(status.version),\"sha256\":\(sha),\"loaded_at\":\"\(loaded)\"}\n"
-            return AdminResponse(status: .ok, contentType: "application/json", body: Array(body.utf8))
+            return HTTPAnswer(status: .ok, contentType: "application/json", body: Array(body.utf8))
         case .rejected(let text):
             return .text(.unprocessableEntity, text)
         case .unavailable(let text):

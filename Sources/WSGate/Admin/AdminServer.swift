@@ -112,21 +112,14 @@ final class AdminRequestHandler: ChannelDuplexHandler {
         }
     }
 
-    private func respond(_ response: AdminResponse, keepAlive: Bool, context: ChannelHandlerContext) {
+    private func respond(_ answer: HTTPAnswer, keepAlive: Bool, context: ChannelHandlerContext) {
         self.waiting.removeFirst()
         guard context.channel.isActive else { return }
-        var buffer = context.channel.allocator.buffer(capacity: response.body.count)
-        buffer.writeBytes(response.body)
-        var headers = HTTPHeaders([("Content-Type", response.contentType), ("Content-Length", String(buffer.readableBytes))])
-        headers.add(contentsOf: response.headers)
-        headers.add(name: "Cache-Control", value: "no-store")
-        if !keepAlive { headers.add(name: "Connection", value: "close") }
-        context.write(self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: response.status, headers: headers))), promise: nil)
-        context.write(self.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
-        let done = context.writeAndFlush(self.wrapOutboundOut(.end(nil)))
+        var answer = answer
+        answer.headers.append(("Cache-Control", "no-store"))
+        answer.write(to: context, closing: !keepAlive)
         if !keepAlive {
             self.waiting.removeAll()
-            done.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
         } else if !self.waiting.isEmpty {
             self.answerFirst(context: context)
         } else if self.readPending {

@@ -1,3 +1,4 @@
+import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
@@ -28,19 +29,10 @@ struct AdminRequest: Sendable {
     }
 }
 
-/// An admin answer.
-struct AdminResponse: Sendable {
-    var status: HTTPResponseStatus
-    var contentType: String
-    var body: [UInt8]
-    var headers: [(String, String)] = []
-
-    static func text(_ status: HTTPResponseStatus, _ text: String, headers: [(String, String)] = []) -> Self {
-        Self(status: status, contentType: "text/plain; charset=utf-8", body: Array((text + "\n").utf8), headers: headers)
-    }
-
-    static func json(_ object: [String: Any]) -> Self {
-        Self(status: .ok, contentType: "application/json", body: StatsJSON.encode(object))
+extension HTTPAnswer {
+    /// A `/stats` document, as JSON.
+    static func json(_ document: some Encodable) -> Self {
+        Self(status: .ok, contentType: "application/json", body: StatsDocumentEncoder.encode(document))
     }
 }
 
@@ -61,7 +53,7 @@ struct AdminResponse: Sendable {
 struct AdminService: Sendable {
     let gateway: Gateway
 
-    func respond(to request: AdminRequest) async -> AdminResponse {
+    func respond(to request: AdminRequest) async -> HTTPAnswer {
         let configuration = self.gateway.activeConfiguration.configuration
         if let misdirected = AdminAccess.misdirection(request, admin: configuration.admin) { return misdirected }
         let known = ["/", "/stats", "/stats/connections", "/metrics", "/healthz", "/readyz", AdminReload.path]
@@ -77,11 +69,11 @@ struct AdminService: Sendable {
         do {
             switch request.path {
             case "/":
-                return AdminResponse(status: .ok, contentType: "text/html; charset=utf-8", body: Array(DashboardPage.html.utf8))
+                return HTTPAnswer(status: .ok, contentType: "text/html; charset=utf-8", body: Array(DashboardPage.html.utf8))
             case "/healthz":
                 return .text(.ok, "ok")
             case AdminReload.path:
-                return AdminReload.response(await self.gateway.reloadForAdmin())
+                return AdminReload.response(await AdminReload.reload(self.gateway))
             case "/readyz":
                 return await self.readiness(configuration)
             case "/stats":
@@ -89,7 +81,7 @@ struct AdminService: Sendable {
             case "/stats/connections":
                 return .json(try await self.connections(ConnectionListQuery(query: request.query)))
             default:
-                return AdminResponse(
+                return HTTPAnswer(
                     status: .ok,
                     contentType: "text/plain; version=0.0.4; charset=utf-8",
                     body: try await self.metrics(configuration)
@@ -120,7 +112,7 @@ struct AdminService: Sendable {
         let services = self.gateway.services
         var snapshot = GatewayStatsSnapshot(loops: try await self.gateway.onEachEventLoop {
             let state = GatewayLoopState.current(for: services)
-            return state.stats.snapshot(sessions: state.sessions)
+            return state.stats.snapshot(live: state.sessions.all.map { (route: $0.identity.route, traffic: $0.traffic) })
         })
         // A pooled upstream's connections are the pools' TCP connections, not its sessions' streams.
         snapshot.pools = await self.gateway.upstreamPoolStats()
@@ -132,35 +124,43 @@ struct AdminService: Sendable {
         return snapshot
     }
 
-    private func stats(_ configuration: GatewayConfiguration) async throws -> [String: Any] {
+    private func stats(_ configuration: GatewayConfiguration) async throws -> StatsDocument {
         let snapshot = try await self.snapshot()
-        let info = StatsJSON.GatewayInfo(
+        let status = self.gateway.configurationStatus
+        let files = OpenFileLimit.current
+        let info = StatsDocument.GatewayInfo(
             uptime: .now() - self.gateway.startedAt,
             startedAt: self.gateway.startDate,
-            configuration: self.gateway.configurationStatus,
+            configuration: StatsDocument.Configuration(
+                version: status.version,
+                hash: status.sha256,
+                file: status.file,
+                loadedAt: status.loadedAt.ISO8601Format(),
+                lastReloadError: status.lastReloadError
+            ),
             countsTraffic: configuration.admin.stats,
             routes: configuration.routes.map { ($0.name, $0.upstream) },
             upstreams: configuration.upstreams.mapValues { $0.protocol.rawValue },
-            listeners: self.gateway.listenerAddresses.mapValues { AccessLogEntry.address($0) },
+            listeners: self.gateway.listenerAddresses.mapValues(\.hostAndPort),
             tlsHandshakeFailures: self.gateway.failedTLSHandshakes,
             admittedConnections: self.gateway.services.limiter.connections,
             pendingHandshakes: self.gateway.services.limiter.pendingHandshakes,
-            openFiles: .current,
+            openFiles: StatsDocument.OpenFiles(soft: files.soft, hard: files.hard),
             limits: configuration.limits,
             memory: self.gateway.services.memory.used,
             memoryPressure: self.gateway.services.memory.pressure
         )
-        return StatsJSON.stats(snapshot, info)
+        return StatsDocument(snapshot, info)
     }
 
-    private func connections(_ query: ConnectionListQuery) async throws -> [String: Any] {
+    private func connections(_ query: ConnectionListQuery) async throws -> ConnectionsDocument {
         let now = NIODeadline.now()
         let services = self.gateway.services
         let all = try await self.gateway.onEachEventLoop {
             GatewayLoopState.current(for: services).sessions.all.map { $0.connectionInfo(now: now) }
         }.flatMap { $0 }
         let matching = all.filter { query.route == nil || $0.identity.route == query.route }.count
-        return StatsJSON.connections(query.apply(to: all), matching: matching)
+        return ConnectionsDocument(query.apply(to: all), matching: matching)
     }
 
     private func metrics(_ configuration: GatewayConfiguration) async throws -> [UInt8] {
@@ -176,7 +176,7 @@ struct AdminService: Sendable {
 
     /// Ready once listening and, when routes use `websocket` upstreams, one of their endpoints takes
     /// a TCP connection (tried in turn, 1 s each).
-    private func readiness(_ configuration: GatewayConfiguration) async -> AdminResponse {
+    private func readiness(_ configuration: GatewayConfiguration) async -> HTTPAnswer {
         guard !self.gateway.isDraining else { return .text(.serviceUnavailable, "not ready: the gateway is shutting down") }
         guard self.gateway.isListening else { return .text(.serviceUnavailable, "not ready: listeners are not up") }
         let used = Set(configuration.routes.map(\.upstream))

@@ -2,7 +2,13 @@ import CZlib
 import NIOCore
 
 /// Counts the bytes zlib holds, for one EventLoop: every stream created with it adds its allocations
-/// here and removes them when freed. Loop-confined, so a plain integer (no atomics) is enough.
+/// here and removes them when freed (the CZlib shim's allocator). Loop-confined, so a plain integer
+/// (no atomics) is enough.
+///
+/// This is why the gateway has its own zlib shim rather than compress-nio (see Package.swift): the
+/// memory budget (``GatewayMemory``) samples each loop's counter (``CompressionLoopState/memory``), so
+/// zlib's real footprint, not an estimate, decides shared streams, 503s and closes under
+/// `limits.max_memory`, and `/stats` shows it as `memory.zlib_bytes`.
 final class ZlibMemoryCounter {
     fileprivate let bytes: UnsafeMutablePointer<Int64>
 

@@ -35,17 +35,6 @@ extension Gateway {
         return try await task.value.get()
     }
 
-    /// What `POST /reload` answers.
-    func reloadForAdmin() async -> AdminReload.Outcome {
-        guard self.phase == .serving else { return .unavailable("the gateway is shutting down") }
-        do {
-            let status = try await self.reload()
-            return .reloaded(status)
-        } catch {
-            return .rejected(error.description)
-        }
-    }
-
     private func performReload() async -> Result<ConfigurationStatus, ConfigurationError> {
         guard self.phase == .serving else {
             return .failure(self.issue("the gateway is shutting down; reload refused"))

@@ -86,8 +86,10 @@ public final class Gateway: Sendable {
         self.state.withLockedValue { $0.status }
     }
 
-    /// Raises the open-file limit (``OpenFileLimit``), then binds every listener and the admin listener.
-    public func start() async throws {
+    /// Raises the open-file limit (``OpenFileLimit``), then binds every listener and the admin listener
+    /// with `bindAdmin` (the admin layer's ``start()``), which is called once the listeners are bound
+    /// and the files watched: whoever waits for the admin listener may edit the files next.
+    func start(bindingAdmin bindAdmin: (Gateway) async throws -> any Channel) async throws {
         let files = OpenFileLimit.raiseSoftToHard()
         self.logger.info("open files", metadata: ["wsgate.open_files.soft": "\(files.soft)", "wsgate.open_files.hard": "\(files.hard)"])
         let configuration = self.activeConfiguration.configuration
@@ -97,7 +99,7 @@ public final class Gateway: Sendable {
             }
             // Before the admin listener says it listens: whoever waits for that may edit the files next.
             self.startWatching()
-            let admin = try await AdminServer.bind(configuration.admin.address, group: self.group, service: AdminService(gateway: self))
+            let admin = try await bindAdmin(self)
             self.state.withLockedValue { $0.adminChannel = admin }
             self.recordAddress(admin, name: Self.adminListenerName)
             await self.adoptUpstreams(self.activeConfiguration)

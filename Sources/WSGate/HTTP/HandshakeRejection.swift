@@ -14,6 +14,9 @@ public struct HandshakeRejection: Error, Hashable, Sendable, CustomStringConvert
 
     public var description: String { "\(self.status.code) \(self.message)" }
 
+    /// The answer the client gets: the message as plain text, with the rejection's headers.
+    var answer: HTTPAnswer { .text(self.status, self.message, headers: self.headers) }
+
     public static func == (lhs: Self, rhs: Self) -> Bool {
         lhs.status == rhs.status && lhs.message == rhs.message
             && lhs.headers.elementsEqual(rhs.headers, by: { $0 == $1 })

@@ -243,17 +243,7 @@ final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandle
             reason: rejection.message,
             duration: .now() - self.accepted
         )))
-        var body = context.channel.allocator.buffer(capacity: rejection.message.utf8.count + 1)
-        body.writeString(rejection.message + "\n")
-        var headers = HTTPHeaders(rejection.headers)
-        headers.add(name: "Content-Type", value: "text/plain; charset=utf-8")
-        headers.add(name: "Content-Length", value: String(body.readableBytes))
-        headers.add(name: "Connection", value: "close")
-        context.write(self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: rejection.status, headers: headers))), promise: nil)
-        context.write(self.wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
-        context.writeAndFlush(self.wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
-            context.close(promise: nil)
-        }
+        rejection.answer.write(to: context, closing: true)
     }
 }
 

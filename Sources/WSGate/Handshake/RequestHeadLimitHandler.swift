@@ -1,4 +1,5 @@
 import NIOCore
+import NIOHTTP1
 
 /// Sits in front of the HTTP decoder until the handshake request's head is complete and answers 431
 /// when it grows past `max_header_bytes`, so a slow or endless head cannot pin memory. It removes
@@ -25,10 +26,9 @@ final class RequestHeadLimitHandler: ChannelInboundHandler, RemovableChannelHand
             context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
         case .tooLarge:
             self.refused = true
-            let body = "request header fields too large\n"
-            let response = "HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Type: text/plain; charset=utf-8\r\n"
-                + "Content-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
-            context.writeAndFlush(NIOAny(context.channel.allocator.buffer(string: response))).assumeIsolated().whenComplete { _ in
+            // In front of the HTTP codec: the answer goes out as bytes.
+            let answer = HTTPAnswer.text(.requestHeaderFieldsTooLarge, "request header fields too large")
+            context.writeAndFlush(NIOAny(answer.encoded(allocator: context.channel.allocator))).assumeIsolated().whenComplete { _ in
                 context.close(promise: nil)
             }
         }

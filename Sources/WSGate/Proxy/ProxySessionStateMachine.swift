@@ -1,11 +1,3 @@
-/// Which side of a proxied WebSocket session something came from.
-public enum SessionSide: String, Sendable, Hashable {
-    case client
-    case upstream
-    /// The gateway itself (a protocol violation it detected, a timeout, a shutdown).
-    case gateway
-}
-
 /// How the two legs of one proxy session end, as a value type: what to tell the other leg when one
 /// leg closes or fails, and who closed first (for the access log and the close-code counters).
 struct ProxySessionStateMachine {

@@ -1,6 +1,6 @@
 /// The figures of one route, as a value: what one EventLoop counted, or the sum over all loops.
 ///
-/// Field names here map one to one to the `/stats` JSON (``StatsJSON``) and the `/metrics` families
+/// Field names here map one to one to the `/stats` JSON (``RouteDocument``) and the `/metrics` families
 /// (``MetricsExporter``).
 struct RouteStats: Sendable, Equatable {
     /// How a session ended: the close code (1006 when the connection was lost without one) and who

@@ -26,25 +26,24 @@ final class StatsLoopState {
     /// The key of the figures of handshakes refused before a route matched (404, 431, ...).
     static let unrouted = ""
 
-    /// This loop's figures: the routes' counters plus the traffic of the live `sessions` so far, and
-    /// the compression counters. Call on the loop.
-    func snapshot(sessions: SessionRegistry) -> LoopStatsSnapshot {
+    /// This loop's figures: the routes' counters plus what each `live` session moved so far, and the
+    /// compression counters. Call on the loop.
+    func snapshot(live: [(route: String, traffic: SessionTraffic)]) -> LoopStatsSnapshot {
         var routes = self.routes.mapValues { counters in
             var stats = counters.stats
             stats.compression = RouteStats.CompressionFigures(counters.compression)
             return stats
         }
-        for session in sessions.all {
-            let traffic = session.traffic
-            var figures = routes[session.identity.route] ?? RouteStats()
-            figures.messages = figures.messages + traffic.messages
-            figures.bytes = figures.bytes + traffic.bytes
-            routes[session.identity.route] = figures
+        for session in live {
+            var figures = routes[session.route] ?? RouteStats()
+            figures.messages = figures.messages + session.traffic.messages
+            figures.bytes = figures.bytes + session.traffic.bytes
+            routes[session.route] = figures
         }
         return LoopStatsSnapshot(
             routes: routes,
             upstreams: self.upstreams.mapValues(\.stats),
-            sessions: sessions.count
+            sessions: live.count
         )
     }
 }

@@ -4,16 +4,6 @@ public enum TrafficDirection: String, Sendable, Hashable, CaseIterable {
     case clientToUpstream = "client_to_upstream"
     /// From the upstream (or the built-in echo), toward the client.
     case upstreamToClient = "upstream_to_client"
-
-    /// The direction of what `leg` reads.
-    init(readBy leg: ProxySessionStateMachine.Leg) {
-        self = leg == .client ? .clientToUpstream : .upstreamToClient
-    }
-
-    /// The direction of what is written to `leg`.
-    init(writtenTo leg: ProxySessionStateMachine.Leg) {
-        self = leg == .client ? .upstreamToClient : .clientToUpstream
-    }
 }
 
 /// One value per direction.
@@ -44,6 +34,19 @@ struct PerDirection<Value: Sendable & Equatable>: Sendable, Equatable {
         }
     }
 }
+
+/// `{"client_to_upstream": …, "upstream_to_client": …}` in the `/stats` documents.
+extension PerDirection: Encodable where Value: Encodable {
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: TrafficDirection.self)
+        for direction in TrafficDirection.allCases {
+            try container.encode(self[direction], forKey: direction)
+        }
+    }
+}
+
+/// The directions are the keys of the per-direction objects of `/stats`.
+extension TrafficDirection: CodingKey {}
 
 extension PerDirection where Value == Int {
     /// Zero both ways.
