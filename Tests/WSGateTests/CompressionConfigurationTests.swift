@@ -1,4 +1,4 @@
-import WSGate
+@testable import WSGate
 import XCTest
 
 /// `defaults.compression` and `routes[].compression` in YAML.

@@ -1,4 +1,4 @@
-import WSGate
+@testable import WSGate
 import XCTest
 
 /// Every way the decoder rejects a file: each issue's line, column, key path and message.

@@ -1,5 +1,5 @@
 import Foundation
-import WSGate
+@testable import WSGate
 import XCTest
 
 final class ConfigurationTests: XCTestCase {

@@ -1,4 +1,4 @@
-import WSGate
+@testable import WSGate
 import XCTest
 
 /// The `shutdown` and `reload` sections: defaults, values and errors with file, line and key path.

@@ -1,4 +1,4 @@
-import WSGate
+@testable import WSGate
 import XCTest
 
 /// The `admin`, `limits` and `log` sections and `limits.max_connections` of routes.

@@ -1,4 +1,4 @@
-import WSGate
+@testable import WSGate
 import XCTest
 
 final class RouteTableTests: XCTestCase {

@@ -93,11 +93,11 @@ final class AccessLog: Sendable {
 }
 
 /// The access log file could not be opened.
-public struct AccessLogError: Error, Sendable, CustomStringConvertible {
-    public var path: String
-    public var errno: Int32
+struct AccessLogError: Error, Sendable, CustomStringConvertible {
+    var path: String
+    var errno: Int32
 
-    public var description: String { "cannot open access log \(self.path): \(String(cString: strerror(self.errno)))" }
+    var description: String { "cannot open access log \(self.path): \(String(cString: strerror(self.errno)))" }
 }
 
 /// The destination and formatter of an access log, touched only on its writer queue (and at init).

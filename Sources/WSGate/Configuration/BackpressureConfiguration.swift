@@ -5,25 +5,25 @@
 /// `maxBuffered` bytes pile up, hits the limit: with `onLimit: .close` the session ends (1008 toward a
 /// slow client, 1013 toward the client when the upstream is the slow one); with `.pause` it stays
 /// paused. In YAML: `defaults.backpressure`, overridable per route under `backpressure`.
-public struct BackpressureConfiguration: Sendable, Equatable {
+struct BackpressureConfiguration: Sendable, Equatable {
     /// What a session does when a side hits the limit.
-    public enum LimitAction: String, Sendable, Equatable, CaseIterable {
+    enum LimitAction: String, Sendable, Equatable, CaseIterable {
         case close
         case pause
     }
 
     /// Bytes queued toward a leg at which the other leg stops reading. Default: 1 MiB.
-    public var highWater: Int
+    var highWater: Int
     /// Bytes queued toward a leg below which the other leg reads again. Default: 256 KiB.
-    public var lowWater: Int
+    var lowWater: Int
     /// Hard ceiling on bytes queued toward a leg. Default: 8 MiB.
-    public var maxBuffered: Int
+    var maxBuffered: Int
     /// How long a session may stay paused by one side before that side hits the limit. Default: 30 s.
-    public var maxStall: Duration
+    var maxStall: Duration
     /// Default: `close`.
-    public var onLimit: LimitAction
+    var onLimit: LimitAction
 
-    public init(
+    init(
         highWater: Int = 1024 * 1024,
         lowWater: Int = 256 * 1024,
         maxBuffered: Int = 8 * 1024 * 1024,

@@ -3,31 +3,31 @@
 /// In YAML this is `defaults.compression`, and a route's `compression` overrides single keys on top of
 /// it. zlib state is the largest per-connection cost, so its size is chosen here: `context_takeover`
 /// decides whether each connection owns its zlib streams or borrows shared ones per message.
-public struct CompressionConfiguration: Sendable, Equatable {
+struct CompressionConfiguration: Sendable, Equatable {
     /// Whether the gateway accepts a client's permessage-deflate offer. Default: `true`.
-    public var enabled: Bool
+    var enabled: Bool
     /// zlib compression level for messages to the client, 1 (fastest) to 9 (smallest). Default: 6.
-    public var level: Int
+    var level: Int
     /// The LZ77 window the gateway compresses with, 9...15 (2^bits bytes; zlib memory is about
     /// 2^(bits+2) + 2^(memLevel+9) bytes per compressor). A client offer asking for less is honoured.
     /// Default: 15.
-    public var serverMaxWindowBits: Int
+    var serverMaxWindowBits: Int
     /// The window asked of the client when its offer allows it (`client_max_window_bits`), 9...15;
     /// the gateway's inflater needs 2^bits bytes per stream. Default: 15.
-    public var clientMaxWindowBits: Int
+    var clientMaxWindowBits: Int
     /// zlib memory level of the compressor, 1...9. Default: 8.
-    public var memoryLevel: Int
+    var memoryLevel: Int
     /// Messages to the client whose size is known (a single final frame) and below this many bytes
     /// are sent uncompressed. Default: 64 bytes.
-    public var minSize: Int
+    var minSize: Int
     /// `true`: each connection has its own zlib streams, created on its first compressed message and
     /// kept for its life (best ratio). `false`: the gateway negotiates `server_no_context_takeover` and
     /// `client_no_context_takeover` and borrows one of the EventLoop's shared streams per message, so
     /// an idle compressed connection holds no zlib memory. Default: `true`.
-    public var contextTakeover: Bool
+    var contextTakeover: Bool
 
     /// Creates a compression configuration; every parameter defaults to the documented built-in value.
-    public init(
+    init(
         enabled: Bool = true,
         level: Int = 6,
         serverMaxWindowBits: Int = 15,

@@ -1,10 +1,10 @@
 /// Everything wrong with a configuration file, collected in one pass so a user can fix all of it at once.
 public struct ConfigurationError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The problems found, in file order.
-    public var issues: [ConfigurationIssue]
+    var issues: [ConfigurationIssue]
 
     /// Creates an error from its issues.
-    public init(issues: [ConfigurationIssue]) {
+    init(issues: [ConfigurationIssue]) {
         self.issues = issues
     }
 
@@ -15,21 +15,21 @@ public struct ConfigurationError: Error, Sendable, Equatable, CustomStringConver
 }
 
 /// One problem in a configuration file, pinned to the place that has to change.
-public struct ConfigurationIssue: Sendable, Equatable, CustomStringConvertible {
+struct ConfigurationIssue: Sendable, Equatable, CustomStringConvertible {
     /// The file as it was named to the loader.
-    public var file: String
+    var file: String
     /// The 1-based line, or 0 when the problem has no position (e.g. the file cannot be read).
-    public var line: Int
+    var line: Int
     /// The 1-based column, or 0 when the problem has no position.
-    public var column: Int
+    var column: Int
     /// The dotted path to the offending key, e.g. `routes[1].match.path_prefix` (list indexes count
     /// from 0), or empty when the problem is not about a key (YAML syntax, unreadable file).
-    public var keyPath: String
+    var keyPath: String
     /// What is wrong, and where possible how to fix it.
-    public var message: String
+    var message: String
 
     /// Creates an issue.
-    public init(file: String, line: Int, column: Int, keyPath: String, message: String) {
+    init(file: String, line: Int, column: Int, keyPath: String, message: String) {
         self.file = file
         self.line = line
         self.column = column
@@ -39,7 +39,7 @@ public struct ConfigurationIssue: Sendable, Equatable, CustomStringConvertible {
 
     /// `file:line:column: key.path: message`, in the format compilers use so editors can jump to it;
     /// the position is left out when `line` is 0 and the key path when it is empty.
-    public var description: String {
+    var description: String {
         let position = self.line > 0 ? "\(self.file):\(self.line):\(self.column)" : self.file
         return self.keyPath.isEmpty
             ? "\(position): \(self.message)"

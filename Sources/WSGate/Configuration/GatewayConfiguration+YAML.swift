@@ -26,7 +26,7 @@ extension GatewayConfiguration {
     /// Decodes and validates a YAML configuration; `file` only names the source in issues.
     ///
     /// - Throws: ``ConfigurationError`` listing every problem, in file order.
-    public static func parse(yaml: String, file: String) throws(ConfigurationError) -> GatewayConfiguration {
+    static func parse(yaml: String, file: String) throws(ConfigurationError) -> GatewayConfiguration {
         try ConfigurationReader.read(yaml: yaml, file: file, Self.read)
     }
 

@@ -5,26 +5,26 @@
 /// for tests and embedding and does not validate.
 public struct GatewayConfiguration: Sendable, Equatable {
     /// The sockets that accept client WebSocket connections. A loaded configuration has at least one.
-    public var listeners: [ListenerConfiguration]
+    var listeners: [ListenerConfiguration]
     /// The admin endpoint. Default: listening on `127.0.0.1:9901`.
-    public var admin: AdminConfiguration
+    var admin: AdminConfiguration
     /// The upstreams routes can forward to, by name. Default: none.
-    public var upstreams: [String: UpstreamConfiguration]
+    var upstreams: [String: UpstreamConfiguration]
     /// The routes in file order; the first matching route wins. Default: none (every request is refused).
-    public var routes: [RouteConfiguration]
+    var routes: [RouteConfiguration]
     /// Values that apply where a route does not override them. Default: the built-in ``Limits``.
-    public var defaults: DefaultsConfiguration
+    var defaults: DefaultsConfiguration
     /// Gateway-wide connection limits (YAML `limits`). Default: none.
-    public var limits: GatewayLimits
+    var limits: GatewayLimits
     /// Logging outputs (YAML `log`). Default: no access log.
-    public var log: LogConfiguration
+    var log: LogConfiguration
     /// How a graceful shutdown drains sessions. Default: grace 2 s, timeout 10 s.
-    public var shutdown: ShutdownConfiguration
+    var shutdown: ShutdownConfiguration
     /// How the file is watched for reloads. Default: not watched (SIGHUP and `POST /reload` only).
-    public var reload: ReloadConfiguration
+    var reload: ReloadConfiguration
 
     /// Creates a configuration from already-resolved values, without validation.
-    public init(
+    init(
         listeners: [ListenerConfiguration],
         admin: AdminConfiguration = AdminConfiguration(),
         upstreams: [String: UpstreamConfiguration] = [:],

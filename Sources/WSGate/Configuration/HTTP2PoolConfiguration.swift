@@ -2,17 +2,17 @@
 ///
 /// Each EventLoop keeps its own pool per endpoint, so a client's stream always lives on the client's
 /// loop; the counts below are per loop and per endpoint.
-public struct HTTP2PoolConfiguration: Sendable, Equatable {
+struct HTTP2PoolConfiguration: Sendable, Equatable {
     /// Connections kept open (connected at start-up and after a loss) per loop. Default: 1.
-    public var connectionsPerLoop: Int
+    var connectionsPerLoop: Int
     /// Most connections per loop; another one opens only when all are full. Default: 4.
-    public var maxConnectionsPerLoop: Int
+    var maxConnectionsPerLoop: Int
     /// Most streams (client sessions) per connection; the server's `SETTINGS_MAX_CONCURRENT_STREAMS`
     /// lowers it, never raises it. Default: 100.
-    public var maxStreamsPerConnection: Int
+    var maxStreamsPerConnection: Int
     /// How long a connection beyond `connectionsPerLoop` may stay without streams before it is
     /// closed. Default: 60 s.
-    public var idleTimeout: Duration
+    var idleTimeout: Duration
     /// The HTTP/2 flow-control window of each stream, upstream to gateway (`SETTINGS_INITIAL_WINDOW_SIZE`).
     ///
     /// It is the most a stalled client can pin on the gateway for its stream: the gateway only sends
@@ -21,14 +21,14 @@ public struct HTTP2PoolConfiguration: Sendable, Equatable {
     /// and LAN speed (window / RTT: 256 MB/s at 1 ms) while 10,000 stalled streams pin at most 2.5 GiB;
     /// it matches `backpressure.low_water`, the same order as what a one-to-one TCP leg buffers.
     /// Default: 256 KiB.
-    public var initialStreamWindow: Int
+    var initialStreamWindow: Int
 
     /// The default stream window: 256 KiB.
-    public static let defaultInitialStreamWindow = 256 * 1024
+    static let defaultInitialStreamWindow = 256 * 1024
     /// The largest flow-control window HTTP/2 allows (RFC 9113 section 6.9.1).
-    public static let maxWindow = (1 << 31) - 1
+    static let maxWindow = (1 << 31) - 1
 
-    public init(
+    init(
         connectionsPerLoop: Int = 1,
         maxConnectionsPerLoop: Int = 4,
         maxStreamsPerConnection: Int = 100,
@@ -44,7 +44,7 @@ public struct HTTP2PoolConfiguration: Sendable, Equatable {
 }
 
 /// How new sessions pick among an upstream's healthy endpoints (`upstreams.<name>.balance`).
-public enum UpstreamBalance: String, Sendable, Equatable, CaseIterable {
+enum UpstreamBalance: String, Sendable, Equatable, CaseIterable {
     /// Each new session starts with the next endpoint.
     case roundRobin = "round_robin"
     /// The endpoint with the fewest sessions (open or opening) on the client's EventLoop, whatever

@@ -2,34 +2,34 @@
 ///
 /// In YAML these come from `defaults.limits`, and a route's `limits` override single keys on top of
 /// them, so a loaded route always carries a fully resolved value.
-public struct Limits: Sendable, Equatable {
+struct Limits: Sendable, Equatable {
     /// The largest frame payload accepted from either side, in bytes. Default: 64 MiB.
-    public var maxFrame: Int
+    var maxFrame: Int
     /// The largest reassembled message accepted from either side, in bytes. Default: 64 MiB.
-    public var maxMessage: Int
+    var maxMessage: Int
     /// How long a client may take to complete the opening handshake. Default: 10 s.
-    public var handshakeTimeout: Duration
+    var handshakeTimeout: Duration
     /// How long a connection may carry no frames before it is closed; `.zero` disables. Default: 120 s.
-    public var idleTimeout: Duration
+    var idleTimeout: Duration
     /// How often the gateway pings an otherwise quiet client; `.zero` disables. Default: 30 s.
-    public var pingInterval: Duration
+    var pingInterval: Duration
     /// How long to wait for the peer's close frame after sending ours. Default: 5 s.
-    public var closeTimeout: Duration
+    var closeTimeout: Duration
     /// The most data messages a client may send in one second; more closes the session with 1008.
     /// `0` means no limit. Default: 0.
-    public var maxMessagesPerSecond: Int
+    var maxMessagesPerSecond: Int
     /// The largest handshake request head (request line and headers) in bytes; larger gets 431.
     /// Only `defaults.limits` applies (the route is not known yet). Default: 16 KiB.
-    public var maxHeaderBytes: Int
+    var maxHeaderBytes: Int
     /// The most header fields in the handshake request; more gets 431. Default: 100.
-    public var maxHeaders: Int
+    var maxHeaders: Int
     /// The most connections a route serves at once (handshakes in progress included); more get 503
     /// with `Retry-After`. In `defaults.limits` it is the cap of each route, not a sum. `0` means no
     /// limit. Default: 0.
-    public var maxConnections: Int
+    var maxConnections: Int
 
     /// Creates limits; every parameter defaults to the documented built-in value.
-    public init(
+    init(
         maxFrame: Int = 64 * 1024 * 1024,
         maxMessage: Int = 64 * 1024 * 1024,
         handshakeTimeout: Duration = .seconds(10),

@@ -1,14 +1,14 @@
 /// A socket that accepts client connections: plain TCP, or TLS when `tls` is set.
-public struct ListenerConfiguration: Sendable, Equatable {
+struct ListenerConfiguration: Sendable, Equatable {
     /// A name for logs and metrics. Default in YAML: `listener_<n>`, `n` counting from 1 in file order.
-    public var name: String
+    var name: String
     /// The address to bind. Required; port 0 binds an ephemeral port.
-    public var address: SocketAddressSpec
+    var address: SocketAddressSpec
     /// TLS termination. Default: none (plain `ws://`).
-    public var tls: ListenerTLSConfiguration?
+    var tls: ListenerTLSConfiguration?
 
     /// Creates a listener configuration.
-    public init(name: String, address: SocketAddressSpec, tls: ListenerTLSConfiguration? = nil) {
+    init(name: String, address: SocketAddressSpec, tls: ListenerTLSConfiguration? = nil) {
         self.name = name
         self.address = address
         self.tls = tls

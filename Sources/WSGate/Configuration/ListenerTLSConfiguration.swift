@@ -3,9 +3,9 @@
 ///
 /// Only paths are held here; the files are read and checked when the gateway is created
 /// (``Gateway/init(configuration:group:logger:)``), off the event loops.
-public struct ListenerTLSConfiguration: Sendable, Equatable {
+struct ListenerTLSConfiguration: Sendable, Equatable {
     /// Where the served certificates come from.
-    public enum Certificates: Sendable, Equatable {
+    enum Certificates: Sendable, Equatable {
         /// PEM files; the client's SNI picks one by its subject alternative names, the first is the fallback.
         case files([CertificateKeyPair])
         /// A self-signed development certificate for `localhost`, `127.0.0.1` and `::1`, generated at start-up.
@@ -13,23 +13,23 @@ public struct ListenerTLSConfiguration: Sendable, Equatable {
     }
 
     /// The certificates to serve. Required in YAML: `certificates` or `self_signed: true`.
-    public var certificates: Certificates
+    var certificates: Certificates
     /// The lowest TLS version accepted. Default: TLS 1.2. TLS 1.0 and 1.1 are never accepted.
-    public var minimumVersion: TLSMinimumVersion
+    var minimumVersion: TLSMinimumVersion
     /// TLS 1.2 cipher suites (OpenSSL names), in order of preference; `nil` keeps swift-nio-ssl's secure
     /// default list (ECDHE with AEAD first). TLS 1.3 suites are fixed by BoringSSL.
-    public var ciphers: [String]?
+    var ciphers: [String]?
     /// Client certificate verification (mTLS). Default: none asked for.
-    public var clientAuthentication: ClientAuthentication?
+    var clientAuthentication: ClientAuthentication?
     /// How often the certificate, key and CA files are checked for changes (size, modification time);
     /// a change reloads them as SIGHUP does. `.zero` disables. Default: 60 s.
-    public var watchInterval: Duration
+    var watchInterval: Duration
 
     /// The watch interval used when the configuration does not set one: 60 seconds.
-    public static let defaultWatchInterval = Duration.seconds(60)
+    static let defaultWatchInterval = Duration.seconds(60)
 
     /// Creates a listener TLS configuration, without validation.
-    public init(
+    init(
         certificates: Certificates,
         minimumVersion: TLSMinimumVersion = .tls12,
         ciphers: [String]? = nil,
@@ -46,7 +46,7 @@ public struct ListenerTLSConfiguration: Sendable, Equatable {
 
 /// The lowest TLS version a listener accepts (`min_version`). TLS 1.0 and 1.1 are deprecated (RFC 8996)
 /// and have no case here.
-public enum TLSMinimumVersion: String, Sendable, Equatable, CaseIterable {
+enum TLSMinimumVersion: String, Sendable, Equatable, CaseIterable {
     /// TLS 1.2 and 1.3 (`"1.2"`, the default).
     case tls12 = "1.2"
     /// TLS 1.3 only (`"1.3"`).
@@ -54,31 +54,31 @@ public enum TLSMinimumVersion: String, Sendable, Equatable, CaseIterable {
 }
 
 /// Client certificate verification on a listener (`listeners[].tls.client_auth`).
-public struct ClientAuthentication: Sendable, Equatable {
+struct ClientAuthentication: Sendable, Equatable {
     /// PEM file of the CA certificates that client certificates must chain to. Required.
-    public var caFile: ConfiguredFile
+    var caFile: ConfiguredFile
     /// Whether a client without a certificate is refused. Default: `true`. A presented certificate that
     /// fails verification ends the handshake either way.
-    public var required: Bool
+    var required: Bool
 
     /// Creates a client authentication configuration.
-    public init(caFile: ConfiguredFile, required: Bool = true) {
+    init(caFile: ConfiguredFile, required: Bool = true) {
         self.caFile = caFile
         self.required = required
     }
 }
 
 /// A certificate chain and its private key, both PEM files (`{cert, key}`).
-public struct CertificateKeyPair: Sendable, Equatable {
+struct CertificateKeyPair: Sendable, Equatable {
     /// The certificate file: the leaf first, then any intermediates.
-    public var certificate: ConfiguredFile
+    var certificate: ConfiguredFile
     /// The private key file (RSA or ECDSA; PKCS#1, SEC1 or PKCS#8).
-    public var privateKey: ConfiguredFile
+    var privateKey: ConfiguredFile
     /// The name of an environment variable holding the key's passphrase, for an encrypted key.
-    public var keyPasswordEnvironment: String?
+    var keyPasswordEnvironment: String?
 
     /// Creates a pair.
-    public init(certificate: ConfiguredFile, privateKey: ConfiguredFile, keyPasswordEnvironment: String? = nil) {
+    init(certificate: ConfiguredFile, privateKey: ConfiguredFile, keyPasswordEnvironment: String? = nil) {
         self.certificate = certificate
         self.privateKey = privateKey
         self.keyPasswordEnvironment = keyPasswordEnvironment
@@ -87,19 +87,19 @@ public struct CertificateKeyPair: Sendable, Equatable {
 
 /// A file path from the configuration with the place it was written, so a problem found when the
 /// file is read (missing, unreadable, not PEM, key not matching) is reported at that line.
-public struct ConfiguredFile: Sendable, Equatable, CustomStringConvertible {
+struct ConfiguredFile: Sendable, Equatable, CustomStringConvertible {
     /// The path as written; a relative path is relative to the working directory.
-    public var path: String
+    var path: String
     /// Where the path was written, for error messages (no position when built in code).
-    public var origin: ConfigurationIssue
+    var origin: ConfigurationIssue
 
     /// Creates a file reference; `origin` defaults to an issue naming only the path.
-    public init(path: String, origin: ConfigurationIssue? = nil) {
+    init(path: String, origin: ConfigurationIssue? = nil) {
         self.path = path
         self.origin = origin ?? ConfigurationIssue(file: path, line: 0, column: 0, keyPath: "", message: "")
     }
 
-    public var description: String { self.path }
+    var description: String { self.path }
 
     /// An issue at the place the path was written, e.g. `wsgate.yaml:7:15: listeners[0].tls.certificates[0].key: ...`.
     func issue(_ message: String) -> ConfigurationIssue {

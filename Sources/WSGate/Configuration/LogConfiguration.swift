@@ -1,19 +1,19 @@
 /// Logging outputs besides the process log (YAML `log`).
-public struct LogConfiguration: Sendable, Equatable {
+struct LogConfiguration: Sendable, Equatable {
     /// The access log. Default: `nil`, none.
-    public var access: AccessLogConfiguration?
+    var access: AccessLogConfiguration?
 
     /// Creates a log configuration; by default no access log.
-    public init(access: AccessLogConfiguration? = nil) {
+    init(access: AccessLogConfiguration? = nil) {
         self.access = access
     }
 }
 
 /// The access log (YAML `log.access`): one line per WebSocket session when it ends and one per
 /// refused handshake.
-public struct AccessLogConfiguration: Sendable, Equatable {
+struct AccessLogConfiguration: Sendable, Equatable {
     /// How each line is written.
-    public enum Format: String, Sendable, Equatable, CaseIterable {
+    enum Format: String, Sendable, Equatable, CaseIterable {
         /// One JSON object per line.
         case json
         /// `key=value` pairs separated by spaces (values with spaces or quotes are quoted).
@@ -21,19 +21,19 @@ public struct AccessLogConfiguration: Sendable, Equatable {
     }
 
     /// Where lines go.
-    public enum Destination: Sendable, Equatable {
+    enum Destination: Sendable, Equatable {
         case standardError
         /// A file, opened for appending (created when missing), reopened on SIGUSR1.
         case file(String)
     }
 
     /// Default: `json`.
-    public var format: Format
+    var format: Format
     /// Default: standard error. YAML: `stderr` or a path.
-    public var destination: Destination
+    var destination: Destination
 
     /// Creates an access log configuration; by default JSON lines on standard error.
-    public init(format: Format = .json, destination: Destination = .standardError) {
+    init(format: Format = .json, destination: Destination = .standardError) {
         self.format = format
         self.destination = destination
     }

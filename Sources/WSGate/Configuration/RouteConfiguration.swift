@@ -1,26 +1,26 @@
 /// One routing rule: which requests it takes, and where and how they are forwarded.
-public struct RouteConfiguration: Sendable, Equatable {
+struct RouteConfiguration: Sendable, Equatable {
     /// A unique name for logs and metrics. Default in YAML: `route_<n>`, `n` counting from 1 in file order.
-    public var name: String
+    var name: String
     /// The conditions a request must meet. Default: none, which matches every request.
-    public var match: RouteMatch
+    var match: RouteMatch
     /// The name of the upstream to forward to; a loaded configuration guarantees it exists.
-    public var upstream: String
+    var upstream: String
     /// Replaces the matched `path_prefix` in the upstream request target. Default: `nil`, the target
     /// is forwarded unchanged. Only valid with a ``PathPattern/prefix(_:)`` match.
-    public var rewritePrefix: String?
+    var rewritePrefix: String?
     /// The `Origin` header values accepted for this route, lowercased `scheme://host[:port]`.
     /// Default: `nil`, any origin (or none) is accepted; an empty list accepts none.
-    public var origins: [String]?
+    var origins: [String]?
     /// The limits for connections on this route: `defaults.limits` with this route's overrides applied.
-    public var limits: Limits
+    var limits: Limits
     /// `defaults.backpressure` with this route's overrides applied.
-    public var backpressure: BackpressureConfiguration
+    var backpressure: BackpressureConfiguration
     /// permessage-deflate for clients on this route: `defaults.compression` with this route's overrides applied.
-    public var compression: CompressionConfiguration
+    var compression: CompressionConfiguration
 
     /// Creates a route configuration, without validation.
-    public init(
+    init(
         name: String,
         match: RouteMatch = RouteMatch(),
         upstream: String,
@@ -42,16 +42,16 @@ public struct RouteConfiguration: Sendable, Equatable {
 }
 
 /// The conditions of a route; all that are set must hold. Default: none set, which matches everything.
-public struct RouteMatch: Sendable, Equatable {
+struct RouteMatch: Sendable, Equatable {
     /// The `Host` header pattern. Default: `nil`, any host (or none).
-    public var host: HostPattern?
+    var host: HostPattern?
     /// The path pattern, tested against the request target without its query. Default: `nil`, any path.
-    public var path: PathPattern?
+    var path: PathPattern?
     /// Headers that must be present with an exact value, in file order. Default: none.
-    public var headers: [HeaderMatch]
+    var headers: [HeaderMatch]
 
     /// Creates a match; with no arguments it matches every request.
-    public init(host: HostPattern? = nil, path: PathPattern? = nil, headers: [HeaderMatch] = []) {
+    init(host: HostPattern? = nil, path: PathPattern? = nil, headers: [HeaderMatch] = []) {
         self.host = host
         self.path = path
         self.headers = headers
@@ -59,22 +59,22 @@ public struct RouteMatch: Sendable, Equatable {
 }
 
 /// A request header that must be present with exactly this value.
-public struct HeaderMatch: Sendable, Hashable {
+struct HeaderMatch: Sendable, Hashable {
     /// The header name, lowercased (header names are case-insensitive); set through the initializer
     /// so it cannot lose its lowercasing.
-    public private(set) var name: String
+    private(set) var name: String
     /// The value one of the request's headers with this name must equal, byte for byte.
-    public var value: String
+    var value: String
 
     /// Creates a header match; the name is lowercased.
-    public init(name: String, value: String) {
+    init(name: String, value: String) {
         self.name = name.lowercased()
         self.value = value
     }
 }
 
 /// A pattern for the request's host (the `Host` header without its port). Stored lowercased.
-public enum HostPattern: Sendable, Hashable, CustomStringConvertible {
+enum HostPattern: Sendable, Hashable, CustomStringConvertible {
     /// The host must equal this name, ignoring case.
     case exact(String)
     /// Written `*.example.com` and stored as `example.com`: matches any host that ends in
@@ -82,7 +82,7 @@ public enum HostPattern: Sendable, Hashable, CustomStringConvertible {
     case wildcardSuffix(String)
 
     /// The pattern as written in YAML, e.g. `*.example.com`.
-    public var description: String {
+    var description: String {
         switch self {
         case .exact(let host): return host
         case .wildcardSuffix(let domain): return "*.\(domain)"
@@ -110,7 +110,7 @@ public enum HostPattern: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// A pattern for the path part of the request target (before any `?`).
-public enum PathPattern: Sendable, Hashable {
+enum PathPattern: Sendable, Hashable {
     /// The path must equal this string exactly (YAML key `path`).
     case exact(String)
     /// The path must start with this string; a plain string prefix, so `/ws` also matches `/wsx`

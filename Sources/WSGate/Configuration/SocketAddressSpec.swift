@@ -1,20 +1,20 @@
 /// A host and port as written in the configuration: `127.0.0.1:8080`, `[::1]:8080`, `localhost:80`.
 ///
 /// Kept unresolved on purpose: name resolution happens when binding or dialing, not at load time.
-public struct SocketAddressSpec: Sendable, Hashable, CustomStringConvertible {
+struct SocketAddressSpec: Sendable, Hashable, CustomStringConvertible {
     /// The host name or IP address, without brackets for IPv6.
-    public var host: String
+    var host: String
     /// The TCP port, 0...65535; 0 asks the OS for an ephemeral port when binding.
-    public var port: Int
+    var port: Int
 
     /// Creates an address from its parts, without validation.
-    public init(host: String, port: Int) {
+    init(host: String, port: Int) {
         self.host = host
         self.port = port
     }
 
     /// The address in the form it is written in YAML; IPv6 hosts are bracketed (`[::1]:8080`).
-    public var description: String {
+    var description: String {
         self.host.contains(":") ? "[\(self.host)]:\(self.port)" : "\(self.host):\(self.port)"
     }
 

@@ -1,29 +1,29 @@
 /// A named group of backend endpoints that routes forward WebSocket connections to.
-public struct UpstreamConfiguration: Sendable, Equatable {
+struct UpstreamConfiguration: Sendable, Equatable {
     /// The upstream's name, the key it has under `upstreams` in YAML.
-    public var name: String
+    var name: String
     /// How the gateway talks to this upstream. Default: ``UpstreamProtocol/websocket``.
-    public var `protocol`: UpstreamProtocol
+    var `protocol`: UpstreamProtocol
     /// The backend addresses, picked by `balance`. Non-empty for `websocket` and `websocket-h2`, empty for `echo`.
-    public var endpoints: [SocketAddressSpec]
+    var endpoints: [SocketAddressSpec]
     /// How long dialing one endpoint may take before it counts as failed. Default: 5 s.
-    public var connectTimeout: Duration
+    var connectTimeout: Duration
     /// TLS to the endpoints. Default: none (plain TCP).
-    public var tls: UpstreamTLSConfiguration?
+    var tls: UpstreamTLSConfiguration?
     /// How new sessions pick an endpoint. Default: ``UpstreamBalance/roundRobin``.
-    public var balance: UpstreamBalance
+    var balance: UpstreamBalance
     /// The HTTP/2 connection pools (`websocket-h2` only). Default: ``HTTP2PoolConfiguration/init()``.
-    public var pool: HTTP2PoolConfiguration
+    var pool: HTTP2PoolConfiguration
     /// Drops every client header whose name contains `_`, as nginx does by default
     /// (`underscores_in_headers off`), for apps that fold `_` into `-`. Spellings of the gateway's own
     /// headers are dropped either way. Default: `false`.
-    public var dropUnderscoreHeaders: Bool
+    var dropUnderscoreHeaders: Bool
 
     /// The connect timeout used when the configuration does not set one: 5 seconds.
-    public static let defaultConnectTimeout = Duration.seconds(5)
+    static let defaultConnectTimeout = Duration.seconds(5)
 
     /// Creates an upstream configuration, without validation.
-    public init(
+    init(
         name: String,
         protocol: UpstreamProtocol = .websocket,
         endpoints: [SocketAddressSpec] = [],
@@ -45,7 +45,7 @@ public struct UpstreamConfiguration: Sendable, Equatable {
 }
 
 /// The protocol spoken to an upstream. Default: `websocket`.
-public enum UpstreamProtocol: String, Sendable, Equatable, CaseIterable {
+enum UpstreamProtocol: String, Sendable, Equatable, CaseIterable {
     /// One upstream WebSocket over HTTP/1.1 per client connection.
     case websocket
     /// Each client session is a stream (RFC 8441 extended CONNECT) on a pooled HTTP/2 connection

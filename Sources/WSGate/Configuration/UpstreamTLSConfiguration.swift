@@ -1,18 +1,18 @@
 /// TLS to an upstream's endpoints (`upstreams.<name>.tls`): `wss://`-style upstream legs.
-public struct UpstreamTLSConfiguration: Sendable, Equatable {
+struct UpstreamTLSConfiguration: Sendable, Equatable {
     /// Whether the endpoint's certificate is verified (chain and host name). Default: `true`;
     /// `false` is logged as a warning at start.
-    public var verify: Bool
+    var verify: Bool
     /// PEM file of the CA certificates to trust instead of the system trust store. Default: the system store.
-    public var caFile: ConfiguredFile?
+    var caFile: ConfiguredFile?
     /// The name sent in SNI and checked against the certificate. Default: the endpoint's host when it is
     /// a name; for an IP address endpoint no SNI is sent and the certificate must list that IP address.
-    public var serverName: String?
+    var serverName: String?
     /// A client certificate for mTLS to the upstream. Default: none.
-    public var clientCertificate: CertificateKeyPair?
+    var clientCertificate: CertificateKeyPair?
 
     /// Creates an upstream TLS configuration.
-    public init(
+    init(
         verify: Bool = true,
         caFile: ConfiguredFile? = nil,
         serverName: String? = nil,

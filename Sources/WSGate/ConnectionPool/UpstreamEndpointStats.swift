@@ -1,20 +1,20 @@
 /// Counters of one endpoint's HTTP/2 pool on one EventLoop, since start.
-public struct HTTP2PoolCounters: Sendable, Equatable {
+struct HTTP2PoolCounters: Sendable, Equatable {
     /// Extended CONNECTs answered 2xx: tunnels opened for sessions.
-    public var streamsOpened = 0
+    var streamsOpened = 0
     /// Streams that failed before their tunnel opened: a non-2xx answer, a broken answer, a reset
     /// other than REFUSED_STREAM, or no stream in time.
-    public var streamsFailed = 0
+    var streamsFailed = 0
     /// Streams the server refused with REFUSED_STREAM before answering.
-    public var streamsRefused = 0
+    var streamsRefused = 0
     /// GOAWAY frames received.
-    public var goAways = 0
+    var goAways = 0
     /// Dials that failed, and connections that closed before the server's first SETTINGS.
-    public var connectFailures = 0
+    var connectFailures = 0
     /// Sessions whose connection was lost under them (their clients got close 1014).
-    public var sessionsLost = 0
+    var sessionsLost = 0
 
-    public init() {}
+    init() {}
 
     /// How one extended CONNECT ended.
     enum StreamOutcome {
@@ -48,24 +48,24 @@ public struct HTTP2PoolCounters: Sendable, Equatable {
 /// Read with ``Gateway/upstreamPoolStats()``, which submits a task to each EventLoop (the pools are
 /// loop-confined; nothing on the frame path is locked or atomic). Gauges are as of that task on each
 /// loop, so the sum is not one instant across loops.
-public struct UpstreamEndpointStats: Sendable, Equatable {
+struct UpstreamEndpointStats: Sendable, Equatable {
     /// `host:port` as written in the configuration.
-    public var endpoint: String
+    var endpoint: String
     /// Connections past their first SETTINGS and not yet closed (ready or draining after GOAWAY).
-    public var connectionsOpen = 0
+    var connectionsOpen = 0
     /// Streams carrying sessions (or reserved for one whose extended CONNECT is on its way).
-    public var streamsActive = 0
+    var streamsActive = 0
     /// Counters since start.
-    public var counters = HTTP2PoolCounters()
+    var counters = HTTP2PoolCounters()
     /// EventLoops on which the endpoint is healthy: not in connect back-off and accepting extended
     /// CONNECT. The endpoint is healthy when `healthyLoops == loops`.
-    public var healthyLoops = 0
+    var healthyLoops = 0
     /// EventLoops that have a pool for this endpoint.
-    public var loops = 0
+    var loops = 0
 
-    public var isHealthy: Bool { self.healthyLoops == self.loops }
+    var isHealthy: Bool { self.healthyLoops == self.loops }
 
-    public init(endpoint: String) {
+    init(endpoint: String) {
         self.endpoint = endpoint
     }
 

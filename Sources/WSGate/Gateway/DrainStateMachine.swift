@@ -1,5 +1,5 @@
 /// Where the gateway stands between serving and exiting (``Gateway/phase``).
-public enum GatewayPhase: String, Sendable {
+enum GatewayPhase: String, Sendable {
     /// Accepting connections (also before ``Gateway/start()`` and after a failed start).
     case serving
     /// A graceful shutdown began: the listeners are closed, live sessions run on for `shutdown.grace`.

@@ -5,12 +5,12 @@ import NIOCore
 extension Gateway {
     /// Where the gateway stands between serving and exiting; readiness probes should report "not
     /// ready" from ``GatewayPhase/draining`` on.
-    public var phase: GatewayPhase {
+    var phase: GatewayPhase {
         self.state.withLockedValue { $0.drain.phase }
     }
 
     /// Whether a graceful shutdown has begun (``phase`` is past ``GatewayPhase/serving``).
-    public var isDraining: Bool {
+    var isDraining: Bool {
         self.phase != .serving
     }
 
@@ -26,7 +26,7 @@ extension Gateway {
     ///
     /// Each wait ends early when the last session ends. Returns when the drain is over; a second
     /// call while one runs returns at once. Cancelling the calling task cuts the waits short.
-    public func drain() async {
+    func drain() async {
         let configuration = self.activeConfiguration.configuration.shutdown
         var action = self.state.withLockedValue { $0.drain.shutdownRequested(configuration) }
         while true {

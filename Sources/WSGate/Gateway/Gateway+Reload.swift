@@ -22,7 +22,7 @@ extension Gateway {
     ///
     /// - Returns: the status of the configuration now served.
     @discardableResult
-    public func reload() async throws(ConfigurationError) -> ConfigurationStatus {
+    func reload() async throws(ConfigurationError) -> ConfigurationStatus {
         let task = self.state.withLockedValue { state in
             let earlier = state.reloads
             let next = Task { [self] in

@@ -29,7 +29,7 @@ extension Gateway {
     /// Each EventLoop's pools are read on that loop (nothing is locked on the frame path), so call it
     /// from outside the loops, e.g. from the admin endpoint's handler via a `Task`. Upstreams of other
     /// protocols are absent.
-    public func upstreamPoolStats() async -> [String: [UpstreamEndpointStats]] {
+    func upstreamPoolStats() async -> [String: [UpstreamEndpointStats]] {
         let services = self.services
         let clusters = self.activeConfiguration.clusters
         let perLoop = (try? await self.onEachEventLoop { GatewayLoopState.current(for: services).upstreams.poolStats() }) ?? []

@@ -23,7 +23,7 @@ public final class Gateway: Sendable {
     let startedAt = NIODeadline.now()
     let startDate = Date()
     /// Name under which the admin listener's address is recorded in `listenerAddresses`.
-    public static let adminListenerName = "admin"
+    static let adminListenerName = "admin"
 
     /// Prepares the gateway without binding anything: reads every certificate and key file the
     /// configuration names and builds the TLS contexts (blocking disk I/O; call it off the event loops).
@@ -71,18 +71,18 @@ public final class Gateway: Sendable {
     }
 
     /// The bound address of each listener by name (useful when the config asks for port 0).
-    public var listenerAddresses: [String: SocketAddress] {
+    var listenerAddresses: [String: SocketAddress] {
         self.state.withLockedValue { $0.boundAddresses }
     }
 
     /// Failed TLS handshakes per TLS listener name since start (plain HTTP on a TLS port, protocol or
     /// certificate refusals, clients that gave up or timed out). Each is also logged at debug.
-    public var failedTLSHandshakes: [String: Int] {
+    var failedTLSHandshakes: [String: Int] {
         self.state.withLockedValue { $0.tlsFailures.mapValues(\.count) }
     }
 
     /// The served configuration's version, file digest and load time, and the last reload error.
-    public var configurationStatus: ConfigurationStatus {
+    var configurationStatus: ConfigurationStatus {
         self.state.withLockedValue { $0.status }
     }
 
@@ -114,7 +114,7 @@ public final class Gateway: Sendable {
     /// Closes the listeners, the admin listener included, at once. Live sessions are not touched
     /// (``drain()`` is the graceful way to stop); the HTTP/2 upstream pools dial no more and close each
     /// connection once its last session ends.
-    public func shutdown() async throws {
+    func shutdown() async throws {
         self.state.withLockedValue { state in
             state.listening = false
             state.watcher?.cancel()
@@ -145,7 +145,7 @@ public final class Gateway: Sendable {
 
     /// Closes and reopens the access log file (`wsgate run` calls it on SIGUSR1, after a log rotation
     /// moved the file). Lines already queued go to the old file. Blocking: call off the event loops.
-    public func reopenAccessLog() throws {
+    func reopenAccessLog() throws {
         try self.services.accessLog?.reopen()
     }
 

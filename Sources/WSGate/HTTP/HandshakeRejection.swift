@@ -1,28 +1,28 @@
 import NIOHTTP1
 
 /// An HTTP answer that refuses a WebSocket handshake, with the reason shown to the client.
-public struct HandshakeRejection: Error, Hashable, Sendable, CustomStringConvertible {
-    public var status: HTTPResponseStatus
-    public var headers: [(String, String)]
-    public var message: String
+struct HandshakeRejection: Error, Hashable, Sendable, CustomStringConvertible {
+    var status: HTTPResponseStatus
+    var headers: [(String, String)]
+    var message: String
 
-    public init(_ status: HTTPResponseStatus, _ message: String, headers: [(String, String)] = []) {
+    init(_ status: HTTPResponseStatus, _ message: String, headers: [(String, String)] = []) {
         self.status = status
         self.message = message
         self.headers = headers
     }
 
-    public var description: String { "\(self.status.code) \(self.message)" }
+    var description: String { "\(self.status.code) \(self.message)" }
 
     /// The answer the client gets: the message as plain text, with the rejection's headers.
     var answer: HTTPAnswer { .text(self.status, self.message, headers: self.headers) }
 
-    public static func == (lhs: Self, rhs: Self) -> Bool {
+    static func == (lhs: Self, rhs: Self) -> Bool {
         lhs.status == rhs.status && lhs.message == rhs.message
             && lhs.headers.elementsEqual(rhs.headers, by: { $0 == $1 })
     }
 
-    public func hash(into hasher: inout Hasher) {
+    func hash(into hasher: inout Hasher) {
         hasher.combine(self.status.code)
         hasher.combine(self.message)
     }

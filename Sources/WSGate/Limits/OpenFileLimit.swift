@@ -8,12 +8,12 @@ import Darwin
 /// hold. At start the soft limit is raised to the hard one, as nginx's `worker_rlimit_nofile` and
 /// HAProxy do: the usual soft default of 1,024 would cap the gateway at about a thousand clients.
 /// (The load generator raises its own limit with its own small copy: it does not link the gateway.)
-public struct OpenFileLimit: Sendable, Equatable {
-    public var soft: Int
-    public var hard: Int
+struct OpenFileLimit: Sendable, Equatable {
+    var soft: Int
+    var hard: Int
 
     /// The limits in force now.
-    public static var current: OpenFileLimit {
+    static var current: OpenFileLimit {
         var limit = rlimit()
         guard getrlimit(Self.resource, &limit) == 0 else { return OpenFileLimit(soft: 0, hard: 0) }
         return OpenFileLimit(soft: Self.count(limit.rlim_cur), hard: Self.count(limit.rlim_max))
@@ -21,7 +21,7 @@ public struct OpenFileLimit: Sendable, Equatable {
 
     /// Raises the soft limit to the hard one; returns the limits in force afterwards.
     @discardableResult
-    public static func raiseSoftToHard() -> OpenFileLimit {
+    static func raiseSoftToHard() -> OpenFileLimit {
         var limit = rlimit()
         if getrlimit(Self.resource, &limit) == 0, limit.rlim_cur < limit.rlim_max {
             limit.rlim_cur = limit.rlim_max

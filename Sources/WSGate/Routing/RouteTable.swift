@@ -5,7 +5,7 @@
 /// is the rule users can predict from reading the file (nginx `location` and Envoy route order alike).
 public struct RouteTable: Sendable, CustomStringConvertible {
     /// The routes in file order.
-    public let routes: [RouteConfiguration]
+    let routes: [RouteConfiguration]
 
     /// Creates the table for `configuration`'s routes.
     public init(configuration: GatewayConfiguration) {
@@ -20,7 +20,7 @@ public struct RouteTable: Sendable, CustomStringConvertible {
     ///   - path: The request target, optionally with a query string; only the part before `?` is matched.
     ///   - headers: The request headers; names compare case-insensitively, values exactly, and any one of
     ///     several headers with the same name may satisfy a condition.
-    public func match(
+    func match(
         host: String?,
         path: String,
         headers: some Sequence<(name: String, value: String)>

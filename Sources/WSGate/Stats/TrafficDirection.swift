@@ -1,5 +1,5 @@
 /// Which way data flows through a session, as the stats and metrics name it.
-public enum TrafficDirection: String, Sendable, Hashable, CaseIterable {
+enum TrafficDirection: String, Sendable, Hashable, CaseIterable {
     /// From the client, toward the upstream.
     case clientToUpstream = "client_to_upstream"
     /// From the upstream (or the built-in echo), toward the client.

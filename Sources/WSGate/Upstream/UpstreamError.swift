@@ -1,8 +1,8 @@
 import NIOHTTP1
 
 /// Why an upstream leg could not be opened, and what the waiting client is answered with.
-public struct UpstreamError: Error, Sendable, Equatable, CustomStringConvertible {
-    public enum Kind: Sendable, Equatable {
+struct UpstreamError: Error, Sendable, Equatable, CustomStringConvertible {
+    enum Kind: Sendable, Equatable {
         /// TCP connect failed or timed out.
         case unreachable
         /// The upstream answered the upgrade with a non-101 status.
@@ -27,19 +27,19 @@ public struct UpstreamError: Error, Sendable, Equatable, CustomStringConvertible
         }
     }
 
-    public var kind: Kind
-    public var detail: String
+    var kind: Kind
+    var detail: String
 
-    public init(_ kind: Kind, _ detail: String) {
+    init(_ kind: Kind, _ detail: String) {
         self.kind = kind
         self.detail = detail
     }
 
-    public var description: String { "\(self.kind): \(self.detail)" }
+    var description: String { "\(self.kind): \(self.detail)" }
 
     /// The status the waiting client is answered with: the upstream's own 4xx passes through, a
     /// refused stream is 503 (try again later), anything else is 502.
-    public var clientStatus: HTTPResponseStatus {
+    var clientStatus: HTTPResponseStatus {
         switch self.kind {
         case .refused(let status) where (400..<500).contains(status.code): return status
         case .streamRefused: return .serviceUnavailable
@@ -48,7 +48,7 @@ public struct UpstreamError: Error, Sendable, Equatable, CustomStringConvertible
     }
 
     /// The reason shown to the waiting client.
-    public var clientMessage: String {
+    var clientMessage: String {
         switch self.kind {
         case .refused(let status) where (400..<500).contains(status.code):
             return "upstream refused the WebSocket: \(self.detail)"

@@ -2,19 +2,19 @@ import NIOCore
 import NIOHTTP1
 
 /// A client's WebSocket upgrade request that passed RFC 6455 section 4.2.1 validation.
-public struct ClientHandshakeRequest: Sendable {
-    public var head: HTTPRequestHead
+struct ClientHandshakeRequest: Sendable {
+    var head: HTTPRequestHead
     /// The Host header without normalisation (port included), if any.
-    public var host: String?
-    public var key: String
+    var host: String?
+    var key: String
     /// Subprotocols the client offered, in its order of preference.
-    public var subprotocols: [String]
-    public var origin: String?
+    var subprotocols: [String]
+    var origin: String?
 
     /// Validates an upgrade request. A request without any upgrade intent gets 426 (this endpoint speaks
     /// only WebSocket), a malformed one 400 (a Host that is not ``HostHeader`` syntax included), an
     /// unsupported version 426 with `Sec-WebSocket-Version: 13`.
-    public init(validating head: HTTPRequestHead) throws(HandshakeRejection) {
+    init(validating head: HTTPRequestHead) throws(HandshakeRejection) {
         guard head.version.major == 1, head.version.minor >= 1 else {
             throw .badRequest("WebSocket needs HTTP/1.1")
         }
@@ -57,7 +57,7 @@ public struct ClientHandshakeRequest: Sendable {
     }
 
     /// The request target's path, before any query.
-    public var path: Substring {
+    var path: Substring {
         self.head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
     }
 }

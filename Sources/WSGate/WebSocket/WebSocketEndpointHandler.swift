@@ -2,22 +2,22 @@ import NIOCore
 import NIOWebSocket
 
 /// Settings of one leg's WebSocket endpoint.
-public struct WebSocketEndpointConfiguration: Sendable {
-    public var maxFrameSize: Int
-    public var maxMessageSize: Int
+struct WebSocketEndpointConfiguration: Sendable {
+    var maxFrameSize: Int
+    var maxMessageSize: Int
     /// How often to ping a silent peer; a ping unanswered by the next tick fails the leg. Nil: never.
-    public var pingInterval: TimeAmount?
+    var pingInterval: TimeAmount?
     /// How long to wait for the peer's close frame (and, as a client, for the server to close TCP).
-    public var closeTimeout: TimeAmount
+    var closeTimeout: TimeAmount
     /// Reserved bits an extension negotiated on this leg (RSV1 for permessage-deflate).
-    public var negotiatedReservedBits: UInt8
+    var negotiatedReservedBits: UInt8
     /// As a client, after the close handshake, whether to leave closing the transport to the server
     /// for up to `closeTimeout` (RFC 6455 section 7.1.1: TIME_WAIT stays off our side). True over TCP;
     /// false on an HTTP/2 stream, where there is no TIME_WAIT and a lingering stream would only hold
     /// a slot of its pooled connection.
-    public var leavesTransportCloseToServer: Bool = true
+    var leavesTransportCloseToServer: Bool = true
 
-    public init(maxFrameSize: Int, maxMessageSize: Int, pingInterval: TimeAmount?, closeTimeout: TimeAmount, negotiatedReservedBits: UInt8 = 0) {
+    init(maxFrameSize: Int, maxMessageSize: Int, pingInterval: TimeAmount?, closeTimeout: TimeAmount, negotiatedReservedBits: UInt8 = 0) {
         self.maxFrameSize = maxFrameSize
         self.maxMessageSize = maxMessageSize
         self.pingInterval = pingInterval

@@ -1,6 +1,6 @@
 /// Why a leg failed: reported by its endpoint, read by the session to tell who ended it and which
 /// limit was hit, and given to an endpoint to fail its leg, wherever the violation was found.
-public enum WebSocketFailure: Hashable, Sendable, CustomStringConvertible {
+enum WebSocketFailure: Hashable, Sendable, CustomStringConvertible {
     /// The connection closed or broke before the close handshake was done; nothing can be sent.
     case connectionLost(String)
     /// The peer broke RFC 6455 or RFC 7692: failed with the error's code (1002, 1007).
@@ -13,7 +13,7 @@ public enum WebSocketFailure: Hashable, Sendable, CustomStringConvertible {
     case internalError(String)
 
     /// The failure a thrown protocol error stands for.
-    public init(_ error: WebSocketProtocolError) {
+    init(_ error: WebSocketProtocolError) {
         if let limit = error.limit {
             self = .limitExceeded(limit, reason: error.reason)
         } else {
@@ -22,7 +22,7 @@ public enum WebSocketFailure: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// The code the leg is failed with on the wire; nil when the connection was lost.
-    public var code: WebSocketCloseCode? {
+    var code: WebSocketCloseCode? {
         switch self {
         case .connectionLost: nil
         case .protocolViolation(let error): error.code
@@ -32,7 +32,7 @@ public enum WebSocketFailure: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    public var reason: String {
+    var reason: String {
         switch self {
         case .connectionLost(let reason), .limitExceeded(_, let reason), .internalError(let reason): reason
         case .protocolViolation(let error): error.reason
@@ -41,13 +41,13 @@ public enum WebSocketFailure: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// Code and reason, as the close frame the failing endpoint sends carries them.
-    public var status: WebSocketCloseStatus { WebSocketCloseStatus(code: self.code, reason: self.reason) }
+    var status: WebSocketCloseStatus { WebSocketCloseStatus(code: self.code, reason: self.reason) }
 
-    public var description: String { self.status.description }
+    var description: String { self.status.description }
 }
 
 /// A size limit of one leg's endpoint (`limits.max_frame`, `limits.max_message`).
-public enum WebSocketLimit: Hashable, Sendable {
+enum WebSocketLimit: Hashable, Sendable {
     case maxFrame
     case maxMessage
 }

@@ -11,7 +11,7 @@ import NIOWebSocket
 ///
 /// An event is wrapped in `NIOAny` for every pipeline step, whose inline storage holds three words: the
 /// enum stays within them (the rare failure is boxed, `indirect`), so passing an event allocates nothing.
-public enum WebSocketFrameEvent: Sendable, Equatable {
+enum WebSocketFrameEvent: Sendable, Equatable {
     /// The start of a data frame; `payloadLength` bytes of `payload` events follow, the last of them
     /// marked `endsFrame` (none when `payloadLength` is 0: the head ends the frame).
     case frameHead(WebSocketDataFrameHead)
@@ -27,15 +27,15 @@ public enum WebSocketFrameEvent: Sendable, Equatable {
 }
 
 /// The parts of a data frame header that survive from one leg to the other (masks are per leg).
-public struct WebSocketDataFrameHead: Sendable, Equatable {
+struct WebSocketDataFrameHead: Sendable, Equatable {
     /// `.text`, `.binary` or `.continuation`.
-    public var opcode: WebSocketOpcode
-    public var fin: Bool
+    var opcode: WebSocketOpcode
+    var fin: Bool
     /// RSV1: the message is compressed (only meaningful with permessage-deflate negotiated).
-    public var compressed: Bool
-    public var payloadLength: Int
+    var compressed: Bool
+    var payloadLength: Int
 
-    public init(opcode: WebSocketOpcode, fin: Bool, compressed: Bool = false, payloadLength: Int) {
+    init(opcode: WebSocketOpcode, fin: Bool, compressed: Bool = false, payloadLength: Int) {
         self.opcode = opcode
         self.fin = fin
         self.compressed = compressed
@@ -43,5 +43,5 @@ public struct WebSocketDataFrameHead: Sendable, Equatable {
     }
 
     /// Whether the head is the whole frame: no payload follows, the frame ends here.
-    public var endsFrame: Bool { self.payloadLength == 0 }
+    var endsFrame: Bool { self.payloadLength == 0 }
 }

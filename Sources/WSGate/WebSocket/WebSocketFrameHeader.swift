@@ -4,15 +4,15 @@ import NIOWebSocket
 /// The header of one WebSocket frame (RFC 6455 section 5.2), without its payload.
 ///
 /// The gateway streams payloads, so header and payload travel separately through the pipeline.
-public struct WebSocketFrameHeader: Equatable, Sendable {
-    public var fin: Bool
+struct WebSocketFrameHeader: Equatable, Sendable {
+    var fin: Bool
     /// The three reserved bits as they appear in the first header byte (0x40 = RSV1, 0x20, 0x10).
-    public var reservedBits: UInt8
-    public var opcode: WebSocketOpcode
-    public var maskKey: WebSocketMaskingKey?
-    public var payloadLength: Int
+    var reservedBits: UInt8
+    var opcode: WebSocketOpcode
+    var maskKey: WebSocketMaskingKey?
+    var payloadLength: Int
 
-    public init(fin: Bool, reservedBits: UInt8 = 0, opcode: WebSocketOpcode, maskKey: WebSocketMaskingKey? = nil, payloadLength: Int) {
+    init(fin: Bool, reservedBits: UInt8 = 0, opcode: WebSocketOpcode, maskKey: WebSocketMaskingKey? = nil, payloadLength: Int) {
         self.fin = fin
         self.reservedBits = reservedBits
         self.opcode = opcode
@@ -20,10 +20,10 @@ public struct WebSocketFrameHeader: Equatable, Sendable {
         self.payloadLength = payloadLength
     }
 
-    public static let rsv1: UInt8 = 0x40
+    static let rsv1: UInt8 = 0x40
 
     /// The number of bytes `write(to:)` produces.
-    public var encodedSize: Int {
+    var encodedSize: Int {
         let lengthBytes: Int
         switch self.payloadLength {
         case 0...125: lengthBytes = 0
@@ -34,7 +34,7 @@ public struct WebSocketFrameHeader: Equatable, Sendable {
     }
 
     /// Appends the encoded header to `buffer`.
-    public func write(to buffer: inout ByteBuffer) {
+    func write(to buffer: inout ByteBuffer) {
         let first = (self.fin ? 0x80 : 0) | (self.reservedBits & 0x70) | UInt8(webSocketOpcode: self.opcode)
         let maskBit: UInt8 = self.maskKey == nil ? 0 : 0x80
         buffer.writeInteger(first)
