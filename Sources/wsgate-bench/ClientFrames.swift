@@ -20,7 +20,13 @@ enum ClientFrames {
     /// negotiated it.
     static func compressedBinaryMessage(size: Int, maskKey: UInt32, allocator: ByteBufferAllocator) -> ByteBuffer {
         let compressed = ClientDeflate.compress((0..<size).map { UInt8($0 % 251) })
-        return self.frame(opcode: 0x2, rsv1: true, payload: allocator.buffer(bytes: compressed), maskKey: maskKey, allocator: allocator)
+        return self.frame(
+            opcode: 0x2,
+            rsv1: true,
+            payload: allocator.buffer(bytes: compressed),
+            maskKey: maskKey,
+            allocator: allocator
+        )
     }
 
     /// A close frame with code 1000 (normal closure).
@@ -35,7 +41,13 @@ enum ClientFrames {
         self.frame(opcode: 0xA, payload: payload, maskKey: maskKey, allocator: allocator)
     }
 
-    private static func frame(opcode: UInt8, rsv1: Bool = false, payload: ByteBuffer, maskKey: UInt32, allocator: ByteBufferAllocator) -> ByteBuffer {
+    private static func frame(
+        opcode: UInt8,
+        rsv1: Bool = false,
+        payload: ByteBuffer,
+        maskKey: UInt32,
+        allocator: ByteBufferAllocator
+    ) -> ByteBuffer {
         let size = payload.readableBytes
         var frame = allocator.buffer(capacity: size + 14)
         frame.writeInteger(0x80 | (rsv1 ? 0x40 : 0) | opcode)

@@ -21,7 +21,12 @@ struct LoadGenerator: Sendable {
     let connectConcurrency: Int
     private let recorders: [NIOLoopBound<LoopRecorder>]
 
-    init(url: WebSocketURL, group: MultiThreadedEventLoopGroup, connectConcurrency: Int, handshakeTimeout: TimeAmount) async throws {
+    init(
+        url: WebSocketURL,
+        group: MultiThreadedEventLoopGroup,
+        connectConcurrency: Int,
+        handshakeTimeout: TimeAmount
+    ) async throws {
         self.url = url
         self.handshakeTimeout = handshakeTimeout
         self.connectConcurrency = connectConcurrency

@@ -38,11 +38,17 @@ struct ReportCommand: ParsableCommand {
         Metric(caseName: "idle", label: "(d) idle: server KiB / conn") { $0.rssPerConnectionKiB },
         Metric(caseName: "idle", label: "(d) idle: connects/s") { $0.connectsPerSecond },
         Metric(caseName: "echo32-deflate", label: "(e) (b) deflate, own zlib streams: msgs/s") { $0.messagesPerSecond },
-        Metric(caseName: "echo32-deflate", label: "(e) (b) deflate, own zlib streams: CPU s / M msgs") { $0.cpuSecondsPerMillionMessages },
+        Metric(caseName: "echo32-deflate", label: "(e) (b) deflate, own zlib streams: CPU s / M msgs") {
+            $0.cpuSecondsPerMillionMessages
+        },
         Metric(caseName: "echo32-deflate-shared", label: "(e) (b) deflate, shared streams: msgs/s") { $0.messagesPerSecond },
-        Metric(caseName: "echo32-deflate-shared", label: "(e) (b) deflate, shared streams: CPU s / M msgs") { $0.cpuSecondsPerMillionMessages },
+        Metric(caseName: "echo32-deflate-shared", label: "(e) (b) deflate, shared streams: CPU s / M msgs") {
+            $0.cpuSecondsPerMillionMessages
+        },
         Metric(caseName: "idle-deflate", label: "(e) (d) idle deflate, own streams: KiB / conn") { $0.rssPerConnectionKiB },
-        Metric(caseName: "idle-deflate-shared", label: "(e) (d) idle deflate, shared streams: KiB / conn") { $0.rssPerConnectionKiB },
+        Metric(caseName: "idle-deflate-shared", label: "(e) (d) idle deflate, shared streams: KiB / conn") {
+            $0.rssPerConnectionKiB
+        },
         Metric(caseName: "hol stalled=0", label: "(f) 20 active, none stalled: msgs/s") { $0.messagesPerSecond },
         Metric(caseName: "hol stalled=1", label: "(f) 20 active + 1 stalled: msgs/s") { $0.messagesPerSecond },
         Metric(caseName: "hol stalled=1", label: "(f) 20 active + 1 stalled: p99 µs") { $0.p99Microseconds },

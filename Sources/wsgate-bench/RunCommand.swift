@@ -24,7 +24,8 @@ struct RunCommand: AsyncParsableCommand {
 
     @Option(
         name: .customLong("scenario"),
-        help: "Scenario to run, repeatable (default: all): \(Scenario.allValueStrings.joined(separator: ", ")).")
+        help: "Scenario to run, repeatable (default: all): \(Scenario.allValueStrings.joined(separator: ", "))."
+    )
     var scenarios: [Scenario] = []
 
     @Option(help: "Measured time of each run (5s, 500ms, ...).")
@@ -50,7 +51,8 @@ struct RunCommand: AsyncParsableCommand {
 
     @Option(
         name: .customLong("server-pid"),
-        help: "A process of the server whose CPU time and VmRSS are measured, repeatable (summed: nginx master and workers).")
+        help: "A process of the server whose CPU time and VmRSS are measured, repeatable (summed: nginx master and workers)."
+    )
     var serverPIDs: [Int32] = []
 
     @Option(help: "Event-loop threads of the load generator.")
@@ -64,7 +66,9 @@ struct RunCommand: AsyncParsableCommand {
 
     func validate() throws {
         if self.compression {
-            throw ValidationError("--compression: the compressed scenarios (e) come with permessage-deflate support; not available yet")
+            throw ValidationError(
+                "--compression: the compressed scenarios (e) come with permessage-deflate support; not available yet"
+            )
         }
         guard ["localhost", "::1"].contains(self.url.host) || self.url.host.hasPrefix("127.") else {
             throw ValidationError("--url: wsgate-bench only targets loopback addresses (127.0.0.0/8, ::1, localhost)")
@@ -81,7 +85,9 @@ struct RunCommand: AsyncParsableCommand {
         let needed = max(self.idleConnections, self.echoConnections, self.holActive + 1) + 256
         let limit = FileDescriptorLimit.raise(to: needed)
         if limit < needed {
-            FileHandle.standardError.write(Data("wsgate-bench: warning: open-file limit is \(limit), below the \(needed) needed\n".utf8))
+            FileHandle.standardError.write(
+                Data("wsgate-bench: warning: open-file limit is \(limit), below the \(needed) needed\n".utf8)
+            )
         }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: self.threads)
         let runner = ScenarioRunner(
@@ -111,7 +117,9 @@ struct RunCommand: AsyncParsableCommand {
 
     /// The human table of this run's results.
     static func table(_ results: [ScenarioResult]) -> String {
-        let header = ["scenario", "target", "conns", "msgs/s", "MB/s", "p50 µs", "p99 µs", "errors", "CPU s/M msgs", "KiB/conn", "RSS KiB"]
+        let header = [
+            "scenario", "target", "conns", "msgs/s", "MB/s", "p50 µs", "p99 µs", "errors", "CPU s/M msgs", "KiB/conn", "RSS KiB",
+        ]
         let rows = results.map { result -> [String] in
             [
                 result.caseName, result.target, String(result.connections),

@@ -46,7 +46,12 @@ struct ScenarioRunner: Sendable {
     /// Echo scenarios: `connections` clients each keep `window` messages of `payloadSize` bytes in
     /// flight. With `stalled` (hol), that many clients that never read are opened first on
     /// /send/N, so the upstream floods them for the whole run.
-    private func echo(_ scenario: Scenario, connections: Int, payloadSize: Int, stalled: Int? = nil) async throws -> ScenarioResult {
+    private func echo(
+        _ scenario: Scenario,
+        connections: Int,
+        payloadSize: Int,
+        stalled: Int? = nil
+    ) async throws -> ScenarioResult {
         let generator = try await self.makeGenerator()
         let rssBefore = try self.probe?.sample().residentKiB
         var failures = 0
@@ -60,7 +65,8 @@ struct ScenarioRunner: Sendable {
         }
         let maskKey = UInt32.random(in: 1...UInt32.max)
         let message = ClientFrames.binaryMessage(size: payloadSize, maskKey: maskKey, allocator: ByteBufferAllocator())
-        let compressed = scenario.offersDeflate
+        let compressed =
+            scenario.offersDeflate
             ? ClientFrames.compressedBinaryMessage(size: payloadSize, maskKey: maskKey, allocator: ByteBufferAllocator())
             : nil
         let opened = await generator.open(
@@ -144,7 +150,8 @@ struct ScenarioRunner: Sendable {
             result.rssBeforeKiB = before.residentKiB
             result.rssAfterKiB = after.residentKiB
             if !opened.channels.isEmpty {
-                result.rssPerConnectionKiB = (Double(after.residentKiB - before.residentKiB) / Double(opened.channels.count)).rounded(places: 2)
+                result.rssPerConnectionKiB = (Double(after.residentKiB - before.residentKiB) / Double(opened.channels.count))
+                    .rounded(places: 2)
             }
         }
         return result

@@ -26,7 +26,11 @@ struct RunCommand: AsyncParsableCommand {
         let gateway: Gateway
         do {
             // Reads the certificate and key files: an unusable one stops us here, before listening.
-            gateway = try Gateway(configurationFile: self.options.config, group: MultiThreadedEventLoopGroup.singleton, logger: logger)
+            gateway = try Gateway(
+                configurationFile: self.options.config,
+                group: MultiThreadedEventLoopGroup.singleton,
+                logger: logger
+            )
         } catch {
             logger.critical("invalid configuration\n\(error)")
             throw ExitCode.failure

@@ -17,7 +17,11 @@ struct ValidateCommand: ParsableCommand {
         do {
             let configuration = try GatewayConfiguration.load(contentsOf: self.options.config)
             // Reads and checks the certificate and key files too; nothing is bound.
-            _ = try Gateway(configuration: configuration, group: MultiThreadedEventLoopGroup.singleton, logger: Logger(label: "wsgate"))
+            _ = try Gateway(
+                configuration: configuration,
+                group: MultiThreadedEventLoopGroup.singleton,
+                logger: Logger(label: "wsgate")
+            )
             print("ok")
             print(RouteTable(configuration: configuration).description)
         } catch {

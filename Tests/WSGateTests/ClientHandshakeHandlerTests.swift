@@ -12,7 +12,8 @@ final class ClientHandshakeHandlerTests: XCTestCase {
     private var channel: EmbeddedChannel!
     private var environment: SessionEnvironment!
 
-    private static let request = "GET /echo HTTP/1.1\r\nHost: gw.example\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    private static let request =
+        "GET /echo HTTP/1.1\r\nHost: gw.example\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
         + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
 
     override func setUpWithError() throws {
@@ -34,7 +35,12 @@ final class ClientHandshakeHandlerTests: XCTestCase {
         )
         self.channel = EmbeddedChannel()
         let ticket = AdmissionTicket(acceptance: .admitted, ip: nil, limiter: ConnectionLimiter())
-        try ClientPipeline.configure(self.channel, tls: nil, maxHeaderBytes: 16 * 1024, handshake: ClientHandshakeHandler(connection: connection, ticket: ticket))
+        try ClientPipeline.configure(
+            self.channel,
+            tls: nil,
+            maxHeaderBytes: 16 * 1024,
+            handshake: ClientHandshakeHandler(connection: connection, ticket: ticket)
+        )
         try self.channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
     }
 
@@ -69,12 +75,22 @@ final class ClientHandshakeHandlerTests: XCTestCase {
         var written = try self.writtenBytes()
         let text = String(buffer: written)
         XCTAssertTrue(text.hasPrefix("HTTP/1.1 101 Switching Protocols\r\n"), text)
-        XCTAssertTrue(text.contains("sec-websocket-accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n") || text.contains("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"))
+        XCTAssertTrue(
+            text.contains("sec-websocket-accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n")
+                || text.contains("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n")
+        )
         let headEnd = text.range(of: "\r\n\r\n")!.upperBound
         written.moveReaderIndex(forwardBy: text.utf8.distance(from: text.startIndex, to: headEnd))
-        XCTAssertEqual(Array(written.readableBytesView), [0x81, 5] + Array("early".utf8), "the echo sent the pipelined frame back, unmasked")
+        XCTAssertEqual(
+            Array(written.readableBytesView),
+            [0x81, 5] + Array("early".utf8),
+            "the echo sent the pipelined frame back, unmasked"
+        )
         XCTAssertEqual(self.environment.sessions.count, 1)
-        XCTAssertNil(try? self.channel.pipeline.syncOperations.handler(type: ClientHandshakeHandler.self), "the handshake handler left")
+        XCTAssertNil(
+            try? self.channel.pipeline.syncOperations.handler(type: ClientHandshakeHandler.self),
+            "the handshake handler left"
+        )
     }
 
     func testARefusedRequestIsAnsweredAndClosed() throws {

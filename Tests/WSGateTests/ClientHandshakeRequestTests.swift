@@ -23,7 +23,12 @@ final class ClientHandshakeRequestTests: XCTestCase {
         return HTTPRequestHead(version: version, method: method, uri: "/chat?room=1", headers: headers)
     }
 
-    private func assertRejected(_ head: HTTPRequestHead, _ status: HTTPResponseStatus, file: StaticString = #filePath, line: UInt = #line) {
+    private func assertRejected(
+        _ head: HTTPRequestHead,
+        _ status: HTTPResponseStatus,
+        file: StaticString = #filePath,
+        line: UInt = #line
+    ) {
         XCTAssertThrowsError(try ClientHandshakeRequest(validating: head), file: file, line: line) { error in
             XCTAssertEqual((error as? HandshakeRejection)?.status, status, file: file, line: line)
         }
@@ -65,8 +70,13 @@ final class ClientHandshakeRequestTests: XCTestCase {
         for host in forged {
             self.assertRejected(self.head(removing: ["Host"], adding: [("Host", host)]), .badRequest)
         }
-        for host in ["example.com", "Example.COM.:8443", "127.0.0.1:80", "[::1]:1234", "[2001:db8::1]", "under_score.test", "localhost:1"] {
-            XCTAssertNoThrow(try ClientHandshakeRequest(validating: self.head(removing: ["Host"], adding: [("Host", host)])), host)
+        for host in [
+            "example.com", "Example.COM.:8443", "127.0.0.1:80", "[::1]:1234", "[2001:db8::1]", "under_score.test", "localhost:1",
+        ] {
+            XCTAssertNoThrow(
+                try ClientHandshakeRequest(validating: self.head(removing: ["Host"], adding: [("Host", host)])),
+                host
+            )
         }
         XCTAssertEqual(HostHeader("Example.COM.:8443")?.hostname, "example.com")
         XCTAssertEqual(HostHeader("[2001:DB8::1]:65535")?.hostname, "2001:db8::1")

@@ -10,7 +10,12 @@ final class ClientHandshakeStateMachineTests: XCTestCase {
 
     private static let routes = [
         RouteConfiguration(name: "chat", match: RouteMatch(path: .prefix("/chat")), upstream: "up", rewritePrefix: "/ws"),
-        RouteConfiguration(name: "admin", match: RouteMatch(path: .exact("/admin")), upstream: "up", origins: ["https://example.com"]),
+        RouteConfiguration(
+            name: "admin",
+            match: RouteMatch(path: .exact("/admin")),
+            upstream: "up",
+            origins: ["https://example.com"]
+        ),
     ]
 
     private func machine(isTLS: Bool = false, retryAfter: Duration = .seconds(1)) -> ClientHandshakeStateMachine {
@@ -22,7 +27,11 @@ final class ClientHandshakeStateMachineTests: XCTestCase {
         )
     }
 
-    private func head(_ uri: String = "/chat/room?x=1", extra: [(String, String)] = [], omitting omitted: String? = nil) -> HTTPRequestHead {
+    private func head(
+        _ uri: String = "/chat/room?x=1",
+        extra: [(String, String)] = [],
+        omitting omitted: String? = nil
+    ) -> HTTPRequestHead {
         var headers = HTTPHeaders([
             ("Host", "gw.example"),
             ("Upgrade", "websocket"),
@@ -74,7 +83,11 @@ final class ClientHandshakeStateMachineTests: XCTestCase {
         XCTAssertEqual(selection.upstreamPath, "/ws/room?x=1")
         XCTAssertTrue(machine.holdsReads, "reads wait while the upstream opens")
 
-        let answer = machine.upstreamOpened(subprotocol: "chat.v2", relayedHeaders: [("X-Upstream", "1")], memoryPressure: .normal)
+        let answer = machine.upstreamOpened(
+            subprotocol: "chat.v2",
+            relayedHeaders: [("X-Upstream", "1")],
+            memoryPressure: .normal
+        )
         guard case .answer(let headers) = answer else { return XCTFail("no 101: \(answer)") }
         XCTAssertEqual(headers["Sec-WebSocket-Accept"], ["s3pPLMBiTxaQ9kYGzzhZRbK+xOo="])
         XCTAssertEqual(headers["Sec-WebSocket-Protocol"], ["chat.v2"])
@@ -82,7 +95,9 @@ final class ClientHandshakeStateMachineTests: XCTestCase {
         XCTAssertEqual(headers["Sec-WebSocket-Extensions"], [])
         XCTAssertTrue(machine.isUpgrading, "bytes behind the request are kept for the session from now on")
 
-        guard case .startSession(_, let sessionRoute, let compression) = machine.codecsRetired() else { return XCTFail("no session") }
+        guard case .startSession(_, let sessionRoute, let compression) = machine.codecsRetired() else {
+            return XCTFail("no session")
+        }
         XCTAssertEqual(sessionRoute.name, "chat")
         XCTAssertNil(compression)
         machine.handedOver()
@@ -94,7 +109,8 @@ final class ClientHandshakeStateMachineTests: XCTestCase {
     func testDeflateIsNegotiatedWithTheClientAndLosesContextTakeoverNearTheMemoryBudget() throws {
         let offer = [("Sec-WebSocket-Extensions", "permessage-deflate")]
         var plenty = self.openingUpstream(self.head(extra: offer))
-        guard case .answer(let headers) = plenty.upstreamOpened(subprotocol: nil, relayedHeaders: [], memoryPressure: .normal) else { return XCTFail() }
+        guard case .answer(let headers) = plenty.upstreamOpened(subprotocol: nil, relayedHeaders: [], memoryPressure: .normal)
+        else { return XCTFail() }
         XCTAssertEqual(headers["Sec-WebSocket-Extensions"].count, 1)
         guard case .startSession(_, _, let compression?) = plenty.codecsRetired() else { return XCTFail("no compression") }
         XCTAssertFalse(compression.serverNoContextTakeover)
@@ -130,7 +146,10 @@ final class ClientHandshakeStateMachineTests: XCTestCase {
         self.assertRejects(noKey.requestHead(self.head(omitting: "Sec-WebSocket-Key")), .badRequest)
 
         var oldVersion = self.machine()
-        self.assertRejects(oldVersion.requestHead(self.head(extra: [("Sec-WebSocket-Version", "8")], omitting: "Sec-WebSocket-Version")), .upgradeRequired)
+        self.assertRejects(
+            oldVersion.requestHead(self.head(extra: [("Sec-WebSocket-Version", "8")], omitting: "Sec-WebSocket-Version")),
+            .upgradeRequired
+        )
     }
 
     func testOriginOutsideTheRoutesListIs403() {
@@ -139,7 +158,9 @@ final class ClientHandshakeStateMachineTests: XCTestCase {
         var none = self.machine()
         self.assertRejects(none.requestHead(self.head("/admin")), .forbidden)
         var allowed = self.machine()
-        guard case .admit = allowed.requestHead(self.head("/admin", extra: [("Origin", "https://EXAMPLE.com")])) else { return XCTFail() }
+        guard case .admit = allowed.requestHead(self.head("/admin", extra: [("Origin", "https://EXAMPLE.com")])) else {
+            return XCTFail()
+        }
     }
 
     func testConnectionLimitRefusalIs503WithRetryAfterAndCountsTheLimit() {
@@ -156,13 +177,19 @@ final class ClientHandshakeStateMachineTests: XCTestCase {
     func testFullMemoryBudgetIs503() {
         var machine = self.machine()
         _ = machine.requestHead(self.head())
-        self.assertRejects(machine.admission(refusal: nil, memoryPressure: .full), .serviceUnavailable, limitHit: LimitName.maxMemory)
+        self.assertRejects(
+            machine.admission(refusal: nil, memoryPressure: .full),
+            .serviceUnavailable,
+            limitHit: LimitName.maxMemory
+        )
     }
 
     func testUpstreamFailureIsAnsweredWithItsRejection() {
         var machine = self.openingUpstream()
         self.assertRejects(machine.upstreamFailed(HandshakeRejection(.badGateway, "upstream unavailable")), .badGateway)
-        guard case .none = machine.upstreamFailed(HandshakeRejection(.badGateway, "again")) else { return XCTFail("answered twice") }
+        guard case .none = machine.upstreamFailed(HandshakeRejection(.badGateway, "again")) else {
+            return XCTFail("answered twice")
+        }
     }
 
     func testMalformedRequestIs400OnlyBeforeTheHead() {
@@ -192,7 +219,10 @@ final class ClientHandshakeStateMachineTests: XCTestCase {
 
     func testConnectionsRefusedAtAcceptGetAShortTimeout() {
         XCTAssertEqual(ClientHandshakeStateMachine.timeout(configured: .seconds(10), refusedAtAccept: true), .seconds(1))
-        XCTAssertEqual(ClientHandshakeStateMachine.timeout(configured: .milliseconds(300), refusedAtAccept: true), .milliseconds(300))
+        XCTAssertEqual(
+            ClientHandshakeStateMachine.timeout(configured: .milliseconds(300), refusedAtAccept: true),
+            .milliseconds(300)
+        )
         XCTAssertEqual(ClientHandshakeStateMachine.timeout(configured: .seconds(10), refusedAtAccept: false), .seconds(10))
     }
 

@@ -1,5 +1,6 @@
-@testable import WSGate
 import XCTest
+
+@testable import WSGate
 
 /// `defaults.compression` and `routes[].compression` in YAML.
 final class CompressionConfigurationTests: XCTestCase {
@@ -34,7 +35,13 @@ final class CompressionConfigurationTests: XCTestCase {
             file: "c.yaml"
         )
         let defaults = CompressionConfiguration(
-            enabled: true, level: 9, serverMaxWindowBits: 10, clientMaxWindowBits: 11, memoryLevel: 4, minSize: 1024, contextTakeover: true
+            enabled: true,
+            level: 9,
+            serverMaxWindowBits: 10,
+            clientMaxWindowBits: 11,
+            memoryLevel: 4,
+            minSize: 1024,
+            contextTakeover: true
         )
         XCTAssertEqual(configuration.defaults.compression, defaults)
         XCTAssertEqual(configuration.routes[0].compression, defaults)
@@ -53,27 +60,37 @@ final class CompressionConfigurationTests: XCTestCase {
         XCTAssertEqual(
             CompressionConfiguration(),
             CompressionConfiguration(
-                enabled: true, level: 6, serverMaxWindowBits: 15, clientMaxWindowBits: 15, memoryLevel: 8, minSize: 64, contextTakeover: true
+                enabled: true,
+                level: 6,
+                serverMaxWindowBits: 15,
+                clientMaxWindowBits: 15,
+                memoryLevel: 8,
+                minSize: 64,
+                contextTakeover: true
             )
         )
     }
 
     func testBadValuesAreReportedWithLineAndKey() {
-        let yaml = Self.head + """
-            defaults:
-              compression:
-                enabled: yes
-                level: 0
-                server_max_window_bits: 8
-                mem_level: 10
-                min_size: lots
-                contex_takeover: false
-            """
+        let yaml =
+            Self.head + """
+                defaults:
+                  compression:
+                    enabled: yes
+                    level: 0
+                    server_max_window_bits: 8
+                    mem_level: 10
+                    min_size: lots
+                    contex_takeover: false
+                """
         XCTAssertThrowsError(try GatewayConfiguration.parse(yaml: yaml, file: "c.yaml")) { error in
             let issues = (error as? ConfigurationError)?.issues.map { "\($0.line) \($0.keyPath): \($0.message)" } ?? []
             XCTAssertEqual(issues.count, 6, "\(issues)")
             let text = issues.joined(separator: "\n")
-            XCTAssertTrue(text.contains("defaults.compression.contex_takeover: unknown key (did you mean 'context_takeover'?)"), text)
+            XCTAssertTrue(
+                text.contains("defaults.compression.contex_takeover: unknown key (did you mean 'context_takeover'?)"),
+                text
+            )
             XCTAssertTrue(text.contains("7 defaults.compression.enabled: expected true or false"), text)
             XCTAssertTrue(text.contains("8 defaults.compression.level: expected an integer from 1 to 9, found '0'"), text)
             XCTAssertTrue(text.contains("9 defaults.compression.server_max_window_bits: expected an integer from 9 to 15"), text)

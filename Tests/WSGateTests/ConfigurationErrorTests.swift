@@ -1,5 +1,6 @@
-@testable import WSGate
 import XCTest
+
+@testable import WSGate
 
 /// Every way the decoder rejects a file: each issue's line, column, key path and message.
 final class ConfigurationErrorTests: XCTestCase {

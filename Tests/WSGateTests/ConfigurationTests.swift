@@ -1,6 +1,7 @@
 import Foundation
-@testable import WSGate
 import XCTest
+
+@testable import WSGate
 
 final class ConfigurationTests: XCTestCase {
     func testMinimalConfigurationGetsEveryDefault() throws {
@@ -319,7 +320,10 @@ final class BackpressureConfigurationTests: XCTestCase {
             file: "t.yaml"
         )
         let route = try XCTUnwrap(configuration.routes.first)
-        XCTAssertEqual(route.backpressure, BackpressureConfiguration(highWater: 512 * 1024, lowWater: 64 * 1024, maxStall: .seconds(10), onLimit: .pause))
+        XCTAssertEqual(
+            route.backpressure,
+            BackpressureConfiguration(highWater: 512 * 1024, lowWater: 64 * 1024, maxStall: .seconds(10), onLimit: .pause)
+        )
         XCTAssertEqual(configuration.defaults.backpressure.onLimit, .close)
         XCTAssertEqual(route.limits.maxMessagesPerSecond, 50)
         XCTAssertEqual(configuration.defaults.limits.maxHeaderBytes, 8 * 1024)
@@ -339,11 +343,14 @@ final class BackpressureConfigurationTests: XCTestCase {
             )
         ) { error in
             let messages = (error as? ConfigurationError)?.issues.map(\.description) ?? []
-            XCTAssertEqual(messages, [
-                "t.yaml:3:17: defaults.backpressure: low_water must be below high_water (1048576 bytes)",
-                "t.yaml:3:63: defaults.backpressure.on_limit: must be 'close' or 'pause', not 'drop'",
-                "t.yaml:4:37: defaults.limits.max_messages_per_second: 'lots' is not a whole number",
-            ])
+            XCTAssertEqual(
+                messages,
+                [
+                    "t.yaml:3:17: defaults.backpressure: low_water must be below high_water (1048576 bytes)",
+                    "t.yaml:3:63: defaults.backpressure.on_limit: must be 'close' or 'pause', not 'drop'",
+                    "t.yaml:4:37: defaults.limits.max_messages_per_second: 'lots' is not a whole number",
+                ]
+            )
         }
     }
 }

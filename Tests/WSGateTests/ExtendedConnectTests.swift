@@ -10,17 +10,24 @@ import XCTest
 /// The extended CONNECT request (RFC 8441) and the stream leg handler, on an `EmbeddedChannel`.
 final class ExtendedConnectTests: XCTestCase {
     private func clientRequest() throws -> ClientHandshakeRequest {
-        try ClientHandshakeRequest(validating: HTTPRequestHead(version: .http1_1, method: .GET, uri: "/ws/chat?x=1", headers: HTTPHeaders([
-            ("Host", "chat.example.com"),
-            ("Upgrade", "websocket"),
-            ("Connection", "Upgrade"),
-            ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
-            ("Sec-WebSocket-Version", "13"),
-            ("Sec-WebSocket-Extensions", "permessage-deflate"),
-            ("Sec-WebSocket-Protocol", "chat, superchat"),
-            ("Origin", "https://chat.example.com"),
-            ("Cookie", "a=b"),
-        ])))
+        try ClientHandshakeRequest(
+            validating: HTTPRequestHead(
+                version: .http1_1,
+                method: .GET,
+                uri: "/ws/chat?x=1",
+                headers: HTTPHeaders([
+                    ("Host", "chat.example.com"),
+                    ("Upgrade", "websocket"),
+                    ("Connection", "Upgrade"),
+                    ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
+                    ("Sec-WebSocket-Version", "13"),
+                    ("Sec-WebSocket-Extensions", "permessage-deflate"),
+                    ("Sec-WebSocket-Protocol", "chat, superchat"),
+                    ("Origin", "https://chat.example.com"),
+                    ("Cookie", "a=b"),
+                ])
+            )
+        )
     }
 
     func testRequestHasThePseudoHeadersAndNoUpgradeMechanics() throws {
@@ -31,7 +38,10 @@ final class ExtendedConnectTests: XCTestCase {
             path: "/chat?x=1",
             client: .init(address: try SocketAddress(ipAddress: "192.0.2.7", port: 5555), scheme: "https")
         )
-        let headers = ForwardingPolicy().fields(for: forwarded).extendedConnectHeaders(scheme: "http", authority: "127.0.0.1:9001")
+        let headers = ForwardingPolicy().fields(for: forwarded).extendedConnectHeaders(
+            scheme: "http",
+            authority: "127.0.0.1:9001"
+        )
         XCTAssertEqual(headers.first(name: ":method"), "CONNECT")
         XCTAssertEqual(headers.first(name: ":protocol"), "websocket")
         XCTAssertEqual(headers.first(name: ":scheme"), "http")
@@ -50,7 +60,9 @@ final class ExtendedConnectTests: XCTestCase {
         XCTAssertTrue(headers.allSatisfy { $0.name == $0.name.lowercased() }, "HTTP/2 field names are lowercase")
     }
 
-    private func makeChannel(promise: EventLoopPromise<HTTPResponseHead>? = nil) throws -> (EmbeddedChannel, EventLoopFuture<HTTPResponseHead>) {
+    private func makeChannel(
+        promise: EventLoopPromise<HTTPResponseHead>? = nil
+    ) throws -> (EmbeddedChannel, EventLoopFuture<HTTPResponseHead>) {
         let channel = EmbeddedChannel()
         let promise = promise ?? channel.eventLoop.makePromise(of: HTTPResponseHead.self)
         let handler = ExtendedConnectStreamHandler(
@@ -94,7 +106,9 @@ final class ExtendedConnectTests: XCTestCase {
 
         // Outbound bytes go out as DATA frames.
         try channel.writeOutbound(ByteBuffer(string: "up"))
-        guard case .data(let out) = try channel.readOutbound(as: HTTP2Frame.FramePayload.self), case .byteBuffer(let bytes) = out.data else {
+        guard case .data(let out) = try channel.readOutbound(as: HTTP2Frame.FramePayload.self),
+            case .byteBuffer(let bytes) = out.data
+        else {
             return XCTFail("no DATA")
         }
         XCTAssertEqual(bytes, ByteBuffer(string: "up"))
@@ -104,9 +118,12 @@ final class ExtendedConnectTests: XCTestCase {
     /// Issue 11, finding 6: HPACK carries any bytes; a field of the upstream's answer with CR, LF or
     /// NUL must not reach the client's 101.
     func testAnswerFieldsWithLineBreaksAreNotRelayedToTheClient() throws {
-        let head = ExtendedConnectStreamHandler.responseHead(status: 200, HPACKHeaders([
-            (":status", "200"), ("set-cookie", "a=b"), ("set-cookie", "c=d\r\nset-cookie: admin=1"), ("x-nul", "a\u{0}"),
-        ]))
+        let head = ExtendedConnectStreamHandler.responseHead(
+            status: 200,
+            HPACKHeaders([
+                (":status", "200"), ("set-cookie", "a=b"), ("set-cookie", "c=d\r\nset-cookie: admin=1"), ("x-nul", "a\u{0}"),
+            ])
+        )
         XCTAssertEqual(ForwardingPolicy.relayedResponseHeaders(head.headers).map { "\($0.0): \($0.1)" }, ["set-cookie: a=b"])
     }
 

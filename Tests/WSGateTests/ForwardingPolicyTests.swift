@@ -23,25 +23,32 @@ final class ForwardingPolicyTests: XCTestCase {
             path: upstreamPath,
             client: .init(address: clientAddress, scheme: scheme, certificateSubject: clientCertificateSubject)
         )
-        return ForwardingPolicy(dropUnderscoreHeaders: dropUnderscoreHeaders).fields(for: forwarded).webSocketUpgradeHead(key: key)
+        return ForwardingPolicy(dropUnderscoreHeaders: dropUnderscoreHeaders).fields(for: forwarded).webSocketUpgradeHead(
+            key: key
+        )
     }
 
     func testForwardsEndToEndHeadersAndAddsForwardingHeaders() throws {
-        let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/ws/chat?x=1", headers: HTTPHeaders([
-            ("Host", "chat.example.com"),
-            ("Upgrade", "websocket"),
-            ("Connection", "Upgrade, X-Hop"),
-            ("X-Hop", "secret"),
-            ("Keep-Alive", "timeout=5"),
-            ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
-            ("Sec-WebSocket-Version", "13"),
-            ("Sec-WebSocket-Extensions", "permessage-deflate"),
-            ("Sec-WebSocket-Protocol", "chat"),
-            ("Cookie", "session=abc"),
-            ("Origin", "https://chat.example.com"),
-            ("X-Forwarded-For", "10.0.0.1"),
-            ("X-Custom", "kept"),
-        ]))
+        let head = HTTPRequestHead(
+            version: .http1_1,
+            method: .GET,
+            uri: "/ws/chat?x=1",
+            headers: HTTPHeaders([
+                ("Host", "chat.example.com"),
+                ("Upgrade", "websocket"),
+                ("Connection", "Upgrade, X-Hop"),
+                ("X-Hop", "secret"),
+                ("Keep-Alive", "timeout=5"),
+                ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
+                ("Sec-WebSocket-Version", "13"),
+                ("Sec-WebSocket-Extensions", "permessage-deflate"),
+                ("Sec-WebSocket-Protocol", "chat"),
+                ("Cookie", "session=abc"),
+                ("Origin", "https://chat.example.com"),
+                ("X-Forwarded-For", "10.0.0.1"),
+                ("X-Custom", "kept"),
+            ])
+        )
         let request = try ClientHandshakeRequest(validating: head)
         let upstream = Self.makeRequest(
             from: request,
@@ -71,10 +78,15 @@ final class ForwardingPolicyTests: XCTestCase {
     }
 
     func testIPv6ClientIsQuotedInForwarded() throws {
-        let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/", headers: HTTPHeaders([
-            ("Host", "h"), ("Upgrade", "websocket"), ("Connection", "Upgrade"),
-            ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="), ("Sec-WebSocket-Version", "13"),
-        ]))
+        let head = HTTPRequestHead(
+            version: .http1_1,
+            method: .GET,
+            uri: "/",
+            headers: HTTPHeaders([
+                ("Host", "h"), ("Upgrade", "websocket"), ("Connection", "Upgrade"),
+                ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="), ("Sec-WebSocket-Version", "13"),
+            ])
+        )
         let upstream = Self.makeRequest(
             from: try ClientHandshakeRequest(validating: head),
             upstreamPath: "/",
@@ -86,37 +98,61 @@ final class ForwardingPolicyTests: XCTestCase {
     }
 
     func testRelayedResponseHeadersKeepCookiesOnly() {
-        let relayed = ForwardingPolicy.relayedResponseHeaders(HTTPHeaders([
-            ("Upgrade", "websocket"), ("Connection", "Upgrade"), ("Sec-WebSocket-Accept", "x"),
-            ("Sec-WebSocket-Protocol", "chat"), ("Set-Cookie", "a=b"), ("Date", "now"),
-        ]))
+        let relayed = ForwardingPolicy.relayedResponseHeaders(
+            HTTPHeaders([
+                ("Upgrade", "websocket"), ("Connection", "Upgrade"), ("Sec-WebSocket-Accept", "x"),
+                ("Sec-WebSocket-Protocol", "chat"), ("Set-Cookie", "a=b"), ("Date", "now"),
+            ])
+        )
         XCTAssertEqual(relayed.map { "\($0.0): \($0.1)" }, ["Set-Cookie: a=b"])
     }
 
     func testClientCertificateSubjectIsSetOnlyByTheGateway() throws {
-        let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/", headers: HTTPHeaders([
-            ("Host", "a.test"), ("Upgrade", "websocket"), ("Connection", "Upgrade"),
-            ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="), ("Sec-WebSocket-Version", "13"),
-            ("X-Client-Cert-Subject", "CN=forged"),
-        ]))
+        let head = HTTPRequestHead(
+            version: .http1_1,
+            method: .GET,
+            uri: "/",
+            headers: HTTPHeaders([
+                ("Host", "a.test"), ("Upgrade", "websocket"), ("Connection", "Upgrade"),
+                ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="), ("Sec-WebSocket-Version", "13"),
+                ("X-Client-Cert-Subject", "CN=forged"),
+            ])
+        )
         let request = try ClientHandshakeRequest(validating: head)
         let anonymous = Self.makeRequest(
-            from: request, upstreamPath: "/", clientAddress: nil, scheme: "https", key: "AAAAAAAAAAAAAAAAAAAAAA=="
+            from: request,
+            upstreamPath: "/",
+            clientAddress: nil,
+            scheme: "https",
+            key: "AAAAAAAAAAAAAAAAAAAAAA=="
         )
         XCTAssertEqual(anonymous.headers["X-Client-Cert-Subject"], [])
         XCTAssertEqual(anonymous.headers["X-Forwarded-Proto"], ["https"])
         let verified = Self.makeRequest(
-            from: request, upstreamPath: "/", clientAddress: nil, scheme: "https", key: "AAAAAAAAAAAAAAAAAAAAAA==",
+            from: request,
+            upstreamPath: "/",
+            clientAddress: nil,
+            scheme: "https",
+            key: "AAAAAAAAAAAAAAAAAAAAAA==",
             clientCertificateSubject: "CN=alice,O=Example"
         )
         XCTAssertEqual(verified.headers["X-Client-Cert-Subject"], ["CN=alice,O=Example"])
     }
 
     private static func request(_ extra: [(String, String)], host: String = "a.test") throws -> ClientHandshakeRequest {
-        try ClientHandshakeRequest(validating: HTTPRequestHead(version: .http1_1, method: .GET, uri: "/", headers: HTTPHeaders([
-            ("Host", host), ("Upgrade", "websocket"), ("Connection", "Upgrade"),
-            ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="), ("Sec-WebSocket-Version", "13"),
-        ] + extra)))
+        try ClientHandshakeRequest(
+            validating: HTTPRequestHead(
+                version: .http1_1,
+                method: .GET,
+                uri: "/",
+                headers: HTTPHeaders(
+                    [
+                        ("Host", host), ("Upgrade", "websocket"), ("Connection", "Upgrade"),
+                        ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="), ("Sec-WebSocket-Version", "13"),
+                    ] + extra
+                )
+            )
+        )
     }
 
     /// Issue 11, finding 6: `Forwarded` values were pasted in unescaped, so a Host with a quote
@@ -129,8 +165,11 @@ final class ForwardingPolicyTests: XCTestCase {
         XCTAssertEqual(ForwardingPolicy.forwardedValue("a\"\u{301}b"), "\"a\\\"\u{301}b\"", "a quote with a combining mark")
 
         let ipv6Host = Self.makeRequest(
-            from: try Self.request([], host: "[::1]:1234"), upstreamPath: "/", clientAddress: try SocketAddress(ipAddress: "::1", port: 1),
-            scheme: "https", key: "AAAAAAAAAAAAAAAAAAAAAA=="
+            from: try Self.request([], host: "[::1]:1234"),
+            upstreamPath: "/",
+            clientAddress: try SocketAddress(ipAddress: "::1", port: 1),
+            scheme: "https",
+            key: "AAAAAAAAAAAAAAAAAAAAAA=="
         )
         XCTAssertEqual(ipv6Host.headers["Forwarded"], ["for=\"[::1]\";host=\"[::1]:1234\";proto=https"])
 
@@ -138,10 +177,16 @@ final class ForwardingPolicyTests: XCTestCase {
         var forged = try Self.request([])
         forged.host = "a\", for=6.6.6.6;host=\"x.example.com"
         let upstream = Self.makeRequest(
-            from: forged, upstreamPath: "/", clientAddress: try SocketAddress(ipAddress: "192.0.2.7", port: 1),
-            scheme: "http", key: "AAAAAAAAAAAAAAAAAAAAAA=="
+            from: forged,
+            upstreamPath: "/",
+            clientAddress: try SocketAddress(ipAddress: "192.0.2.7", port: 1),
+            scheme: "http",
+            key: "AAAAAAAAAAAAAAAAAAAAAA=="
         )
-        XCTAssertEqual(upstream.headers["Forwarded"], ["for=192.0.2.7;host=\"a\\\", for=6.6.6.6;host=\\\"x.example.com\";proto=http"])
+        XCTAssertEqual(
+            upstream.headers["Forwarded"],
+            ["for=192.0.2.7;host=\"a\\\", for=6.6.6.6;host=\\\"x.example.com\";proto=http"]
+        )
     }
 
     /// Issue 11, finding 6: underscore spellings of the gateway's own headers reached the upstream,
@@ -153,8 +198,12 @@ final class ForwardingPolicyTests: XCTestCase {
             ("Transfer_Encoding", "chunked"), ("Sec_WebSocket_Key", "x"), ("X_Custom", "kept"),
         ])
         let upstream = Self.makeRequest(
-            from: request, upstreamPath: "/", clientAddress: try SocketAddress(ipAddress: "192.0.2.7", port: 1),
-            scheme: "http", key: "AAAAAAAAAAAAAAAAAAAAAA==", clientCertificateSubject: "CN=alice"
+            from: request,
+            upstreamPath: "/",
+            clientAddress: try SocketAddress(ipAddress: "192.0.2.7", port: 1),
+            scheme: "http",
+            key: "AAAAAAAAAAAAAAAAAAAAAA==",
+            clientCertificateSubject: "CN=alice"
         )
         let underscored = upstream.headers.map(\.name).filter { $0.contains("_") }
         XCTAssertEqual(underscored, ["X_Custom"])
@@ -165,7 +214,11 @@ final class ForwardingPolicyTests: XCTestCase {
         XCTAssertEqual(upstream.headers["Forwarded"], ["for=192.0.2.7;host=a.test;proto=http"])
 
         let strict = Self.makeRequest(
-            from: request, upstreamPath: "/", clientAddress: nil, scheme: "http", key: "AAAAAAAAAAAAAAAAAAAAAA==",
+            from: request,
+            upstreamPath: "/",
+            clientAddress: nil,
+            scheme: "http",
+            key: "AAAAAAAAAAAAAAAAAAAAAA==",
             dropUnderscoreHeaders: true
         )
         XCTAssertEqual(strict.headers.map(\.name).filter { $0.contains("_") }, [])
@@ -181,8 +234,12 @@ final class ForwardingPolicyTests: XCTestCase {
         request.head.headers.add(name: "X-Forwarded-For", value: "1.1.1.1\r\nX-Evil: 1")
         request.head.headers.add(name: "Bad Name", value: "x")
         let upstream = Self.makeRequest(
-            from: request, upstreamPath: "/", clientAddress: try SocketAddress(ipAddress: "192.0.2.7", port: 1),
-            scheme: "http", key: "AAAAAAAAAAAAAAAAAAAAAA==", clientCertificateSubject: "CN=a\r\nX-Evil: 1"
+            from: request,
+            upstreamPath: "/",
+            clientAddress: try SocketAddress(ipAddress: "192.0.2.7", port: 1),
+            scheme: "http",
+            key: "AAAAAAAAAAAAAAAAAAAAAA==",
+            clientCertificateSubject: "CN=a\r\nX-Evil: 1"
         )
         for (name, value) in upstream.headers {
             XCTAssertTrue(ForwardingPolicy.isRelayable(name: name, value: value), "\(name): \(value.debugDescription)")
@@ -192,17 +249,25 @@ final class ForwardingPolicyTests: XCTestCase {
         XCTAssertEqual(upstream.headers["X-Forwarded-For"], ["192.0.2.7"])
         XCTAssertEqual(upstream.headers[ClientCertificateSubject.headerName], [])
 
-        let relayed = ForwardingPolicy.relayedResponseHeaders(HTTPHeaders([
-            ("Set-Cookie", "a=b"), ("Set-Cookie", "c=d\r\nSet-Cookie: admin=1"), ("X-Nul", "\u{0}"), ("X-Lf", "a\nb"),
-            ("bad name", "x"), ("x-folded\r\nx-evil", "1"), ("X_Forwarded_For", "6.6.6.6"),
-        ]))
+        let relayed = ForwardingPolicy.relayedResponseHeaders(
+            HTTPHeaders([
+                ("Set-Cookie", "a=b"), ("Set-Cookie", "c=d\r\nSet-Cookie: admin=1"), ("X-Nul", "\u{0}"), ("X-Lf", "a\nb"),
+                ("bad name", "x"), ("x-folded\r\nx-evil", "1"), ("X_Forwarded_For", "6.6.6.6"),
+            ])
+        )
         XCTAssertEqual(relayed.map { "\($0.0): \($0.1)" }, ["Set-Cookie: a=b"])
     }
 
     /// Issue 11, finding 6: a certificate's subject went into `X-Client-Cert-Subject` unchecked.
     func testClientCertificateSubjectEscapesControlCharacters() throws {
         let authority = try TestCertificateAuthority()
-        let issued = try authority.issue("crlf", commonName: "alice\r\nX-Evil: 1\u{0}", dnsNames: [], ipAddresses: [], clientAuth: true)
+        let issued = try authority.issue(
+            "crlf",
+            commonName: "alice\r\nX-Evil: 1\u{0}",
+            dnsNames: [],
+            ipAddresses: [],
+            clientAuth: true
+        )
         let certificate = try XCTUnwrap(NIOSSLCertificate.fromPEMFile(issued.certificatePath).first)
         XCTAssertEqual(ClientCertificateSubject.subject(of: certificate), "CN=alice\\0D\\0AX-Evil: 1\\00,O=wsgate tests")
     }

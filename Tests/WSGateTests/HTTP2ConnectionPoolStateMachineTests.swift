@@ -69,8 +69,10 @@ final class HTTP2ConnectionPoolStateMachineTests: XCTestCase {
         XCTAssertEqual(pool.requestStream(1), [])
         XCTAssertEqual(
             pool.connectionReady(0, maxConcurrentStreams: nil, supportsExtendedConnect: false),
-            [.closeConnection(0), .reportExtendedConnectUnsupported, .failRequests([1], .extendedConnectUnsupported),
-             .scheduleBackoff(.milliseconds(100))]
+            [
+                .closeConnection(0), .reportExtendedConnectUnsupported, .failRequests([1], .extendedConnectUnsupported),
+                .scheduleBackoff(.milliseconds(100)),
+            ]
         )
         XCTAssertFalse(pool.isHealthy)
         XCTAssertEqual(pool.requestStream(2), [.failRequests([2], .extendedConnectUnsupported)])

@@ -71,6 +71,9 @@ final class HTTPAnswerTests: XCTestCase {
         let head = HandshakeRejection.unsupportedVersion.answer.head(closing: true)
         XCTAssertEqual(head.status, .upgradeRequired)
         XCTAssertEqual(head.headers["Sec-WebSocket-Version"], ["13"])
-        XCTAssertEqual(HandshakeRejection.unsupportedVersion.answer.body, Array("unsupported WebSocket version (this server speaks 13)\n".utf8))
+        XCTAssertEqual(
+            HandshakeRejection.unsupportedVersion.answer.body,
+            Array("unsupported WebSocket version (this server speaks 13)\n".utf8)
+        )
     }
 }

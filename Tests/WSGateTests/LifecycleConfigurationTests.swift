@@ -1,5 +1,6 @@
-@testable import WSGate
 import XCTest
+
+@testable import WSGate
 
 /// The `shutdown` and `reload` sections: defaults, values and errors with file, line and key path.
 final class LifecycleConfigurationTests: XCTestCase {

@@ -8,10 +8,16 @@ final class BackpressureStateMachineTests: XCTestCase {
 
     func testPauseLongerThanMaxStallReachesTheLimitOnce() {
         var machine = BackpressureStateMachine(maxStall: .seconds(2), maxBuffered: 1000)
-        XCTAssertEqual(machine.writabilityChanged(.client, isWritable: false, bufferedBytes: 10, now: self.start), .scheduleCheck(.client, self.start + .seconds(2)))
+        XCTAssertEqual(
+            machine.writabilityChanged(.client, isWritable: false, bufferedBytes: 10, now: self.start),
+            .scheduleCheck(.client, self.start + .seconds(2))
+        )
         XCTAssertTrue(machine.isPaused(.client))
         XCTAssertFalse(machine.isPaused(.upstream))
-        XCTAssertEqual(machine.check(.client, bufferedBytes: 10, now: self.start + .seconds(1)), .scheduleCheck(.client, self.start + .seconds(2)))
+        XCTAssertEqual(
+            machine.check(.client, bufferedBytes: 10, now: self.start + .seconds(1)),
+            .scheduleCheck(.client, self.start + .seconds(2))
+        )
         XCTAssertEqual(machine.check(.client, bufferedBytes: 10, now: self.start + .seconds(2)), .limitReached(.client))
         XCTAssertEqual(machine.check(.client, bufferedBytes: 10, now: self.start + .seconds(3)), .none)
     }
@@ -19,7 +25,10 @@ final class BackpressureStateMachineTests: XCTestCase {
     func testResumingInTimeClearsThePause() {
         var machine = BackpressureStateMachine(maxStall: .seconds(2), maxBuffered: 1000)
         _ = machine.writabilityChanged(.upstream, isWritable: false, bufferedBytes: 10, now: self.start)
-        XCTAssertEqual(machine.writabilityChanged(.upstream, isWritable: true, bufferedBytes: 0, now: self.start + .seconds(1)), .none)
+        XCTAssertEqual(
+            machine.writabilityChanged(.upstream, isWritable: true, bufferedBytes: 0, now: self.start + .seconds(1)),
+            .none
+        )
         XCTAssertEqual(machine.check(.upstream, bufferedBytes: 0, now: self.start + .seconds(5)), .none)
         // A new pause is measured from its own start.
         XCTAssertEqual(
@@ -30,7 +39,10 @@ final class BackpressureStateMachineTests: XCTestCase {
 
     func testOverTheHardCeilingIsImmediate() {
         var machine = BackpressureStateMachine(maxStall: .seconds(30), maxBuffered: 1000)
-        XCTAssertEqual(machine.writabilityChanged(.client, isWritable: false, bufferedBytes: 1001, now: self.start), .limitReached(.client))
+        XCTAssertEqual(
+            machine.writabilityChanged(.client, isWritable: false, bufferedBytes: 1001, now: self.start),
+            .limitReached(.client)
+        )
     }
 }
 

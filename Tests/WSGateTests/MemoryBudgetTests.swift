@@ -22,7 +22,11 @@ final class MemoryBudgetTests: XCTestCase {
         XCTAssertEqual(MemoryBudget.sessionsToClose(holding: holding, excess: 0), [])
         XCTAssertEqual(MemoryBudget.sessionsToClose(holding: holding, excess: 4000), [2])
         XCTAssertEqual(MemoryBudget.sessionsToClose(holding: holding, excess: 6000), [2, 4], "ties: the older session first")
-        XCTAssertEqual(MemoryBudget.sessionsToClose(holding: holding, excess: 1_000_000), [2, 4, 5, 1], "never one that holds nothing")
+        XCTAssertEqual(
+            MemoryBudget.sessionsToClose(holding: holding, excess: 1_000_000),
+            [2, 4, 5, 1],
+            "never one that holds nothing"
+        )
     }
 
     /// The budget's zlib figure is what the CZlib shim's counting allocator counted on the loop (the

@@ -1,5 +1,6 @@
-@testable import WSGate
 import XCTest
+
+@testable import WSGate
 
 /// The `admin`, `limits` and `log` sections and `limits.max_connections` of routes.
 final class OperationsConfigurationTests: XCTestCase {
@@ -23,8 +24,13 @@ final class OperationsConfigurationTests: XCTestCase {
         XCTAssertEqual(
             configuration.admin,
             AdminConfiguration(
-                address: SocketAddressSpec(host: "127.0.0.1", port: 9901), token: nil, allowRemote: false, stats: true,
-                maxConnections: 64, idleTimeout: .seconds(30), tls: nil
+                address: SocketAddressSpec(host: "127.0.0.1", port: 9901),
+                token: nil,
+                allowRemote: false,
+                stats: true,
+                maxConnections: 64,
+                idleTimeout: .seconds(30),
+                tls: nil
             )
         )
         XCTAssertEqual(configuration.limits, GatewayLimits(maxConnections: 0, maxConnectionsPerIP: 0, retryAfter: .seconds(1)))
@@ -50,8 +56,14 @@ final class OperationsConfigurationTests: XCTestCase {
         XCTAssertEqual(configuration.admin.maxConnections, 4)
         XCTAssertEqual(configuration.admin.idleTimeout, .seconds(120))
         XCTAssertEqual(configuration.admin.tls?.certificates, .selfSigned)
-        XCTAssertEqual(configuration.limits, GatewayLimits(maxConnections: 1000, maxConnectionsPerIP: 10, retryAfter: .seconds(5)))
-        XCTAssertEqual(configuration.log.access, AccessLogConfiguration(format: .text, destination: .file("/var/log/wsgate/access.log")))
+        XCTAssertEqual(
+            configuration.limits,
+            GatewayLimits(maxConnections: 1000, maxConnectionsPerIP: 10, retryAfter: .seconds(5))
+        )
+        XCTAssertEqual(
+            configuration.log.access,
+            AccessLogConfiguration(format: .text, destination: .file("/var/log/wsgate/access.log"))
+        )
         XCTAssertEqual(configuration.routes.map(\.limits.maxConnections), [5, 50])
         let stderr = try Self.parse("log: {access: {destination: stderr}}")
         XCTAssertEqual(stderr.log.access, AccessLogConfiguration(format: .json, destination: .standardError))

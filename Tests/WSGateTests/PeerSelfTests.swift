@@ -24,7 +24,9 @@ final class PeerSelfTests: XCTestCase {
         try await ws.sendBinary([1, 2, 3], fin: false)
         try await ws.sendContinuation([4, 5], fin: false)
         try await ws.sendContinuation([6], fin: true)
-        for (opcode, fin, bytes) in [(WebSocketOpcode.binary, false, [1, 2, 3] as [UInt8]), (.continuation, false, [4, 5]), (.continuation, true, [6])] {
+        for (opcode, fin, bytes) in [
+            (WebSocketOpcode.binary, false, [1, 2, 3] as [UInt8]), (.continuation, false, [4, 5]), (.continuation, true, [6]),
+        ] {
             let frame = try await ws.nextFrame()
             XCTAssertEqual(frame.opcode, opcode)
             XCTAssertEqual(frame.fin, fin)
@@ -196,7 +198,10 @@ final class PeerSelfTests: XCTestCase {
 
     func testChunkedBodyDecoding() {
         let body = Array("4\r\nWiki\r\n6;ext=1\r\npedia \r\n0\r\n\r\n".utf8)
-        XCTAssertEqual(TestWebSocketClient.HandshakeHandler.decodeChunked(body).map { String(decoding: $0, as: UTF8.self) }, "Wikipedia ")
+        XCTAssertEqual(
+            TestWebSocketClient.HandshakeHandler.decodeChunked(body).map { String(decoding: $0, as: UTF8.self) },
+            "Wikipedia "
+        )
         XCTAssertNil(TestWebSocketClient.HandshakeHandler.decodeChunked(Array("4\r\nWi".utf8)))
     }
 
@@ -260,7 +265,9 @@ final class PeerSelfTests: XCTestCase {
         defer { upstream.stop() }
         let base = "ws://127.0.0.1:\(upstream.port)"
 
-        let echo = try await runPythonClient(args: ["echo", base + "/", "--sizes", "0,1,125,126,65535,65536", "--fragment-size", "100"])
+        let echo = try await runPythonClient(args: [
+            "echo", base + "/", "--sizes", "0,1,125,126,65535,65536", "--fragment-size", "100",
+        ])
         XCTAssertEqual(echo["ok"] as? Bool, true, "\(echo)")
         XCTAssertEqual(echo["exit_code"] as? Int, 0)
 

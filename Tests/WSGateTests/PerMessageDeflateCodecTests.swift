@@ -39,25 +39,42 @@ final class PerMessageDeflateCodecTests: XCTestCase {
         var events: [WebSocketFrameEvent] = []
         for (opcode, fin, compressed, slices) in frames {
             let length = slices.reduce(0) { $0 + $1.count }
-            try inflater.receive(.frameHead(WebSocketDataFrameHead(opcode: opcode, fin: fin, compressed: compressed, payloadLength: length)), allocator: self.allocator) { events.append($0) }
+            try inflater.receive(
+                .frameHead(WebSocketDataFrameHead(opcode: opcode, fin: fin, compressed: compressed, payloadLength: length)),
+                allocator: self.allocator
+            ) { events.append($0) }
             for (index, slice) in slices.enumerated() {
                 let endsFrame = index == slices.count - 1
-                try inflater.receive(.payload(self.allocator.buffer(bytes: slice), endsFrame: endsFrame), allocator: self.allocator) { events.append($0) }
+                try inflater.receive(
+                    .payload(self.allocator.buffer(bytes: slice), endsFrame: endsFrame),
+                    allocator: self.allocator
+                ) { events.append($0) }
             }
         }
         return events
     }
 
     /// Sends one message as frames of the given sizes and returns the emitted events.
-    private func deflate(_ deflater: inout PerMessageDeflater, _ opcode: WebSocketOpcode, _ message: [UInt8], frameSizes: [Int]? = nil) throws -> [WebSocketFrameEvent] {
+    private func deflate(
+        _ deflater: inout PerMessageDeflater,
+        _ opcode: WebSocketOpcode,
+        _ message: [UInt8],
+        frameSizes: [Int]? = nil
+    ) throws -> [WebSocketFrameEvent] {
         var events: [WebSocketFrameEvent] = []
         let sizes = frameSizes ?? [message.count]
         var offset = 0
         for (index, size) in sizes.enumerated() {
             let fin = index == sizes.count - 1
-            try deflater.send(.frameHead(WebSocketDataFrameHead(opcode: index == 0 ? opcode : .continuation, fin: fin, payloadLength: size)), allocator: self.allocator) { events.append($0) }
+            try deflater.send(
+                .frameHead(WebSocketDataFrameHead(opcode: index == 0 ? opcode : .continuation, fin: fin, payloadLength: size)),
+                allocator: self.allocator
+            ) { events.append($0) }
             if size > 0 {
-                try deflater.send(.payload(self.allocator.buffer(bytes: message[offset..<offset + size]), endsFrame: true), allocator: self.allocator) { events.append($0) }
+                try deflater.send(
+                    .payload(self.allocator.buffer(bytes: message[offset..<offset + size]), endsFrame: true),
+                    allocator: self.allocator
+                ) { events.append($0) }
             }
             offset += size
         }
@@ -102,18 +119,24 @@ final class PerMessageDeflateCodecTests: XCTestCase {
     func testRFCExampleHelloInOneFrame() throws {
         var inflater = self.makeInflater()
         let events = try self.inflate(&inflater, [(.text, true, true, [[0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00]])])
-        XCTAssertEqual(events, [
-            .frameHead(WebSocketDataFrameHead(opcode: .text, fin: true, payloadLength: 5)),
-            .payload(self.allocator.buffer(string: "Hello"), endsFrame: true),
-        ])
+        XCTAssertEqual(
+            events,
+            [
+                .frameHead(WebSocketDataFrameHead(opcode: .text, fin: true, payloadLength: 5)),
+                .payload(self.allocator.buffer(string: "Hello"), endsFrame: true),
+            ]
+        )
     }
 
     func testRFCExampleHelloFragmented() throws {
         var inflater = self.makeInflater()
-        let events = try self.inflate(&inflater, [
-            (.text, false, true, [[0xf2, 0x48, 0xcd]]),
-            (.continuation, true, false, [[0xc9, 0xc9], [0x07, 0x00]]),
-        ])
+        let events = try self.inflate(
+            &inflater,
+            [
+                (.text, false, true, [[0xf2, 0x48, 0xcd]]),
+                (.continuation, true, false, [[0xc9, 0xc9], [0x07, 0x00]]),
+            ]
+        )
         let message = self.message(events)
         XCTAssertEqual(message.opcode, .text)
         XCTAssertEqual(String(decoding: message.bytes, as: UTF8.self), "Hello")
@@ -158,9 +181,12 @@ final class PerMessageDeflateCodecTests: XCTestCase {
         XCTAssertTrue(frames[0].2)
 
         var inflater = self.makeInflater()
-        XCTAssertEqual(try self.inflate(&inflater, [(.binary, true, true, [[0x00]])]), [
-            .frameHead(WebSocketDataFrameHead(opcode: .binary, fin: true, payloadLength: 0)),
-        ])
+        XCTAssertEqual(
+            try self.inflate(&inflater, [(.binary, true, true, [[0x00]])]),
+            [
+                .frameHead(WebSocketDataFrameHead(opcode: .binary, fin: true, payloadLength: 0))
+            ]
+        )
         // Compressed frames with no payload at all are an empty message too.
         let empty = try self.inflate(&inflater, [(.binary, false, true, []), (.continuation, true, false, [])])
         XCTAssertEqual(self.message(empty).bytes, [])
@@ -173,7 +199,7 @@ final class PerMessageDeflateCodecTests: XCTestCase {
         var state = seed
         var bytes: [UInt8] = []
         while bytes.count < count {
-            state = state &* 6364136223846793005 &+ 1442695040888963407
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             bytes += Array(words[Int(state >> 33) % words.count].utf8)
         }
         // Cut on a character boundary.
@@ -197,7 +223,10 @@ final class PerMessageDeflateCodecTests: XCTestCase {
                     XCTAssertTrue(compressed.dropFirst().allSatisfy { !$0.2 }, "RSV1 only on the first frame")
                     // Feed the compressed frames back in slices of 7 bytes.
                     let input = compressed.map { frame in
-                        (frame.0, frame.1, frame.2, stride(from: 0, to: frame.3.count, by: 7).map { Array(frame.3[$0..<min($0 + 7, frame.3.count)]) })
+                        (
+                            frame.0, frame.1, frame.2,
+                            stride(from: 0, to: frame.3.count, by: 7).map { Array(frame.3[$0..<min($0 + 7, frame.3.count)]) }
+                        )
                     }
                     let result = self.message(try self.inflate(&inflater, input))
                     XCTAssertEqual(result.opcode, .text)
@@ -225,10 +254,13 @@ final class PerMessageDeflateCodecTests: XCTestCase {
     func testMinSizeSendsSmallMessagesUncompressed() throws {
         var deflater = self.makeDeflater(minSize: 64)
         let small = Array(repeating: UInt8(ascii: "a"), count: 63)
-        XCTAssertEqual(try self.deflate(&deflater, .text, small), [
-            .frameHead(WebSocketDataFrameHead(opcode: .text, fin: true, payloadLength: 63)),
-            .payload(self.allocator.buffer(bytes: small), endsFrame: true),
-        ])
+        XCTAssertEqual(
+            try self.deflate(&deflater, .text, small),
+            [
+                .frameHead(WebSocketDataFrameHead(opcode: .text, fin: true, payloadLength: 63)),
+                .payload(self.allocator.buffer(bytes: small), endsFrame: true),
+            ]
+        )
         let large = self.frames(try self.deflate(&deflater, .text, small + small))
         XCTAssertTrue(large[0].2)
         XCTAssertEqual(self.counters.outboundSkippedMessages, 1)
@@ -238,12 +270,15 @@ final class PerMessageDeflateCodecTests: XCTestCase {
     func testUncompressedMessagesPassThroughTheInflater() throws {
         var inflater = self.makeInflater()
         let events = try self.inflate(&inflater, [(.binary, false, false, [[1, 2]]), (.continuation, true, false, [[3]])])
-        XCTAssertEqual(events, [
-            .frameHead(WebSocketDataFrameHead(opcode: .binary, fin: false, payloadLength: 2)),
-            .payload(self.allocator.buffer(bytes: [1, 2]), endsFrame: true),
-            .frameHead(WebSocketDataFrameHead(opcode: .continuation, fin: true, payloadLength: 1)),
-            .payload(self.allocator.buffer(bytes: [3]), endsFrame: true),
-        ])
+        XCTAssertEqual(
+            events,
+            [
+                .frameHead(WebSocketDataFrameHead(opcode: .binary, fin: false, payloadLength: 2)),
+                .payload(self.allocator.buffer(bytes: [1, 2]), endsFrame: true),
+                .frameHead(WebSocketDataFrameHead(opcode: .continuation, fin: true, payloadLength: 1)),
+                .payload(self.allocator.buffer(bytes: [3]), endsFrame: true),
+            ]
+        )
     }
 
     // MARK: Frame ends
@@ -260,10 +295,18 @@ final class PerMessageDeflateCodecTests: XCTestCase {
         let head = WebSocketDataFrameHead(opcode: .text, fin: true, compressed: true, payloadLength: compressed.count + 1000)
         try inflater.receive(.frameHead(head), allocator: self.allocator) { events.append($0) }
         for byte in compressed.dropLast() {
-            try inflater.receive(.payload(self.allocator.buffer(bytes: [byte]), endsFrame: false), allocator: self.allocator) { events.append($0) }
+            try inflater.receive(.payload(self.allocator.buffer(bytes: [byte]), endsFrame: false), allocator: self.allocator) {
+                events.append($0)
+            }
         }
-        XCTAssertFalse(events.contains { if case .frameHead(let head) = $0 { head.fin } else { false } }, "no final frame before the marked slice")
-        try inflater.receive(.payload(self.allocator.buffer(bytes: [compressed.last!]), endsFrame: true), allocator: self.allocator) { events.append($0) }
+        XCTAssertFalse(
+            events.contains { if case .frameHead(let head) = $0 { head.fin } else { false } },
+            "no final frame before the marked slice"
+        )
+        try inflater.receive(
+            .payload(self.allocator.buffer(bytes: [compressed.last!]), endsFrame: true),
+            allocator: self.allocator
+        ) { events.append($0) }
         XCTAssertEqual(self.message(events).bytes, text)
         XCTAssertEqual(self.counters.inboundMessages, 1)
     }
@@ -274,10 +317,17 @@ final class PerMessageDeflateCodecTests: XCTestCase {
         var deflater = self.makeDeflater()
         let text = self.sampleText(3000)
         var events: [WebSocketFrameEvent] = []
-        try deflater.send(.frameHead(WebSocketDataFrameHead(opcode: .text, fin: true, payloadLength: text.count)), allocator: self.allocator) { events.append($0) }
-        try deflater.send(.payload(self.allocator.buffer(bytes: text[..<1500]), endsFrame: false), allocator: self.allocator) { events.append($0) }
+        try deflater.send(
+            .frameHead(WebSocketDataFrameHead(opcode: .text, fin: true, payloadLength: text.count)),
+            allocator: self.allocator
+        ) { events.append($0) }
+        try deflater.send(.payload(self.allocator.buffer(bytes: text[..<1500]), endsFrame: false), allocator: self.allocator) {
+            events.append($0)
+        }
         XCTAssertEqual(events, [], "nothing flushed inside the upstream frame")
-        try deflater.send(.payload(self.allocator.buffer(bytes: text[1500...]), endsFrame: true), allocator: self.allocator) { events.append($0) }
+        try deflater.send(.payload(self.allocator.buffer(bytes: text[1500...]), endsFrame: true), allocator: self.allocator) {
+            events.append($0)
+        }
         let frames = self.frames(events)
         XCTAssertEqual(frames.count, 1)
         XCTAssertTrue(frames[0].1, "FIN at the marked slice")
@@ -294,12 +344,18 @@ final class PerMessageDeflateCodecTests: XCTestCase {
         XCTAssertLessThan(bomb.count, 20_000)
         var inflater = self.makeInflater(maxMessageSize: 1 << 20)
         var forwarded = 0
-        XCTAssertThrowsError(try {
-            try inflater.receive(.frameHead(WebSocketDataFrameHead(opcode: .binary, fin: true, compressed: true, payloadLength: bomb.count)), allocator: self.allocator) { _ in }
-            try inflater.receive(.payload(self.allocator.buffer(bytes: bomb), endsFrame: true), allocator: self.allocator) { event in
-                if case .payload(let payload, _) = event { forwarded += payload.readableBytes }
-            }
-        }()) { error in
+        XCTAssertThrowsError(
+            try {
+                try inflater.receive(
+                    .frameHead(WebSocketDataFrameHead(opcode: .binary, fin: true, compressed: true, payloadLength: bomb.count)),
+                    allocator: self.allocator
+                ) { _ in }
+                try inflater.receive(.payload(self.allocator.buffer(bytes: bomb), endsFrame: true), allocator: self.allocator) {
+                    event in
+                    if case .payload(let payload, _) = event { forwarded += payload.readableBytes }
+                }
+            }()
+        ) { error in
             XCTAssertEqual((error as? WebSocketProtocolError)?.code, .messageTooBig)
         }
         XCTAssertLessThanOrEqual(forwarded, 1 << 20, "nothing past max_message is forwarded")

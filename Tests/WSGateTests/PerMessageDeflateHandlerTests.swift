@@ -21,7 +21,10 @@ final class PerMessageDeflateHandlerTests: XCTestCase {
     /// A connected client leg: endpoint, then the codec.
     private func makeLeg() throws -> EmbeddedChannel {
         let endpoint = WebSocketEndpointConfiguration(
-            maxFrameSize: 1 << 20, maxMessageSize: 1 << 20, pingInterval: nil, closeTimeout: .seconds(5),
+            maxFrameSize: 1 << 20,
+            maxMessageSize: 1 << 20,
+            pingInterval: nil,
+            closeTimeout: .seconds(5),
             negotiatedReservedBits: WebSocketFrameHeader.rsv1
         )
         let agreement = PerMessageDeflateNegotiation(configuration: CompressionConfiguration()).negotiate(["permessage-deflate"])!
@@ -48,7 +51,13 @@ final class PerMessageDeflateHandlerTests: XCTestCase {
     private func clientFrame(_ opcode: WebSocketOpcode, rsv1: Bool, _ payload: [UInt8]) -> ByteBuffer {
         let mask: WebSocketMaskingKey = [0x37, 0xFA, 0x21, 0x3D]
         var buffer = self.allocator.buffer(capacity: payload.count + 14)
-        WebSocketFrameHeader(fin: true, reservedBits: rsv1 ? WebSocketFrameHeader.rsv1 : 0, opcode: opcode, maskKey: mask, payloadLength: payload.count).write(to: &buffer)
+        WebSocketFrameHeader(
+            fin: true,
+            reservedBits: rsv1 ? WebSocketFrameHeader.rsv1 : 0,
+            opcode: opcode,
+            maskKey: mask,
+            payloadLength: payload.count
+        ).write(to: &buffer)
         var body = self.allocator.buffer(bytes: payload)
         body.webSocketMask(mask)
         buffer.writeBuffer(&body)
@@ -63,12 +72,24 @@ final class PerMessageDeflateHandlerTests: XCTestCase {
 
     func testCompressedFrameIsInflatedAndAnswerIsCompressed() throws {
         try self.channel.writeInbound(self.clientFrame(.text, rsv1: true, [0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00]))
-        XCTAssertEqual(try self.channel.readInbound(as: WebSocketFrameEvent.self), .frameHead(WebSocketDataFrameHead(opcode: .text, fin: true, payloadLength: 5)))
-        XCTAssertEqual(try self.channel.readInbound(as: WebSocketFrameEvent.self), .payload(self.allocator.buffer(string: "Hello"), endsFrame: true))
+        XCTAssertEqual(
+            try self.channel.readInbound(as: WebSocketFrameEvent.self),
+            .frameHead(WebSocketDataFrameHead(opcode: .text, fin: true, payloadLength: 5))
+        )
+        XCTAssertEqual(
+            try self.channel.readInbound(as: WebSocketFrameEvent.self),
+            .payload(self.allocator.buffer(string: "Hello"), endsFrame: true)
+        )
 
         let text = String(repeating: "Hello, gateway. ", count: 10)
-        self.channel.write(WebSocketFrameEvent.frameHead(WebSocketDataFrameHead(opcode: .text, fin: true, payloadLength: text.utf8.count)), promise: nil)
-        self.channel.writeAndFlush(WebSocketFrameEvent.payload(self.allocator.buffer(string: text), endsFrame: true), promise: nil)
+        self.channel.write(
+            WebSocketFrameEvent.frameHead(WebSocketDataFrameHead(opcode: .text, fin: true, payloadLength: text.utf8.count)),
+            promise: nil
+        )
+        self.channel.writeAndFlush(
+            WebSocketFrameEvent.payload(self.allocator.buffer(string: text), endsFrame: true),
+            promise: nil
+        )
         let wire = try self.writtenBytes()
         XCTAssertEqual(wire[0], 0xC1, "FIN, RSV1, text")
         XCTAssertLessThan(wire.count, 40)
@@ -79,12 +100,21 @@ final class PerMessageDeflateHandlerTests: XCTestCase {
 
     func testZipBombClosesWith1009() throws {
         var deflater = PerMessageDeflater(
-            parameters: ZlibStreamParameters(windowBits: 15, memoryLevel: 8, level: 9), minSize: 0, pool: nil,
-            memory: self.loopState.memory, counters: CompressionCounters()
+            parameters: ZlibStreamParameters(windowBits: 15, memoryLevel: 8, level: 9),
+            minSize: 0,
+            pool: nil,
+            memory: self.loopState.memory,
+            counters: CompressionCounters()
         )
         var bomb: [UInt8] = []
-        try deflater.send(.frameHead(WebSocketDataFrameHead(opcode: .binary, fin: true, payloadLength: 8 << 20)), allocator: self.allocator) { _ in }
-        try deflater.send(.payload(self.allocator.buffer(repeating: 0, count: 8 << 20), endsFrame: true), allocator: self.allocator) { event in
+        try deflater.send(
+            .frameHead(WebSocketDataFrameHead(opcode: .binary, fin: true, payloadLength: 8 << 20)),
+            allocator: self.allocator
+        ) { _ in }
+        try deflater.send(
+            .payload(self.allocator.buffer(repeating: 0, count: 8 << 20), endsFrame: true),
+            allocator: self.allocator
+        ) { event in
             if case .payload(let payload, _) = event { bomb += payload.readableBytesView }
         }
         try self.channel.writeInbound(self.clientFrame(.binary, rsv1: true, bomb))
@@ -99,19 +129,30 @@ final class PerMessageDeflateHandlerTests: XCTestCase {
         }
         XCTAssertEqual(failure?.code, .messageTooBig)
         XCTAssertLessThanOrEqual(inflated, 1 << 20)
-        XCTAssertEqual(Array(try self.writtenBytes().prefix(4)), [0x88, UInt8(2 + (failure?.reason.utf8.count ?? 0)), 0x03, 0xF1], "close 1009 on the wire")
+        XCTAssertEqual(
+            Array(try self.writtenBytes().prefix(4)),
+            [0x88, UInt8(2 + (failure?.reason.utf8.count ?? 0)), 0x03, 0xF1],
+            "close 1009 on the wire"
+        )
     }
 
     /// A compressed frame that inflates to 1 MiB (16 chunks) while the other leg has no room (issue 11, finding 4):
     /// one output chunk goes on, the rest waits as compressed input until a `read()` finds room.
     private func bomb(size: Int) throws -> [UInt8] {
         var deflater = PerMessageDeflater(
-            parameters: ZlibStreamParameters(windowBits: 15, memoryLevel: 8, level: 9), minSize: 0, pool: nil,
-            memory: self.loopState.memory, counters: CompressionCounters()
+            parameters: ZlibStreamParameters(windowBits: 15, memoryLevel: 8, level: 9),
+            minSize: 0,
+            pool: nil,
+            memory: self.loopState.memory,
+            counters: CompressionCounters()
         )
         var bomb: [UInt8] = []
-        try deflater.send(.frameHead(WebSocketDataFrameHead(opcode: .binary, fin: true, payloadLength: size)), allocator: self.allocator) { _ in }
-        try deflater.send(.payload(self.allocator.buffer(repeating: 0, count: size), endsFrame: true), allocator: self.allocator) { event in
+        try deflater.send(
+            .frameHead(WebSocketDataFrameHead(opcode: .binary, fin: true, payloadLength: size)),
+            allocator: self.allocator
+        ) { _ in }
+        try deflater.send(.payload(self.allocator.buffer(repeating: 0, count: size), endsFrame: true), allocator: self.allocator)
+        { event in
             if case .payload(let payload, _) = event { bomb += payload.readableBytesView }
         }
         return bomb
@@ -168,11 +209,17 @@ final class PerMessageDeflateHandlerTests: XCTestCase {
     /// Compresses `bytes` as one final frame (RSV1 set), as a client would send them.
     private func compressed(_ bytes: [UInt8]) throws -> [UInt8] {
         var deflater = PerMessageDeflater(
-            parameters: ZlibStreamParameters(windowBits: 15, memoryLevel: 8, level: 6), minSize: 0, pool: nil,
-            memory: self.loopState.memory, counters: CompressionCounters()
+            parameters: ZlibStreamParameters(windowBits: 15, memoryLevel: 8, level: 6),
+            minSize: 0,
+            pool: nil,
+            memory: self.loopState.memory,
+            counters: CompressionCounters()
         )
         var compressed: [UInt8] = []
-        try deflater.send(.frameHead(WebSocketDataFrameHead(opcode: .binary, fin: true, payloadLength: bytes.count)), allocator: self.allocator) { _ in }
+        try deflater.send(
+            .frameHead(WebSocketDataFrameHead(opcode: .binary, fin: true, payloadLength: bytes.count)),
+            allocator: self.allocator
+        ) { _ in }
         try deflater.send(.payload(self.allocator.buffer(bytes: bytes), endsFrame: true), allocator: self.allocator) { event in
             if case .payload(let payload, _) = event { compressed += payload.readableBytesView }
         }
@@ -200,7 +247,9 @@ final class PerMessageDeflateHandlerTests: XCTestCase {
         let notUTF8: [UInt8] = [0x48, 0xFF, 0x48]
         let byEndpoint = try self.outcome(of: self.clientFrame(.text, rsv1: false, notUTF8))
         let byInflater = try self.outcome(of: self.clientFrame(.text, rsv1: true, try self.compressed(notUTF8)))
-        let failure = WebSocketFailure.protocolViolation(WebSocketProtocolError(.invalidPayload, "text message is not valid UTF-8"))
+        let failure = WebSocketFailure.protocolViolation(
+            WebSocketProtocolError(.invalidPayload, "text message is not valid UTF-8")
+        )
         // The endpoint streams the plain frame's head before its payload is checked; the inflater
         // holds back its output: what follows is the same.
         XCTAssertEqual(byEndpoint.events.dropFirst(), [.failed(failure)])
@@ -214,7 +263,9 @@ final class PerMessageDeflateHandlerTests: XCTestCase {
     /// A message over `max_message` once inflated is reported as the limit it hit, like a frame over it.
     func testInflatedMessageOverMaxMessageReportsTheLimit() throws {
         let result = try self.outcome(of: self.clientFrame(.binary, rsv1: true, try self.bomb(size: 2 << 20)))
-        guard case .failed(.limitExceeded(let limit, _)) = result.events.last else { return XCTFail("no limit failure: \(result.events.last.map { "\($0)" } ?? "none")") }
+        guard case .failed(.limitExceeded(let limit, _)) = result.events.last else {
+            return XCTFail("no limit failure: \(result.events.last.map { "\($0)" } ?? "none")")
+        }
         XCTAssertEqual(limit, .maxMessage)
         XCTAssertFalse(result.isActive)
     }

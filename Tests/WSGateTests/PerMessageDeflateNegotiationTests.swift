@@ -4,7 +4,10 @@ import XCTest
 
 /// RFC 7692 section 7: offers, parameters, declines and fall-backs.
 final class PerMessageDeflateNegotiationTests: XCTestCase {
-    private func negotiate(_ headers: [String], _ configuration: CompressionConfiguration = CompressionConfiguration()) -> PerMessageDeflateAgreement? {
+    private func negotiate(
+        _ headers: [String],
+        _ configuration: CompressionConfiguration = CompressionConfiguration()
+    ) -> PerMessageDeflateAgreement? {
         PerMessageDeflateNegotiation(configuration: configuration).negotiate(headers)
     }
 
@@ -14,13 +17,16 @@ final class PerMessageDeflateNegotiationTests: XCTestCase {
 
     func testPlainOfferIsAcceptedWithDefaults() {
         let agreement = self.negotiate(["permessage-deflate"])
-        XCTAssertEqual(agreement, PerMessageDeflateAgreement(
-            serverNoContextTakeover: false,
-            clientNoContextTakeover: false,
-            serverWindowBits: 15,
-            clientWindowBits: 15,
-            responseHeader: "permessage-deflate"
-        ))
+        XCTAssertEqual(
+            agreement,
+            PerMessageDeflateAgreement(
+                serverNoContextTakeover: false,
+                clientNoContextTakeover: false,
+                serverWindowBits: 15,
+                clientWindowBits: 15,
+                responseHeader: "permessage-deflate"
+            )
+        )
     }
 
     func testNoOfferOrOtherExtensionsGiveNoCompression() {
@@ -54,10 +60,16 @@ final class PerMessageDeflateNegotiationTests: XCTestCase {
     }
 
     func testServerMaxWindowBitsIsAnsweredWithSameOrSmallerValue() {
-        XCTAssertEqual(self.answer("permessage-deflate; server_max_window_bits=10"), "permessage-deflate; server_max_window_bits=10")
+        XCTAssertEqual(
+            self.answer("permessage-deflate; server_max_window_bits=10"),
+            "permessage-deflate; server_max_window_bits=10"
+        )
         XCTAssertEqual(self.negotiate(["permessage-deflate; server_max_window_bits=10"])?.serverWindowBits, 10)
         let small = CompressionConfiguration(serverMaxWindowBits: 11)
-        XCTAssertEqual(self.answer("permessage-deflate; server_max_window_bits=13", small), "permessage-deflate; server_max_window_bits=11")
+        XCTAssertEqual(
+            self.answer("permessage-deflate; server_max_window_bits=13", small),
+            "permessage-deflate; server_max_window_bits=11"
+        )
         // Not offered: not answered, but the gateway still compresses with its own smaller window.
         XCTAssertEqual(self.answer("permessage-deflate", small), "permessage-deflate")
         XCTAssertEqual(self.negotiate(["permessage-deflate"], small)?.serverWindowBits, 11)
@@ -72,14 +84,23 @@ final class PerMessageDeflateNegotiationTests: XCTestCase {
     func testClientMaxWindowBitsOnlyAnsweredWhenOffered() {
         let small = CompressionConfiguration(clientMaxWindowBits: 10)
         // Offered without a value: the gateway may choose.
-        XCTAssertEqual(self.answer("permessage-deflate; client_max_window_bits", small), "permessage-deflate; client_max_window_bits=10")
+        XCTAssertEqual(
+            self.answer("permessage-deflate; client_max_window_bits", small),
+            "permessage-deflate; client_max_window_bits=10"
+        )
         XCTAssertEqual(self.negotiate(["permessage-deflate; client_max_window_bits"], small)?.clientWindowBits, 10)
         // Offered without a value and nothing to limit: no need to answer.
         XCTAssertEqual(self.answer("permessage-deflate; client_max_window_bits"), "permessage-deflate")
         // Offered with a value: echoed (or lowered), and the inflater sizes its window to it.
-        XCTAssertEqual(self.answer("permessage-deflate; client_max_window_bits=12"), "permessage-deflate; client_max_window_bits=12")
+        XCTAssertEqual(
+            self.answer("permessage-deflate; client_max_window_bits=12"),
+            "permessage-deflate; client_max_window_bits=12"
+        )
         XCTAssertEqual(self.negotiate(["permessage-deflate; client_max_window_bits=12"])?.clientWindowBits, 12)
-        XCTAssertEqual(self.answer("permessage-deflate; client_max_window_bits=12", small), "permessage-deflate; client_max_window_bits=10")
+        XCTAssertEqual(
+            self.answer("permessage-deflate; client_max_window_bits=12", small),
+            "permessage-deflate; client_max_window_bits=10"
+        )
         // Not offered: never answered, whatever the gateway would like.
         XCTAssertEqual(self.answer("permessage-deflate", small), "permessage-deflate")
         XCTAssertEqual(self.negotiate(["permessage-deflate"], small)?.clientWindowBits, 15)
@@ -96,15 +117,19 @@ final class PerMessageDeflateNegotiationTests: XCTestCase {
 
     func testAllParametersTogether() {
         let agreement = self.negotiate([
-            "permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=9; client_max_window_bits=9",
+            "permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=9; client_max_window_bits=9"
         ])
-        XCTAssertEqual(agreement, PerMessageDeflateAgreement(
-            serverNoContextTakeover: true,
-            clientNoContextTakeover: true,
-            serverWindowBits: 9,
-            clientWindowBits: 9,
-            responseHeader: "permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=9; client_max_window_bits=9"
-        ))
+        XCTAssertEqual(
+            agreement,
+            PerMessageDeflateAgreement(
+                serverNoContextTakeover: true,
+                clientNoContextTakeover: true,
+                serverWindowBits: 9,
+                clientWindowBits: 9,
+                responseHeader:
+                    "permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=9; client_max_window_bits=9"
+            )
+        )
     }
 
     func testInvalidOffersAreDeclined() {
@@ -134,7 +159,9 @@ final class PerMessageDeflateNegotiationTests: XCTestCase {
     func testFallBackToTheNextAcceptableOffer() {
         // The first offer is invalid, the second is accepted, the third declined.
         XCTAssertEqual(
-            self.answer("permessage-deflate; server_max_window_bits=20, permessage-deflate; client_max_window_bits, permessage-deflate"),
+            self.answer(
+                "permessage-deflate; server_max_window_bits=20, permessage-deflate; client_max_window_bits, permessage-deflate"
+            ),
             "permessage-deflate"
         )
         XCTAssertEqual(

@@ -21,14 +21,25 @@ final class ProxySessionFailureTests: XCTestCase {
         self.counters = environment.stats.route("r")
         self.session = ProxySession(
             identity: SessionIdentity(
-                id: 1, route: "r", clientAddress: nil, upstreamEndpoint: "up", path: "/", subprotocol: nil,
-                compressed: false, started: .now()
+                id: 1,
+                route: "r",
+                clientAddress: nil,
+                upstreamEndpoint: "up",
+                path: "/",
+                subprotocol: nil,
+                compressed: false,
+                started: .now()
             ),
             eventLoop: self.loop,
             route: route,
             environment: environment
         )
-        let endpoint = WebSocketEndpointConfiguration(maxFrameSize: 100, maxMessageSize: 100, pingInterval: nil, closeTimeout: .seconds(5))
+        let endpoint = WebSocketEndpointConfiguration(
+            maxFrameSize: 100,
+            maxMessageSize: 100,
+            pingInterval: nil,
+            closeTimeout: .seconds(5)
+        )
         self.client = EmbeddedChannel(loop: self.loop)
         try self.client.pipeline.syncOperations.addHandlers([
             WebSocketEndpointHandler(role: .server, configuration: endpoint),
@@ -68,7 +79,9 @@ final class ProxySessionFailureTests: XCTestCase {
         var wire = self.allocator.buffer(capacity: 0)
         while var buffer = try self.upstream.readOutbound(as: ByteBuffer.self) { wire.writeBuffer(&buffer) }
         var parser = WebSocketFrameParser(maxFrameSize: 1 << 20)
-        guard case .controlFrame(let header, let payload) = try parser.next(&wire), header.opcode == .connectionClose else { return nil }
+        guard case .controlFrame(let header, let payload) = try parser.next(&wire), header.opcode == .connectionClose else {
+            return nil
+        }
         return try WebSocketInboundStateMachine.parseClosePayload(payload)
     }
 

@@ -14,7 +14,10 @@ final class ProxySessionStateMachineTests: XCTestCase {
 
     func testUpstreamCloseWithoutCodeIsRelayedWithoutCode() {
         var machine = ProxySessionStateMachine()
-        XCTAssertEqual(machine.legEnded(.upstream, .close(WebSocketCloseStatus(code: nil))), .close(.client, WebSocketCloseStatus(code: nil)))
+        XCTAssertEqual(
+            machine.legEnded(.upstream, .close(WebSocketCloseStatus(code: nil))),
+            .close(.client, WebSocketCloseStatus(code: nil))
+        )
         XCTAssertEqual(machine.ending?.side, .upstream)
     }
 
@@ -27,7 +30,12 @@ final class ProxySessionStateMachineTests: XCTestCase {
 
     func testClientProtocolErrorGives1001ToTheUpstreamAndCountsAsGateway() {
         var machine = ProxySessionStateMachine()
-        guard case .close(.upstream, let status) = machine.legEnded(.client, .failed(.protocolViolation(WebSocketProtocolError(.invalidPayload, "bad utf-8")))) else {
+        guard
+            case .close(.upstream, let status) = machine.legEnded(
+                .client,
+                .failed(.protocolViolation(WebSocketProtocolError(.invalidPayload, "bad utf-8")))
+            )
+        else {
             return XCTFail("upstream not closed")
         }
         XCTAssertEqual(status.code, .goingAway)
@@ -49,7 +57,10 @@ final class ProxySessionStateMachineTests: XCTestCase {
         var silent = ProxySessionStateMachine()
         XCTAssertEqual(
             silent.legEnded(.client, .failed(.pingTimeout)),
-            .close(.upstream, WebSocketCloseStatus(code: .goingAway, reason: "client protocol error (1001 peer did not answer ping)"))
+            .close(
+                .upstream,
+                WebSocketCloseStatus(code: .goingAway, reason: "client protocol error (1001 peer did not answer ping)")
+            )
         )
         XCTAssertEqual(silent.ending?.closeCode, 1001)
         XCTAssertEqual(silent.ending?.side, .gateway)

@@ -54,7 +54,10 @@ final class ProxySessionTests: XCTestCase {
         if echo {
             session.attach(EchoLeg(session: session, client: clientLeg), as: .upstream)
         } else {
-            self.upstream = EmbeddedChannel(handler: ProxyLegHandler(leg: .upstream, session: session, streamQueue: self.upstreamQueue), loop: self.loop)
+            self.upstream = EmbeddedChannel(
+                handler: ProxyLegHandler(leg: .upstream, session: session, streamQueue: self.upstreamQueue),
+                loop: self.loop
+            )
         }
         for channel in [self.client, self.upstream].compactMap({ $0 }) {
             try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
@@ -68,7 +71,10 @@ final class ProxySessionTests: XCTestCase {
     }
 
     private func text(_ string: String) -> [WebSocketFrameEvent] {
-        [.frameHead(WebSocketDataFrameHead(opcode: .text, fin: true, payloadLength: string.utf8.count)), .payload(self.allocator.buffer(string: string), endsFrame: true)]
+        [
+            .frameHead(WebSocketDataFrameHead(opcode: .text, fin: true, payloadLength: string.utf8.count)),
+            .payload(self.allocator.buffer(string: string), endsFrame: true),
+        ]
     }
 
     private func written(_ channel: EmbeddedChannel) throws -> [WebSocketFrameEvent] {

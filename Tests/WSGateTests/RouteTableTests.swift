@@ -1,5 +1,6 @@
-@testable import WSGate
 import XCTest
+
+@testable import WSGate
 
 final class RouteTableTests: XCTestCase {
     private static let noHeaders: [(name: String, value: String)] = []

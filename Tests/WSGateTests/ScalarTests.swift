@@ -16,7 +16,10 @@ final class ScalarTests: XCTestCase {
         XCTAssertEqual(Self.message(Scalar.positiveWholeNumber, "0"), "must be greater than 0")
         XCTAssertEqual(Self.message(Scalar.positiveWholeNumber, "-3"), "'-3' is not a whole number")
         XCTAssertEqual(try Scalar.wholeNumber(in: 0...1024)("1024"), 1024)
-        XCTAssertEqual(Self.message(Scalar.wholeNumber(in: 1...1024), "1025"), "expected a whole number from 1 to 1024, found '1025'")
+        XCTAssertEqual(
+            Self.message(Scalar.wholeNumber(in: 1...1024), "1025"),
+            "expected a whole number from 1 to 1024, found '1025'"
+        )
         XCTAssertEqual(
             Self.message(Scalar.wholeNumber(in: 1...1024), "99999999999999999999"),
             "expected a whole number from 1 to 1024, found '99999999999999999999'"
@@ -39,7 +42,10 @@ final class ScalarTests: XCTestCase {
             XCTAssertEqual(Self.message(Scalar.positiveDuration, zero), "duration must be greater than 0", zero)
         }
         XCTAssertEqual(try Scalar.positiveDuration("1ms"), .milliseconds(1))
-        XCTAssertEqual(Self.message(Scalar.positiveDuration, "-1s"), "invalid duration '-1s' (expected e.g. 500ms, 10s, 2m or 1h)")
+        XCTAssertEqual(
+            Self.message(Scalar.positiveDuration, "-1s"),
+            "invalid duration '-1s' (expected e.g. 500ms, 10s, 2m or 1h)"
+        )
         XCTAssertEqual(Self.message(Scalar.duration, "9223372036854775808s"), "duration '9223372036854775808s' is too large")
     }
 

@@ -43,7 +43,10 @@ final class WatchedFileFingerprintsTests: XCTestCase {
         try "three".write(toFile: path, atomically: false, encoding: .utf8)
         XCTAssertNotEqual(WatchedFileFingerprints(paths: [path]), first)
         try FileManager.default.removeItem(atPath: path)
-        XCTAssertEqual(WatchedFileFingerprints(paths: [path]).fingerprints[path], WatchedFileFingerprints.Fingerprint(size: nil, modified: nil))
+        XCTAssertEqual(
+            WatchedFileFingerprints(paths: [path]).fingerprints[path],
+            WatchedFileFingerprints.Fingerprint(size: nil, modified: nil)
+        )
     }
 
     func testTheAdminListenersTLSFilesAreWatched() throws {

@@ -32,7 +32,11 @@ final class StatsDocumentTests: XCTestCase {
         upstream.connectNanoseconds.observe(2_000_000)
         upstream.openConnections = ["127.0.0.1:9001": 2, "127.0.0.1:9002": 0]
         var snapshot = GatewayStatsSnapshot(loops: [
-            LoopStatsSnapshot(routes: ["app": route, StatsLoopState.unrouted: unrouted, "gone": gone], upstreams: ["app": upstream], sessions: 2),
+            LoopStatsSnapshot(
+                routes: ["app": route, StatsLoopState.unrouted: unrouted, "gone": gone],
+                upstreams: ["app": upstream],
+                sessions: 2
+            ),
             LoopStatsSnapshot(routes: [:], upstreams: [:], sessions: 0),
         ])
         var endpoint = UpstreamEndpointStats(endpoint: "127.0.0.1:9443")
@@ -48,7 +52,13 @@ final class StatsDocumentTests: XCTestCase {
         StatsDocument.GatewayInfo(
             uptime: .milliseconds(12_500),
             startedAt: Date(timeIntervalSince1970: 1_800_000_000),
-            configuration: StatsDocument.Configuration(version: 2, hash: nil, file: nil, loadedAt: "2027-01-15T08:00:00Z", lastReloadError: nil),
+            configuration: StatsDocument.Configuration(
+                version: 2,
+                hash: nil,
+                file: nil,
+                loadedAt: "2027-01-15T08:00:00Z",
+                lastReloadError: nil
+            ),
             countsTraffic: true,
             routes: [("app", "app")],
             upstreams: ["app": "websocket", "h2": "websocket-h2"],
@@ -72,8 +82,11 @@ final class StatsDocumentTests: XCTestCase {
         let stats = try Self.json(StatsDocument(Self.snapshot(), Self.info()))
         XCTAssertEqual(
             Set(stats.keys),
-            ["uptime_seconds", "started_at", "config", "stats_enabled", "totals", "routes", "unrouted", "upstreams", "listeners",
-             "event_loops", "limits", "memory"]
+            [
+                "uptime_seconds", "started_at", "config", "stats_enabled", "totals", "routes", "unrouted", "upstreams",
+                "listeners",
+                "event_loops", "limits", "memory",
+            ]
         )
         XCTAssertEqual(stats["uptime_seconds"] as? Double, 12.5)
         XCTAssertEqual(stats["started_at"] as? String, "2027-01-15T08:00:00Z")
@@ -104,7 +117,11 @@ final class StatsDocumentTests: XCTestCase {
         XCTAssertEqual(stats.int("unrouted.limit_hits.max_pending_handshakes"), 3)
 
         XCTAssertEqual(stats.at("upstreams.app.protocol") as? String, "websocket")
-        XCTAssertEqual(stats.at("upstreams.app.connections") as? [String: Int], ["127.0.0.1:9001": 2], "closed endpoints left out")
+        XCTAssertEqual(
+            stats.at("upstreams.app.connections") as? [String: Int],
+            ["127.0.0.1:9001": 2],
+            "closed endpoints left out"
+        )
         XCTAssertEqual(stats.int("upstreams.app.connect_failures.refused"), 1)
         XCTAssertTrue(stats.at("upstreams.app.pool") is NSNull)
         let seconds = try XCTUnwrap(stats.at("upstreams.app.connect_seconds") as? [String: Any])
@@ -154,8 +171,11 @@ final class StatsDocumentTests: XCTestCase {
         let listed = try XCTUnwrap((list["connections"] as? [[String: Any]])?.first)
         XCTAssertEqual(
             Set(listed.keys),
-            ["id", "route", "client_address", "upstream_endpoint", "path", "subprotocol", "compressed", "age_seconds", "messages",
-             "bytes", "buffered_bytes", "paused"]
+            [
+                "id", "route", "client_address", "upstream_endpoint", "path", "subprotocol", "compressed", "age_seconds",
+                "messages",
+                "bytes", "buffered_bytes", "paused",
+            ]
         )
         XCTAssertEqual(listed.int("id"), 7)
         XCTAssertEqual(listed["client_address"] as? String, "[::1]:5555")

@@ -95,13 +95,15 @@ final class StatsValueTests: XCTestCase {
         var traffic = SessionTraffic()
         traffic.messages = PerDirection(clientToUpstream: 2, upstreamToClient: 3)
         traffic.bytes = PerDirection(clientToUpstream: 20, upstreamToClient: 30)
-        let entry = AccessLogEntry.session(AccessLogEntry.Session(
-            identity: identity,
-            duration: .microseconds(1_234_567),
-            traffic: traffic,
-            close: RouteStats.CloseKey(code: 1000, side: .upstream),
-            time: Date(timeIntervalSince1970: 1_800_000_000.25)
-        ))
+        let entry = AccessLogEntry.session(
+            AccessLogEntry.Session(
+                identity: identity,
+                duration: .microseconds(1_234_567),
+                traffic: traffic,
+                close: RouteStats.CloseKey(code: 1000, side: .upstream),
+                time: Date(timeIntervalSince1970: 1_800_000_000.25)
+            )
+        )
         XCTAssertEqual(
             AccessLogFormatter(format: .json).line(entry),
             #"{"time":"2027-01-15T08:00:00.250Z","event":"session","id":7,"client":"10.1.2.3:5555","route":"chat","#

@@ -121,7 +121,11 @@ final class TLSConfigurationTests: XCTestCase {
             """
         do {
             let configuration = try GatewayConfiguration.parse(yaml: yaml, file: "t.yaml")
-            _ = try Gateway(configuration: configuration, group: MultiThreadedEventLoopGroup.singleton, logger: Logger(label: "test"))
+            _ = try Gateway(
+                configuration: configuration,
+                group: MultiThreadedEventLoopGroup.singleton,
+                logger: Logger(label: "test")
+            )
             return []
         } catch {
             return error.issues.map(\.description)
@@ -151,7 +155,9 @@ final class TLSConfigurationTests: XCTestCase {
             ),
             "\(mismatch)"
         )
-        let notAKey = self.gatewayIssues("{certificates: [{cert: \"\(good.certificatePath)\", key: \"\(good.certificatePath)\"}]}")
+        let notAKey = self.gatewayIssues(
+            "{certificates: [{cert: \"\(good.certificatePath)\", key: \"\(good.certificatePath)\"}]}"
+        )
         XCTAssertTrue(notAKey.first?.contains("is not a usable PEM private key") == true, "\(notAKey)")
         XCTAssertEqual(self.gatewayIssues("{certificates: [{cert: \"\(good.certificatePath)\", key: \"\(good.keyPath)\"}]}"), [])
         XCTAssertEqual(self.gatewayIssues("{self_signed: true}"), [])
@@ -163,7 +169,10 @@ final class TLSConfigurationTests: XCTestCase {
         let encrypted = authority.directory.appendingPathComponent("encrypted.enc.key").path
         let openssl = try await PeerProcess.runProcess(
             executable: URL(fileURLWithPath: "/usr/bin/env"),
-            arguments: ["openssl", "pkcs8", "-topk8", "-v2", "aes-256-cbc", "-passout", "pass:s3cret", "-in", issued.keyPath, "-out", encrypted],
+            arguments: [
+                "openssl", "pkcs8", "-topk8", "-v2", "aes-256-cbc", "-passout", "pass:s3cret", "-in", issued.keyPath, "-out",
+                encrypted,
+            ],
             timeout: .seconds(30)
         )
         XCTAssertEqual(openssl.status, 0, openssl.stderr)
@@ -190,7 +199,9 @@ final class TLSConfigurationTests: XCTestCase {
     func testReloadKeepsTheSelfSignedCertificateAndRebuildsTheContext() throws {
         let authority = try TestCertificateAuthority()
         func configuration(_ tls: ListenerTLSConfiguration) -> GatewayConfiguration {
-            GatewayConfiguration(listeners: [ListenerConfiguration(name: "dev", address: SocketAddressSpec(host: "127.0.0.1", port: 0), tls: tls)])
+            GatewayConfiguration(listeners: [
+                ListenerConfiguration(name: "dev", address: SocketAddressSpec(host: "127.0.0.1", port: 0), tls: tls)
+            ])
         }
         let first = try ActiveConfiguration(configuration(ListenerTLSConfiguration(certificates: .selfSigned)))
         var withClientAuth = ListenerTLSConfiguration(certificates: .selfSigned)
@@ -207,6 +218,8 @@ final class TLSConfigurationTests: XCTestCase {
         let configuration = try GatewayConfiguration.load(contentsOf: root)
         XCTAssertEqual(configuration.listeners.map(\.address.description), ["127.0.0.1:8080", "127.0.0.1:8443"])
         XCTAssertEqual(configuration.listeners[1].tls?.certificates, .selfSigned)
-        XCTAssertNoThrow(try Gateway(configuration: configuration, group: MultiThreadedEventLoopGroup.singleton, logger: Logger(label: "test")))
+        XCTAssertNoThrow(
+            try Gateway(configuration: configuration, group: MultiThreadedEventLoopGroup.singleton, logger: Logger(label: "test"))
+        )
     }
 }

@@ -11,14 +11,19 @@ import XCTest
 final class UpstreamLoopStateTests: XCTestCase {
     private let loop = EmbeddedEventLoop()
 
-    private func cluster(_ protocol: UpstreamProtocol = .websocketH2, connectTimeout: Duration = .seconds(5)) throws -> UpstreamCluster {
-        UpstreamCluster(configuration: UpstreamConfiguration(
-            name: "app",
-            protocol: `protocol`,
-            endpoints: [try SocketAddressSpec.parse("127.0.0.1:9001")],
-            connectTimeout: connectTimeout,
-            pool: HTTP2PoolConfiguration(connectionsPerLoop: 0)
-        ))
+    private func cluster(
+        _ protocol: UpstreamProtocol = .websocketH2,
+        connectTimeout: Duration = .seconds(5)
+    ) throws -> UpstreamCluster {
+        UpstreamCluster(
+            configuration: UpstreamConfiguration(
+                name: "app",
+                protocol: `protocol`,
+                endpoints: [try SocketAddressSpec.parse("127.0.0.1:9001")],
+                connectTimeout: connectTimeout,
+                pool: HTTP2PoolConfiguration(connectionsPerLoop: 0)
+            )
+        )
     }
 
     private func open(_ opener: UpstreamLoopOpener, counters: UpstreamCounters) -> Result<UpstreamLink, any Error>? {
@@ -67,7 +72,9 @@ final class UpstreamLoopStateTests: XCTestCase {
         let old = state.opener(for: first, on: self.loop)
         state.adopt([:], on: self.loop)
         XCTAssertEqual(state.poolStats().count, 0)
-        guard case .failure = self.open(old, counters: UpstreamCounters()) else { return XCTFail("the removed pools still take streams") }
+        guard case .failure = self.open(old, counters: UpstreamCounters()) else {
+            return XCTFail("the removed pools still take streams")
+        }
     }
 
     func testOnlyMultiplexedUpstreamsHavePools() throws {
@@ -76,6 +83,9 @@ final class UpstreamLoopStateTests: XCTestCase {
         XCTAssertNil(state.poolStats()["app"])
         XCTAssertEqual(UpstreamLoopState.sum([state.poolStats()], clusters: ["app": try self.cluster(.websocket)]), [:])
         let multiplexed = try self.cluster()
-        XCTAssertEqual(UpstreamLoopState.sum([], clusters: ["app": multiplexed])["app"], [UpstreamEndpointStats(endpoint: "127.0.0.1:9001")])
+        XCTAssertEqual(
+            UpstreamLoopState.sum([], clusters: ["app": multiplexed])["app"],
+            [UpstreamEndpointStats(endpoint: "127.0.0.1:9001")]
+        )
     }
 }

@@ -50,7 +50,10 @@ final class UpstreamOpenerStateMachineTests: XCTestCase {
         XCTAssertEqual(machine.openRequested(1, at: self.now), .attempt(1, endpoint: 0))
         XCTAssertEqual(machine.openRequested(2, at: self.now), .attempt(2, endpoint: 1))
         XCTAssertEqual(machine.openRequested(3, at: self.now), .attempt(3, endpoint: 0), "a burst spreads before any answer")
-        XCTAssertEqual(machine.attemptFailed(3, .final(UpstreamError(.handshakeFailed, "x")), at: self.now), .fail(3, UpstreamError(.handshakeFailed, "x")))
+        XCTAssertEqual(
+            machine.attemptFailed(3, .final(UpstreamError(.handshakeFailed, "x")), at: self.now),
+            .fail(3, UpstreamError(.handshakeFailed, "x"))
+        )
         XCTAssertEqual(machine.endpoints.map(\.activeLegs), [1, 1], "a failed attempt is no session")
     }
 
@@ -79,7 +82,11 @@ final class UpstreamOpenerStateMachineTests: XCTestCase {
         var machine = Machine(endpointCount: 1, balance: .roundRobin)
         var at = self.now
         for (id, backoff) in [(1, 100), (2, 200), (3, 400)] {
-            XCTAssertEqual(machine.openRequested(id, at: at), .attempt(id, endpoint: 0), "the only endpoint is tried even in back-off")
+            XCTAssertEqual(
+                machine.openRequested(id, at: at),
+                .attempt(id, endpoint: 0),
+                "the only endpoint is tried even in back-off"
+            )
             XCTAssertEqual(machine.attemptFailed(id, .unreachable(self.unreachable), at: at), .fail(id, self.unreachable))
             XCTAssertEqual(machine.endpoints[0].backoffEnds, at + .milliseconds(Int64(backoff)))
             at = at + .milliseconds(1)

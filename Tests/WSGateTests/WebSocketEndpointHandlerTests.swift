@@ -10,7 +10,12 @@ final class WebSocketEndpointHandlerTests: XCTestCase {
     private let allocator = ByteBufferAllocator()
 
     override func setUp() {
-        let configuration = WebSocketEndpointConfiguration(maxFrameSize: 1 << 16, maxMessageSize: 1 << 16, pingInterval: nil, closeTimeout: .seconds(5))
+        let configuration = WebSocketEndpointConfiguration(
+            maxFrameSize: 1 << 16,
+            maxMessageSize: 1 << 16,
+            pingInterval: nil,
+            closeTimeout: .seconds(5)
+        )
         self.channel = EmbeddedChannel(handler: WebSocketEndpointHandler(role: .server, configuration: configuration))
         XCTAssertNoThrow(try self.channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait())
     }
@@ -44,10 +49,13 @@ final class WebSocketEndpointHandlerTests: XCTestCase {
 
     func testDataFramesBecomeHeadAndPayloadEvents() throws {
         try self.channel.writeInbound(self.clientFrame(.text, Array("Hello".utf8)))
-        XCTAssertEqual(try self.readEvents(), [
-            .frameHead(WebSocketDataFrameHead(opcode: .text, fin: true, payloadLength: 5)),
-            .payload(self.allocator.buffer(string: "Hello"), endsFrame: true),
-        ])
+        XCTAssertEqual(
+            try self.readEvents(),
+            [
+                .frameHead(WebSocketDataFrameHead(opcode: .text, fin: true, payloadLength: 5)),
+                .payload(self.allocator.buffer(string: "Hello"), endsFrame: true),
+            ]
+        )
     }
 
     func testPingIsAnsweredWithPong() throws {
@@ -103,7 +111,9 @@ final class WebSocketEndpointHandlerTests: XCTestCase {
     }
 
     func testPongWaitsUntilTheOutgoingDataFrameIsComplete() throws {
-        try self.channel.writeOutbound(WebSocketFrameEvent.frameHead(WebSocketDataFrameHead(opcode: .binary, fin: true, payloadLength: 2)))
+        try self.channel.writeOutbound(
+            WebSocketFrameEvent.frameHead(WebSocketDataFrameHead(opcode: .binary, fin: true, payloadLength: 2))
+        )
         try self.channel.writeOutbound(WebSocketFrameEvent.payload(self.allocator.buffer(bytes: [0xAA]), endsFrame: false))
         try self.channel.writeInbound(self.clientFrame(.ping, [7]))
         XCTAssertEqual(try self.writtenBytes(), [0x82, 0x02, 0xAA])
@@ -114,7 +124,9 @@ final class WebSocketEndpointHandlerTests: XCTestCase {
     /// A frame header waits for the frame's first payload bytes: a leg that ends before any of them
     /// (an upstream whose text is not UTF-8) leaves this leg between frames, where a close fits.
     func testCloseBeforeAnyPayloadOfAFrameDropsItsHeaderAndSendsTheClose() throws {
-        try self.channel.writeOutbound(WebSocketFrameEvent.frameHead(WebSocketDataFrameHead(opcode: .text, fin: true, payloadLength: 5)))
+        try self.channel.writeOutbound(
+            WebSocketFrameEvent.frameHead(WebSocketDataFrameHead(opcode: .text, fin: true, payloadLength: 5))
+        )
         XCTAssertEqual(try self.writtenBytes(), [])
         try self.channel.writeOutbound(WebSocketFrameEvent.close(WebSocketCloseStatus(code: .badGateway, reason: "")))
         XCTAssertEqual(try self.writtenBytes(), [0x88, 0x02, 0x03, 0xF6], "close 1014, no data frame")
@@ -122,7 +134,9 @@ final class WebSocketEndpointHandlerTests: XCTestCase {
     }
 
     func testPingsBehindAnUnfinishedDataFrameQueueOnePong() throws {
-        try self.channel.writeOutbound(WebSocketFrameEvent.frameHead(WebSocketDataFrameHead(opcode: .binary, fin: true, payloadLength: 2)))
+        try self.channel.writeOutbound(
+            WebSocketFrameEvent.frameHead(WebSocketDataFrameHead(opcode: .binary, fin: true, payloadLength: 2))
+        )
         try self.channel.writeOutbound(WebSocketFrameEvent.payload(self.allocator.buffer(bytes: [0xAA]), endsFrame: false))
         for index in 0..<1000 {
             try self.channel.writeInbound(self.clientFrame(.ping, [UInt8(truncatingIfNeeded: index)]))
@@ -137,7 +151,12 @@ final class WebSocketEndpointHandlerTests: XCTestCase {
     /// most one pong is written and one more kept, answering the latest ping.
     func testPingFloodFromAPeerThatDoesNotReadHoldsAtMostTwoPongs() throws {
         let stalled = StalledSocketHandler()
-        let configuration = WebSocketEndpointConfiguration(maxFrameSize: 1 << 16, maxMessageSize: 1 << 16, pingInterval: nil, closeTimeout: .seconds(5))
+        let configuration = WebSocketEndpointConfiguration(
+            maxFrameSize: 1 << 16,
+            maxMessageSize: 1 << 16,
+            pingInterval: nil,
+            closeTimeout: .seconds(5)
+        )
         let channel = EmbeddedChannel()
         try channel.pipeline.syncOperations.addHandler(stalled)
         try channel.pipeline.syncOperations.addHandler(WebSocketEndpointHandler(role: .server, configuration: configuration))
@@ -155,7 +174,12 @@ final class WebSocketEndpointHandlerTests: XCTestCase {
     }
 
     func testKeepalivePingsAndGivesUpOnASilentPeer() throws {
-        let configuration = WebSocketEndpointConfiguration(maxFrameSize: 100, maxMessageSize: 100, pingInterval: .seconds(30), closeTimeout: .seconds(5))
+        let configuration = WebSocketEndpointConfiguration(
+            maxFrameSize: 100,
+            maxMessageSize: 100,
+            pingInterval: .seconds(30),
+            closeTimeout: .seconds(5)
+        )
         let channel = EmbeddedChannel(handler: WebSocketEndpointHandler(role: .server, configuration: configuration))
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
         channel.embeddedEventLoop.advanceTime(by: .seconds(30))
@@ -167,17 +191,26 @@ final class WebSocketEndpointHandlerTests: XCTestCase {
         XCTAssertTrue(channel.isActive)
         channel.embeddedEventLoop.advanceTime(by: .seconds(30))
         XCTAssertFalse(channel.isActive)
-        guard case .failed(let status) = try channel.readInbound(as: WebSocketFrameEvent.self) else { return XCTFail("no failure") }
+        guard case .failed(let status) = try channel.readInbound(as: WebSocketFrameEvent.self) else {
+            return XCTFail("no failure")
+        }
         XCTAssertEqual(status.code, .goingAway)
     }
 }
 
 extension WebSocketEndpointHandlerTests {
     func testNoKeepalivePingWhileAFrameIsGoingOut() throws {
-        let configuration = WebSocketEndpointConfiguration(maxFrameSize: 100, maxMessageSize: 100, pingInterval: .seconds(30), closeTimeout: .seconds(5))
+        let configuration = WebSocketEndpointConfiguration(
+            maxFrameSize: 100,
+            maxMessageSize: 100,
+            pingInterval: .seconds(30),
+            closeTimeout: .seconds(5)
+        )
         let channel = EmbeddedChannel(handler: WebSocketEndpointHandler(role: .server, configuration: configuration))
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
-        try channel.writeOutbound(WebSocketFrameEvent.frameHead(WebSocketDataFrameHead(opcode: .binary, fin: true, payloadLength: 10)))
+        try channel.writeOutbound(
+            WebSocketFrameEvent.frameHead(WebSocketDataFrameHead(opcode: .binary, fin: true, payloadLength: 10))
+        )
         try channel.writeOutbound(WebSocketFrameEvent.payload(ByteBuffer(bytes: [1]), endsFrame: false))
         XCTAssertNotNil(try channel.readOutbound(as: ByteBuffer.self))
         XCTAssertNotNil(try channel.readOutbound(as: ByteBuffer.self))

@@ -8,9 +8,17 @@ final class WebSocketFrameParserTests: XCTestCase {
     private let allocator = ByteBufferAllocator()
 
     /// Encodes a frame the way a peer would, masking with `mask` when given.
-    private func frame(_ opcode: WebSocketOpcode, fin: Bool = true, rsv: UInt8 = 0, payload: [UInt8], mask: WebSocketMaskingKey? = nil) -> ByteBuffer {
+    private func frame(
+        _ opcode: WebSocketOpcode,
+        fin: Bool = true,
+        rsv: UInt8 = 0,
+        payload: [UInt8],
+        mask: WebSocketMaskingKey? = nil
+    ) -> ByteBuffer {
         var buffer = self.allocator.buffer(capacity: payload.count + 14)
-        WebSocketFrameHeader(fin: fin, reservedBits: rsv, opcode: opcode, maskKey: mask, payloadLength: payload.count).write(to: &buffer)
+        WebSocketFrameHeader(fin: fin, reservedBits: rsv, opcode: opcode, maskKey: mask, payloadLength: payload.count).write(
+            to: &buffer
+        )
         var body = self.allocator.buffer(bytes: payload)
         if let mask { body.webSocketMask(mask) }
         buffer.writeBuffer(&body)
@@ -28,10 +36,13 @@ final class WebSocketFrameParserTests: XCTestCase {
     func testParsesMaskedTextFrame() throws {
         let mask: WebSocketMaskingKey = [1, 2, 3, 4]
         let events = try self.parseAll(self.frame(.text, payload: Array("hello".utf8), mask: mask))
-        XCTAssertEqual(events, [
-            .dataFrameHeader(WebSocketFrameHeader(fin: true, opcode: .text, maskKey: mask, payloadLength: 5)),
-            .dataPayload(self.allocator.buffer(string: "hello"), endsFrame: true),
-        ])
+        XCTAssertEqual(
+            events,
+            [
+                .dataFrameHeader(WebSocketFrameHeader(fin: true, opcode: .text, maskKey: mask, payloadLength: 5)),
+                .dataPayload(self.allocator.buffer(string: "hello"), endsFrame: true),
+            ]
+        )
     }
 
     func testStreamsPayloadAsBytesArriveAndUnmasksAcrossSlices() throws {

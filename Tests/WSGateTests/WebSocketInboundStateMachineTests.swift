@@ -8,8 +8,22 @@ final class WebSocketInboundStateMachineTests: XCTestCase {
     private let allocator = ByteBufferAllocator()
     private let mask: WebSocketMaskingKey = [1, 2, 3, 4]
 
-    private func header(_ opcode: WebSocketOpcode, fin: Bool = true, rsv: UInt8 = 0, length: Int, masked: Bool = true) -> WebSocketFrameParser.Event {
-        .dataFrameHeader(WebSocketFrameHeader(fin: fin, reservedBits: rsv, opcode: opcode, maskKey: masked ? self.mask : nil, payloadLength: length))
+    private func header(
+        _ opcode: WebSocketOpcode,
+        fin: Bool = true,
+        rsv: UInt8 = 0,
+        length: Int,
+        masked: Bool = true
+    ) -> WebSocketFrameParser.Event {
+        .dataFrameHeader(
+            WebSocketFrameHeader(
+                fin: fin,
+                reservedBits: rsv,
+                opcode: opcode,
+                maskKey: masked ? self.mask : nil,
+                payloadLength: length
+            )
+        )
     }
 
     private func payload(_ bytes: [UInt8]) -> WebSocketFrameParser.Event {
@@ -17,7 +31,10 @@ final class WebSocketInboundStateMachineTests: XCTestCase {
     }
 
     private func control(_ opcode: WebSocketOpcode, _ bytes: [UInt8], rsv: UInt8 = 0) -> WebSocketFrameParser.Event {
-        .controlFrame(WebSocketFrameHeader(fin: true, reservedBits: rsv, opcode: opcode, maskKey: self.mask, payloadLength: bytes.count), self.allocator.buffer(bytes: bytes))
+        .controlFrame(
+            WebSocketFrameHeader(fin: true, reservedBits: rsv, opcode: opcode, maskKey: self.mask, payloadLength: bytes.count),
+            self.allocator.buffer(bytes: bytes)
+        )
     }
 
     private func assertFails(
@@ -34,14 +51,29 @@ final class WebSocketInboundStateMachineTests: XCTestCase {
 
     func testForwardsAFragmentedTextMessage() throws {
         var machine = WebSocketInboundStateMachine(role: .server, maxMessageSize: 100)
-        XCTAssertEqual(try machine.receive(self.header(.text, fin: false, length: 2)), .forward(.frameHead(WebSocketDataFrameHead(opcode: .text, fin: false, payloadLength: 2))))
-        XCTAssertEqual(try machine.receive(self.payload([0xCE, 0xBA])), .forward(.payload(self.allocator.buffer(bytes: [0xCE, 0xBA]), endsFrame: true)))
+        XCTAssertEqual(
+            try machine.receive(self.header(.text, fin: false, length: 2)),
+            .forward(.frameHead(WebSocketDataFrameHead(opcode: .text, fin: false, payloadLength: 2)))
+        )
+        XCTAssertEqual(
+            try machine.receive(self.payload([0xCE, 0xBA])),
+            .forward(.payload(self.allocator.buffer(bytes: [0xCE, 0xBA]), endsFrame: true))
+        )
         // A ping between fragments is allowed.
         XCTAssertEqual(try machine.receive(self.control(.ping, [7])), .sendPong(self.allocator.buffer(bytes: [7])))
-        XCTAssertEqual(try machine.receive(self.header(.continuation, fin: true, length: 1)), .forward(.frameHead(WebSocketDataFrameHead(opcode: .continuation, fin: true, payloadLength: 1))))
-        XCTAssertEqual(try machine.receive(self.payload([0x41])), .forward(.payload(self.allocator.buffer(bytes: [0x41]), endsFrame: true)))
+        XCTAssertEqual(
+            try machine.receive(self.header(.continuation, fin: true, length: 1)),
+            .forward(.frameHead(WebSocketDataFrameHead(opcode: .continuation, fin: true, payloadLength: 1)))
+        )
+        XCTAssertEqual(
+            try machine.receive(self.payload([0x41])),
+            .forward(.payload(self.allocator.buffer(bytes: [0x41]), endsFrame: true))
+        )
         // A new message can start.
-        XCTAssertEqual(try machine.receive(self.header(.binary, length: 0)), .forward(.frameHead(WebSocketDataFrameHead(opcode: .binary, fin: true, payloadLength: 0))))
+        XCTAssertEqual(
+            try machine.receive(self.header(.binary, length: 0)),
+            .forward(.frameHead(WebSocketDataFrameHead(opcode: .binary, fin: true, payloadLength: 0)))
+        )
     }
 
     func testUnmaskedClientFrameIs1002() {
@@ -65,7 +97,10 @@ final class WebSocketInboundStateMachineTests: XCTestCase {
 
     func testRSV1AllowedOnFirstFrameWhenNegotiated() throws {
         var machine = WebSocketInboundStateMachine(role: .server, maxMessageSize: 100, negotiatedReservedBits: 0x40)
-        XCTAssertEqual(try machine.receive(self.header(.text, fin: false, rsv: 0x40, length: 0)), .forward(.frameHead(WebSocketDataFrameHead(opcode: .text, fin: false, compressed: true, payloadLength: 0))))
+        XCTAssertEqual(
+            try machine.receive(self.header(.text, fin: false, rsv: 0x40, length: 0)),
+            .forward(.frameHead(WebSocketDataFrameHead(opcode: .text, fin: false, compressed: true, payloadLength: 0)))
+        )
         self.assertFails(&machine, self.header(.continuation, rsv: 0x40, length: 0), with: .protocolError)
     }
 
@@ -111,22 +146,35 @@ final class WebSocketInboundStateMachineTests: XCTestCase {
         _ = try machine.receive(self.header(.text, fin: false, length: 1))
         _ = try machine.receive(self.payload([0xCE]))
         _ = try machine.receive(self.header(.continuation, fin: true, length: 1))
-        XCTAssertEqual(try machine.receive(self.payload([0xBA])), .forward(.payload(self.allocator.buffer(bytes: [0xBA]), endsFrame: true)))
+        XCTAssertEqual(
+            try machine.receive(self.payload([0xBA])),
+            .forward(.payload(self.allocator.buffer(bytes: [0xBA]), endsFrame: true))
+        )
     }
 
     func testBinaryIsNotUTF8Checked() throws {
         var machine = WebSocketInboundStateMachine(role: .server, maxMessageSize: 100)
         _ = try machine.receive(self.header(.binary, length: 1))
-        XCTAssertEqual(try machine.receive(self.payload([0xFF])), .forward(.payload(self.allocator.buffer(bytes: [0xFF]), endsFrame: true)))
+        XCTAssertEqual(
+            try machine.receive(self.payload([0xFF])),
+            .forward(.payload(self.allocator.buffer(bytes: [0xFF]), endsFrame: true))
+        )
     }
 
     func testClosePayloads() throws {
         var machine = WebSocketInboundStateMachine(role: .server, maxMessageSize: 100)
         XCTAssertEqual(try machine.receive(self.control(.connectionClose, [])), .closeReceived(WebSocketCloseStatus(code: nil)))
-        XCTAssertEqual(try machine.receive(self.control(.connectionClose, [0x0F, 0xA1, 0x6F, 0x6B])), .closeReceived(WebSocketCloseStatus(code: WebSocketCloseCode(rawValue: 4001), reason: "ok")))
+        XCTAssertEqual(
+            try machine.receive(self.control(.connectionClose, [0x0F, 0xA1, 0x6F, 0x6B])),
+            .closeReceived(WebSocketCloseStatus(code: WebSocketCloseCode(rawValue: 4001), reason: "ok"))
+        )
         self.assertFails(&machine, self.control(.connectionClose, [0x03]), with: .protocolError)
         for code: UInt16 in [0, 999, 1004, 1005, 1006, 1015, 1016, 2999, 5000, 65535] {
-            self.assertFails(&machine, self.control(.connectionClose, [UInt8(code >> 8), UInt8(code & 0xFF)]), with: .protocolError)
+            self.assertFails(
+                &machine,
+                self.control(.connectionClose, [UInt8(code >> 8), UInt8(code & 0xFF)]),
+                with: .protocolError
+            )
         }
         self.assertFails(&machine, self.control(.connectionClose, [0x03, 0xE8, 0xCE]), with: .invalidPayload)
     }

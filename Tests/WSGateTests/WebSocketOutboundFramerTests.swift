@@ -9,15 +9,24 @@ final class WebSocketOutboundFramerTests: XCTestCase {
 
     func testServerFramesAreUnmasked() {
         var framer = WebSocketOutboundFramer(role: .server)
-        let head = framer.encodeHead(WebSocketDataFrameHead(opcode: .text, fin: true, payloadLength: 2), allocator: self.allocator)
+        let head = framer.encodeHead(
+            WebSocketDataFrameHead(opcode: .text, fin: true, payloadLength: 2),
+            allocator: self.allocator
+        )
         XCTAssertEqual(Array(head.readableBytesView), [0x81, 0x02])
-        XCTAssertEqual(Array(framer.encodePayload(self.allocator.buffer(string: "hi"), endsFrame: true).readableBytesView), Array("hi".utf8))
+        XCTAssertEqual(
+            Array(framer.encodePayload(self.allocator.buffer(string: "hi"), endsFrame: true).readableBytesView),
+            Array("hi".utf8)
+        )
         XCTAssertFalse(framer.isInsideFrame)
     }
 
     func testClientFramesAreMaskedAcrossSlices() throws {
         var framer = WebSocketOutboundFramer(role: .client)
-        var wire = framer.encodeHead(WebSocketDataFrameHead(opcode: .binary, fin: true, payloadLength: 6), allocator: self.allocator)
+        var wire = framer.encodeHead(
+            WebSocketDataFrameHead(opcode: .binary, fin: true, payloadLength: 6),
+            allocator: self.allocator
+        )
         var first = framer.encodePayload(self.allocator.buffer(bytes: [1, 2, 3]), endsFrame: false)
         var second = framer.encodePayload(self.allocator.buffer(bytes: [4, 5, 6]), endsFrame: true)
         wire.writeBuffer(&first)
@@ -44,6 +53,9 @@ final class WebSocketOutboundFramerTests: XCTestCase {
         let payload = WebSocketOutboundFramer.closePayload(status, allocator: self.allocator)
         XCTAssertLessThanOrEqual(payload.readableBytes, 125)
         XCTAssertEqual(try WebSocketInboundStateMachine.parseClosePayload(payload).code, .goingAway)
-        XCTAssertEqual(WebSocketOutboundFramer.closePayload(WebSocketCloseStatus(code: nil), allocator: self.allocator).readableBytes, 0)
+        XCTAssertEqual(
+            WebSocketOutboundFramer.closePayload(WebSocketCloseStatus(code: nil), allocator: self.allocator).readableBytes,
+            0
+        )
     }
 }

@@ -13,6 +13,12 @@
 // Files: main.swift (CLI, pipeline), Behaviour.swift (paths), WebSocketEchoHandler.swift (frames),
 // HTTPFallbackHandler.swift (refused upgrades), CloseRecord.swift (/record-close, /last-close).
 
+import NIOCore
+import NIOHTTP1
+import NIOHTTP2
+import NIOPosix
+import NIOWebSocket
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -20,11 +26,6 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import NIOCore
-import NIOHTTP1
-import NIOHTTP2
-import NIOPosix
-import NIOWebSocket
 
 /// Largest frame payload accepted from a client.
 let maxFrameSize = 256 * 1024 * 1024

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOEmbedded
 import NIOHTTP1
+
 @testable import WSGate
 
 /// Feeds arbitrary bytes, as a client's first bytes on a listener, through the front of the gateway's
@@ -18,7 +19,9 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     defer { _ = try? channel.finish() }
     do {
         try channel.pipeline.syncOperations.addHandler(RequestHeadLimitHandler(maxHeaderBytes: 4096))
-        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes)))
+        try channel.pipeline.syncOperations.addHandler(
+            ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes))
+        )
     } catch {
         preconditionFailure("cannot build the pipeline: \(error)")
     }
@@ -62,11 +65,13 @@ let routeTable: RouteTable = {
 
 /// What the handshake handler computes from a request head before it dials the upstream and answers 101.
 func acceptHandshake(_ head: HTTPRequestHead) {
-    guard let selection = routeTable.match(
-        host: head.headers.first(name: "Host"),
-        path: head.uri,
-        headers: head.headers.map { (name: $0.name, value: $0.value) }
-    ) else { return }
+    guard
+        let selection = routeTable.match(
+            host: head.headers.first(name: "Host"),
+            path: head.uri,
+            headers: head.headers.map { (name: $0.name, value: $0.value) }
+        )
+    else { return }
     guard let request = try? ClientHandshakeRequest(validating: head) else { return }
     if let origins = selection.route.origins, let origin = request.origin?.lowercased() {
         _ = origins.contains(origin)

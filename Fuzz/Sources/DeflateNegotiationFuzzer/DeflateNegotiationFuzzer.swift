@@ -25,10 +25,16 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         return 0
     }
     precondition(configuration.enabled, "an agreement with compression disabled")
-    precondition((9...configuration.serverMaxWindowBits).contains(agreement.serverWindowBits), "server window \(agreement.serverWindowBits)")
+    precondition(
+        (9...configuration.serverMaxWindowBits).contains(agreement.serverWindowBits),
+        "server window \(agreement.serverWindowBits)"
+    )
     precondition((9...15).contains(agreement.clientWindowBits), "client window \(agreement.clientWindowBits)")
     if !configuration.contextTakeover {
-        precondition(agreement.serverNoContextTakeover && agreement.clientNoContextTakeover, "context kept against the configuration")
+        precondition(
+            agreement.serverNoContextTakeover && agreement.clientNoContextTakeover,
+            "context kept against the configuration"
+        )
     }
     let response = ExtensionHeaderParser.parse(agreement.responseHeader)
     precondition(response.count == 1 && response[0].name == "permessage-deflate", "response header \(agreement.responseHeader)")

@@ -1,4 +1,5 @@
 import NIOCore
+
 @testable import WSGate
 
 /// Feeds arbitrary bytes through `WebSocketFrameParser` and `WebSocketInboundStateMachine` the way

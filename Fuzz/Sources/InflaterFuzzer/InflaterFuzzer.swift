@@ -1,5 +1,6 @@
 import NIOCore
 import NIOWebSocket
+
 @testable import WSGate
 
 /// Feeds arbitrary bytes, as the payload of compressed client messages cut into frames at
@@ -87,7 +88,10 @@ struct InflatedOutput {
             self.inMessage = !head.fin
             if head.fin { self.messageSize = 0 }
         case .payload(let payload, let endsFrame):
-            precondition(payload.readableBytes > 0 && payload.readableBytes <= self.frameRemaining, "payload of \(payload.readableBytes) bytes")
+            precondition(
+                payload.readableBytes > 0 && payload.readableBytes <= self.frameRemaining,
+                "payload of \(payload.readableBytes) bytes"
+            )
             self.frameRemaining -= payload.readableBytes
             precondition(endsFrame == (self.frameRemaining == 0), "the end of the frame marked wrong")
         case .close, .failed:

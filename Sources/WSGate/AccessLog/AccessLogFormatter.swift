@@ -18,11 +18,13 @@ final class AccessLogFormatter {
         let time = self.dateFormatter.string(from: entry.time)
         switch self.format {
         case .json:
-            let members = [Self.jsonString("time") + ":" + Self.jsonString(time)]
+            let members =
+                [Self.jsonString("time") + ":" + Self.jsonString(time)]
                 + entry.fields.map { Self.jsonString($0.key) + ":" + Self.json($0.value) }
             return "{" + members.joined(separator: ",") + "}\n"
         case .text:
-            let pairs = ["time=" + time] + entry.fields.compactMap { field in Self.text(field.value).map { field.key + "=" + $0 } }
+            let pairs =
+                ["time=" + time] + entry.fields.compactMap { field in Self.text(field.value).map { field.key + "=" + $0 } }
             return pairs.joined(separator: " ") + "\n"
         }
     }
@@ -56,7 +58,8 @@ final class AccessLogFormatter {
 
     /// A text value as is, or JSON-quoted when it is empty or holds spaces, quotes, `=` or controls.
     private static func textValue(_ text: String) -> String {
-        let plain = !text.isEmpty && !text.unicodeScalars.contains { $0.value <= 0x20 || $0 == "\"" || $0 == "=" || $0.value == 0x7F }
+        let plain =
+            !text.isEmpty && !text.unicodeScalars.contains { $0.value <= 0x20 || $0 == "\"" || $0 == "=" || $0.value == 0x7F }
         return plain ? text : Self.jsonString(text)
     }
 

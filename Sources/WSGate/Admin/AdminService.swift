@@ -63,7 +63,11 @@ struct AdminService: Sendable {
             return .text(.methodNotAllowed, "method not allowed (use \(method))", headers: [("Allow", "\(method)")])
         }
         if request.path != "/", let token = configuration.admin.token, !Self.authorized(request.authorization, token: token) {
-            return .text(.unauthorized, "unauthorized: send 'Authorization: Bearer <admin.token>'", headers: [("WWW-Authenticate", "Bearer realm=\"wsgate\"")])
+            return .text(
+                .unauthorized,
+                "unauthorized: send 'Authorization: Bearer <admin.token>'",
+                headers: [("WWW-Authenticate", "Bearer realm=\"wsgate\"")]
+            )
         }
         if method == .POST, let refused = AdminAccess.crossSiteRefusal(request, admin: configuration.admin) { return refused }
         do {
@@ -110,15 +114,18 @@ struct AdminService: Sendable {
 
     private func snapshot() async throws -> GatewayStatsSnapshot {
         let services = self.gateway.services
-        var snapshot = GatewayStatsSnapshot(loops: try await self.gateway.onEachEventLoop {
-            let state = GatewayLoopState.current(for: services)
-            return state.stats.snapshot(live: state.sessions.all.map { (route: $0.identity.route, traffic: $0.traffic) })
-        })
+        var snapshot = GatewayStatsSnapshot(
+            loops: try await self.gateway.onEachEventLoop {
+                let state = GatewayLoopState.current(for: services)
+                return state.stats.snapshot(live: state.sessions.all.map { (route: $0.identity.route, traffic: $0.traffic) })
+            }
+        )
         // A pooled upstream's connections are the pools' TCP connections, not its sessions' streams.
         snapshot.pools = await self.gateway.upstreamPoolStats()
         for (upstream, endpoints) in snapshot.pools {
             for endpoint in endpoints {
-                snapshot.upstreams[upstream, default: UpstreamStats()].openConnections[endpoint.endpoint] = endpoint.connectionsOpen
+                snapshot.upstreams[upstream, default: UpstreamStats()].openConnections[endpoint.endpoint] =
+                    endpoint.connectionsOpen
             }
         }
         return snapshot

@@ -114,7 +114,8 @@ final class PerMessageDeflateHandler: ChannelDuplexHandler, RemovableChannelHand
 
     private func inflate(_ event: WebSocketFrameEvent, context: ChannelHandlerContext) {
         do {
-            try self.inflater.receive(event, allocator: context.channel.allocator, mayContinue: { self.gate() == .open }) { event in
+            try self.inflater.receive(event, allocator: context.channel.allocator, mayContinue: { self.gate() == .open }) {
+                event in
                 context.fireChannelRead(self.wrapInboundOut(event))
             }
         } catch {
@@ -136,7 +137,8 @@ final class PerMessageDeflateHandler: ChannelDuplexHandler, RemovableChannelHand
             case .open:
                 if self.inflater.hasPendingInput {
                     do {
-                        try self.inflater.resume(allocator: context.channel.allocator, mayContinue: { self.gate() == .open }) { event in
+                        try self.inflater.resume(allocator: context.channel.allocator, mayContinue: { self.gate() == .open }) {
+                            event in
                             context.fireChannelRead(self.wrapInboundOut(event))
                         }
                     } catch {

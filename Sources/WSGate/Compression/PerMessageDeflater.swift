@@ -27,7 +27,13 @@ struct PerMessageDeflater {
     private var uncompressedSize = 0
     private var compressedSize = 0
 
-    init(parameters: ZlibStreamParameters, minSize: Int, pool: ZlibStreamPool<ZlibDeflater>?, memory: ZlibMemoryCounter, counters: CompressionCounters) {
+    init(
+        parameters: ZlibStreamParameters,
+        minSize: Int,
+        pool: ZlibStreamPool<ZlibDeflater>?,
+        memory: ZlibMemoryCounter,
+        counters: CompressionCounters
+    ) {
         self.minSize = minSize
         self.streams = ZlibStreamSource(pool: pool) { ZlibDeflater(parameters: parameters, memory: memory) }
         self.counters = counters
@@ -102,12 +108,16 @@ struct PerMessageDeflater {
             }
         }
         if output.readableBytes > 0 || endsMessage {
-            emit(.frameHead(WebSocketDataFrameHead(
-                opcode: self.emittedFrame ? .continuation : self.opcode,
-                fin: endsMessage,
-                compressed: !self.emittedFrame,
-                payloadLength: output.readableBytes
-            )))
+            emit(
+                .frameHead(
+                    WebSocketDataFrameHead(
+                        opcode: self.emittedFrame ? .continuation : self.opcode,
+                        fin: endsMessage,
+                        compressed: !self.emittedFrame,
+                        payloadLength: output.readableBytes
+                    )
+                )
+            )
             if output.readableBytes > 0 { emit(.payload(output, endsFrame: true)) }
             self.emittedFrame = true
             self.compressedSize += output.readableBytes

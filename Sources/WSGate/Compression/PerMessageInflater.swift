@@ -40,7 +40,13 @@ struct PerMessageInflater {
 
     /// - Parameters:
     ///   - pool: the EventLoop's shared inflaters when the client does not take over context, else nil.
-    init(windowBits: Int, maxMessageSize: Int, pool: ZlibStreamPool<ZlibInflater>?, memory: ZlibMemoryCounter, counters: CompressionCounters) {
+    init(
+        windowBits: Int,
+        maxMessageSize: Int,
+        pool: ZlibStreamPool<ZlibInflater>?,
+        memory: ZlibMemoryCounter,
+        counters: CompressionCounters
+    ) {
         self.maxMessageSize = maxMessageSize
         self.streams = ZlibStreamSource(pool: pool) { ZlibInflater(windowBits: windowBits, memory: memory) }
         self.counters = counters
@@ -89,7 +95,11 @@ struct PerMessageInflater {
     }
 
     /// Goes on inflating the input kept when inflation stopped.
-    mutating func resume(allocator: ByteBufferAllocator, mayContinue: () -> Bool, emit: (WebSocketFrameEvent) -> Void) throws(WebSocketProtocolError) {
+    mutating func resume(
+        allocator: ByteBufferAllocator,
+        mayContinue: () -> Bool,
+        emit: (WebSocketFrameEvent) -> Void
+    ) throws(WebSocketProtocolError) {
         try self.inflatePending(allocator: allocator, mayContinue: mayContinue, emit: emit)
     }
 
@@ -122,7 +132,15 @@ struct PerMessageInflater {
     }
 
     private mutating func sendFrame(_ chunk: ByteBuffer, fin: Bool, emit: (WebSocketFrameEvent) -> Void) {
-        emit(.frameHead(WebSocketDataFrameHead(opcode: self.emittedFrame ? .continuation : self.opcode, fin: fin, payloadLength: chunk.readableBytes)))
+        emit(
+            .frameHead(
+                WebSocketDataFrameHead(
+                    opcode: self.emittedFrame ? .continuation : self.opcode,
+                    fin: fin,
+                    payloadLength: chunk.readableBytes
+                )
+            )
+        )
         if chunk.readableBytes > 0 { emit(.payload(chunk, endsFrame: true)) }
         self.emittedFrame = true
     }

@@ -185,7 +185,9 @@ final class ZlibInflater {
             var status = Z_OK
             let consumed = input.withUnsafeReadableBytes { inputBytes in
                 output.withUnsafeMutableWritableBytes { outputBytes in
-                    stream.pointee.next_in = UnsafeMutablePointer(mutating: inputBytes.baseAddress?.assumingMemoryBound(to: Bytef.self))
+                    stream.pointee.next_in = UnsafeMutablePointer(
+                        mutating: inputBytes.baseAddress?.assumingMemoryBound(to: Bytef.self)
+                    )
                     stream.pointee.avail_in = uInt(inputBytes.count)
                     stream.pointee.next_out = outputBytes.baseAddress?.assumingMemoryBound(to: Bytef.self)
                     stream.pointee.avail_out = uInt(min(outputBytes.count, chunkSize))

@@ -24,7 +24,13 @@ struct GatewayLimits: Sendable, Equatable {
     var retryAfter: Duration
 
     /// Creates gateway limits; by default none.
-    init(maxConnections: Int = 0, maxConnectionsPerIP: Int = 0, maxPendingHandshakes: Int = 1024, maxMemory: Int = GatewayLimits.defaultMaxMemory, retryAfter: Duration = .seconds(1)) {
+    init(
+        maxConnections: Int = 0,
+        maxConnectionsPerIP: Int = 0,
+        maxPendingHandshakes: Int = 1024,
+        maxMemory: Int = GatewayLimits.defaultMaxMemory,
+        retryAfter: Duration = .seconds(1)
+    ) {
         self.maxMemory = maxMemory
         self.maxConnections = maxConnections
         self.maxConnectionsPerIP = maxConnectionsPerIP

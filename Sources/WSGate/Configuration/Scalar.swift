@@ -143,7 +143,9 @@ enum Scalar {
         { text throws(ValueSyntaxError) in
             if let choice = Choice(rawValue: text) { return choice }
             let names = Choice.allCases.map { "'\($0.rawValue)'" }
-            let listed = names.dropLast().isEmpty ? names.joined() : "\(names.dropLast().joined(separator: ", ")) or \(names[names.count - 1])"
+            let listed =
+                names.dropLast().isEmpty
+                ? names.joined() : "\(names.dropLast().joined(separator: ", ")) or \(names[names.count - 1])"
             throw ValueSyntaxError("must be \(listed), not '\(text)'")
         }
     }

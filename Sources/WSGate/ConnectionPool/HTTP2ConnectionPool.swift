@@ -183,25 +183,34 @@ final class HTTP2ConnectionPool {
                             NIOSSLClientHandler(context: tls.sslContext, serverHostname: tls.serverName(for: settings.endpoint))
                         )
                     }
-                    try sync.addHandler(NIOHTTP2Handler(mode: .client, initialSettings: [
-                        HTTP2Setting(parameter: .enablePush, value: 0),
-                        HTTP2Setting(parameter: .maxConcurrentStreams, value: 0),
-                        HTTP2Setting(parameter: .initialWindowSize, value: window),
-                        HTTP2Setting(parameter: .maxHeaderListSize, value: 16 * 1024),
-                    ]))
-                    try sync.addHandler(HTTP2ConnectionObserver { event in
-                        pool.value.connectionEvent(event, id: id)
-                    })
+                    try sync.addHandler(
+                        NIOHTTP2Handler(
+                            mode: .client,
+                            initialSettings: [
+                                HTTP2Setting(parameter: .enablePush, value: 0),
+                                HTTP2Setting(parameter: .maxConcurrentStreams, value: 0),
+                                HTTP2Setting(parameter: .initialWindowSize, value: window),
+                                HTTP2Setting(parameter: .maxHeaderListSize, value: 16 * 1024),
+                            ]
+                        )
+                    )
+                    try sync.addHandler(
+                        HTTP2ConnectionObserver { event in
+                            pool.value.connectionEvent(event, id: id)
+                        }
+                    )
                     // Outbound, a stream may hold what the server's window does not take yet, up to the
                     // same amount the gateway lets the server send it: the stream window.
-                    try sync.addHandler(HTTP2StreamMultiplexer(
-                        mode: .client,
-                        channel: channel,
-                        targetWindowSize: window,
-                        outboundBufferSizeHighWatermark: window,
-                        outboundBufferSizeLowWatermark: window / 2,
-                        inboundStreamInitializer: nil
-                    ))
+                    try sync.addHandler(
+                        HTTP2StreamMultiplexer(
+                            mode: .client,
+                            channel: channel,
+                            targetWindowSize: window,
+                            outboundBufferSizeHighWatermark: window,
+                            outboundBufferSizeLowWatermark: window / 2,
+                            inboundStreamInitializer: nil
+                        )
+                    )
                 }
             }
             .connect(host: settings.endpoint.host, port: settings.endpoint.port)
@@ -236,7 +245,13 @@ final class HTTP2ConnectionPool {
         switch event {
         case .settings(let maxStreams, let enableConnect, let first):
             if first {
-                self.run(self.state.connectionReady(id, maxConcurrentStreams: maxStreams, supportsExtendedConnect: enableConnect == true))
+                self.run(
+                    self.state.connectionReady(
+                        id,
+                        maxConcurrentStreams: maxStreams,
+                        supportsExtendedConnect: enableConnect == true
+                    )
+                )
             } else if let maxStreams {
                 self.run(self.state.maxConcurrentStreamsChanged(id, to: maxStreams))
             }

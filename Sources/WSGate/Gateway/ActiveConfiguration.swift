@@ -50,7 +50,9 @@ final class ActiveConfiguration: Sendable {
                 let alpn = upstream.protocol == .websocketH2 ? ["h2"] : ListenerTLSContext.applicationProtocols
                 clusters[name] = UpstreamCluster(
                     configuration: upstream,
-                    tls: try upstream.tls.map { tls throws(ConfigurationError) in try UpstreamTLSContext(tls, applicationProtocols: alpn) },
+                    tls: try upstream.tls.map { tls throws(ConfigurationError) in
+                        try UpstreamTLSContext(tls, applicationProtocols: alpn)
+                    },
                     logger: logger
                 )
             } catch {

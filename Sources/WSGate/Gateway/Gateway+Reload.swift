@@ -70,7 +70,12 @@ extension Gateway {
             for listener in configuration.listeners where plan.kept.contains(listener.name) {
                 state.listeners[listener.name]?.configuration = listener
             }
-            state.status = ConfigurationStatus(version: state.status.version + 1, file: file?.path, sha256: file?.sha256, loadedAt: Date())
+            state.status = ConfigurationStatus(
+                version: state.status.version + 1,
+                file: file?.path,
+                sha256: file?.sha256,
+                loadedAt: Date()
+            )
             return state.status
         }
         self.retire(Set(current.clusters.keys).subtracting(configuration.upstreams.keys).sorted())
@@ -136,7 +141,11 @@ extension Gateway {
     }
 
     /// A listener that cannot be bound, named by its key path (the decoded value has no line).
-    private func bindIssue(_ listener: ListenerConfiguration, in configuration: GatewayConfiguration, _ error: any Error) -> ConfigurationError {
+    private func bindIssue(
+        _ listener: ListenerConfiguration,
+        in configuration: GatewayConfiguration,
+        _ error: any Error
+    ) -> ConfigurationError {
         let index = configuration.listeners.firstIndex { $0.name == listener.name } ?? 0
         return ConfigurationError(issues: [
             ConfigurationIssue(
@@ -155,7 +164,9 @@ extension Gateway {
     /// 0 or there is no file.
     func startWatching() {
         let configuration = self.activeConfiguration.configuration
-        let intervals = ([configuration.reload.watchInterval] + configuration.serverTLS.map(\.watchInterval)).filter { $0 > .zero }
+        let intervals = ([configuration.reload.watchInterval] + configuration.serverTLS.map(\.watchInterval)).filter {
+            $0 > .zero
+        }
         let watched = WatchedFileFingerprints.paths(in: configuration, configurationFile: self.configurationFile)
         let task: Task<Void, Never>? =
             if let interval = intervals.min(), !watched.isEmpty {

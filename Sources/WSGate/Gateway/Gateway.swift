@@ -30,7 +30,11 @@ public final class Gateway: Sendable {
     /// A gateway made this way has no file to reload: ``reload()`` re-reads only the TLS files.
     ///
     /// - Throws: ``ConfigurationError`` naming each unusable file at the configuration line that names it.
-    public convenience init(configuration: GatewayConfiguration, group: any EventLoopGroup, logger: Logger) throws(ConfigurationError) {
+    public convenience init(
+        configuration: GatewayConfiguration,
+        group: any EventLoopGroup,
+        logger: Logger
+    ) throws(ConfigurationError) {
         try self.init(configuration: configuration, file: nil, group: group, logger: logger)
     }
 
@@ -38,12 +42,18 @@ public final class Gateway: Sendable {
     /// ``init(configuration:group:logger:)`` does; ``reload()`` re-reads that file.
     ///
     /// - Throws: ``ConfigurationError`` listing every problem in the file, or each unusable TLS file.
-    public convenience init(configurationFile path: String, group: any EventLoopGroup, logger: Logger) throws(ConfigurationError) {
+    public convenience init(configurationFile path: String, group: any EventLoopGroup, logger: Logger) throws(ConfigurationError)
+    {
         let file = try ConfigurationFile.load(path)
         try self.init(configuration: file.configuration, file: file, group: group, logger: logger)
     }
 
-    private init(configuration: GatewayConfiguration, file: ConfigurationFile?, group: any EventLoopGroup, logger: Logger) throws(ConfigurationError) {
+    private init(
+        configuration: GatewayConfiguration,
+        file: ConfigurationFile?,
+        group: any EventLoopGroup,
+        logger: Logger
+    ) throws(ConfigurationError) {
         self.group = group
         self.logger = logger
         let active = try ActiveConfiguration(configuration, logger: logger)
@@ -54,14 +64,22 @@ public final class Gateway: Sendable {
             )
         } catch {
             throw ConfigurationError(issues: [
-                ConfigurationIssue(file: file?.path ?? "configuration", line: 0, column: 0, keyPath: "log.access.destination", message: error.description)
+                ConfigurationIssue(
+                    file: file?.path ?? "configuration",
+                    line: 0,
+                    column: 0,
+                    keyPath: "log.access.destination",
+                    message: error.description
+                )
             ])
         }
         self.configurationFile = file?.path
-        self.state = NIOLockedValueBox(State(
-            active: active,
-            status: ConfigurationStatus(version: 1, file: file?.path, sha256: file?.sha256, loadedAt: Date())
-        ))
+        self.state = NIOLockedValueBox(
+            State(
+                active: active,
+                status: ConfigurationStatus(version: 1, file: file?.path, sha256: file?.sha256, loadedAt: Date())
+            )
+        )
         for upstream in configuration.upstreams.values.sorted(by: { $0.name < $1.name }) where upstream.tls?.verify == false {
             logger.warning(
                 "TLS certificate verification is off for this upstream (tls.verify: false)",
@@ -91,7 +109,10 @@ public final class Gateway: Sendable {
     /// and the files watched: whoever waits for the admin listener may edit the files next.
     func start(bindingAdmin bindAdmin: (Gateway) async throws -> any Channel) async throws {
         let files = OpenFileLimit.raiseSoftToHard()
-        self.logger.info("open files", metadata: ["wsgate.open_files.soft": "\(files.soft)", "wsgate.open_files.hard": "\(files.hard)"])
+        self.logger.info(
+            "open files",
+            metadata: ["wsgate.open_files.soft": "\(files.soft)", "wsgate.open_files.hard": "\(files.hard)"]
+        )
         let configuration = self.activeConfiguration.configuration
         do {
             for listener in configuration.listeners {
@@ -219,7 +240,10 @@ public final class Gateway: Sendable {
                         clusters: current.clusters,
                         upstreamLoop: loopState.upstreams,
                         memory: services.memory,
-                        session: loopState.sessionEnvironment(accessLog: services.accessLog, countsTraffic: current.configuration.admin.stats),
+                        session: loopState.sessionEnvironment(
+                            accessLog: services.accessLog,
+                            countsTraffic: current.configuration.admin.stats
+                        ),
                         tlsFailures: failures
                     )
                     try ClientPipeline.configure(

@@ -19,7 +19,13 @@ final class GatewayLoopState {
 
     /// What the sessions of this gateway on this loop share.
     func sessionEnvironment(accessLog: AccessLog?, countsTraffic: Bool) -> SessionEnvironment {
-        SessionEnvironment(sessions: self.sessions, stats: self.stats, compression: self.compression, accessLog: accessLog, countsTraffic: countsTraffic)
+        SessionEnvironment(
+            sessions: self.sessions,
+            stats: self.stats,
+            compression: self.compression,
+            accessLog: accessLog,
+            countsTraffic: countsTraffic
+        )
     }
 
     /// Unchecked on purpose: each thread only ever reads and writes its own value.

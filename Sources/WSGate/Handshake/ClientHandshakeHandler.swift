@@ -138,7 +138,12 @@ final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     private func openUpstream(for request: ClientHandshakeRequest, selection: RouteSelection, context: ChannelHandlerContext) {
         guard let cluster = self.connection.clusters[selection.route.upstream] else {
-            self.perform(self.machine.upstreamFailed(HandshakeRejection(.badGateway, "upstream \(selection.route.upstream) is not configured")), context: context)
+            self.perform(
+                self.machine.upstreamFailed(
+                    HandshakeRejection(.badGateway, "upstream \(selection.route.upstream) is not configured")
+                ),
+                context: context
+            )
             return
         }
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
@@ -177,13 +182,17 @@ final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandle
         case .failure(let error as UpstreamError):
             self.perform(self.machine.upstreamFailed(error.rejection), context: context)
         case .failure(let error):
-            self.perform(self.machine.upstreamFailed(HandshakeRejection(.badGateway, "upstream unavailable: \(error)")), context: context)
+            self.perform(
+                self.machine.upstreamFailed(HandshakeRejection(.badGateway, "upstream unavailable: \(error)")),
+                context: context
+            )
         }
     }
 
     /// The verified client certificate's subject (RFC 4514), on a listener with `client_auth`.
     private func clientCertificateSubject(context: ChannelHandlerContext) -> String? {
-        guard self.connection.tlsFailures != nil, let tls = try? context.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self),
+        guard self.connection.tlsFailures != nil,
+            let tls = try? context.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self),
             let certificate = tls.peerCertificate
         else { return nil }
         return ClientCertificateSubject.subject(of: certificate)
@@ -192,7 +201,10 @@ final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandle
     private func answer(_ headers: HTTPHeaders, context: ChannelHandlerContext) {
         guard let link = self.link else { return }
         self.timeout?.cancel()
-        context.write(self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .switchingProtocols, headers: headers))), promise: nil)
+        context.write(
+            self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .switchingProtocols, headers: headers))),
+            promise: nil
+        )
         context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
         self.ticket.finishHandshake()
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
@@ -235,14 +247,18 @@ final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandle
         self.ticket.finishHandshake()
         self.timeout?.cancel()
         counters.handshakeFailed(status: Int(rejection.status.code))
-        self.connection.session.accessLog?.record(.refused(AccessLogEntry.Refusal(
-            clientAddress: context.channel.remoteAddress,
-            route: self.machine.routeName,
-            path: self.machine.target,
-            status: Int(rejection.status.code),
-            reason: rejection.message,
-            duration: .now() - self.accepted
-        )))
+        self.connection.session.accessLog?.record(
+            .refused(
+                AccessLogEntry.Refusal(
+                    clientAddress: context.channel.remoteAddress,
+                    route: self.machine.routeName,
+                    path: self.machine.target,
+                    status: Int(rejection.status.code),
+                    reason: rejection.message,
+                    duration: .now() - self.accepted
+                )
+            )
+        )
         rejection.answer.write(to: context, closing: true)
     }
 }

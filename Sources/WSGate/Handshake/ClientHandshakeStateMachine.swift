@@ -145,7 +145,11 @@ struct ClientHandshakeStateMachine {
     /// near the memory budget, a new compressed session takes no zlib state of its own.
     ///
     /// - Parameter relayedHeaders: the upstream's answer headers that go on to the client.
-    mutating func upstreamOpened(subprotocol: String?, relayedHeaders: [(String, String)], memoryPressure: MemoryBudget.Pressure) -> Action {
+    mutating func upstreamOpened(
+        subprotocol: String?,
+        relayedHeaders: [(String, String)],
+        memoryPressure: MemoryBudget.Pressure
+    ) -> Action {
         guard case .openingUpstream(let request, let selection) = self.state else { return .discardUpstream }
         var headers = HTTPHeaders([
             ("Upgrade", "websocket"),
@@ -220,16 +224,19 @@ struct ClientHandshakeStateMachine {
 
     /// The checks of a request head, in order: header count (431), route (404), RFC 6455 validity
     /// (400, 426), origin (403).
-    private mutating func validate(_ head: HTTPRequestHead) throws(HandshakeRejection) -> (ClientHandshakeRequest, RouteSelection) {
+    private mutating func validate(_ head: HTTPRequestHead) throws(HandshakeRejection) -> (ClientHandshakeRequest, RouteSelection)
+    {
         guard head.headers.count <= self.maxHeaders else {
             throw HandshakeRejection(.requestHeaderFieldsTooLarge, "more than \(self.maxHeaders) header fields")
         }
         let host = head.headers.first(name: "Host")
-        guard let selection = self.routeTable.match(
-            host: host,
-            path: head.uri,
-            headers: head.headers.map { (name: $0.name, value: $0.value) }
-        ) else {
+        guard
+            let selection = self.routeTable.match(
+                host: host,
+                path: head.uri,
+                headers: head.headers.map { (name: $0.name, value: $0.value) }
+            )
+        else {
             throw HandshakeRejection(.notFound, "no route for \(host ?? "") \(head.uri)")
         }
         self.routeName = selection.route.name

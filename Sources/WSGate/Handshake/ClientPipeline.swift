@@ -22,7 +22,12 @@ enum ClientPipeline {
 
     /// Sets up a just accepted connection for its handshake. `tls` is the listener's context on a TLS
     /// listener (the connection never sees plain text then).
-    static func configure(_ channel: any Channel, tls: NIOSSLContext?, maxHeaderBytes: Int, handshake: ClientHandshakeHandler) throws {
+    static func configure(
+        _ channel: any Channel,
+        tls: NIOSSLContext?,
+        maxHeaderBytes: Int,
+        handshake: ClientHandshakeHandler
+    ) throws {
         let sync = channel.pipeline.syncOperations
         if let tls {
             try sync.addHandler(NIOSSLServerHandler(context: tls), name: Names.tls)
@@ -37,7 +42,11 @@ enum ClientPipeline {
     /// both legs. The future completes once each decoder has handed the bytes it read past the
     /// handshake to its handshake handler, which keeps them (``HandshakeLeftovers``); only then may
     /// frames be written to either leg.
-    static func retireHTTPCodecs(client: ChannelPipeline.SynchronousOperations, upstream link: UpstreamLink, on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
+    static func retireHTTPCodecs(
+        client: ChannelPipeline.SynchronousOperations,
+        upstream link: UpstreamLink,
+        on eventLoop: any EventLoop
+    ) -> EventLoopFuture<Void> {
         client.removeHandler(name: Names.encoder, promise: nil)
         let clientDecoder = client.removeHandler(name: Names.decoder)
         guard let channel = link.channel else { return clientDecoder }

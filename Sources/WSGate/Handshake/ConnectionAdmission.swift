@@ -46,7 +46,9 @@ struct ConnectionAdmission: Sendable, Equatable {
         if limits.maxPendingHandshakes > 0, self.pendingHandshakes >= limits.maxPendingHandshakes { return .shed }
         self.pendingHandshakes += 1
         if limits.maxConnections > 0, self.total >= limits.maxConnections { return .refused(.global) }
-        if let ip, limits.maxConnectionsPerIP > 0, self.byIP[ip, default: 0] >= limits.maxConnectionsPerIP { return .refused(.perIP) }
+        if let ip, limits.maxConnectionsPerIP > 0, self.byIP[ip, default: 0] >= limits.maxConnectionsPerIP {
+            return .refused(.perIP)
+        }
         self.total += 1
         if let ip { self.byIP[ip, default: 0] += 1 }
         return .admitted

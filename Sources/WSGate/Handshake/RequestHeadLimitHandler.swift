@@ -28,7 +28,8 @@ final class RequestHeadLimitHandler: ChannelInboundHandler, RemovableChannelHand
             self.refused = true
             // In front of the HTTP codec: the answer goes out as bytes.
             let answer = HTTPAnswer.text(.requestHeaderFieldsTooLarge, "request header fields too large")
-            context.writeAndFlush(NIOAny(answer.encoded(allocator: context.channel.allocator))).assumeIsolated().whenComplete { _ in
+            context.writeAndFlush(NIOAny(answer.encoded(allocator: context.channel.allocator))).assumeIsolated().whenComplete {
+                _ in
                 context.close(promise: nil)
             }
         }

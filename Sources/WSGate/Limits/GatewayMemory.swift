@@ -49,7 +49,10 @@ final class GatewayMemory: Sendable {
     }
 
     func stop() {
-        for task in self.tasks.withLockedValue({ tasks in defer { tasks = [] }; return tasks }) {
+        for task in self.tasks.withLockedValue({ tasks in
+            defer { tasks = [] }
+            return tasks
+        }) {
             task.cancel()
         }
     }

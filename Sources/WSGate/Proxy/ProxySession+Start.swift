@@ -60,7 +60,14 @@ extension ProxySession {
         )
         switch upstream {
         case .channel(let channel):
-            try Self.addLegHandlers(to: channel, leg: .upstream, session: session, route: route, compression: nil, environment: environment)
+            try Self.addLegHandlers(
+                to: channel,
+                leg: .upstream,
+                session: session,
+                route: route,
+                compression: nil,
+                environment: environment
+            )
         case .echo:
             session.attach(EchoLeg(session: session, client: clientLeg), as: .upstream)
         }
@@ -101,14 +108,16 @@ extension ProxySession {
         let pipeline = leg.channel.pipeline.syncOperations
         try pipeline.addHandler(WebSocketEndpointHandler(role: side == .client ? .server : .client, configuration: endpoint))
         if let compression {
-            try pipeline.addHandler(PerMessageDeflateHandler(
-                agreement: compression,
-                configuration: route.compression,
-                maxMessageSize: limits.maxMessage,
-                loopState: environment.compression,
-                counters: session.counters.compression,
-                gate: { session.inboundGate(from: side) }
-            ))
+            try pipeline.addHandler(
+                PerMessageDeflateHandler(
+                    agreement: compression,
+                    configuration: route.compression,
+                    maxMessageSize: limits.maxMessage,
+                    loopState: environment.compression,
+                    counters: session.counters.compression,
+                    gate: { session.inboundGate(from: side) }
+                )
+            )
         }
         let handler = ProxyLegHandler(leg: side, session: session, streamQueue: leg.queue)
         try pipeline.addHandler(handler)

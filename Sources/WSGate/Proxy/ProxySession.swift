@@ -206,12 +206,16 @@ final class ProxySession {
     private func ended() {
         let close = self.state.ending.map { RouteStats.CloseKey(code: $0.closeCode, side: $0.side) }
         self.counters.sessionEnded(traffic: self.traffic, close: close)
-        self.accessLog?.record(.session(AccessLogEntry.Session(
-            identity: self.identity,
-            duration: .now() - self.identity.started,
-            traffic: self.traffic,
-            close: close
-        )))
+        self.accessLog?.record(
+            .session(
+                AccessLogEntry.Session(
+                    identity: self.identity,
+                    duration: .now() - self.identity.started,
+                    traffic: self.traffic,
+                    close: close
+                )
+            )
+        )
     }
 
     /// The session as `/stats/connections` lists it. Call on the session's loop.

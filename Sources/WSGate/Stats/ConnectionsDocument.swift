@@ -51,8 +51,14 @@ struct ConnectionsDocument: Encodable, Sendable {
             self.ageSeconds = Double(connection.age.nanoseconds) / 1e9
             self.messages = connection.traffic.messages
             self.bytes = connection.traffic.bytes
-            self.bufferedBytes = TowardSides(towardClient: connection.bufferedTowardClient, towardUpstream: connection.bufferedTowardUpstream)
-            self.paused = TowardSides(towardClient: connection.pausedTowardClient, towardUpstream: connection.pausedTowardUpstream)
+            self.bufferedBytes = TowardSides(
+                towardClient: connection.bufferedTowardClient,
+                towardUpstream: connection.bufferedTowardUpstream
+            )
+            self.paused = TowardSides(
+                towardClient: connection.pausedTowardClient,
+                towardUpstream: connection.pausedTowardUpstream
+            )
         }
     }
 

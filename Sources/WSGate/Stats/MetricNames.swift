@@ -19,9 +19,17 @@ struct MetricName: Sendable {
     /// `{route}` counter.
     static let connectionsTotal = Self(base: "connections", unit: "total", help: "WebSocket sessions started (101 answered).")
     /// `{route,direction}` counter: data messages, once per message.
-    static let messages = Self(base: "messages", unit: "total", help: "Data messages relayed (text and binary, once per message).")
+    static let messages = Self(
+        base: "messages",
+        unit: "total",
+        help: "Data messages relayed (text and binary, once per message)."
+    )
     /// `{route,direction}` counter: payload bytes as the upstream leg sees them (uncompressed).
-    static let bytes = Self(base: "bytes", unit: "total", help: "Payload bytes relayed, uncompressed (as the upstream leg sees them).")
+    static let bytes = Self(
+        base: "bytes",
+        unit: "total",
+        help: "Payload bytes relayed, uncompressed (as the upstream leg sees them)."
+    )
     /// `{route,direction}` counter: client-leg payload bytes of compressed messages, compressed.
     static let compressedBytes = Self(
         base: "compressed_bytes",
@@ -29,11 +37,23 @@ struct MetricName: Sendable {
         help: "Client-leg payload bytes of permessage-deflate messages, compressed."
     )
     /// `{route,code,side}` counter; `side` is who closed first: client, upstream or gateway.
-    static let closeCodes = Self(base: "close_codes", unit: "total", help: "Sessions ended, by close code and by who closed first.")
+    static let closeCodes = Self(
+        base: "close_codes",
+        unit: "total",
+        help: "Sessions ended, by close code and by who closed first."
+    )
     /// `{route,status}` counter; handshakes refused before a route matched have `route=""`.
-    static let handshakeFailures = Self(base: "handshake_failures", unit: "total", help: "WebSocket handshakes refused, by HTTP status.")
+    static let handshakeFailures = Self(
+        base: "handshake_failures",
+        unit: "total",
+        help: "WebSocket handshakes refused, by HTTP status."
+    )
     /// `{route,direction}` counter: a leg stopped taking data, so the other leg stopped reading.
-    static let backpressurePauses = Self(base: "backpressure_pauses", unit: "total", help: "Backpressure pauses, by the direction that was held.")
+    static let backpressurePauses = Self(
+        base: "backpressure_pauses",
+        unit: "total",
+        help: "Backpressure pauses, by the direction that was held."
+    )
     /// `{route,direction}` counter: seconds of finished pauses.
     static let backpressurePausedSeconds = Self(
         base: "backpressure_paused_seconds",
@@ -45,15 +65,27 @@ struct MetricName: Sendable {
     /// `{route,direction}` histogram of completed data message sizes.
     static let messageBytes = Self(base: "message", unit: "bytes", help: "Sizes of data messages, uncompressed.")
     /// `{upstream}` histogram: connect to 101 of successful upstream legs.
-    static let upstreamConnectSeconds = Self(base: "upstream_connect", unit: "seconds", help: "Time to open an upstream leg (TCP, TLS, handshake).")
+    static let upstreamConnectSeconds = Self(
+        base: "upstream_connect",
+        unit: "seconds",
+        help: "Time to open an upstream leg (TCP, TLS, handshake)."
+    )
     /// `{upstream}` counter.
     static let upstreamConnects = Self(base: "upstream_connects", unit: "total", help: "Upstream legs opened.")
     /// `{upstream,reason}` counter.
-    static let upstreamConnectFailures = Self(base: "upstream_connect_failures", unit: "total", help: "Upstream connection attempts that failed, by reason.")
+    static let upstreamConnectFailures = Self(
+        base: "upstream_connect_failures",
+        unit: "total",
+        help: "Upstream connection attempts that failed, by reason."
+    )
     /// `{upstream,endpoint}` gauge: open one-to-one connections (pooled upstreams: the pool's connections).
     static let upstreamConnections = Self(base: "upstream", unit: "connections", help: "Open upstream connections, by endpoint.")
     /// `{listener}` counter.
-    static let tlsHandshakeFailures = Self(base: "tls_handshake_failures", unit: "total", help: "Failed TLS handshakes on a listener.")
+    static let tlsHandshakeFailures = Self(
+        base: "tls_handshake_failures",
+        unit: "total",
+        help: "Failed TLS handshakes on a listener."
+    )
     /// `{loop}` gauge.
     static let eventLoopConnections = Self(base: "event_loop", unit: "connections", help: "WebSocket sessions per EventLoop.")
     /// Gauge.

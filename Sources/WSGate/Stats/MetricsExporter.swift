@@ -81,7 +81,11 @@ final class MetricsExporter: Sendable {
                 self.count(.bytes, labels, figures.bytes[direction])
                 self.count(.compressedBytes, labels, figures.compression.compressedBytes[direction])
                 self.count(.backpressurePauses, labels, figures.backpressurePauses[direction])
-                self.countSeconds(.backpressurePausedSeconds, labels, nanoseconds: figures.backpressurePausedNanoseconds[direction])
+                self.countSeconds(
+                    .backpressurePausedSeconds,
+                    labels,
+                    nanoseconds: figures.backpressurePausedNanoseconds[direction]
+                )
                 self.histogram(.messageBytes, labels, figures.messageBytes[direction], inNanoseconds: false)
             }
             for (key, count) in figures.closes {
@@ -103,8 +107,11 @@ final class MetricsExporter: Sendable {
             }
             self.histogram(.upstreamConnectSeconds, [label], figures.connectNanoseconds, inNanoseconds: true)
             for (endpoint, open) in figures.openConnections {
-                self.registry.makeGauge(descriptor: MetricName.upstreamConnections.descriptor, labels: [label, ("endpoint", endpoint)])
-                    .set(Int64(open))
+                self.registry.makeGauge(
+                    descriptor: MetricName.upstreamConnections.descriptor,
+                    labels: [label, ("endpoint", endpoint)]
+                )
+                .set(Int64(open))
             }
         }
 
@@ -129,7 +136,12 @@ final class MetricsExporter: Sendable {
         }
 
         /// Replays the observations made since the last scrape (see the type's comment).
-        private mutating func histogram(_ metric: MetricName, _ labels: [(String, String)], _ figures: ExactHistogram, inNanoseconds: Bool) {
+        private mutating func histogram(
+            _ metric: MetricName,
+            _ labels: [(String, String)],
+            _ figures: ExactHistogram,
+            inNanoseconds: Bool
+        ) {
             let key = Self.key(metric, labels)
             let last = self.state.exportedHistograms[key] ?? ExactHistogram(bounds: figures.bounds)
             if inNanoseconds {
@@ -140,7 +152,11 @@ final class MetricsExporter: Sendable {
                 )
                 Self.replay(figures, since: last) { histogram.record(Duration.nanoseconds($0)) }
             } else {
-                let histogram = self.registry.makeValueHistogram(descriptor: metric.descriptor, labels: labels, buckets: figures.bounds.map(Double.init))
+                let histogram = self.registry.makeValueHistogram(
+                    descriptor: metric.descriptor,
+                    labels: labels,
+                    buckets: figures.bounds.map(Double.init)
+                )
                 Self.replay(figures, since: last) { histogram.record(Double($0)) }
             }
             self.state.exportedHistograms[key] = figures

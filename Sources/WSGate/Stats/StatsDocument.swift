@@ -152,7 +152,10 @@ struct StatsDocument: Encodable, Sendable {
         self.statsEnabled = info.countsTraffic
         self.totals = RouteDocument(snapshot.totals)
         self.routes = routes
-        self.unrouted = Unrouted(handshakeFailures: RouteDocument.byStatus(unrouted.handshakeFailures), limitHits: unrouted.limitHits)
+        self.unrouted = Unrouted(
+            handshakeFailures: RouteDocument.byStatus(unrouted.handshakeFailures),
+            limitHits: unrouted.limitHits
+        )
         self.upstreams = info.upstreams.reduce(into: [:]) { upstreams, entry in
             upstreams[entry.key] = UpstreamDocument(
                 snapshot.upstreams[entry.key] ?? UpstreamStats(),

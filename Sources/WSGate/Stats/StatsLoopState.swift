@@ -71,8 +71,16 @@ struct GatewayStatsSnapshot: Sendable {
 
     init(loops: [LoopStatsSnapshot]) {
         for loop in loops {
-            self.routes.merge(loop.routes) { var sum = $0; sum.merge($1); return sum }
-            self.upstreams.merge(loop.upstreams) { var sum = $0; sum.merge($1); return sum }
+            self.routes.merge(loop.routes) {
+                var sum = $0
+                sum.merge($1)
+                return sum
+            }
+            self.upstreams.merge(loop.upstreams) {
+                var sum = $0
+                sum.merge($1)
+                return sum
+            }
             self.eventLoopSessions.append(loop.sessions)
         }
     }

@@ -53,6 +53,9 @@ extension PerDirection where Value == Int {
     static var zero: Self { Self(0) }
 
     static func + (lhs: Self, rhs: Self) -> Self {
-        Self(clientToUpstream: lhs.clientToUpstream + rhs.clientToUpstream, upstreamToClient: lhs.upstreamToClient + rhs.upstreamToClient)
+        Self(
+            clientToUpstream: lhs.clientToUpstream + rhs.clientToUpstream,
+            upstreamToClient: lhs.upstreamToClient + rhs.upstreamToClient
+        )
     }
 }

@@ -99,6 +99,10 @@ final class ListenerTLSContext: Sendable {
 
     private static func generatePair() throws -> TLSFileLoader.LoadedPair {
         let generated = try SelfSignedCertificate.make()
-        return TLSFileLoader.LoadedPair(chain: [generated.certificate], key: generated.key, dnsNames: SelfSignedCertificate.dnsNames)
+        return TLSFileLoader.LoadedPair(
+            chain: [generated.certificate],
+            key: generated.key,
+            dnsNames: SelfSignedCertificate.dnsNames
+        )
     }
 }

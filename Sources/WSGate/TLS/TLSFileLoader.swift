@@ -22,7 +22,12 @@ enum TLSFileLoader {
         let chain = try self.certificates(pair.certificate, what: "certificate")
         let key = try self.privateKey(pair)
         do {
-            _ = try NIOSSLContext(configuration: .makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key)))
+            _ = try NIOSSLContext(
+                configuration: .makeServerConfiguration(
+                    certificateChain: chain.map { .certificate($0) },
+                    privateKey: .privateKey(key)
+                )
+            )
         } catch {
             throw ConfigurationError(issues: [
                 pair.privateKey.issue(
@@ -85,7 +90,9 @@ enum TLSFileLoader {
             throw ConfigurationError(issues: [file.issue("cannot read \(what) file \(file.path): no such file")])
         }
         guard let data = FileManager.default.contents(atPath: file.path) else {
-            throw ConfigurationError(issues: [file.issue("cannot read \(what) file \(file.path): permission denied or not a file")])
+            throw ConfigurationError(issues: [
+                file.issue("cannot read \(what) file \(file.path): permission denied or not a file")
+            ])
         }
         return Array(data)
     }

@@ -33,7 +33,13 @@ final class UpstreamTLSContext: Sendable {
             self.sslContext = try NIOSSLContext(configuration: tls)
         } catch {
             throw ConfigurationError(issues: [
-                ConfigurationIssue(file: "", line: 0, column: 0, keyPath: "", message: "cannot build the upstream TLS context: \(error)")
+                ConfigurationIssue(
+                    file: "",
+                    line: 0,
+                    column: 0,
+                    keyPath: "",
+                    message: "cannot build the upstream TLS context: \(error)"
+                )
             ])
         }
         self.configuration = configuration

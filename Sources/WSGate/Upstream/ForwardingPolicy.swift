@@ -114,7 +114,9 @@ struct ForwardingPolicy: Sendable, Equatable {
         let priorForwarded = received["Forwarded"].joined(separator: ", ")
         let forwarded = element.joined(separator: ";")
         headers.add(name: "Forwarded", value: priorForwarded.isEmpty ? forwarded : "\(priorForwarded), \(forwarded)")
-        if let subject = request.client.certificateSubject, Self.isRelayable(name: ClientCertificateSubject.headerName, value: subject) {
+        if let subject = request.client.certificateSubject,
+            Self.isRelayable(name: ClientCertificateSubject.headerName, value: subject)
+        {
             headers.add(name: ClientCertificateSubject.headerName, value: subject)
         }
         return headers

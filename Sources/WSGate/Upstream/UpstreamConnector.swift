@@ -35,7 +35,12 @@ enum UpstreamConnector {
                         name: UpstreamPipelineNames.decoder
                     )
                     try sync.addHandler(
-                        UpstreamHandshakeHandler(request: request, key: key, offeredSubprotocols: offeredSubprotocols, promise: handshake),
+                        UpstreamHandshakeHandler(
+                            request: request,
+                            key: key,
+                            offeredSubprotocols: offeredSubprotocols,
+                            promise: handshake
+                        ),
                         name: UpstreamPipelineNames.handshake
                     )
                 }

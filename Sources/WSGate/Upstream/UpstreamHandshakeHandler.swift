@@ -73,7 +73,9 @@ final class UpstreamHandshakeHandler: ChannelInboundHandler, RemovableChannelHan
             }
             self.state = .refused(head, body: body)
         case (.refused(let head, let body), .end):
-            let text = String(buffer: body.getSlice(at: body.readerIndex, length: min(body.readableBytes, Self.maxRefusalBody)) ?? body)
+            let text = String(
+                buffer: body.getSlice(at: body.readerIndex, length: min(body.readableBytes, Self.maxRefusalBody)) ?? body
+            )
             self.fail(UpstreamError(.refused(status: head.status), "\(head.status.code) \(text)"), context: context)
         case (.upgrading(let head), .end):
             self.state = .upgraded

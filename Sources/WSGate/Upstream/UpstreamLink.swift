@@ -40,7 +40,8 @@ enum UpstreamTransport: Sendable {
     /// Takes the HTTP/1.1 codec out of the pipeline; the future completes once the decoder has handed
     /// the bytes it read past the 101 to the handshake handler, which keeps them. Nothing but the
     /// handshake may be written to the leg before then: a frame would reach the HTTP codec.
-    func retireHTTPCodec(_ pipeline: ChannelPipeline.SynchronousOperations, on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
+    func retireHTTPCodec(_ pipeline: ChannelPipeline.SynchronousOperations, on eventLoop: any EventLoop) -> EventLoopFuture<Void>
+    {
         switch self {
         case .http1:
             pipeline.removeHandler(name: UpstreamPipelineNames.encoder, promise: nil)

@@ -189,7 +189,10 @@ final class UpstreamLoopOpener {
         guard let opening = self.openings[id] else { return }
         let deadline = opening.started + TimeAmount(self.configuration.connectTimeout)
         let endpoint = pool.settings.endpoint.description
-        let headers = opening.fields.extendedConnectHeaders(scheme: pool.settings.tls == nil ? "http" : "https", authority: endpoint)
+        let headers = opening.fields.extendedConnectHeaders(
+            scheme: pool.settings.tls == nil ? "http" : "https",
+            authority: endpoint
+        )
         let offered = opening.offeredSubprotocols
         let handshake = self.eventLoop.makePromise(of: HTTPResponseHead.self)
         let loop = self.eventLoop
@@ -222,7 +225,10 @@ final class UpstreamLoopOpener {
                     switch answered {
                     case .success(let head):
                         pool.record(.opened)
-                        self.attemptSucceeded(id, UpstreamLink(channel: stream.channel, response: head, endpoint: endpoint, transport: .http2Stream))
+                        self.attemptSucceeded(
+                            id,
+                            UpstreamLink(channel: stream.channel, response: head, endpoint: endpoint, transport: .http2Stream)
+                        )
                     case .failure(let error):
                         let upstreamError = error as? UpstreamError ?? UpstreamError(.handshakeFailed, "\(error)")
                         switch upstreamError.kind {
@@ -231,7 +237,10 @@ final class UpstreamLoopOpener {
                             self.attemptFailed(id, .refusedBeforeAnswer(upstreamError))
                         case .refused:
                             pool.record(.failed)
-                            self.attemptFailed(id, stream.isFirstOnConnection ? .refusedBeforeAnswer(upstreamError) : .final(upstreamError))
+                            self.attemptFailed(
+                                id,
+                                stream.isFirstOnConnection ? .refusedBeforeAnswer(upstreamError) : .final(upstreamError)
+                            )
                         case .unreachable, .invalidResponse, .handshakeFailed:
                             pool.record(.failed)
                             self.attemptFailed(id, .final(upstreamError))

@@ -29,7 +29,12 @@ final class UpstreamLoopState {
             }
             entry.opener.shutdown()
         }
-        let opener = UpstreamLoopOpener(configuration: cluster.configuration, tls: cluster.tls, logger: cluster.logger, eventLoop: eventLoop)
+        let opener = UpstreamLoopOpener(
+            configuration: cluster.configuration,
+            tls: cluster.tls,
+            logger: cluster.logger,
+            eventLoop: eventLoop
+        )
         if self.isShutDown { opener.shutdown() }
         self.entries[name] = Entry(cluster: ObjectIdentifier(cluster), opener: opener)
         return opener
@@ -62,7 +67,10 @@ final class UpstreamLoopState {
 
     /// The pools of every `websocket-h2` upstream of `clusters`, per endpoint, summed over the loops'
     /// ``poolStats()``; an endpoint without a pool yet shows zeros.
-    static func sum(_ perLoop: [[String: [UpstreamEndpointStats]]], clusters: [String: UpstreamCluster]) -> [String: [UpstreamEndpointStats]] {
+    static func sum(
+        _ perLoop: [[String: [UpstreamEndpointStats]]],
+        clusters: [String: UpstreamCluster]
+    ) -> [String: [UpstreamEndpointStats]] {
         var result: [String: [UpstreamEndpointStats]] = [:]
         for (name, cluster) in clusters where cluster.configuration.protocol == .websocketH2 {
             var byEndpoint: [String: UpstreamEndpointStats] = [:]

@@ -17,7 +17,13 @@ struct WebSocketEndpointConfiguration: Sendable {
     /// a slot of its pooled connection.
     var leavesTransportCloseToServer: Bool = true
 
-    init(maxFrameSize: Int, maxMessageSize: Int, pingInterval: TimeAmount?, closeTimeout: TimeAmount, negotiatedReservedBits: UInt8 = 0) {
+    init(
+        maxFrameSize: Int,
+        maxMessageSize: Int,
+        pingInterval: TimeAmount?,
+        closeTimeout: TimeAmount,
+        negotiatedReservedBits: UInt8 = 0
+    ) {
         self.maxFrameSize = maxFrameSize
         self.maxMessageSize = maxMessageSize
         self.pingInterval = pingInterval
@@ -107,7 +113,10 @@ final class WebSocketEndpointHandler: ChannelDuplexHandler, RemovableChannelHand
         self.carry = buffer.readableBytes > 0 && self.closeHandshake.state != .closed ? buffer : nil
     }
 
-    private func handle(_ action: WebSocketInboundStateMachine.Action, context: ChannelHandlerContext) throws(WebSocketProtocolError) {
+    private func handle(
+        _ action: WebSocketInboundStateMachine.Action,
+        context: ChannelHandlerContext
+    ) throws(WebSocketProtocolError) {
         switch action {
         case .forward(let event):
             if self.closeHandshake.state == .open {
@@ -151,7 +160,10 @@ final class WebSocketEndpointHandler: ChannelDuplexHandler, RemovableChannelHand
                 promise?.succeed(())
                 return
             }
-            context.write(self.wrapOutboundOut(self.framer.encodeHead(head, allocator: context.channel.allocator)), promise: promise)
+            context.write(
+                self.wrapOutboundOut(self.framer.encodeHead(head, allocator: context.channel.allocator)),
+                promise: promise
+            )
             self.writePendingControlFrames(context: context)
         case .payload(let payload, let endsFrame):
             guard self.closeHandshake.state == .open else {
@@ -160,7 +172,10 @@ final class WebSocketEndpointHandler: ChannelDuplexHandler, RemovableChannelHand
             }
             if let head = self.heldHead {
                 self.heldHead = nil
-                context.write(self.wrapOutboundOut(self.framer.encodeHead(head, allocator: context.channel.allocator)), promise: nil)
+                context.write(
+                    self.wrapOutboundOut(self.framer.encodeHead(head, allocator: context.channel.allocator)),
+                    promise: nil
+                )
             }
             context.write(self.wrapOutboundOut(self.framer.encodePayload(payload, endsFrame: endsFrame)), promise: promise)
             self.writePendingControlFrames(context: context)

@@ -73,7 +73,10 @@ struct WebSocketFrameParser {
     }
 
     /// Reads a complete frame header, or nothing (leaving `buffer` untouched) if it is not all there yet.
-    private static func readHeader(from buffer: inout ByteBuffer, maxFrameSize: Int) throws(WebSocketProtocolError) -> WebSocketFrameHeader? {
+    private static func readHeader(
+        from buffer: inout ByteBuffer,
+        maxFrameSize: Int
+    ) throws(WebSocketProtocolError) -> WebSocketFrameHeader? {
         var view = buffer
         guard let first = view.readInteger(as: UInt8.self), let second = view.readInteger(as: UInt8.self) else {
             return nil

@@ -93,7 +93,12 @@ struct WebSocketInboundStateMachine {
         if header.payloadLength == 0 {
             try self.finishFrame()
         }
-        let head = WebSocketDataFrameHead(opcode: header.opcode, fin: header.fin, compressed: compressed, payloadLength: header.payloadLength)
+        let head = WebSocketDataFrameHead(
+            opcode: header.opcode,
+            fin: header.fin,
+            compressed: compressed,
+            payloadLength: header.payloadLength
+        )
         return .forward(.frameHead(head))
     }
 
@@ -117,7 +122,8 @@ struct WebSocketInboundStateMachine {
         self.message = .idle
     }
 
-    private func receiveControlFrame(_ header: WebSocketFrameHeader, payload: ByteBuffer) throws(WebSocketProtocolError) -> Action {
+    private func receiveControlFrame(_ header: WebSocketFrameHeader, payload: ByteBuffer) throws(WebSocketProtocolError) -> Action
+    {
         try self.checkMasking(header)
         guard header.reservedBits == 0 else {
             throw WebSocketProtocolError(.protocolError, "reserved bits set on a control frame")

@@ -93,7 +93,10 @@ final class AccessLogTests: XCTestCase {
         let before = try await self.lines(file, count: 2)
         XCTAssertEqual(before.count, 2, "\(before)")
         let session = try XCTUnwrap(before.first { $0.contains("event=session") })
-        for field in ["route=chat", "upstream=echo", "path=/chat/room", "messages_in=2", "bytes_out=10", "close_code=4000", "close_side=client"] {
+        for field in [
+            "route=chat", "upstream=echo", "path=/chat/room", "messages_in=2", "bytes_out=10", "close_code=4000",
+            "close_side=client",
+        ] {
             XCTAssertTrue(session.contains(" " + field), "\(field) in \(session)")
         }
         XCTAssertTrue(before.contains { $0.contains("event=refused") && $0.contains("status=404") }, "\(before)")

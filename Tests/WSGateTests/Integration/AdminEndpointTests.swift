@@ -119,12 +119,20 @@ final class AdminEndpointTests: XCTestCase {
         XCTAssertEqual(simple.status, 403, simple.body)
         XCTAssertTrue(simple.body.contains("X-WSGate-Admin: 1"), simple.body)
         for origin in ["http://evil.example", "null", "https://127.0.0.1:\(port)", "http://127.0.0.1.evil.example"] {
-            let foreign = try await AdminHTTP.send(port: port, "POST", "/reload", headers: [("X-WSGate-Admin", "1"), ("Origin", origin)])
+            let foreign = try await AdminHTTP.send(
+                port: port,
+                "POST",
+                "/reload",
+                headers: [("X-WSGate-Admin", "1"), ("Origin", origin)]
+            )
             XCTAssertEqual(foreign.status, 403, "Origin \(origin): \(foreign.body)")
         }
         XCTAssertEqual(gateway.gateway.configurationStatus.version, 1, "nothing refused was reloaded")
         let own = try await AdminHTTP.send(
-            port: port, "POST", "/reload", headers: [("X-WSGate-Admin", "1"), ("Origin", "http://localhost:\(port)")]
+            port: port,
+            "POST",
+            "/reload",
+            headers: [("X-WSGate-Admin", "1"), ("Origin", "http://localhost:\(port)")]
         )
         XCTAssertEqual(own.status, 200, own.body)
         let tool = try await AdminHTTP.send(port: port, "POST", "/reload", headers: [("X-WSGate-Admin", "1")])
@@ -138,7 +146,10 @@ final class AdminEndpointTests: XCTestCase {
         let anonymous = try await AdminHTTP.send(port: port, "POST", "/reload", headers: [("X-WSGate-Admin", "1")])
         XCTAssertEqual(anonymous.status, 401, anonymous.body)
         let foreign = try await AdminHTTP.send(
-            port: port, "POST", "/reload", headers: [("Authorization", "Bearer s3cret"), ("Origin", "http://evil.example")]
+            port: port,
+            "POST",
+            "/reload",
+            headers: [("Authorization", "Bearer s3cret"), ("Origin", "http://evil.example")]
         )
         XCTAssertEqual(foreign.status, 403, foreign.body)
         let authorized = try await AdminHTTP.send(port: port, "POST", "/reload", headers: [("Authorization", "Bearer s3cret")])
@@ -194,7 +205,11 @@ final class AdminEndpointTests: XCTestCase {
         let secure = try await AdminHTTP.send(port: port, "GET", "/healthz", tls: tls)
         XCTAssertEqual(secure.status, 200, secure.body)
         let reload = try await AdminHTTP.send(
-            port: port, "POST", "/reload", headers: [("X-WSGate-Admin", "1"), ("Origin", "https://localhost:\(port)")], tls: tls
+            port: port,
+            "POST",
+            "/reload",
+            headers: [("X-WSGate-Admin", "1"), ("Origin", "https://localhost:\(port)")],
+            tls: tls
         )
         XCTAssertEqual(reload.status, 200, reload.body)
         let afterReload = try await AdminHTTP.send(port: port, "GET", "/healthz", tls: tls)

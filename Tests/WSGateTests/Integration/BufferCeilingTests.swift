@@ -44,11 +44,17 @@ final class BufferCeilingTests: XCTestCase {
     private static func compressedZeros(size: Int) throws -> [UInt8] {
         let allocator = ByteBufferAllocator()
         var deflater = PerMessageDeflater(
-            parameters: ZlibStreamParameters(windowBits: 15, memoryLevel: 8, level: 9), minSize: 0, pool: nil,
-            memory: ZlibMemoryCounter(), counters: CompressionCounters()
+            parameters: ZlibStreamParameters(windowBits: 15, memoryLevel: 8, level: 9),
+            minSize: 0,
+            pool: nil,
+            memory: ZlibMemoryCounter(),
+            counters: CompressionCounters()
         )
         var compressed: [UInt8] = []
-        try deflater.send(.frameHead(WebSocketDataFrameHead(opcode: .binary, fin: true, payloadLength: size)), allocator: allocator) { _ in }
+        try deflater.send(
+            .frameHead(WebSocketDataFrameHead(opcode: .binary, fin: true, payloadLength: size)),
+            allocator: allocator
+        ) { _ in }
         try deflater.send(.payload(allocator.buffer(repeating: 0, count: size), endsFrame: true), allocator: allocator) { event in
             if case .payload(let payload, _) = event { compressed += payload.readableBytesView }
         }

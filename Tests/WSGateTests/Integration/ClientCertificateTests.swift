@@ -40,7 +40,9 @@ final class ClientCertificateTests: XCTestCase {
 
     private func headersSeenUpstream(_ result: [String: Any]) throws -> [String: String] {
         let text = try XCTUnwrap(result["message"] as? String, "\(result)")
-        let headers = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])?["headers"] as? [[String]])
+        let headers = try XCTUnwrap(
+            (try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])?["headers"] as? [[String]]
+        )
         return Dictionary(headers.map { ($0[0].lowercased(), $0[1]) }, uniquingKeysWith: { "\($0), \($1)" })
     }
 
@@ -61,7 +63,9 @@ final class ClientCertificateTests: XCTestCase {
 
     func testMissingOrForeignClientCertificateIsRefused() async throws {
         let gateway = try await self.start(required: true)
-        let base = ["127.0.0.1", "\(gateway.port)", "--ca", self.authority.caPath, "--server-name", "localhost", "--await-verdict"]
+        let base = [
+            "127.0.0.1", "\(gateway.port)", "--ca", self.authority.caPath, "--server-name", "localhost", "--await-verdict",
+        ]
         let missing = try await runPythonPeer("tls_probe.py", args: base)
         XCTAssertTrue(missing["ok"] as? Bool == false || missing["closed_after_handshake"] as? Bool == true, "\(missing)")
 
@@ -73,7 +77,9 @@ final class ClientCertificateTests: XCTestCase {
         )
         XCTAssertTrue(refused["ok"] as? Bool == false || refused["closed_after_handshake"] as? Bool == true, "\(refused)")
 
-        let handshake = try await runPythonClient(args: ["handshake", "wss://localhost:\(gateway.port)/echo", "--ca", self.authority.caPath])
+        let handshake = try await runPythonClient(args: [
+            "handshake", "wss://localhost:\(gateway.port)/echo", "--ca", self.authority.caPath,
+        ])
         XCTAssertEqual(handshake["exit_code"] as? Int, 1, "\(handshake)")
         // Each refusal is a failed TLS handshake of the listener (recorded as the gateway closes it).
         for _ in 0..<100 where (gateway.gateway.failedTLSHandshakes["public"] ?? 0) < 3 {
@@ -84,7 +90,9 @@ final class ClientCertificateTests: XCTestCase {
 
     func testOptionalClientCertificate() async throws {
         let gateway = try await self.start(required: false)
-        let anonymous = try await runPythonClient(args: ["first", "wss://localhost:\(gateway.port)/headers", "--ca", self.authority.caPath])
+        let anonymous = try await runPythonClient(args: [
+            "first", "wss://localhost:\(gateway.port)/headers", "--ca", self.authority.caPath,
+        ])
         XCTAssertNil(try self.headersSeenUpstream(anonymous)["x-client-cert-subject"])
 
         let client = try self.authority.issue("bob", commonName: "bob", dnsNames: [], ipAddresses: [], clientAuth: true)

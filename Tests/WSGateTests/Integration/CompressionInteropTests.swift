@@ -58,24 +58,37 @@ final class CompressionInteropTests: XCTestCase {
 
     func testPythonClientWithSharedStreamsAndFragments() async throws {
         let result = try await runPythonClient(
-            args: ["echo", "\(self.url)/shared/echo", "--compression", "--sizes", self.sizes, "--fragment-size", "100000", "--timeout", "120"],
+            args: [
+                "echo", "\(self.url)/shared/echo", "--compression", "--sizes", self.sizes, "--fragment-size", "100000",
+                "--timeout", "120",
+            ],
             timeout: .seconds(400)
         )
         XCTAssertEqual(result["exit_code"] as? Int, 0, "\(result)")
         XCTAssertEqual(result["messages"] as? Int, 16)
-        XCTAssertEqual(result["extensions"] as? String, "permessage-deflate; server_no_context_takeover; client_no_context_takeover")
+        XCTAssertEqual(
+            result["extensions"] as? String,
+            "permessage-deflate; server_no_context_takeover; client_no_context_takeover"
+        )
     }
 
     func testPythonClientAskingForNoContextTakeover() async throws {
         let result = try await runPythonClient(args: [
-            "echo", "\(self.url)/dedicated/echo", "--compression", "--no-context-takeover", "--sizes", "0,200,70000", "--fragment-size", "1000",
+            "echo", "\(self.url)/dedicated/echo", "--compression", "--no-context-takeover", "--sizes", "0,200,70000",
+            "--fragment-size", "1000",
         ])
         XCTAssertEqual(result["exit_code"] as? Int, 0, "\(result)")
-        XCTAssertEqual(result["extensions"] as? String, "permessage-deflate; server_no_context_takeover; client_no_context_takeover")
+        XCTAssertEqual(
+            result["extensions"] as? String,
+            "permessage-deflate; server_no_context_takeover; client_no_context_takeover"
+        )
     }
 
     func testNodeClientWithContextTakeover() async throws {
-        let result = try await runNodeClient(args: ["\(self.url)/dedicated/echo", "--sizes", self.sizes, "--timeout", "300"], timeout: .seconds(400))
+        let result = try await runNodeClient(
+            args: ["\(self.url)/dedicated/echo", "--sizes", self.sizes, "--timeout", "300"],
+            timeout: .seconds(400)
+        )
         XCTAssertEqual(result["exit_code"] as? Int, 0, "\(result)")
         XCTAssertEqual(result["messages"] as? Int, 16)
         XCTAssertEqual(result["extensions"] as? String, "permessage-deflate")
@@ -85,13 +98,21 @@ final class CompressionInteropTests: XCTestCase {
         let result = try await runNodeClient(args: ["\(self.url)/shared/echo", "--sizes", "0,1,125,126,65535,65536,1048576"])
         XCTAssertEqual(result["exit_code"] as? Int, 0, "\(result)")
         XCTAssertEqual(result["messages"] as? Int, 14)
-        XCTAssertEqual(result["extensions"] as? String, "permessage-deflate; server_no_context_takeover; client_no_context_takeover")
+        XCTAssertEqual(
+            result["extensions"] as? String,
+            "permessage-deflate; server_no_context_takeover; client_no_context_takeover"
+        )
     }
 
     func testNodeClientAskingForNoContextTakeover() async throws {
-        let result = try await runNodeClient(args: ["\(self.url)/dedicated/echo", "--sizes", "0,1,300,70000", "--no-context-takeover"])
+        let result = try await runNodeClient(args: [
+            "\(self.url)/dedicated/echo", "--sizes", "0,1,300,70000", "--no-context-takeover",
+        ])
         XCTAssertEqual(result["exit_code"] as? Int, 0, "\(result)")
-        XCTAssertEqual(result["extensions"] as? String, "permessage-deflate; server_no_context_takeover; client_no_context_takeover")
+        XCTAssertEqual(
+            result["extensions"] as? String,
+            "permessage-deflate; server_no_context_takeover; client_no_context_takeover"
+        )
     }
 
     /// The upstream leg is plain: the upstream saw no extension header (and echoes, above, of

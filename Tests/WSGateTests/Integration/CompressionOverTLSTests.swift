@@ -53,7 +53,10 @@ final class CompressionOverTLSTests: XCTestCase {
             ("shared", "permessage-deflate; server_no_context_takeover; client_no_context_takeover"),
         ] {
             let result = try await runPythonClient(
-                args: ["echo", "\(self.url)/\(mode)/echo", "--ca", self.authority.caPath, "--compression", "--sizes", self.sizes, "--timeout", "120"],
+                args: [
+                    "echo", "\(self.url)/\(mode)/echo", "--ca", self.authority.caPath, "--compression", "--sizes", self.sizes,
+                    "--timeout", "120",
+                ],
                 timeout: .seconds(400)
             )
             XCTAssertEqual(result["exit_code"] as? Int, 0, "\(mode): \(result)")

@@ -51,7 +51,10 @@ final class DashboardBrowserTests: XCTestCase {
         defer { traffic.cancel() }
 
         let url = "http://127.0.0.1:\(gateway.adminPort)/"
-        let common = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run", "--virtual-time-budget=4000"]
+        let common = [
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+            "--virtual-time-budget=4000",
+        ]
         let dom = try await PeerProcess.runProcess(
             executable: URL(fileURLWithPath: chromium),
             arguments: common + ["--dump-dom", url],
@@ -64,7 +67,10 @@ final class DashboardBrowserTests: XCTestCase {
             dom.stdout.contains("data-route=\"live\" data-field=\"active\">3</span>"),
             "the page shows the route's 3 connections: \(dom.stdout.suffix(3000))"
         )
-        XCTAssertTrue(dom.stdout.contains("id=\"status\">live<") || dom.stdout.contains(">live</span>"), "the page reached /stats")
+        XCTAssertTrue(
+            dom.stdout.contains("id=\"status\">live<") || dom.stdout.contains(">live</span>"),
+            "the page reached /stats"
+        )
 
         let artefacts = PeerProcess.repositoryRoot.appendingPathComponent("test-artefacts")
         try FileManager.default.createDirectory(at: artefacts, withIntermediateDirectories: true)

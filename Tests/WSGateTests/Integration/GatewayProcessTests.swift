@@ -16,7 +16,11 @@ final class GatewayProcessTests: XCTestCase {
         self.upstream?.stop()
     }
 
-    private static func config(listeners: [(String, String)] = [("public", "127.0.0.1:0")], route: String, extra: String = "") -> String {
+    private static func config(
+        listeners: [(String, String)] = [("public", "127.0.0.1:0")],
+        route: String,
+        extra: String = ""
+    ) -> String {
         let items = listeners.map { "  - name: \($0.0)\n    address: \($0.1)\n" }.joined()
         return """
             listeners:
@@ -146,7 +150,8 @@ final class GatewayProcessTests: XCTestCase {
         XCTAssertTrue(health.hasPrefix("HTTP/1.1 200"), health)
         let reload = try await TestWebSocketClient.rawHTTPRequest(
             port: gateway.port("admin"),
-            request: "POST /reload HTTP/1.1\r\nHost: 127.0.0.1\r\nX-WSGate-Admin: 1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            request:
+                "POST /reload HTTP/1.1\r\nHost: 127.0.0.1\r\nX-WSGate-Admin: 1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
         )
         XCTAssertTrue(reload.hasPrefix("HTTP/1.1 503"), "no reload while shutting down: \(reload)")
         try await session.sendText("in flight")

@@ -54,10 +54,16 @@ final class HTTP2UpstreamTests: XCTestCase {
     }
 
     private func connect(_ path: String = "/echo", headers: [(String, String)] = []) async throws -> TestWebSocketClient {
-        try await TestWebSocketClient.connect(port: try XCTUnwrap(self.gateway).port, path: path, headers: headers).requireUpgraded()
+        try await TestWebSocketClient.connect(port: try XCTUnwrap(self.gateway).port, path: path, headers: headers)
+            .requireUpgraded()
     }
 
-    private func assertEchoes(_ ws: TestWebSocketClient, _ text: String, file: StaticString = #filePath, line: UInt = #line) async throws {
+    private func assertEchoes(
+        _ ws: TestWebSocketClient,
+        _ text: String,
+        file: StaticString = #filePath,
+        line: UInt = #line
+    ) async throws {
         try await ws.sendText(text)
         let echoed = try await ws.receiveText()
         XCTAssertEqual(echoed, text, file: file, line: line)

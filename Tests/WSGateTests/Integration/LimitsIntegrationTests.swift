@@ -124,7 +124,8 @@ final class LimitsIntegrationTests: XCTestCase {
     }
 
     func testOversizedOrCrowdedHeadersGet431() async throws {
-        let base = "GET /echo HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        let base =
+            "GET /echo HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
             + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
         let big = try await TestWebSocketClient.rawHTTPRequest(
             port: self.gateway.port,

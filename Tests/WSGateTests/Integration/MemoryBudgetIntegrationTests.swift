@@ -44,7 +44,12 @@ final class MemoryBudgetIntegrationTests: XCTestCase {
             .channelOption(.socketOption(.so_rcvbuf), value: 4096)
             .connect(host: "127.0.0.1", port: self.gateway.port).get()
         defer { channel.close(promise: nil) }
-        let request = TestWebSocketClient.HandshakeRequest(host: "127.0.0.1", port: self.gateway.port, path: "/", extraHeaders: [])
+        let request = TestWebSocketClient.HandshakeRequest(
+            host: "127.0.0.1",
+            port: self.gateway.port,
+            path: "/",
+            extraHeaders: []
+        )
         var bytes = request.bytes
         let frame = TestWebSocketClient.maskedFrameBytes(opcode: 0x2, payload: [UInt8](repeating: 7, count: 64 << 10))
         for _ in 0..<256 { bytes += frame }
@@ -74,9 +79,13 @@ final class MemoryBudgetIntegrationTests: XCTestCase {
             headers: [("Sec-WebSocket-Extensions", "permessage-deflate")]
         ).requireUpgraded()
         // "Hello", compressed (RFC 7692 section 7.2.3.1).
-        try await ws.sendRaw(TestWebSocketClient.maskedFrameBytes(rsv: 0x4, opcode: 0x1, payload: [0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00]))
+        try await ws.sendRaw(
+            TestWebSocketClient.maskedFrameBytes(rsv: 0x4, opcode: 0x1, payload: [0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00])
+        )
         _ = try await ws.nextFrame()
-        _ = try await self.waitForStats("zlib memory over the budget") { ($0["memory"] as? [String: Any])?["pressure"] as? String == "over" }
+        _ = try await self.waitForStats("zlib memory over the budget") {
+            ($0["memory"] as? [String: Any])?["pressure"] as? String == "over"
+        }
 
         let refused = try await TestWebSocketClient.connect(port: self.gateway.port, path: "/")
         guard case .refused(let status, let headers, _) = refused else { return XCTFail("expected 503") }

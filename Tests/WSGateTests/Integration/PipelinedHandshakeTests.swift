@@ -31,8 +31,10 @@ final class PipelinedHandshakeTests: XCTestCase {
         self.upstream?.stop()
     }
 
-    private func connect(_ path: String, pipelined: [UInt8], headers: [(String, String)] = []) async throws -> TestWebSocketClient {
-        try await TestWebSocketClient.connect(port: self.gateway.port, path: path, headers: headers, pipelined: pipelined).requireUpgraded()
+    private func connect(_ path: String, pipelined: [UInt8], headers: [(String, String)] = []) async throws -> TestWebSocketClient
+    {
+        try await TestWebSocketClient.connect(port: self.gateway.port, path: path, headers: headers, pipelined: pipelined)
+            .requireUpgraded()
     }
 
     private static func text(_ string: String, fin: Bool = true, opcode: UInt8 = 0x1) -> [UInt8] {
@@ -66,7 +68,11 @@ final class PipelinedHandshakeTests: XCTestCase {
         )
         let echoed = try await ws.receiveMessage()
         XCTAssertEqual(echoed.opcode, .text)
-        XCTAssertEqual(String(buffer: echoed.data), "Hello", "inflated before it was relayed (the answer is below min_size: sent plain)")
+        XCTAssertEqual(
+            String(buffer: echoed.data),
+            "Hello",
+            "inflated before it was relayed (the answer is below min_size: sent plain)"
+        )
         await ws.close()
     }
 

@@ -58,7 +58,10 @@ final class ProxyIntegrationTests: XCTestCase {
     }
 
     /// The request the upstream app saw, as reported by its /headers endpoint.
-    private func upstreamView(_ path: String, headers: [(String, String)] = []) async throws -> (uri: String, headers: [(String, String)]) {
+    private func upstreamView(
+        _ path: String,
+        headers: [(String, String)] = []
+    ) async throws -> (uri: String, headers: [(String, String)]) {
         let ws = try await self.connect(path, headers: headers)
         let json = try await ws.receiveText()
         await ws.close()
@@ -164,7 +167,9 @@ final class ProxyIntegrationTests: XCTestCase {
         XCTAssertTrue(version8.hasPrefix("HTTP/1.1 426"), version8)
         XCTAssertTrue(version8.lowercased().contains("sec-websocket-version: 13"), version8)
 
-        let noKey = try await answer("GET /echo HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n")
+        let noKey = try await answer(
+            "GET /echo HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        )
         XCTAssertTrue(noKey.hasPrefix("HTTP/1.1 400"), noKey)
 
         let post = try await answer(
@@ -266,9 +271,12 @@ final class ProxyIntegrationTests: XCTestCase {
         XCTAssertEqual(echoed, "before")
 
         let services = self.gateway.gateway.services
-        let live = try await self.gateway.gateway.onEachEventLoop { GatewayLoopState.current(for: services).sessions.count }.reduce(0, +)
+        let live = try await self.gateway.gateway.onEachEventLoop { GatewayLoopState.current(for: services).sessions.count }
+            .reduce(0, +)
         XCTAssertEqual(live, 2)
-        let closed = try await self.gateway.gateway.closeAllSessions(WebSocketCloseStatus(code: .goingAway, reason: "shutting down"))
+        let closed = try await self.gateway.gateway.closeAllSessions(
+            WebSocketCloseStatus(code: .goingAway, reason: "shutting down")
+        )
         XCTAssertEqual(closed, 2)
 
         for ws in [recorded, echo] {

@@ -29,14 +29,18 @@ final class PythonInteropTests: XCTestCase {
     private var url: String { "ws://127.0.0.1:\(self.gateway.port)" }
 
     func testMessagesFromEmptyTo16MiBRoundTrip() async throws {
-        let result = try await runPythonClient(args: ["echo", "\(self.url)/echo", "--sizes", "0,1,125,126,65535,65536,1048576,16777216"])
+        let result = try await runPythonClient(args: [
+            "echo", "\(self.url)/echo", "--sizes", "0,1,125,126,65535,65536,1048576,16777216",
+        ])
         XCTAssertEqual(result["exit_code"] as? Int, 0, "\(result)")
         XCTAssertEqual(result["ok"] as? Bool, true)
         XCTAssertEqual(result["messages"] as? Int, 16)
     }
 
     func testFragmentedMessagesRoundTrip() async throws {
-        let result = try await runPythonClient(args: ["echo", "\(self.url)/echo", "--sizes", "0,1,4097,1048576", "--fragment-size", "1000"])
+        let result = try await runPythonClient(args: [
+            "echo", "\(self.url)/echo", "--sizes", "0,1,4097,1048576", "--fragment-size", "1000",
+        ])
         XCTAssertEqual(result["exit_code"] as? Int, 0, "\(result)")
         XCTAssertEqual(result["messages"] as? Int, 8)
     }
@@ -53,7 +57,9 @@ final class PythonInteropTests: XCTestCase {
     }
 
     func testSubprotocolNegotiatedByUpstream() async throws {
-        let result = try await runPythonClient(args: ["handshake", "\(self.url)/echo", "--subprotocol", "one", "--subprotocol", "two"])
+        let result = try await runPythonClient(args: [
+            "handshake", "\(self.url)/echo", "--subprotocol", "one", "--subprotocol", "two",
+        ])
         XCTAssertEqual(result["status"] as? Int, 101, "\(result)")
         XCTAssertEqual(result["subprotocol"] as? String, "two")
     }

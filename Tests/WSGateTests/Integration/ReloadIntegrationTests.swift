@@ -33,7 +33,10 @@ final class ReloadIntegrationTests: XCTestCase {
     func testReloadAddsAndRemovesRoutesWhileASessionOnTheOldRouteKeepsRunning() async throws {
         let upstream = try await PeerProcess.echoUpstream()
         self.upstream = upstream
-        let gateway = try await ReloadableGateway.start(listeners: .public, Self.routes("a", upstream: "one", port: upstream.port))
+        let gateway = try await ReloadableGateway.start(
+            listeners: .public,
+            Self.routes("a", upstream: "one", port: upstream.port)
+        )
         self.gateway = gateway
         let session = try await TestWebSocketClient.connect(port: gateway.port("public"), path: "/a").requireUpgraded()
         try await session.sendText("before")
@@ -226,7 +229,8 @@ final class ReloadableGateway {
 
     private static func text(listeners: Listeners, _ rest: String, tls: [String: String]) -> String {
         let items = listeners.map { listener in
-            "  - name: \(listener.name)\n    address: \(listener.address)\n" + (tls[listener.name].map { "    tls: \($0)\n" } ?? "")
+            "  - name: \(listener.name)\n    address: \(listener.address)\n"
+                + (tls[listener.name].map { "    tls: \($0)\n" } ?? "")
         }.joined()
         return "listeners:\n\(items)admin:\n  address: 127.0.0.1:0\n\(rest)"
     }

@@ -53,7 +53,11 @@ final class SilentConnectionTests: XCTestCase {
         XCTAssertLessThanOrEqual(limits["connections"] as? Int ?? .max, 10)
         XCTAssertGreaterThanOrEqual(closed.withLockedValue { $0 }, 18, "past max_pending_handshakes, closed at accept")
         let stats = try await AdminHTTP.get(port: self.gateway.adminPort, "/stats").json()
-        XCTAssertGreaterThanOrEqual(stats.int("unrouted.limit_hits.max_pending_handshakes") ?? 0, 18, "\(stats["unrouted"] ?? "")")
+        XCTAssertGreaterThanOrEqual(
+            stats.int("unrouted.limit_hits.max_pending_handshakes") ?? 0,
+            18,
+            "\(stats["unrouted"] ?? "")"
+        )
         let files = try XCTUnwrap(limits["open_files"] as? [String: Int])
         XCTAssertEqual(files["soft"], files["hard"], "soft file limit raised to the hard one")
 

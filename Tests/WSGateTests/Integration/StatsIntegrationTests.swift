@@ -155,19 +155,34 @@ final class StatsIntegrationTests: XCTestCase {
             XCTAssertEqual(metrics.value("wsgate_messages_total", ["route": "app", "direction": "client_to_upstream"]), 30)
             XCTAssertEqual(metrics.value("wsgate_messages_total", ["route": "app", "direction": "upstream_to_client"]), 30)
             XCTAssertEqual(metrics.value("wsgate_bytes_total", ["route": "app", "direction": "client_to_upstream"]), 3000)
-            XCTAssertEqual(metrics.value("wsgate_compressed_bytes_total", ["route": "app", "direction": "upstream_to_client"]), 0)
+            XCTAssertEqual(
+                metrics.value("wsgate_compressed_bytes_total", ["route": "app", "direction": "upstream_to_client"]),
+                0
+            )
             XCTAssertEqual(metrics.value("wsgate_close_codes_total", ["route": "app", "code": "1000", "side": "client"]), 2)
             XCTAssertEqual(metrics.value("wsgate_close_codes_total", ["route": "app", "code": "4001", "side": "client"]), 1)
             XCTAssertEqual(metrics.value("wsgate_close_codes_total", ["route": "closer", "code": "4002", "side": "upstream"]), 1)
             XCTAssertEqual(metrics.value("wsgate_handshake_failures_total", ["route": "", "status": "404"]), 1)
             XCTAssertEqual(metrics.value("wsgate_handshake_failures_total", ["route": "app", "status": "426"]), 1)
-            XCTAssertEqual(metrics.value("wsgate_backpressure_pauses_total", ["route": "app", "direction": "upstream_to_client"]), 0)
+            XCTAssertEqual(
+                metrics.value("wsgate_backpressure_pauses_total", ["route": "app", "direction": "upstream_to_client"]),
+                0
+            )
             XCTAssertEqual(metrics.value("wsgate_message_bytes_count", ["route": "app", "direction": "client_to_upstream"]), 30)
             XCTAssertEqual(metrics.value("wsgate_message_bytes_sum", ["route": "app", "direction": "upstream_to_client"]), 3000)
-            XCTAssertEqual(metrics.bucket("wsgate_message_bytes", ["route": "app", "direction": "client_to_upstream"], le: 64), 0)
-            XCTAssertEqual(metrics.bucket("wsgate_message_bytes", ["route": "app", "direction": "client_to_upstream"], le: 256), 30)
+            XCTAssertEqual(
+                metrics.bucket("wsgate_message_bytes", ["route": "app", "direction": "client_to_upstream"], le: 64),
+                0
+            )
+            XCTAssertEqual(
+                metrics.bucket("wsgate_message_bytes", ["route": "app", "direction": "client_to_upstream"], le: 256),
+                30
+            )
             XCTAssertEqual(metrics.value("wsgate_upstream_connect_seconds_count", ["upstream": "app"]), 4)
-            XCTAssertEqual(metrics.value("wsgate_upstream_connections", ["upstream": "app", "endpoint": "127.0.0.1:\(self.upstream.port)"]), 0)
+            XCTAssertEqual(
+                metrics.value("wsgate_upstream_connections", ["upstream": "app", "endpoint": "127.0.0.1:\(self.upstream.port)"]),
+                0
+            )
         }
     }
 
@@ -212,7 +227,9 @@ struct ParsedMetrics {
     func bucket(_ family: String, _ labels: [String: String], le: Double) -> Double? {
         self.samples.first { sample in
             var rest = sample.labels
-            guard sample.name == family + "_bucket", let bound = rest.removeValue(forKey: "le").flatMap(Double.init) else { return false }
+            guard sample.name == family + "_bucket", let bound = rest.removeValue(forKey: "le").flatMap(Double.init) else {
+                return false
+            }
             return bound == le && rest == labels
         }?.value
     }

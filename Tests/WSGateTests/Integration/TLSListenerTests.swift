@@ -31,7 +31,8 @@ final class TLSListenerTests: XCTestCase {
           limits: {handshake_timeout: 2s}
         """
 
-    private func startGateway(certificates: [TestCertificateAuthority.Issued], extra: String = "") async throws -> GatewayHarness {
+    private func startGateway(certificates: [TestCertificateAuthority.Issued], extra: String = "") async throws -> GatewayHarness
+    {
         let list = certificates.map { "{cert: \"\($0.certificatePath)\", key: \"\($0.keyPath)\"}" }.joined(separator: ", ")
         let gateway = try await GatewayHarness.start(Self.echoRoutes, tls: "{certificates: [\(list)]\(extra)}")
         self.gateway = gateway
@@ -56,11 +57,16 @@ final class TLSListenerTests: XCTestCase {
         let rsa = try self.authority.issue("rsa", key: .rsa2048, viaIntermediate: true)
         let gateway = try await self.startGateway(certificates: [rsa])
         // The client trusts only the root: the handshake needs the intermediate from the cert file.
-        let tls12 = try await self.probe(gateway.port, ["--ca", self.authority.caPath, "--server-name", "localhost", "--max-version", "1.2"])
+        let tls12 = try await self.probe(
+            gateway.port,
+            ["--ca", self.authority.caPath, "--server-name", "localhost", "--max-version", "1.2"]
+        )
         XCTAssertEqual(tls12["ok"] as? Bool, true, "\(tls12)")
         XCTAssertEqual(tls12["version"] as? String, "TLSv1.2")
         XCTAssertEqual((tls12["cipher"] as? String)?.hasPrefix("ECDHE-RSA-"), true, "\(tls12)")
-        let echo = try await runPythonClient(args: ["echo", "wss://localhost:\(gateway.port)/echo", "--ca", self.authority.caPath])
+        let echo = try await runPythonClient(args: [
+            "echo", "wss://localhost:\(gateway.port)/echo", "--ca", self.authority.caPath,
+        ])
         XCTAssertEqual(echo["ok"] as? Bool, true, "\(echo)")
     }
 
@@ -81,7 +87,9 @@ final class TLSListenerTests: XCTestCase {
         let fallback = try await self.probe(gateway.port, ca + ["--server-name", "x.y.b.test", "--no-check-hostname"])
         XCTAssertEqual(fallback["peer_dns_names"] as? [String], ["a.test"], "\(fallback)")
 
-        let echo = try await runPythonClient(args: ["echo", "wss://127.0.0.1:\(gateway.port)/echo", "--server-name", "chat.b.test"] + ca)
+        let echo = try await runPythonClient(
+            args: ["echo", "wss://127.0.0.1:\(gateway.port)/echo", "--server-name", "chat.b.test"] + ca
+        )
         XCTAssertEqual(echo["ok"] as? Bool, true, "\(echo)")
         XCTAssertEqual(echo["peer_dns_names"] as? [String], ["b.test", "*.b.test"])
     }
@@ -105,7 +113,10 @@ final class TLSListenerTests: XCTestCase {
     }
 
     func testMinimumVersion13AndCipherList() async throws {
-        let gateway = try await self.startGateway(certificates: [try self.authority.issue("localhost")], extra: ", min_version: \"1.3\"")
+        let gateway = try await self.startGateway(
+            certificates: [try self.authority.issue("localhost")],
+            extra: ", min_version: \"1.3\""
+        )
         let ca = ["--ca", self.authority.caPath, "--server-name", "localhost"]
         let tls12 = try await self.probe(gateway.port, ca + ["--max-version", "1.2"])
         XCTAssertEqual(tls12["reason"] as? String, "TLSV1_ALERT_PROTOCOL_VERSION", "\(tls12)")
@@ -136,7 +147,11 @@ final class TLSListenerTests: XCTestCase {
             tls: "{certificates: [{cert: \"\(issued.certificatePath)\", key: \"\(issued.keyPath)\"}]}"
         )
         self.gateway = gateway
-        let client = try await self.nioClient(port: gateway.port, path: "/headers", headers: [("X-Client-Cert-Subject", "CN=forged")])
+        let client = try await self.nioClient(
+            port: gateway.port,
+            path: "/headers",
+            headers: [("X-Client-Cert-Subject", "CN=forged")]
+        )
         let description = try await client.receiveText()
         await client.close()
         let headers = try XCTUnwrap(
@@ -279,7 +294,13 @@ final class TLSListenerTests: XCTestCase {
         var configuration = TLSConfiguration.makeClientConfiguration()
         configuration.trustRoots = .file(self.authority.caPath)
         let context = try NIOSSLContext(configuration: configuration)
-        return try await TestWebSocketClient.connect(port: port, path: path, headers: headers, tls: context, serverName: "localhost")
-            .requireUpgraded()
+        return try await TestWebSocketClient.connect(
+            port: port,
+            path: path,
+            headers: headers,
+            tls: context,
+            serverName: "localhost"
+        )
+        .requireUpgraded()
     }
 }

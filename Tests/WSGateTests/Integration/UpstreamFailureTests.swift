@@ -59,7 +59,11 @@ final class UpstreamFailureTests: XCTestCase {
             await ws.close()
         }
         let stats = try await AdminHTTP.get(port: self.gateway.adminPort, "/stats").json()
-        XCTAssertGreaterThanOrEqual(stats.int("upstreams.failover.connect_failures.unreachable") ?? 0, 1, "\(stats["upstreams"] ?? "")")
+        XCTAssertGreaterThanOrEqual(
+            stats.int("upstreams.failover.connect_failures.unreachable") ?? 0,
+            1,
+            "\(stats["upstreams"] ?? "")"
+        )
     }
 
     func testUpstreamThatNeverAnswersGets504AtTheHandshakeTimeout() async throws {
@@ -93,10 +97,14 @@ private final class LyingUpgradeHandler: ChannelInboundHandler {
         self.received += String(buffer: self.unwrapInboundIn(data))
         guard let end = self.received.range(of: "\r\n\r\n") else { return }
         let head = self.received[..<end.lowerBound]
-        let key = head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("sec-websocket-key:") }
+        let key =
+            head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("sec-websocket-key:") }
             .map { $0.dropFirst("sec-websocket-key:".count).trimmingCharacters(in: .whitespaces) } ?? ""
-        let extra = head.contains("/lying/subprotocol") ? "Sec-WebSocket-Protocol: never-offered\r\n" : "Sec-WebSocket-Extensions: permessage-deflate\r\n"
-        let answer = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        let extra =
+            head.contains("/lying/subprotocol")
+            ? "Sec-WebSocket-Protocol: never-offered\r\n" : "Sec-WebSocket-Extensions: permessage-deflate\r\n"
+        let answer =
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
             + "Sec-WebSocket-Accept: \(WebSocketAccept.value(forKey: key))\r\n\(extra)\r\n"
         context.writeAndFlush(self.wrapOutboundOut(context.channel.allocator.buffer(string: answer)), promise: nil)
     }

@@ -17,7 +17,11 @@ final class UpstreamTLSTests: XCTestCase {
     /// A Python wss:// echo server whose certificate names `upstream.test` and, with `ipAddressSAN`,
     /// also 127.0.0.1 (NIOSSL accepts a certificate listing either the name or the connected IP).
     private func startUpstream(ipAddressSAN: Bool = true, requireClientCertificate: Bool = false) async throws {
-        let issued = try self.authority.issue("upstream", dnsNames: ["upstream.test"], ipAddresses: ipAddressSAN ? [[127, 0, 0, 1]] : [])
+        let issued = try self.authority.issue(
+            "upstream",
+            dnsNames: ["upstream.test"],
+            ipAddresses: ipAddressSAN ? [[127, 0, 0, 1]] : []
+        )
         var arguments = ["--tls-cert", issued.certificatePath, "--tls-key", issued.keyPath]
         if requireClientCertificate { arguments += ["--tls-client-ca", self.authority.caPath] }
         self.upstream = try await PeerProcess.pythonEchoServer(arguments: arguments)
@@ -29,7 +33,11 @@ final class UpstreamTLSTests: XCTestCase {
         self.authority = nil
     }
 
-    private func start(tls: String, ipAddressSAN: Bool = true, requireClientCertificate: Bool = false) async throws -> GatewayHarness {
+    private func start(
+        tls: String,
+        ipAddressSAN: Bool = true,
+        requireClientCertificate: Bool = false
+    ) async throws -> GatewayHarness {
         try await self.startUpstream(ipAddressSAN: ipAddressSAN, requireClientCertificate: requireClientCertificate)
         let gateway = try await GatewayHarness.start(
             """
@@ -53,7 +61,10 @@ final class UpstreamTLSTests: XCTestCase {
     }
 
     func testVerifiedAgainstTheTestCAByServerName() async throws {
-        let gateway = try await self.start(tls: "{ca: \"\(self.authority.caPath)\", server_name: upstream.test}", ipAddressSAN: false)
+        let gateway = try await self.start(
+            tls: "{ca: \"\(self.authority.caPath)\", server_name: upstream.test}",
+            ipAddressSAN: false
+        )
         let result = try await runPythonClient(args: ["echo", "ws://127.0.0.1:\(gateway.port)/echo"])
         XCTAssertEqual(result["ok"] as? Bool, true, "\(result)")
     }
@@ -77,7 +88,10 @@ final class UpstreamTLSTests: XCTestCase {
     }
 
     func testWrongServerNameIsRefused() async throws {
-        let gateway = try await self.start(tls: "{ca: \"\(self.authority.caPath)\", server_name: other.test}", ipAddressSAN: false)
+        let gateway = try await self.start(
+            tls: "{ca: \"\(self.authority.caPath)\", server_name: other.test}",
+            ipAddressSAN: false
+        )
         let result = try await runPythonClient(args: ["handshake", "ws://127.0.0.1:\(gateway.port)/echo"])
         XCTAssertEqual(result["status"] as? Int, 502, "\(result)")
     }

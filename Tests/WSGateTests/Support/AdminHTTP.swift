@@ -20,7 +20,12 @@ struct AdminHTTPResponse {
 }
 
 enum AdminHTTP {
-    static func get(port: Int, _ path: String, token: String? = nil, authorization: String? = nil) async throws -> AdminHTTPResponse {
+    static func get(
+        port: Int,
+        _ path: String,
+        token: String? = nil,
+        authorization: String? = nil
+    ) async throws -> AdminHTTPResponse {
         var headers: [(String, String)] = []
         if let token { headers.append(("Authorization", "Bearer \(token)")) }
         if let authorization { headers.append(("Authorization", authorization)) }

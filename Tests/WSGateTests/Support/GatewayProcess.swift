@@ -39,7 +39,11 @@ final class GatewayProcess: @unchecked Sendable {
 
     /// Writes `yaml` to a temporary file, starts `wsgate run` on it and waits until every listener
     /// named in `listeners` and the admin listener logged its address.
-    static func start(_ yaml: String, listeners: [String] = ["public"], timeout: Duration = .seconds(30)) async throws -> GatewayProcess {
+    static func start(
+        _ yaml: String,
+        listeners: [String] = ["public"],
+        timeout: Duration = .seconds(30)
+    ) async throws -> GatewayProcess {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("wsgate-process-\(UUID().uuidString).yaml")
         try yaml.write(to: file, atomically: true, encoding: .utf8)
         let process = Process()
@@ -64,7 +68,9 @@ final class GatewayProcess: @unchecked Sendable {
             }
         }
         for name in listeners + ["admin"] {
-            _ = try await gateway.waitForLine(timeout: timeout) { $0.contains("wsgate.listener=\(name) ") && $0.hasSuffix(" listening") }
+            _ = try await gateway.waitForLine(timeout: timeout) {
+                $0.contains("wsgate.listener=\(name) ") && $0.hasSuffix(" listening")
+            }
         }
         return gateway
     }
@@ -81,7 +87,11 @@ final class GatewayProcess: @unchecked Sendable {
     }
 
     /// Waits for a log line (among those from index `after` on) that `matches`, and returns it.
-    func waitForLine(after: Int = 0, timeout: Duration = .seconds(10), _ matches: @escaping @Sendable (String) -> Bool) async throws -> String {
+    func waitForLine(
+        after: Int = 0,
+        timeout: Duration = .seconds(10),
+        _ matches: @escaping @Sendable (String) -> Bool
+    ) async throws -> String {
         let result = TestOneShot<String>()
         let found: String? = self.lock.withLock {
             if let line = self.lines[min(after, self.lines.count)...].first(where: matches) { return line }
@@ -129,7 +139,9 @@ final class GatewayProcess: @unchecked Sendable {
         }
         let candidates = PeerProcess.binDirectoryCandidates.map { $0.appendingPathComponent("wsgate") }
         guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
-            throw PeerProcessError.executableNotFound("wsgate not found (looked at \(candidates.map(\.path))); run `swift build --build-tests` first")
+            throw PeerProcessError.executableNotFound(
+                "wsgate not found (looked at \(candidates.map(\.path))); run `swift build --build-tests` first"
+            )
         }
         return found
     }

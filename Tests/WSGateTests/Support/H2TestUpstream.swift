@@ -92,9 +92,11 @@ final class H2TestUpstream: Sendable {
                 if let tlsContext {
                     do {
                         try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tlsContext))
-                        try channel.pipeline.syncOperations.addHandler(ALPNRecorder { negotiated in
-                            state.withLockedValue { $0.negotiatedProtocols.append(negotiated) }
-                        })
+                        try channel.pipeline.syncOperations.addHandler(
+                            ALPNRecorder { negotiated in
+                                state.withLockedValue { $0.negotiatedProtocols.append(negotiated) }
+                            }
+                        )
                     } catch {
                         return channel.eventLoop.makeFailedFuture(error)
                     }
@@ -103,18 +105,22 @@ final class H2TestUpstream: Sendable {
                     stream.eventLoop.makeCompletedFuture {
                         let sync = stream.pipeline.syncOperations
                         let streamID = try stream.syncOptions?.getOption(HTTP2StreamChannelOptions.streamID)
-                        try sync.addHandler(ServerStreamHandler(
-                            rejection: rejectFirstStream && streamID == 1 ? .badRequest : nil,
-                            takeRefusal: {
-                                state.withLockedValue { state in
-                                    guard state.refusalsLeft > 0 else { return false }
-                                    state.refusalsLeft -= 1
-                                    return true
+                        try sync.addHandler(
+                            ServerStreamHandler(
+                                rejection: rejectFirstStream && streamID == 1 ? .badRequest : nil,
+                                takeRefusal: {
+                                    state.withLockedValue { state in
+                                        guard state.refusalsLeft > 0 else { return false }
+                                        state.refusalsLeft -= 1
+                                        return true
+                                    }
+                                },
+                                onRequest: { state.withLockedValue { $0.streams += 1 } },
+                                onSent: { total in
+                                    state.withLockedValue { $0.maxStreamBytesSent = max($0.maxStreamBytesSent, total) }
                                 }
-                            },
-                            onRequest: { state.withLockedValue { $0.streams += 1 } },
-                            onSent: { total in state.withLockedValue { $0.maxStreamBytesSent = max($0.maxStreamBytesSent, total) } }
-                        ))
+                            )
+                        )
                         try sync.addHandler(ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: 1 << 24)))
                         try sync.addHandler(WebSocketFrameEncoder())
                         try sync.addHandler(EchoHandler())
@@ -140,7 +146,12 @@ final class H2TestUpstream: Sendable {
         let connections = self.state.withLockedValue { Array($0.connections.values) }
         for connection in connections {
             try await connection.eventLoop.flatSubmit {
-                connection.writeAndFlush(HTTP2Frame(streamID: .rootStream, payload: .goAway(lastStreamID: .maxID, errorCode: .noError, opaqueData: nil)))
+                connection.writeAndFlush(
+                    HTTP2Frame(
+                        streamID: .rootStream,
+                        payload: .goAway(lastStreamID: .maxID, errorCode: .noError, opaqueData: nil)
+                    )
+                )
             }.get()
         }
     }
@@ -217,7 +228,8 @@ private final class ServerStreamHandler: ChannelDuplexHandler {
                 return
             }
             let path = headers.headers.first(name: ":path") ?? "/"
-            guard headers.headers.first(name: ":method") == "CONNECT", headers.headers.first(name: ":protocol") == "websocket" else {
+            guard headers.headers.first(name: ":method") == "CONNECT", headers.headers.first(name: ":protocol") == "websocket"
+            else {
                 self.respond(status: "400", endStream: true, context: context)
                 return
             }
@@ -241,7 +253,10 @@ private final class ServerStreamHandler: ChannelDuplexHandler {
     }
 
     private func respond(status: String, endStream: Bool, context: ChannelHandlerContext) {
-        context.writeAndFlush(self.wrapOutboundOut(.headers(.init(headers: HPACKHeaders([(":status", status)]), endStream: endStream))), promise: nil)
+        context.writeAndFlush(
+            self.wrapOutboundOut(.headers(.init(headers: HPACKHeaders([(":status", status)]), endStream: endStream))),
+            promise: nil
+        )
         self.sentEndStream = endStream
     }
 
@@ -295,7 +310,10 @@ private final class EchoHandler: ChannelInboundHandler {
             var body = context.channel.allocator.buffer(capacity: 2)
             body.writeInteger(code)
             self.closing = true
-            context.writeAndFlush(self.wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: body)), promise: nil)
+            context.writeAndFlush(
+                self.wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: body)),
+                promise: nil
+            )
         case .text where String(buffer: payload).hasPrefix("flood:"):
             let count = Int(String(buffer: payload).dropFirst("flood:".count)) ?? 0
             let chunk = ByteBuffer(repeating: 0xA5, count: 16 * 1024)
@@ -305,12 +323,18 @@ private final class EchoHandler: ChannelInboundHandler {
             context.flush()
         case .text, .binary, .continuation:
             frame.maskKey = nil
-            context.writeAndFlush(self.wrapOutboundOut(WebSocketFrame(fin: frame.fin, opcode: frame.opcode, data: payload)), promise: nil)
+            context.writeAndFlush(
+                self.wrapOutboundOut(WebSocketFrame(fin: frame.fin, opcode: frame.opcode, data: payload)),
+                promise: nil
+            )
         case .ping:
             context.writeAndFlush(self.wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, data: payload)), promise: nil)
         case .connectionClose:
             if !self.closing {
-                context.write(self.wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: payload)), promise: nil)
+                context.write(
+                    self.wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: payload)),
+                    promise: nil
+                )
             }
             // The close handshake is done: end the stream (the "TCP close" of RFC 8441).
             context.pipeline.fireUserInboundEventTriggered(EndStream.now)

@@ -178,7 +178,11 @@ func runPythonClient(args: [String], timeout: Duration = .seconds(120)) async th
 
 /// Runs `Tests/Peers/SCRIPT ARGS` for its one JSON result line, like `runPythonClient`.
 func runPythonPeer(_ script: String, args: [String], timeout: Duration = .seconds(120)) async throws -> [String: Any] {
-    try await runJSONPeer(script, command: [PeerProcess.python, "-u", PeerProcess.peerScript(script).path] + args, timeout: timeout)
+    try await runJSONPeer(
+        script,
+        command: [PeerProcess.python, "-u", PeerProcess.peerScript(script).path] + args,
+        timeout: timeout
+    )
 }
 
 /// Runs a peer client through `/usr/bin/env COMMAND…` and returns its last stdout line parsed as a

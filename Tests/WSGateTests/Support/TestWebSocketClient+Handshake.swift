@@ -107,7 +107,9 @@ extension TestWebSocketClient {
             } else {
                 let soFar = String(buffer: self.received)
                 self.outcome.fail(
-                    TestWebSocketClientError.handshakeFailed("connection closed before a complete response; got \(soFar.debugDescription)")
+                    TestWebSocketClientError.handshakeFailed(
+                        "connection closed before a complete response; got \(soFar.debugDescription)"
+                    )
                 )
             }
             self.inbox.finish(TestWebSocketClientError.connectionClosed)
@@ -174,7 +176,10 @@ extension TestWebSocketClient {
         private func upgrade(context: ChannelHandlerContext, headers: [(String, String)], values: (String) -> [String]) {
             let accept = values("sec-websocket-accept")
             guard accept == [self.expectedAccept] else {
-                self.fail(context: context, .invalidUpgradeResponse("Sec-WebSocket-Accept \(accept), expected \(self.expectedAccept)"))
+                self.fail(
+                    context: context,
+                    .invalidUpgradeResponse("Sec-WebSocket-Accept \(accept), expected \(self.expectedAccept)")
+                )
                 return
             }
             guard values("upgrade").map({ $0.lowercased() }) == ["websocket"] else {
@@ -227,7 +232,9 @@ extension TestWebSocketClient {
                 body = closed ? available : nil
             }
             guard let body else { return }
-            self.outcome.succeed(.refused(status: refusal.status, headers: refusal.headers, body: String(decoding: body, as: UTF8.self)))
+            self.outcome.succeed(
+                .refused(status: refusal.status, headers: refusal.headers, body: String(decoding: body, as: UTF8.self))
+            )
         }
 
         private func fail(context: ChannelHandlerContext, _ error: TestWebSocketClientError) {

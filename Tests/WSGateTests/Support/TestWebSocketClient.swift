@@ -118,7 +118,9 @@ final class TestWebSocketClient: Sendable {
                         outcome: outcome
                     )
                     if let tls {
-                        try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tls, serverHostname: serverName))
+                        try channel.pipeline.syncOperations.addHandler(
+                            NIOSSLClientHandler(context: tls, serverHostname: serverName)
+                        )
                     }
                     try channel.pipeline.syncOperations.addHandler(handler)
                 }
@@ -371,7 +373,9 @@ final class TestWebSocketClient: Sendable {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     if let tls {
-                        try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tls, serverHostname: "localhost"))
+                        try channel.pipeline.syncOperations.addHandler(
+                            NIOSSLClientHandler(context: tls, serverHostname: "localhost")
+                        )
                     }
                     try channel.pipeline.syncOperations.addHandler(CollectUntilCloseHandler(received: received))
                 }
