@@ -98,6 +98,21 @@ final class PerMessageDeflateHandlerTests: XCTestCase {
         XCTAssertEqual(self.counters.outboundMessages, 1)
     }
 
+    /// What reads the inflated output may close the connection at once (the session at `max_buffered`,
+    /// or an echo whose answer fails to deflate): the inflater, still running, is released only after it
+    /// returns.
+    func testClosingTheChannelFromTheInflatedOutputDoesNotTrap() throws {
+        let closer = CloseOnFirstPayload()
+        try self.channel.pipeline.syncOperations.addHandler(closer)
+        try self.channel.writeInbound(self.clientFrame(.text, rsv1: true, [0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00]))
+        XCTAssertFalse(self.channel.isActive)
+        XCTAssertEqual(self.loopState.memory.bytesInUse, 0, "the inflater's zlib stream is released")
+        XCTAssertEqual(closer.failures.count, 1, "the leg's end, which arrived during the run, is handed on once")
+        guard case .connectionLost = closer.failures.first else {
+            return XCTFail("expected the lost connection, got \(closer.failures)")
+        }
+    }
+
     func testZipBombClosesWith1009() throws {
         var deflater = PerMessageDeflater(
             parameters: ZlibStreamParameters(windowBits: 15, memoryLevel: 8, level: 9),
@@ -289,5 +304,19 @@ final class PerMessageDeflateHandlerTests: XCTestCase {
         let wire = try self.writtenBytes()
         XCTAssertEqual(Array(wire.prefix(1)), [0x88])
         XCTAssertEqual(Array(wire.dropFirst(2).prefix(2)), [0x03, 0xEA], "close 1002")
+    }
+}
+
+/// Closes its channel when the first inflated payload reaches it, and records the failures after it.
+private final class CloseOnFirstPayload: ChannelInboundHandler {
+    typealias InboundIn = WebSocketFrameEvent
+    private(set) var failures: [WebSocketFailure] = []
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch self.unwrapInboundIn(data) {
+        case .payload: context.close(promise: nil)
+        case .failed(let failure): self.failures.append(failure)
+        case .frameHead, .close: break
+        }
     }
 }

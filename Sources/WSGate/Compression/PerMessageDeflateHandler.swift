@@ -29,6 +29,12 @@ final class PerMessageDeflateHandler: ChannelDuplexHandler, RemovableChannelHand
     private var failed = false
     /// Set once the session said it is ending: data events are dropped, close and failure go on.
     private var discardsData = false
+    /// Set while the inflater runs, handing on its output. What that output causes on this channel
+    /// before the run returns (the session closing the leg at `max_buffered`, an echo's answer failing
+    /// to deflate, a read asked for) must not touch the inflater: it waits for the run's end.
+    private var inflaterRunning = false
+    private var releasesInflaterAfterRun = false
+    private var readsAfterRun = false
 
     init(inflater: PerMessageInflater, deflater: PerMessageDeflater, gate: @escaping () -> InboundGate) {
         self.inflater = inflater
@@ -72,14 +78,30 @@ final class PerMessageDeflateHandler: ChannelDuplexHandler, RemovableChannelHand
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        self.inflater.release()
-        self.deflater.release()
+        self.releaseStreams()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        self.inflater.release()
-        self.deflater.release()
+        self.releaseStreams()
         context.fireChannelInactive()
+    }
+
+    private func releaseStreams() {
+        self.deflater.release()
+        if self.inflaterRunning {
+            self.releasesInflaterAfterRun = true
+        } else {
+            self.inflater.release()
+        }
+    }
+
+    /// Called when a run of the inflater returns: carries out the release it held back.
+    private func inflaterRunEnded() {
+        self.inflaterRunning = false
+        if self.releasesInflaterAfterRun {
+            self.releasesInflaterAfterRun = false
+            self.inflater.release()
+        }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -91,15 +113,24 @@ final class PerMessageDeflateHandler: ChannelDuplexHandler, RemovableChannelHand
             }
             return
         }
-        guard self.waiting.isEmpty, !self.inflater.hasPendingInput, self.gate() == .open else {
+        guard !self.inflaterRunning, self.waiting.isEmpty, !self.inflater.hasPendingInput, self.gate() == .open else {
             self.waiting.append(event)
             return
         }
         self.inflate(event, context: context)
+        if !self.waiting.isEmpty {
+            // What arrived while the inflater ran (the leg's end, when its output closed the channel).
+            self.drainWaiting(context: context)
+        }
+        self.readIfAskedDuringRun(context: context)
     }
 
     /// Resumes paused inflation first; the read goes on only once nothing waits any more.
     func read(context: ChannelHandlerContext) {
+        guard !self.inflaterRunning else {
+            self.readsAfterRun = true
+            return
+        }
         guard self.inflater.hasPendingInput || !self.waiting.isEmpty else {
             context.read()
             return
@@ -110,9 +141,19 @@ final class PerMessageDeflateHandler: ChannelDuplexHandler, RemovableChannelHand
         if !self.inflater.hasPendingInput, self.waiting.isEmpty {
             context.read()
         }
+        self.readIfAskedDuringRun(context: context)
+    }
+
+    private func readIfAskedDuringRun(context: ChannelHandlerContext) {
+        if self.readsAfterRun {
+            self.readsAfterRun = false
+            self.read(context: context)
+        }
     }
 
     private func inflate(_ event: WebSocketFrameEvent, context: ChannelHandlerContext) {
+        self.inflaterRunning = true
+        defer { self.inflaterRunEnded() }
         do {
             try self.inflater.receive(event, allocator: context.channel.allocator, mayContinue: { self.gate() == .open }) {
                 event in
@@ -136,6 +177,8 @@ final class PerMessageDeflateHandler: ChannelDuplexHandler, RemovableChannelHand
                 return
             case .open:
                 if self.inflater.hasPendingInput {
+                    self.inflaterRunning = true
+                    defer { self.inflaterRunEnded() }
                     do {
                         try self.inflater.resume(allocator: context.channel.allocator, mayContinue: { self.gate() == .open }) {
                             event in
