@@ -15,6 +15,10 @@
 #      compares the multiplexed mode with one-to-one on the same load.
 # An extra target, `wsgate_nostats`, is wsgate with `admin.stats: false` (no per-frame counting), for
 # the cost of the counters: scripts/bench.sh --targets "wsgate wsgate_nostats" --peer wsgate_nostats
+# Target `wsgate_base` is another build of wsgate (WSGATE_BASE=path/to/its/wsgate binary) on the
+# same config, for a before/after comparison in one interleaved run:
+#   WSGATE_BASE=/path/to/old/.build/release/wsgate scripts/bench.sh --targets "wsgate wsgate_base nginx" \
+#       --peer wsgate_base --peer nginx
 #
 # usage: scripts/bench.sh [--quick] [--duration 5s] [--warmup 1s] [--idle N] [--repeat N]
 #                         [--targets "direct wsgate nginx"] [--scenarios "idle pingpong ..."]
@@ -72,6 +76,8 @@ WSGATE_H2_ADMIN_PORT=18902
 NGINX_PORT=18081
 NOSTATS_PORT=18083
 NOSTATS_ADMIN_PORT=18903
+BASE_PORT=18084
+BASE_ADMIN_PORT=18904
 # Event-loop threads of wsgate (NIO's singleton group: one per core) and nginx worker processes.
 SERVER_THREADS=$(nproc)
 
@@ -174,7 +180,7 @@ children_of() {
     return 0
 }
 
-for port in $UPSTREAM_PORT $UPSTREAM_H2_PORT $WSGATE_PORT $WSGATE_ADMIN_PORT $WSGATE_H2_PORT $WSGATE_H2_ADMIN_PORT $NGINX_PORT $NOSTATS_PORT $NOSTATS_ADMIN_PORT; do
+for port in $UPSTREAM_PORT $UPSTREAM_H2_PORT $WSGATE_PORT $WSGATE_ADMIN_PORT $WSGATE_H2_PORT $WSGATE_H2_ADMIN_PORT $NGINX_PORT $NOSTATS_PORT $NOSTATS_ADMIN_PORT $BASE_PORT $BASE_ADMIN_PORT; do
     port_free "$port" || { echo "bench.sh: port $port is in use; stop what uses it first" >&2; exit 1; }
 done
 
@@ -218,6 +224,20 @@ start_wsgate_nostats() {
     wait_port "$NOSTATS_PORT"
     URL[wsgate_nostats]="ws://127.0.0.1:$NOSTATS_PORT"
     SERVER_PIDS[wsgate_nostats]=$pid
+}
+
+# Another build of wsgate (WSGATE_BASE), same config, on its own ports.
+start_wsgate_base() {
+    [ -x "${WSGATE_BASE:-}" ] || { echo "bench.sh: target wsgate_base needs WSGATE_BASE=path/to/wsgate" >&2; exit 2; }
+    sed -e "s/127.0.0.1:$WSGATE_PORT\$/127.0.0.1:$BASE_PORT/" \
+        -e "s/^  address: 127.0.0.1:$WSGATE_ADMIN_PORT\$/  address: 127.0.0.1:$BASE_ADMIN_PORT/" \
+        scripts/bench-wsgate.yaml >"$WORK/wsgate-base.yaml"
+    "$WSGATE_BASE" run --config "$WORK/wsgate-base.yaml" --log-level warning >>"$OUT/wsgate-base.log" 2>&1 &
+    local pid=$!
+    STARTED_PIDS+=("$pid")
+    wait_port "$BASE_PORT"
+    URL[wsgate_base]="ws://127.0.0.1:$BASE_PORT"
+    SERVER_PIDS[wsgate_base]=$pid
 }
 
 # wsgate multiplexed, in front of its own `echo-upstream --h2`; as for the other proxies, only the
