@@ -50,7 +50,11 @@ enum ClientPipeline {
         client.removeHandler(name: Names.encoder, promise: nil)
         let clientDecoder = client.removeHandler(name: Names.decoder)
         guard let channel = link.channel else { return clientDecoder }
-        let upstreamDecoder = link.transport.retireHTTPCodec(channel.pipeline.syncOperations, on: eventLoop)
+        let upstreamDecoder = UpstreamPipeline.retireHTTPCodec(
+            channel.pipeline.syncOperations,
+            transport: link.transport,
+            on: eventLoop
+        )
         return clientDecoder.and(upstreamDecoder).map { _ in }
     }
 
@@ -85,7 +89,7 @@ enum ClientPipeline {
             environment: environment
         )
         if let upstreamChannel = link.channel {
-            link.transport.finishHandOver(upstreamChannel.pipeline.syncOperations)
+            UpstreamPipeline.finishHandOver(upstreamChannel.pipeline.syncOperations, transport: link.transport)
             upstreamChannel.read()
         }
         handshake.pipeline.syncOperations.removeHandler(context: handshake, promise: nil)

@@ -22,26 +22,17 @@ enum UpstreamConnector {
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let sync = channel.pipeline.syncOperations
-                    if let tls {
-                        try sync.addHandler(
-                            NIOSSLClientHandler(context: tls.sslContext, serverHostname: tls.serverName(for: endpoint)),
-                            name: UpstreamPipelineNames.tls
-                        )
-                    }
-                    try sync.addHandler(HTTPRequestEncoder(), name: UpstreamPipelineNames.encoder)
-                    try sync.addHandler(
-                        ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .forwardBytes)),
-                        name: UpstreamPipelineNames.decoder
-                    )
-                    try sync.addHandler(
-                        UpstreamHandshakeHandler(
+                    try UpstreamPipeline.configureConnection(
+                        channel.pipeline.syncOperations,
+                        tls: try tls.map {
+                            try NIOSSLClientHandler(context: $0.sslContext, serverHostname: $0.serverName(for: endpoint))
+                        },
+                        handshake: UpstreamHandshakeHandler(
                             request: request,
                             key: key,
                             offeredSubprotocols: offeredSubprotocols,
                             promise: handshake
-                        ),
-                        name: UpstreamPipelineNames.handshake
+                        )
                     )
                 }
             }

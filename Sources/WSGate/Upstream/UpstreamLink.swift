@@ -36,38 +36,4 @@ enum UpstreamTransport: Sendable {
         case .http2Stream: return false
         }
     }
-
-    /// Takes the HTTP/1.1 codec out of the pipeline; the future completes once the decoder has handed
-    /// the bytes it read past the 101 to the handshake handler, which keeps them. Nothing but the
-    /// handshake may be written to the leg before then: a frame would reach the HTTP codec.
-    func retireHTTPCodec(_ pipeline: ChannelPipeline.SynchronousOperations, on eventLoop: any EventLoop) -> EventLoopFuture<Void>
-    {
-        switch self {
-        case .http1:
-            pipeline.removeHandler(name: UpstreamPipelineNames.encoder, promise: nil)
-            return pipeline.removeHandler(name: UpstreamPipelineNames.decoder)
-        case .http2Stream:
-            return eventLoop.makeSucceededVoidFuture()
-        }
-    }
-
-    /// Retires the handshake handler once the session's handlers sit behind it: it hands on what
-    /// arrived with the handshake answer.
-    func finishHandOver(_ pipeline: ChannelPipeline.SynchronousOperations) {
-        switch self {
-        case .http1:
-            pipeline.removeHandler(name: UpstreamPipelineNames.handshake, promise: nil)
-        case .http2Stream:
-            // The stream handler stays: it is the framing between DATA frames and bytes.
-            (try? pipeline.handler(type: ExtendedConnectStreamHandler.self))?.startForwarding()
-        }
-    }
-}
-
-/// The names of the handlers of an upstream connection during its handshake.
-enum UpstreamPipelineNames {
-    static let encoder = "upstream-http-encoder"
-    static let decoder = "upstream-http-decoder"
-    static let handshake = "upstream-handshake"
-    static let tls = "upstream-tls"
 }

@@ -198,8 +198,9 @@ final class UpstreamLoopOpener {
         let loop = self.eventLoop
 
         pool.openStream(deadline: deadline) { channel in
-            try channel.pipeline.syncOperations.addHandler(
-                ExtendedConnectStreamHandler(request: headers, offeredSubprotocols: offered, promise: handshake)
+            try UpstreamPipeline.configureStream(
+                channel.pipeline.syncOperations,
+                handshake: ExtendedConnectStreamHandler(request: headers, offeredSubprotocols: offered, promise: handshake)
             )
         }.assumeIsolated().whenComplete { opened in
             switch opened {
