@@ -213,31 +213,30 @@ start_wsgate() {
     SERVER_PIDS[wsgate]=$pid
 }
 
-# wsgate with the per-frame counters off (admin.stats: false), on its own ports.
-start_wsgate_nostats() {
-    sed -e "s/127.0.0.1:$WSGATE_PORT\$/127.0.0.1:$NOSTATS_PORT/" \
-        -e "s/^  address: 127.0.0.1:$WSGATE_ADMIN_PORT\$/  address: 127.0.0.1:$NOSTATS_ADMIN_PORT\n  stats: false/" \
-        scripts/bench-wsgate.yaml >"$WORK/wsgate-nostats.yaml"
-    "$BIN/wsgate" run --config "$WORK/wsgate-nostats.yaml" --log-level warning >>"$OUT/wsgate-nostats.log" 2>&1 &
+# A variant of the wsgate target on its own ports: NAME PORT ADMIN_PORT BINARY [ADMIN_EXTRA], where
+# ADMIN_EXTRA is a line added to the admin section of scripts/bench-wsgate.yaml.
+start_wsgate_variant() {
+    local name=$1 port=$2 admin_port=$3 binary=$4 admin_extra=${5:-}
+    sed -e "s/127.0.0.1:$WSGATE_PORT\$/127.0.0.1:$port/" \
+        -e "s/^  address: 127.0.0.1:$WSGATE_ADMIN_PORT\$/  address: 127.0.0.1:$admin_port${admin_extra:+\\n  $admin_extra}/" \
+        scripts/bench-wsgate.yaml >"$WORK/$name.yaml"
+    "$binary" run --config "$WORK/$name.yaml" --log-level warning >>"$OUT/$name.log" 2>&1 &
     local pid=$!
     STARTED_PIDS+=("$pid")
-    wait_port "$NOSTATS_PORT"
-    URL[wsgate_nostats]="ws://127.0.0.1:$NOSTATS_PORT"
-    SERVER_PIDS[wsgate_nostats]=$pid
+    wait_port "$port"
+    URL[$name]="ws://127.0.0.1:$port"
+    SERVER_PIDS[$name]=$pid
 }
 
-# Another build of wsgate (WSGATE_BASE), same config, on its own ports.
+# wsgate with the per-frame counters off (admin.stats: false).
+start_wsgate_nostats() {
+    start_wsgate_variant wsgate_nostats "$NOSTATS_PORT" "$NOSTATS_ADMIN_PORT" "$BIN/wsgate" "stats: false"
+}
+
+# Another build of wsgate (WSGATE_BASE), same config.
 start_wsgate_base() {
     [ -x "${WSGATE_BASE:-}" ] || { echo "bench.sh: target wsgate_base needs WSGATE_BASE=path/to/wsgate" >&2; exit 2; }
-    sed -e "s/127.0.0.1:$WSGATE_PORT\$/127.0.0.1:$BASE_PORT/" \
-        -e "s/^  address: 127.0.0.1:$WSGATE_ADMIN_PORT\$/  address: 127.0.0.1:$BASE_ADMIN_PORT/" \
-        scripts/bench-wsgate.yaml >"$WORK/wsgate-base.yaml"
-    "$WSGATE_BASE" run --config "$WORK/wsgate-base.yaml" --log-level warning >>"$OUT/wsgate-base.log" 2>&1 &
-    local pid=$!
-    STARTED_PIDS+=("$pid")
-    wait_port "$BASE_PORT"
-    URL[wsgate_base]="ws://127.0.0.1:$BASE_PORT"
-    SERVER_PIDS[wsgate_base]=$pid
+    start_wsgate_variant wsgate_base "$BASE_PORT" "$BASE_ADMIN_PORT" "$WSGATE_BASE"
 }
 
 # wsgate multiplexed, in front of its own `echo-upstream --h2`; as for the other proxies, only the

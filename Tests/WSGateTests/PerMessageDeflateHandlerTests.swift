@@ -114,24 +114,7 @@ final class PerMessageDeflateHandlerTests: XCTestCase {
     }
 
     func testZipBombClosesWith1009() throws {
-        var deflater = PerMessageDeflater(
-            parameters: ZlibStreamParameters(windowBits: 15, memoryLevel: 8, level: 9),
-            minSize: 0,
-            pool: nil,
-            memory: self.loopState.memory,
-            counters: CompressionCounters()
-        )
-        var bomb: [UInt8] = []
-        try deflater.send(
-            .frameHead(WebSocketDataFrameHead(opcode: .binary, fin: true, payloadLength: 8 << 20)),
-            allocator: self.allocator
-        ) { _ in }
-        try deflater.send(
-            .payload(self.allocator.buffer(repeating: 0, count: 8 << 20), endsFrame: true),
-            allocator: self.allocator
-        ) { event in
-            if case .payload(let payload, _) = event { bomb += payload.readableBytesView }
-        }
+        let bomb = try deflatedZeros(size: 8 << 20)
         try self.channel.writeInbound(self.clientFrame(.binary, rsv1: true, bomb))
         var inflated = 0
         var failure: WebSocketFailure?
@@ -151,28 +134,6 @@ final class PerMessageDeflateHandlerTests: XCTestCase {
         )
     }
 
-    /// A compressed frame that inflates to 1 MiB (16 chunks) while the other leg has no room (issue 11, finding 4):
-    /// one output chunk goes on, the rest waits as compressed input until a `read()` finds room.
-    private func bomb(size: Int) throws -> [UInt8] {
-        var deflater = PerMessageDeflater(
-            parameters: ZlibStreamParameters(windowBits: 15, memoryLevel: 8, level: 9),
-            minSize: 0,
-            pool: nil,
-            memory: self.loopState.memory,
-            counters: CompressionCounters()
-        )
-        var bomb: [UInt8] = []
-        try deflater.send(
-            .frameHead(WebSocketDataFrameHead(opcode: .binary, fin: true, payloadLength: size)),
-            allocator: self.allocator
-        ) { _ in }
-        try deflater.send(.payload(self.allocator.buffer(repeating: 0, count: size), endsFrame: true), allocator: self.allocator)
-        { event in
-            if case .payload(let payload, _) = event { bomb += payload.readableBytesView }
-        }
-        return bomb
-    }
-
     private func inflatedEvents() throws -> (bytes: Int, fin: Bool, other: [WebSocketFrameEvent]) {
         var bytes = 0
         var fin = false
@@ -188,7 +149,7 @@ final class PerMessageDeflateHandlerTests: XCTestCase {
     }
 
     func testInflationWaitsWhileTheOtherLegIsFull() throws {
-        let bomb = try self.bomb(size: 1 << 20)
+        let bomb = try deflatedZeros(size: 1 << 20)
         self.gate = .full
         try self.channel.writeInbound(self.clientFrame(.binary, rsv1: true, bomb))
         let first = try self.inflatedEvents()
@@ -207,7 +168,7 @@ final class PerMessageDeflateHandlerTests: XCTestCase {
     }
 
     func testEndingSessionDropsWaitingDataButDeliversTheClose() throws {
-        let bomb = try self.bomb(size: 1 << 20)
+        let bomb = try deflatedZeros(size: 1 << 20)
         self.gate = .full
         var frames = self.clientFrame(.binary, rsv1: true, bomb)
         var close = self.clientFrame(.connectionClose, rsv1: false, [0x03, 0xE8])
@@ -277,7 +238,7 @@ final class PerMessageDeflateHandlerTests: XCTestCase {
 
     /// A message over `max_message` once inflated is reported as the limit it hit, like a frame over it.
     func testInflatedMessageOverMaxMessageReportsTheLimit() throws {
-        let result = try self.outcome(of: self.clientFrame(.binary, rsv1: true, try self.bomb(size: 2 << 20)))
+        let result = try self.outcome(of: self.clientFrame(.binary, rsv1: true, try deflatedZeros(size: 2 << 20)))
         guard case .failed(.limitExceeded(let limit, _)) = result.events.last else {
             return XCTFail("no limit failure: \(result.events.last.map { "\($0)" } ?? "none")")
         }

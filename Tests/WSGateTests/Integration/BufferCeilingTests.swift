@@ -40,29 +40,8 @@ final class BufferCeilingTests: XCTestCase {
         self.upstream?.stop()
     }
 
-    /// 64 MiB of zeros, deflated without context takeover (about 65 KB).
-    private static func compressedZeros(size: Int) throws -> [UInt8] {
-        let allocator = ByteBufferAllocator()
-        var deflater = PerMessageDeflater(
-            parameters: ZlibStreamParameters(windowBits: 15, memoryLevel: 8, level: 9),
-            minSize: 0,
-            pool: nil,
-            memory: ZlibMemoryCounter(),
-            counters: CompressionCounters()
-        )
-        var compressed: [UInt8] = []
-        try deflater.send(
-            .frameHead(WebSocketDataFrameHead(opcode: .binary, fin: true, payloadLength: size)),
-            allocator: allocator
-        ) { _ in }
-        try deflater.send(.payload(allocator.buffer(repeating: 0, count: size), endsFrame: true), allocator: allocator) { event in
-            if case .payload(let payload, _) = event { compressed += payload.readableBytesView }
-        }
-        return compressed
-    }
-
     private func sendBomb(path: String) async throws -> TestWebSocketClient {
-        let bomb = try Self.compressedZeros(size: 64 << 20)
+        let bomb = try deflatedZeros(size: 64 << 20)
         XCTAssertLessThan(bomb.count, 128 << 10)
         let ws = try await TestWebSocketClient.connect(
             port: self.gateway.port,
