@@ -31,7 +31,8 @@ final class HTTPAnswerTests: XCTestCase {
             case .body(.byteBuffer(let body)) = try XCTUnwrap(channel.readOutbound(as: HTTPServerResponsePart.self)),
             case .end(nil) = try XCTUnwrap(channel.readOutbound(as: HTTPServerResponsePart.self))
         else {
-            throw XCTSkip("unexpected parts")
+            XCTFail("expected head, body and end")
+            throw ChannelError.inappropriateOperationForState
         }
         return (channel, head, String(buffer: body))
     }

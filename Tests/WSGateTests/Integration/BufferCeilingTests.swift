@@ -62,16 +62,21 @@ final class BufferCeilingTests: XCTestCase {
         let ws = try await self.sendBomb(path: "/held")
         // Wait (bounded) until the session is paused toward the upstream and its figures settle.
         var last: (relayed: Int, buffered: Int)?
+        var settledWhilePaused = false
         for _ in 0..<100 {
             let session = try await self.session(route: "held")
             let bytes = session?["bytes"] as? [String: Int]
             let buffered = session?["buffered_bytes"] as? [String: Int]
             let paused = (session?["paused"] as? [String: Bool])?["toward_upstream"] ?? false
             let now = (bytes?["client_to_upstream"] ?? 0, buffered?["toward_upstream"] ?? 0)
-            if paused, let last, last == now { break }
+            if paused, let last, last == now {
+                settledWhilePaused = true
+                break
+            }
             last = now
             try await Task.sleep(for: .milliseconds(100))
         }
+        XCTAssertTrue(settledWhilePaused, "the session paused toward the upstream and its figures settled")
         let settled = try XCTUnwrap(last)
         XCTAssertLessThanOrEqual(settled.buffered, (256 << 10) + 2 * PerMessageInflater.chunkSize, "queued toward the upstream")
         XCTAssertLessThan(settled.relayed, 64 << 20, "the rest waits compressed")

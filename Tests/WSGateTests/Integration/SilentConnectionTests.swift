@@ -51,6 +51,7 @@ final class SilentConnectionTests: XCTestCase {
         }
         XCTAssertLessThanOrEqual(limits["pending_handshakes"] as? Int ?? .max, 12)
         XCTAssertLessThanOrEqual(limits["connections"] as? Int ?? .max, 10)
+        XCTAssertGreaterThan(limits["pending_handshakes"] as? Int ?? 0, 0, "silent sockets are counted from accept")
         XCTAssertGreaterThanOrEqual(closed.withLockedValue { $0 }, 18, "past max_pending_handshakes, closed at accept")
         let stats = try await AdminHTTP.get(port: self.gateway.adminPort, "/stats").json()
         XCTAssertGreaterThanOrEqual(

@@ -39,7 +39,7 @@ final class ValidateCommandTests: XCTestCase {
         )
         XCTAssertEqual(result.status, 1, result.stdout)
         XCTAssertTrue(result.stderr.contains(":4:"), result.stderr)
-        XCTAssertTrue(result.stderr.contains("max_connection"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("limits.max_connection: unknown key"), result.stderr)
         XCTAssertTrue(result.stderr.contains("max_connections"), "suggests the known key: \(result.stderr)")
         XCTAssertFalse(result.stdout.contains("ok"))
     }
