@@ -52,10 +52,15 @@ struct BackpressureStateMachine {
         return self.check(leg, bufferedBytes: bufferedBytes, now: now)
     }
 
+    /// Whether `bufferedBytes` queued toward a leg pass `max_buffered`, the hard ceiling.
+    func exceedsCeiling(_ bufferedBytes: Int) -> Bool {
+        bufferedBytes > self.maxBuffered
+    }
+
     mutating func check(_ leg: Leg, bufferedBytes: Int, now: NIODeadline) -> Action {
         guard var pause = self.pause(leg), !pause.reported else { return .none }
         let deadline = pause.since + self.maxStall
-        guard bufferedBytes > self.maxBuffered || now >= deadline else {
+        guard self.exceedsCeiling(bufferedBytes) || now >= deadline else {
             return .scheduleCheck(leg, deadline)
         }
         pause.reported = true

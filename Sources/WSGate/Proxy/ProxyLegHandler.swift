@@ -11,7 +11,6 @@ final class ProxyLegHandler: ChannelDuplexHandler, RemovableChannelHandler, Sess
     private let leg: ProxySessionStateMachine.Leg
     private let session: ProxySession
     private var context: ChannelHandlerContext?
-    private var readPending = false
     /// On an HTTP/2 stream leg, the stream handler that counts what waits toward the upstream (a
     /// stream channel has no `bufferedWritableBytes` option); nil on a socket.
     private let streamQueue: (any SessionLegQueue)?
@@ -62,8 +61,6 @@ final class ProxyLegHandler: ChannelDuplexHandler, RemovableChannelHandler, Sess
     func read(context: ChannelHandlerContext) {
         if self.session.mayRead(self.leg) {
             context.read()
-        } else {
-            self.readPending = true
         }
     }
 
@@ -71,9 +68,7 @@ final class ProxyLegHandler: ChannelDuplexHandler, RemovableChannelHandler, Sess
     /// this one (the inflater) may be holding work that only a `read()` resumes. An extra read is
     /// harmless: the channel reads once either way.
     func resumeReading() {
-        guard let context = self.context else { return }
-        self.readPending = false
-        context.read()
+        self.context?.read()
     }
 
     func send(_ event: WebSocketFrameEvent) {

@@ -16,8 +16,6 @@ final class ProxySession {
     private let eventLoop: any EventLoop
     private let limits: Limits
     private let backpressureLimitAction: BackpressureConfiguration.LimitAction
-    /// `backpressure.max_buffered`: the most bytes that may wait toward one leg.
-    private let maxBuffered: Int
     private var state: ProxySessionStateMachine
     private var backpressure: BackpressureStateMachine
     private var rateLimiter: MessageRateLimiter?
@@ -50,7 +48,6 @@ final class ProxySession {
         self.eventLoop = eventLoop
         self.limits = route.limits
         self.backpressureLimitAction = route.backpressure.onLimit
-        self.maxBuffered = route.backpressure.maxBuffered
         self.state = ProxySessionStateMachine()
         self.backpressure = BackpressureStateMachine(
             maxStall: TimeAmount(route.backpressure.maxStall),
@@ -135,7 +132,9 @@ final class ProxySession {
     private func relay(_ event: WebSocketFrameEvent, from leg: Leg) {
         guard let partner = self.partner(of: leg) else { return }
         partner.send(event)
-        guard !partner.isWritable, self.state.ending == nil, partner.bufferedBytes > self.maxBuffered else { return }
+        guard !partner.isWritable, self.state.ending == nil, self.backpressure.exceedsCeiling(partner.bufferedBytes) else {
+            return
+        }
         self.bufferLimitReached(leg.other)
     }
 
@@ -164,7 +163,7 @@ final class ProxySession {
     /// Whether `leg` may read: only while what it reads can be written to its partner. Once the session
     /// is ending, reads are free again so that each leg can receive its close handshake answer.
     func mayRead(_ leg: Leg) -> Bool {
-        self.state.ending != nil || (self.partner(of: leg)?.isWritable ?? true)
+        self.inboundGate(from: leg) != .full
     }
 
     /// Whether data `leg` produces can be handed on now (for a handler that makes more than it reads).
