@@ -138,12 +138,12 @@ enum ExtensionHeaderParser {
         let parts = Self.splitOutsideQuotes(text, separator: ";")
         guard let first = parts.first else { return nil }
         let name = first.trimmingOWS
-        guard Self.isToken(name) else { return nil }
+        guard name.isHTTPToken else { return nil }
         var parameters: [ExtensionOffer.Parameter] = []
         for part in parts.dropFirst() {
             let pieces = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             let parameterName = pieces[0].trimmingOWS
-            guard Self.isToken(parameterName) else { return nil }
+            guard parameterName.isHTTPToken else { return nil }
             guard pieces.count == 2 else {
                 parameters.append(.init(name: parameterName.lowercased(), value: nil))
                 continue
@@ -154,7 +154,7 @@ enum ExtensionHeaderParser {
                 value = Self.unquote(value.dropFirst().dropLast())
             }
             // A quoted value must still be a token after unquoting (RFC 6455 section 9.1).
-            guard Self.isToken(value) else { return nil }
+            guard value.isHTTPToken else { return nil }
             parameters.append(.init(name: parameterName.lowercased(), value: String(value)))
         }
         return ExtensionOffer(name: name.lowercased(), parameters: parameters)
@@ -197,10 +197,6 @@ enum ExtensionHeaderParser {
             result.append(character)
         }
         return Substring(result)
-    }
-
-    private static func isToken(_ text: Substring) -> Bool {
-        !text.isEmpty && text.allSatisfy { $0.isASCIILetter || $0.isASCIIDigit || "!#$%&'*+-.^_`|~".contains($0) }
     }
 }
 

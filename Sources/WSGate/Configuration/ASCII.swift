@@ -14,3 +14,22 @@ extension StringProtocol {
         return String(self[first...last])
     }
 }
+
+extension UInt8 {
+    /// RFC 9110 `tchar`: a byte a token (a header field name, an extension or parameter name) may hold.
+    var isHTTPTokenByte: Bool {
+        switch self {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return true
+        default:
+            return "!#$%&'*+-.^_`|~".utf8.contains(self)
+        }
+    }
+}
+
+extension StringProtocol {
+    /// Whether the string is an RFC 9110 token: not empty, and `tchar`s only.
+    var isHTTPToken: Bool {
+        !self.isEmpty && self.utf8.allSatisfy(\.isHTTPTokenByte)
+    }
+}

@@ -96,7 +96,7 @@ extension RouteMatch {
 
     private static func readHeaders(_ node: ConfigurationNode) -> [HeaderMatch] {
         node.entries()?.compactMap { entry in
-            guard !entry.key.isEmpty, entry.key.allSatisfy(Self.isTokenCharacter) else {
+            guard entry.key.isHTTPToken else {
                 node.reader.report("'\(entry.key)' is not a valid header name", at: entry.keyNode, path: entry.value.path)
                 return nil
             }
@@ -113,10 +113,5 @@ extension RouteMatch {
             throw ValueSyntaxError("path '\(text)' must not contain a query; paths are matched without it")
         }
         return text
-    }
-
-    /// RFC 9110 `tchar`: the characters a header field name may contain.
-    private static func isTokenCharacter(_ character: Character) -> Bool {
-        character.isASCIILetter || character.isASCIIDigit || "!#$%&'*+-.^_`|~".contains(character)
     }
 }

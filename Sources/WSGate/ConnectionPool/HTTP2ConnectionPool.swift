@@ -74,9 +74,6 @@ final class HTTP2ConnectionPool {
         self.state = HTTP2ConnectionPoolStateMachine(configuration: .init(settings.pool))
     }
 
-    var isHealthy: Bool { self.state.isHealthy }
-    var activeStreams: Int { self.state.activeStreams }
-
     /// The pool's figures now (see ``UpstreamEndpointStats``).
     var stats: UpstreamEndpointStats {
         var stats = UpstreamEndpointStats(endpoint: self.settings.endpoint.description)

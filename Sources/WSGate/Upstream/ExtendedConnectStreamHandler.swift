@@ -236,10 +236,10 @@ final class ExtendedConnectStreamHandler: ChannelDuplexHandler, RemovableChannel
     private func writeData(_ buffer: ByteBuffer, promise: EventLoopPromise<Void>?, context: ChannelHandlerContext) {
         let size = buffer.readableBytes
         self.queuedBytes += size
-        let written = context.eventLoop.makePromise(of: Void.self)
-        written.futureResult.assumeIsolated().whenComplete { result in
+        // The caller's promise when there is one: the count is kept on it, without a second promise chained.
+        let written = promise ?? context.eventLoop.makePromise(of: Void.self)
+        written.futureResult.assumeIsolated().whenComplete { _ in
             self.queuedBytes -= size
-            promise?.completeWith(result)
         }
         context.write(self.wrapOutboundOut(.data(.init(data: .byteBuffer(buffer)))), promise: written)
     }

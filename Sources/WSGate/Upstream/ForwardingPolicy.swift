@@ -68,14 +68,14 @@ struct ForwardingPolicy: Sendable, Equatable {
     /// Whether a field may be relayed: a token name (RFC 9110 section 5.1) and a value without CR, LF
     /// or NUL (section 5.5), which would split or cut the header on the other leg.
     static func isRelayable(name: String, value: String) -> Bool {
-        !name.isEmpty && name.utf8.allSatisfy(Self.isTokenByte)
+        name.isHTTPToken
             && !value.utf8.contains { $0 == UInt8(ascii: "\r") || $0 == UInt8(ascii: "\n") || $0 == 0 }
     }
 
     /// A `Forwarded` parameter value (RFC 7239 section 4): as is when it is a token, else a
     /// quoted-string with `"` and `\` escaped (IPv6 `for="[::1]"`, `host="example.com:8443"`).
     static func forwardedValue(_ value: String) -> String {
-        if !value.isEmpty, value.utf8.allSatisfy(Self.isTokenByte) { return value }
+        if value.isHTTPToken { return value }
         // Byte by byte: a quote followed by a combining mark is one Character, and must still be escaped.
         var quoted: [UInt8] = [UInt8(ascii: "\"")]
         for byte in value.utf8 {
@@ -120,15 +120,5 @@ struct ForwardingPolicy: Sendable, Equatable {
             headers.add(name: ClientCertificateSubject.headerName, value: subject)
         }
         return headers
-    }
-
-    /// RFC 9110 `tchar`.
-    private static func isTokenByte(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-            return true
-        default:
-            return "!#$%&'*+-.^_`|~".utf8.contains(byte)
-        }
     }
 }
