@@ -77,6 +77,38 @@ final class UpstreamLoopStateTests: XCTestCase {
         }
     }
 
+    /// A handshake that began before a reload reaches the loop with the earlier cluster: it is served by
+    /// the upstream's current opener, which it must not replace (the pools would churn back and forth).
+    func testAnEarlierClusterKeepsTheCurrentOpener() throws {
+        let state = UpstreamLoopState()
+        let first = try self.cluster()
+        state.adopt(["app": first], on: self.loop)
+        let changed = try self.cluster(connectTimeout: .seconds(2))
+        state.adopt(["app": changed], on: self.loop)
+        let current = state.opener(for: changed, on: self.loop)
+
+        XCTAssertTrue(state.opener(for: first, on: self.loop) === current)
+        XCTAssertTrue(state.opener(for: changed, on: self.loop) === current, "still the current one afterwards")
+        XCTAssertEqual(current.configuration.connectTimeout, .seconds(2))
+    }
+
+    /// An earlier cluster of an upstream the reload removed gets an opener of its own, stopped at once,
+    /// and the loop keeps nothing for it.
+    func testAnEarlierClusterOfARemovedUpstreamIsNotKept() throws {
+        let state = UpstreamLoopState()
+        let first = try self.cluster()
+        state.adopt(["app": first], on: self.loop)
+        var other = first.configuration
+        other.name = "other"
+        state.adopt(["other": UpstreamCluster(configuration: other)], on: self.loop)
+
+        let stale = state.opener(for: first, on: self.loop)
+        XCTAssertNil(state.poolStats()["app"], "no pool kept for the removed upstream")
+        guard case .failure = self.open(stale, counters: UpstreamCounters()) else {
+            return XCTFail("a removed upstream's opener takes streams")
+        }
+    }
+
     func testOnlyMultiplexedUpstreamsHavePools() throws {
         let state = UpstreamLoopState()
         state.adopt(["app": try self.cluster(.websocket)], on: self.loop)

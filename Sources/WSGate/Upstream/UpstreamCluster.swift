@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import Synchronization
 
 /// A named upstream from the config: its configuration and its client TLS context. What its sessions
 /// share on a loop (endpoint order and health, HTTP/2 pools) is that loop's ``UpstreamLoopState``.
@@ -9,6 +10,10 @@ final class UpstreamCluster: Sendable {
     let tls: UpstreamTLSContext?
     /// Where the pools log.
     let logger: Logger
+    /// Unique in the process and growing: a cluster of a later reload has a higher one, so that a
+    /// handshake still holding an earlier cluster cannot take the loop's opener back to it.
+    let generation = UpstreamCluster.lastGeneration.wrappingAdd(1, ordering: .relaxed).newValue
+    private static let lastGeneration = Atomic<UInt64>(0)
 
     init(configuration: UpstreamConfiguration, tls: UpstreamTLSContext? = nil, logger: Logger = Logger(label: "wsgate")) {
         self.configuration = configuration

@@ -7,24 +7,31 @@ import NIOCore
 /// Held by the gateway's per-loop state; loop-confined. Readers run on each loop.
 final class UpstreamLoopState {
     private struct Entry {
-        /// The cluster last seen for the upstream (a reload makes new ones).
-        var cluster: ObjectIdentifier
+        /// The ``UpstreamCluster/generation`` of the newest cluster seen for the upstream (a reload
+        /// makes new ones).
+        var generation: UInt64
         var opener: UpstreamLoopOpener
     }
 
     private var entries: [String: Entry] = [:]
+    /// The newest cluster generation ``adopt(_:on:)`` took: an earlier cluster without an entry is
+    /// of an upstream a reload removed.
+    private var adoptedGeneration: UInt64 = 0
     private var isShutDown = false
 
     init() {}
 
     /// The opener of `cluster`'s upstream on this loop, made on first use. A cluster of a changed
-    /// configuration (a reload) gets a new one, the old one shut down; an unchanged one keeps it.
+    /// configuration (a reload) gets a new one, the old one shut down; an unchanged one keeps it. A
+    /// handshake that began before a reload still holds the earlier cluster: it is served by the
+    /// opener in place (the upstream's current one), or, for an upstream the reload removed, by one
+    /// made for it alone and stopped at once (it dials no warm connections and keeps nothing).
     func opener(for cluster: UpstreamCluster, on eventLoop: any EventLoop) -> UpstreamLoopOpener {
         let name = cluster.configuration.name
         if let entry = self.entries[name] {
-            if entry.cluster == ObjectIdentifier(cluster) { return entry.opener }
+            if cluster.generation <= entry.generation { return entry.opener }
             if entry.opener.configuration == cluster.configuration {
-                self.entries[name]?.cluster = ObjectIdentifier(cluster)
+                self.entries[name]?.generation = cluster.generation
                 return entry.opener
             }
             entry.opener.shutdown()
@@ -35,8 +42,12 @@ final class UpstreamLoopState {
             logger: cluster.logger,
             eventLoop: eventLoop
         )
+        guard cluster.generation > self.adoptedGeneration || self.entries[name] != nil else {
+            opener.shutdown()
+            return opener
+        }
         if self.isShutDown { opener.shutdown() }
-        self.entries[name] = Entry(cluster: ObjectIdentifier(cluster), opener: opener)
+        self.entries[name] = Entry(generation: cluster.generation, opener: opener)
         return opener
     }
 
@@ -52,6 +63,7 @@ final class UpstreamLoopState {
         for cluster in clusters.values where cluster.configuration.protocol != .echo {
             _ = self.opener(for: cluster, on: eventLoop)
         }
+        self.adoptedGeneration = max(self.adoptedGeneration, clusters.values.map(\.generation).max() ?? 0)
     }
 
     /// Stops every pool; openers made later are stopped at once.
