@@ -69,6 +69,8 @@ struct GatewayStatsSnapshot: Sendable {
     var eventLoopSessions: [Int] = []
     /// The pools of `websocket-h2` upstreams per endpoint, by upstream name (``Gateway/upstreamPoolStats()``).
     var pools: [String: [UpstreamEndpointStats]] = [:]
+    /// Every upstream's endpoints as the openers see them, by upstream name (``Gateway/upstreamEndpointHealth()``).
+    var endpoints: [String: [UpstreamEndpointHealth]] = [:]
 
     init(loops: [LoopStatsSnapshot]) {
         for loop in loops {

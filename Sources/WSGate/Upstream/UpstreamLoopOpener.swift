@@ -147,6 +147,18 @@ final class UpstreamLoopOpener {
         return pools.map(\.stats)
     }
 
+    /// This loop's view of each endpoint, in endpoint order.
+    func endpointHealth(at now: NIODeadline) -> [UpstreamEndpointHealth] {
+        zip(self.configuration.endpoints, self.machine.endpoints).map { endpoint, state in
+            var health = UpstreamEndpointHealth(endpoint: endpoint.description)
+            health.loops = 1
+            health.healthyLoops = state.isHealthy(at: now) ? 1 : 0
+            health.failuresInARow = state.failuresInARow
+            health.activeLegs = state.activeLegs
+            return health
+        }
+    }
+
     // MARK: Actions
 
     private func run(_ action: Machine.Action) {
