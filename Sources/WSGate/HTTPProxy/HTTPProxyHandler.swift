@@ -37,6 +37,9 @@ final class HTTPProxyHandler: ChannelDuplexHandler, HTTP1UpstreamExchange {
     private var readPending = false
     private var responseTimer: Scheduled<Void>?
     private var keepAliveTimer: Scheduled<Void>?
+    private var stallTimer: Scheduled<Void>?
+    /// When a head or body part last moved either way in the exchange in progress.
+    private var lastProgress = NIODeadline.now()
 
     init(proxy: HTTPProxyContext) {
         self.proxy = proxy
@@ -59,10 +62,12 @@ final class HTTPProxyHandler: ChannelDuplexHandler, HTTP1UpstreamExchange {
             self.keepAliveTimer?.cancel()
             self.requestHead(head, context: context)
         case .body(let buffer):
+            self.lastProgress = .now()
             self.part = buffer
             self.perform(self.machine.requestBody(bytes: buffer.readableBytes), context: context)
             self.part = nil
         case .end(let trailers):
+            self.lastProgress = .now()
             self.perform(self.machine.requestEnd(trailers: trailers), context: context)
         }
     }
@@ -107,6 +112,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, HTTP1UpstreamExchange {
 
     func upstreamResponse(_ part: HTTPClientResponsePart) {
         guard let context = self.context else { return }
+        self.lastProgress = .now()
         switch part {
         case .head(let head):
             self.responseTimer?.cancel()
@@ -162,6 +168,8 @@ final class HTTPProxyHandler: ChannelDuplexHandler, HTTP1UpstreamExchange {
             return
         }
         self.current = Current(head: head, selection: selection, cluster: cluster, started: .now())
+        self.lastProgress = .now()
+        self.armStallTimer(after: selection.route.limits.idleTimeout, context: context)
         self.perform(self.machine.requestHead(head, maxBody: selection.route.limits.maxRequestBody), context: context)
     }
 
@@ -299,6 +307,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, HTTP1UpstreamExchange {
         context: ChannelHandlerContext
     ) {
         self.responseTimer?.cancel()
+        self.stallTimer?.cancel()
         let endpoint = self.lease?.endpoint
         self.lease?.release(reusable: upstreamReusable)
         self.lease = nil
@@ -353,6 +362,23 @@ final class HTTPProxyHandler: ChannelDuplexHandler, HTTP1UpstreamExchange {
         }
     }
 
+    /// The exchange's `idle_timeout` (0: none): checked when it would have passed since the last
+    /// progress, and again from the latest progress until it passes without any.
+    private func armStallTimer(after idleTimeout: Duration, context: ChannelHandlerContext) {
+        self.stallTimer?.cancel()
+        guard idleTimeout > .zero else { return }
+        let limit = TimeAmount(idleTimeout)
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        self.stallTimer = context.eventLoop.scheduleTask(deadline: self.lastProgress + limit) {
+            let (handler, context) = loopBound.value
+            if NIODeadline.now() - handler.lastProgress >= limit {
+                handler.perform(handler.machine.stalled(), context: context)
+            } else {
+                handler.armStallTimer(after: idleTimeout, context: context)
+            }
+        }
+    }
+
     /// Between requests the connection waits `handshake_timeout` for the next one, then closes.
     private func armKeepAliveTimer(context: ChannelHandlerContext) {
         self.keepAliveTimer?.cancel()
@@ -366,6 +392,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, HTTP1UpstreamExchange {
     private func cancelTimers() {
         self.responseTimer?.cancel()
         self.keepAliveTimer?.cancel()
+        self.stallTimer?.cancel()
     }
 }
 

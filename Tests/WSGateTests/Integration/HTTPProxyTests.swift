@@ -31,6 +31,11 @@ final class HTTPProxyTests: XCTestCase {
                 upstream: app
                 rewrite_prefix: /
                 limits: {max_request_body: 1KiB, response_timeout: 1s}
+              - name: stalling
+                match: {path_prefix: /stalling/}
+                upstream: app
+                rewrite_prefix: /
+                limits: {idle_timeout: 1s}
               - {name: app, upstream: app}
             defaults:
               limits: {handshake_timeout: 2s}
@@ -166,15 +171,19 @@ final class HTTPProxyTests: XCTestCase {
         XCTAssertTrue(noContent.hasSuffix("<h1>hello from the app</h1>"), "the connection went on after both: \(noContent)")
     }
 
+    /// Four requests in one segment, a HEAD among them, through the one pooled upstream connection
+    /// of the client's loop: a HEAD answer framed as if it had a body would garble those after it.
     func testPipelinedRequestsAreAnsweredInOrder() async throws {
         let answer = try await TestWebSocketClient.rawHTTPRequest(
             port: self.gateway.port,
-            request: "GET /json?n=1 HTTP/1.1\r\nHost: a\r\n\r\nGET /status/204 HTTP/1.1\r\nHost: a\r\n\r\n"
+            request: "GET /json?n=1 HTTP/1.1\r\nHost: a\r\n\r\nHEAD /download?size=5000&length=1 HTTP/1.1\r\nHost: a\r\n\r\n"
+                + "GET /status/204 HTTP/1.1\r\nHost: a\r\n\r\n"
                 + "GET /json?n=3 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
         )
         // A JSON body has no line end: the next status line follows it directly.
         let statuses = answer.components(separatedBy: "HTTP/1.1 ").dropFirst().map { $0.components(separatedBy: "\r\n")[0] }
-        XCTAssertEqual(statuses, ["200 OK", "204 No Content", "200 OK"], answer)
+        XCTAssertEqual(statuses, ["200 OK", "200 OK", "204 No Content", "200 OK"], answer)
+        XCTAssertTrue(answer.contains("Content-Length: 5000\r\n"), "the HEAD answer says what a GET would carry")
         let first = try XCTUnwrap(answer.range(of: "/json?n=1"))
         let third = try XCTUnwrap(answer.range(of: "/json?n=3"))
         XCTAssertLessThan(first.lowerBound, third.lowerBound)
@@ -233,6 +242,25 @@ final class HTTPProxyTests: XCTestCase {
         XCTAssertEqual(stats.int("routes.strict.http.requests.4xx"), 2)
         XCTAssertEqual(stats.int("routes.strict.http.requests.5xx"), 1)
         XCTAssertEqual(stats.int("routes.dead.http.requests.5xx"), 1)
+    }
+
+    func testStalledPeersAreCutAfterIdleTimeout() async throws {
+        // A client that stops sending its body: 408 once idle_timeout (1 s) passes without a byte.
+        let body = try await self.httpx(["stall-body", "127.0.0.1", String(self.gateway.port), "/stalling/upload"])
+        XCTAssertEqual(body["answer"] as? String, "HTTP/1.1 408 Request Timeout")
+        // A client that never reads a 64 MiB answer: the gateway reads the app only as far as the
+        // client takes, then closes both connections once nothing moved for idle_timeout.
+        let size = 64 << 20
+        let read = try await self.httpx([
+            "stall-read", "127.0.0.1", String(self.gateway.port), "/stalling/download?size=\(size)", "3",
+        ])
+        XCTAssertEqual(read["closed"] as? Bool, true, "\(read)")
+        XCTAssertLessThan(read["bytes"] as? Int ?? size, size / 4, "what the stalled client got is what the buffers held")
+        let stats = try await self.stats()
+        XCTAssertEqual(stats.int("routes.stalling.http.requests.4xx"), 1)
+        XCTAssertEqual(stats.int("routes.stalling.http.requests.2xx"), 1, "the answer had begun: counted with its status")
+        let endpoints = try XCTUnwrap(stats.at("upstreams.app.endpoints") as? [[String: Any]])
+        XCTAssertEqual(endpoints.first?.int("http_pool.idle"), 0, "the cut connection did not go back to the pool")
     }
 
     private func waitForLogLines(_ count: Int) async throws -> [String] {
