@@ -28,6 +28,8 @@ final class HTTPProxyHandler: ChannelDuplexHandler, HTTP1UpstreamExchange {
     }
 
     private let proxy: HTTPProxyContext
+    /// Unique among the gateway's sessions and HTTP connections (the memory budget's key).
+    let id = SessionRegistry.makeID()
     private var machine = HTTPProxyStateMachine()
     private var context: ChannelHandlerContext?
     private var current: Current?
@@ -47,11 +49,29 @@ final class HTTPProxyHandler: ChannelDuplexHandler, HTTP1UpstreamExchange {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        self.proxy.registry.register(self)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.cancelTimers()
+        self.proxy.registry.unregister(self)
         self.context = nil
+    }
+
+    /// Bytes waiting to be written to the client and to the upstream connection of the exchange in
+    /// progress: what the memory budget counts of this connection.
+    var queuedBytes: Int {
+        let client = (try? self.context?.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
+        let upstream = (try? self.lease?.connection.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
+        return client + upstream
+    }
+
+    /// The gateway is over `limits.max_memory` and this connection holds among the most: it is
+    /// closed (counted as limit `max_memory` on its route).
+    func closeForMemoryBudget() {
+        guard let context = self.context else { return }
+        self.current.map { self.proxy.stats.route($0.selection.route.name).limitHit(LimitName.maxMemory) }
+        context.close(promise: nil)
     }
 
     // MARK: Client events

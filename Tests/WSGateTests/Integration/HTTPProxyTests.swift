@@ -1,4 +1,6 @@
 import Foundation
+import NIOCore
+import NIOPosix
 import XCTest
 
 @testable import WSGate
@@ -10,6 +12,8 @@ final class HTTPProxyTests: XCTestCase {
     private var app: PeerProcess!
     private var gateway: GatewayHarness!
     private var accessLog: URL!
+    /// A gateway of one test's own.
+    private var second: GatewayHarness?
 
     override func setUp() async throws {
         self.app = try await PeerProcess.start(
@@ -47,6 +51,7 @@ final class HTTPProxyTests: XCTestCase {
 
     override func tearDown() async throws {
         await self.gateway?.stop()
+        await self.second?.stop()
         self.app?.stop()
         try? FileManager.default.removeItem(at: self.accessLog)
     }
@@ -261,6 +266,34 @@ final class HTTPProxyTests: XCTestCase {
         XCTAssertEqual(stats.int("routes.stalling.http.requests.2xx"), 1, "the answer had begun: counted with its status")
         let endpoints = try XCTUnwrap(stats.at("upstreams.app.endpoints") as? [[String: Any]])
         XCTAssertEqual(endpoints.first?.int("http_pool.idle"), 0, "the cut connection did not go back to the pool")
+    }
+
+    func testOverTheMemoryBudgetTheExchangeHoldingMostIsClosed() async throws {
+        let tight = try await GatewayHarness.start(
+            """
+            upstreams: {app: {endpoints: [127.0.0.1:\(self.app.port)]}}
+            routes: [{name: app, upstream: app}]
+            limits: {max_memory: 48KiB}
+            """
+        )
+        self.second = tight
+        // A client that never reads a 64 MiB answer: what waits toward it (the socket's buffer up to
+        // its high water mark, and a small receive buffer keeps the kernel from taking more) is
+        // counted in the budget beside the sessions' queued bytes.
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelOption(.autoRead, value: false)
+            .channelOption(.socketOption(.so_rcvbuf), value: 4096)
+            .connect(host: "127.0.0.1", port: tight.port).get()
+        defer { channel.close(promise: nil) }
+        channel.writeAndFlush(ByteBuffer(string: "GET /download?size=\(64 << 20) HTTP/1.1\r\nHost: a\r\n\r\n"), promise: nil)
+        var stats: [String: Any] = [:]
+        for _ in 0..<250 {
+            stats = try await AdminHTTP.get(port: tight.adminPort, "/stats").json()
+            if stats.int("routes.app.http.requests.2xx") == 1 { break }
+            try await Task.sleep(for: .milliseconds(40))
+        }
+        XCTAssertEqual(stats.int("routes.app.limit_hits.max_memory"), 1, "\(stats["memory"] ?? "")")
+        XCTAssertEqual(stats.int("routes.app.http.requests.2xx"), 1, "the exchange ended (closed with its answer begun)")
     }
 
     private func waitForLogLines(_ count: Int) async throws -> [String] {
