@@ -19,7 +19,8 @@ extension RouteConfiguration {
             origins: origins,
             limits: settings.limits,
             backpressure: settings.backpressure,
-            compression: settings.compression
+            compression: settings.compression,
+            auth: mapping.value("auth").flatMap(AuthConfiguration.read)
         )
         route.validate(in: mapping, upstreams: upstreams)
         return route

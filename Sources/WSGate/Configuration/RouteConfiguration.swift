@@ -18,6 +18,8 @@ struct RouteConfiguration: Sendable, Equatable {
     var backpressure: BackpressureConfiguration
     /// permessage-deflate for clients on this route: `defaults.compression` with this route's overrides applied.
     var compression: CompressionConfiguration
+    /// Authentication at the edge. Default: `nil`, every client is let through.
+    var auth: AuthConfiguration?
 
     /// Creates a route configuration, without validation.
     init(
@@ -28,7 +30,8 @@ struct RouteConfiguration: Sendable, Equatable {
         origins: [String]? = nil,
         limits: Limits = Limits(),
         backpressure: BackpressureConfiguration = BackpressureConfiguration(),
-        compression: CompressionConfiguration = CompressionConfiguration()
+        compression: CompressionConfiguration = CompressionConfiguration(),
+        auth: AuthConfiguration? = nil
     ) {
         self.name = name
         self.match = match
@@ -38,6 +41,7 @@ struct RouteConfiguration: Sendable, Equatable {
         self.limits = limits
         self.backpressure = backpressure
         self.compression = compression
+        self.auth = auth
     }
 }
 

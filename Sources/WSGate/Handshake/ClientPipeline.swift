@@ -70,10 +70,12 @@ enum ClientPipeline {
         route: RouteConfiguration,
         path: String,
         compression: PerMessageDeflateAgreement?,
-        environment: SessionEnvironment
+        environment: SessionEnvironment,
+        auth: AuthAdmission? = nil
     ) throws {
         let client = handshake.channel
         guard client.isActive, link.channel?.isActive ?? true else {
+            auth?.lease?.release()
             client.close(promise: nil)
             link.channel?.close(promise: nil)
             return
@@ -86,7 +88,8 @@ enum ClientPipeline {
             route: route,
             path: path,
             compression: compression,
-            environment: environment
+            environment: environment,
+            auth: auth
         )
         if let upstreamChannel = link.channel {
             UpstreamPipeline.finishHandOver(upstreamChannel.pipeline.syncOperations, transport: link.transport)

@@ -39,6 +39,8 @@ struct RouteDocument: Encodable, Sendable {
     var closes: [String: [String: Int]]
     var backpressure: Backpressure
     var limitHits: [String: Int]
+    /// Clients admitted and refused by the route's `auth`, refusals by reason.
+    var auth: AuthFigures
     /// The route's upstream: configured routes only (not `totals`, nor a route a reload removed).
     var upstream: String?
 
@@ -49,7 +51,7 @@ struct RouteDocument: Encodable, Sendable {
         case messageBytes = "message_bytes"
         case compression, closes, backpressure
         case limitHits = "limit_hits"
-        case upstream
+        case auth, upstream
     }
 
     init(_ figures: RouteStats) {
@@ -83,6 +85,7 @@ struct RouteDocument: Encodable, Sendable {
             )
         )
         self.limitHits = figures.limitHits
+        self.auth = figures.auth
     }
 
     /// Counts by HTTP status, keyed by the status as text (JSON keys are strings).
