@@ -19,6 +19,7 @@ LAYERS = [
     ["Auth"],
     ["Proxy"],
     ["Upstream"],
+    ["HTTPProxy"],
     ["Handshake"],
     ["Gateway"],
     ["Admin", "Lifecycle"],

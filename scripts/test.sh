@@ -23,6 +23,8 @@ import prometheus_client.parser
 import hypercorn
 import jwt
 import cryptography
+import aiohttp
+import httpx
 sys.exit(0 if int(websockets.__version__.split(".")[0]) >= 15 else 1)
 PY
 }
@@ -40,6 +42,7 @@ else
         "$PYTHON" -m pip install --quiet --break-system-packages -r Tests/Peers/requirements.txt
     fi
     websockets_ok || { echo "error: Python websockets, prometheus_client, hypercorn, PyJWT or cryptography still not importable" >&2; exit 1; }
+    websockets_ok || { echo "error: Python websockets, prometheus_client, hypercorn, aiohttp or httpx still not importable" >&2; exit 1; }
 fi
 
 echo "==> swift build --build-tests"

@@ -34,6 +34,8 @@ struct RouteStats: Sendable, Equatable {
     var compression = CompressionFigures()
     /// Authentication at the edge (routes with `auth`).
     var auth = AuthFigures()
+    /// Proxied HTTP requests (from ``RouteHTTPCounters``).
+    var http = RouteHTTPStats()
 
     /// permessage-deflate figures of a route: client-leg payload bytes compressed and uncompressed,
     /// per direction, and the connections that negotiated it.
@@ -83,6 +85,7 @@ struct RouteStats: Sendable, Equatable {
         }
         self.compression.merge(other.compression)
         self.auth.merge(other.auth)
+        self.http.merge(other.http)
     }
 }
 
