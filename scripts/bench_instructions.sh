@@ -16,7 +16,8 @@
 # through the gateway, as in scripts/bench.sh's "CPU s per M msgs".
 #
 # valgrind 3.19 (Debian 12) dies with an internal SIGSEGV on any Swift program that parks its main
-# thread in libdispatch's sigsuspend (async main); scripts/bench/valgrind_sigsuspend.c works around it.
+# thread in libdispatch's sigsuspend (async main); scripts/bench/valgrind_sigsuspend.c works around it,
+# and it cannot read the toolchain's DWARF 5, so callgrind runs a copy stripped of debug info.
 # Callgrind's counts move with wall-clock-driven work (timers) only; on a loaded machine they repeat
 # within about 1 %.
 #
@@ -67,6 +68,14 @@ BIN=$(swift build -c release --show-bin-path)
 WSGATE=${WSGATE:-$BIN/wsgate}
 [ -x "$WSGATE" ] && [ -x "$BIN/echo-upstream" ] || { echo "bench_instructions.sh: build first" >&2; exit 1; }
 
+for tool in gcc python3; do
+    command -v "$tool" >/dev/null || { echo "bench_instructions.sh: needs $tool" >&2; exit 1; }
+done
+if [ "$VALGRIND" -eq 1 ] && ! command -v valgrind >/dev/null; then
+    echo "bench_instructions.sh: needs valgrind (apt-get install valgrind), or --no-valgrind" >&2
+    exit 1
+fi
+
 WORK=$(mktemp -d /tmp/wsgate-instructions.XXXXXX)
 STARTED_PIDS=()
 stop_servers() {
@@ -80,6 +89,9 @@ trap cleanup EXIT
 
 gcc -O2 -shared -fPIC scripts/bench/malloc_count.c -o "$WORK/malloc_count.so"
 gcc -O2 -shared -fPIC scripts/bench/valgrind_sigsuspend.c -o "$WORK/valgrind_sigsuspend.so"
+# valgrind 3.19 cannot read the DWARF 5 the Swift toolchain emits ("unhandled dwarf2 abbrev form
+# code 0x25", then it gives up): callgrind runs a copy without debug info (symbols stay).
+strip -g "$WSGATE" -o "$WORK/wsgate-stripped"
 
 # Ports of their own (scripts/bench.sh's plus 1000), so both scripts can run at once.
 UPSTREAM_PORT=19001
@@ -109,7 +121,8 @@ config_of() {
     esac
 }
 
-# Starts the upstream of PATH and the gateway, the latter through the command in the remaining args.
+# Starts the upstream of PATH and the gateway: the remaining args are the command that runs the
+# gateway binary (its `run` arguments are appended).
 start_path() {
     local path=$1
     shift
@@ -119,7 +132,7 @@ start_path() {
     STARTED_PIDS+=("$!")
     wait_port "$UPSTREAM_PORT"
     config_of "$path" >"$WORK/$path.yaml"
-    "$@" "$WSGATE" run --config "$WORK/$path.yaml" --log-level warning >>"$WORK/gateway.log" 2>&1 &
+    "$@" run --config "$WORK/$path.yaml" --log-level warning >>"$WORK/gateway.log" 2>&1 &
     GATEWAY_PID=$!
     STARTED_PIDS+=("$GATEWAY_PID")
     wait_port "$GATEWAY_PORT"
@@ -137,7 +150,7 @@ per_message() {
 
 allocations_of() {
     local path=$1 counts="$WORK/malloc-$1.bin"
-    start_path "$path" env MALLOC_COUNT_FILE="$counts" LD_PRELOAD="$WORK/malloc_count.so"
+    start_path "$path" env MALLOC_COUNT_FILE="$counts" LD_PRELOAD="$WORK/malloc_count.so" "$WSGATE"
     read_allocs() { od -A n -t u8 -N 8 "$counts" | tr -d ' '; }
     local s0 s1 s2
     s0=$(read_allocs)
@@ -152,7 +165,7 @@ allocations_of() {
 instructions_of() {
     local path=$1 out="$WORK/callgrind-$1"
     start_path "$path" env LD_PRELOAD="$WORK/valgrind_sigsuspend.so" \
-        valgrind --tool=callgrind --callgrind-out-file="$out" --dump-line=no
+        valgrind --tool=callgrind --callgrind-out-file="$out" --dump-line=no "$WORK/wsgate-stripped"
     callgrind_control -z "$GATEWAY_PID" >/dev/null
     load "$MESSAGES"
     callgrind_control -d "$GATEWAY_PID" >/dev/null
