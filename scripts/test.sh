@@ -13,13 +13,18 @@ PYTHON="${WSGATE_PYTHON:-python3}"
 export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore
 
 # The peers need websockets 15 or later (asyncio API with send(text=...) and connect(proxy=...)),
-# prometheus_client's parser (the /metrics tests) and hypercorn (the HTTP/2 upstream of the websocket-h2 tests).
+# prometheus_client's parser (the /metrics tests), hypercorn (the HTTP/2 upstream of the websocket-h2 tests)
+# and PyJWT with cryptography (the tokens, JWKS server and auth app of the auth tests).
 websockets_ok() {
     "$PYTHON" - <<'PY' 2>/dev/null
 import sys
 import websockets
 import prometheus_client.parser
 import hypercorn
+import jwt
+import cryptography
+import aiohttp
+import httpx
 sys.exit(0 if int(websockets.__version__.split(".")[0]) >= 15 else 1)
 PY
 }
@@ -36,7 +41,8 @@ else
         # A distribution's own Python may refuse (PEP 668, "externally managed environment").
         "$PYTHON" -m pip install --quiet --break-system-packages -r Tests/Peers/requirements.txt
     fi
-    websockets_ok || { echo "error: Python websockets, prometheus_client or hypercorn still not importable" >&2; exit 1; }
+    websockets_ok || { echo "error: Python websockets, prometheus_client, hypercorn, PyJWT or cryptography still not importable" >&2; exit 1; }
+    websockets_ok || { echo "error: Python websockets, prometheus_client, hypercorn, aiohttp or httpx still not importable" >&2; exit 1; }
 fi
 
 echo "==> swift build --build-tests"

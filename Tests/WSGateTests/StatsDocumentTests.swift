@@ -45,6 +45,15 @@ final class StatsDocumentTests: XCTestCase {
         endpoint.healthyLoops = 2
         endpoint.counters.goAways = 1
         snapshot.pools = ["h2": [endpoint]]
+        var up = UpstreamEndpointHealth(endpoint: "127.0.0.1:9001")
+        up.loops = 2
+        up.healthyLoops = 2
+        up.activeLegs = 2
+        var down = UpstreamEndpointHealth(endpoint: "127.0.0.1:9002")
+        down.loops = 2
+        down.healthyLoops = 1
+        down.failuresInARow = 3
+        snapshot.endpoints = ["app": [up, down]]
         return snapshot
     }
 
@@ -132,6 +141,18 @@ final class StatsDocumentTests: XCTestCase {
         XCTAssertEqual(pool.first?["healthy"] as? Bool, true)
         XCTAssertEqual(pool.first?.int("goaways"), 1)
         XCTAssertEqual(pool.first?.int("healthy_loops"), 2)
+
+        let endpoints = try XCTUnwrap(stats.at("upstreams.app.endpoints") as? [[String: Any]])
+        XCTAssertEqual(endpoints.map { $0["endpoint"] as? String }, ["127.0.0.1:9001", "127.0.0.1:9002"], "configuration order")
+        XCTAssertEqual(
+            Set(endpoints[0].keys),
+            ["endpoint", "healthy", "healthy_loops", "loops", "failures_in_a_row", "sessions", "connections"]
+        )
+        XCTAssertEqual(endpoints.map { $0["healthy"] as? Bool }, [true, false], "healthy only when every loop says so")
+        XCTAssertEqual(endpoints.map { $0.int("connections") }, [2, 0])
+        XCTAssertEqual(endpoints.map { $0.int("sessions") }, [2, 0])
+        XCTAssertEqual(endpoints[1].int("failures_in_a_row"), 3)
+        XCTAssertEqual(stats.at("upstreams.h2.endpoints") as? [[String: Int]], [], "an upstream without figures yet")
 
         XCTAssertEqual(stats.at("listeners.main.address") as? String, "127.0.0.1:8080")
         XCTAssertNil(stats.at("listeners.main.tls_handshake_failures"), "plain listeners have no TLS figure")

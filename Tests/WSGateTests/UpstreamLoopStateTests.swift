@@ -120,4 +120,32 @@ final class UpstreamLoopStateTests: XCTestCase {
             [UpstreamEndpointStats(endpoint: "127.0.0.1:9001")]
         )
     }
+
+    func testEndpointHealthIsSummedOverTheLoops() throws {
+        let state = UpstreamLoopState()
+        let cluster = try self.cluster(.websocket)
+        state.adopt(["app": cluster], on: self.loop)
+        let fresh = state.endpointHealth(at: .now())
+        XCTAssertEqual(fresh["app"]?.map(\.isHealthy), [true], "a loop's opener starts healthy")
+        XCTAssertEqual(fresh["app"]?.first?.loops, 1)
+
+        var failing = UpstreamEndpointHealth(endpoint: "127.0.0.1:9001")
+        failing.loops = 1
+        failing.failuresInARow = 2
+        failing.activeLegs = 1
+        var busy = try XCTUnwrap(fresh["app"]?.first)
+        busy.activeLegs = 3
+        let sum = try XCTUnwrap(UpstreamLoopState.sum([["app": [busy]], ["app": [failing]]], clusters: ["app": cluster])["app"])
+        XCTAssertEqual(sum.count, 1)
+        XCTAssertEqual(sum[0].loops, 2)
+        XCTAssertEqual(sum[0].healthyLoops, 1)
+        XCTAssertFalse(sum[0].isHealthy, "healthy only when every loop says so")
+        XCTAssertEqual(sum[0].failuresInARow, 2, "the worst loop's run of failures")
+        XCTAssertEqual(sum[0].activeLegs, 4)
+        XCTAssertEqual(
+            UpstreamLoopState.sum([] as [[String: [UpstreamEndpointHealth]]], clusters: ["app": cluster])["app"],
+            [UpstreamEndpointHealth(endpoint: "127.0.0.1:9001")],
+            "an endpoint no loop has seen yet shows zeros"
+        )
+    }
 }

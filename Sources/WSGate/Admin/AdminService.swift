@@ -122,6 +122,7 @@ struct AdminService: Sendable {
         )
         // A pooled upstream's connections are the pools' TCP connections, not its sessions' streams.
         snapshot.pools = await self.gateway.upstreamPoolStats()
+        snapshot.endpoints = await self.gateway.upstreamEndpointHealth()
         for (upstream, endpoints) in snapshot.pools {
             for endpoint in endpoints {
                 snapshot.upstreams[upstream, default: UpstreamStats()].openConnections[endpoint.endpoint] =

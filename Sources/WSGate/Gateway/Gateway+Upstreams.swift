@@ -35,4 +35,15 @@ extension Gateway {
         let perLoop = (try? await self.onEachEventLoop { GatewayLoopState.current(for: services).upstreams.poolStats() }) ?? []
         return UpstreamLoopState.sum(perLoop, clusters: clusters)
     }
+
+    /// Every upstream's endpoints as the openers see them (health, back-off, sessions), by upstream
+    /// name; read on each EventLoop like ``upstreamPoolStats()``. The echo upstream is absent.
+    func upstreamEndpointHealth() async -> [String: [UpstreamEndpointHealth]] {
+        let services = self.services
+        let clusters = self.activeConfiguration.clusters
+        let now = NIODeadline.now()
+        let perLoop =
+            (try? await self.onEachEventLoop { GatewayLoopState.current(for: services).upstreams.endpointHealth(at: now) }) ?? []
+        return UpstreamLoopState.sum(perLoop, clusters: clusters)
+    }
 }

@@ -6,9 +6,14 @@ import NIOHTTP1
 /// state machine.
 ///
 /// The order: (TLS handshake) → request head (size, route, validity, origin) → admission (the
-/// connection limits and the memory budget, checked by the handler) → request end → upstream opened
+/// connection limits and the memory budget, checked by the handler) → authentication (a route with
+/// `auth`: the upstream is never dialled for a refused client) → request end → upstream opened
 /// → 101 written and the HTTP codecs gone → session. Any refusal answers an HTTP error and closes;
 /// the whole handshake is bounded by one timeout.
+///
+/// A request that does not ask for a WebSocket, on a route that serves HTTP, takes the other branch:
+/// request head (size, route) → admission → the connection becomes an HTTP proxy connection
+/// (``Action/proxyHTTP(_:)``), which serves this request and the ones after it.
 struct ClientHandshakeStateMachine {
     /// What the handler does next.
     enum Action {
@@ -17,14 +22,24 @@ struct ClientHandshakeStateMachine {
         /// Take a slot of the route and check the memory budget, then report with
         /// ``admission(refusal:memoryPressure:)``.
         case admit(RouteConfiguration)
+        /// Run the route's authentication on the request head, then report with ``authenticated(_:)``.
+        case authenticate(HTTPRequestHead, RouteConfiguration)
         /// Open the upstream leg, then report with ``upstreamOpened(subprotocol:relayedHeaders:memoryPressure:)``
-        /// or ``upstreamFailed(_:)``.
-        case openUpstream(ClientHandshakeRequest, RouteSelection)
+        /// or ``upstreamFailed(_:)``. An authenticated request carries its admission (what the upstream learns).
+        case openUpstream(ClientHandshakeRequest, RouteSelection, AuthAdmission?)
         /// Write the 101 with these headers, give back the pending-handshake slot, retire the HTTP
         /// codecs of both legs, then report with ``codecsRetired()``.
         case answer(HTTPHeaders)
+        /// The request is plain HTTP and admitted: hand the connection, with this request head, to the
+        /// HTTP proxy.
+        case proxyHTTP(HTTPRequestHead)
         /// Hand the connection and its upstream to a new session.
-        case startSession(ClientHandshakeRequest, RouteConfiguration, compression: PerMessageDeflateAgreement?)
+        case startSession(
+            ClientHandshakeRequest,
+            RouteConfiguration,
+            compression: PerMessageDeflateAgreement?,
+            auth: AuthAdmission?
+        )
         /// Answer with this HTTP error and close; count the limit first when one refused.
         case reject(HandshakeRejection, limitHit: String?)
         /// Close without an HTTP answer: the TLS handshake failed (for this reason) or did not finish.
@@ -40,10 +55,14 @@ struct ClientHandshakeStateMachine {
         case awaitingTransport
         case awaitingHead
         case awaitingAdmission(ClientHandshakeRequest, RouteSelection)
-        case awaitingEnd(ClientHandshakeRequest, RouteSelection)
-        case openingUpstream(ClientHandshakeRequest, RouteSelection)
+        /// A plain HTTP request for an HTTP route, waiting for the connection limits' answer.
+        case awaitingHTTPAdmission(HTTPRequestHead)
+        /// The route's authentication runs; `ended` once the request end arrived meanwhile.
+        case authenticating(ClientHandshakeRequest, RouteSelection, ended: Bool)
+        case awaitingEnd(ClientHandshakeRequest, RouteSelection, AuthAdmission?)
+        case openingUpstream(ClientHandshakeRequest, RouteSelection, AuthAdmission?)
         /// The 101 is written; the HTTP codecs are leaving both legs.
-        case upgrading(ClientHandshakeRequest, RouteConfiguration, compression: PerMessageDeflateAgreement?)
+        case upgrading(ClientHandshakeRequest, RouteConfiguration, compression: PerMessageDeflateAgreement?, AuthAdmission?)
         case finished
     }
 
@@ -65,8 +84,13 @@ struct ClientHandshakeStateMachine {
     init(routeTable: RouteTable, maxHeaders: Int, retryAfter: Duration, isTLS: Bool) {
         self.routeTable = routeTable
         self.maxHeaders = maxHeaders
-        self.retryAfterSeconds = Int(retryAfter.components.seconds) + (retryAfter.components.attoseconds > 0 ? 1 : 0)
+        self.retryAfterSeconds = Self.wholeSeconds(retryAfter)
         self.state = isTLS ? .awaitingTransport : .awaitingHead
+    }
+
+    /// `limits.retry_after` as a `Retry-After` value: whole seconds, rounded up.
+    static func wholeSeconds(_ duration: Duration) -> Int {
+        Int(duration.components.seconds) + (duration.components.attoseconds > 0 ? 1 : 0)
     }
 
     /// The time the whole handshake may take, from accept: `handshake_timeout`, and at most
@@ -75,12 +99,13 @@ struct ClientHandshakeStateMachine {
         refusedAtAccept ? min(configured, Self.refusedHandshakeTimeout) : configured
     }
 
-    /// Whether the connection's reads are held: while the upstream opens and the codecs retire, so
-    /// that nothing the client sends early is parsed as HTTP or lost.
+    /// Whether the connection's reads are held: while the client is authenticated, the upstream
+    /// opens and the codecs retire, so that nothing the client sends early is parsed as HTTP or lost.
     var holdsReads: Bool {
         switch self.state {
-        case .openingUpstream, .upgrading: return true
-        case .awaitingTransport, .awaitingHead, .awaitingAdmission, .awaitingEnd, .finished: return false
+        case .authenticating, .openingUpstream, .upgrading: return true
+        case .awaitingTransport, .awaitingHead, .awaitingAdmission, .awaitingHTTPAdmission, .awaitingEnd, .finished:
+            return false
         }
     }
 
@@ -104,6 +129,11 @@ struct ClientHandshakeStateMachine {
         guard case .awaitingHead = self.state else { return .none }
         self.target = String(head.uri.prefix { $0 != "?" })
         do throws(HandshakeRejection) {
+            if let selection = try self.httpSelection(head) {
+                self.routeName = selection.route.name
+                self.state = .awaitingHTTPAdmission(head)
+                return .admit(selection.route)
+            }
             let (request, selection) = try self.validate(head)
             self.state = .awaitingAdmission(request, selection)
             return .admit(selection.route)
@@ -115,7 +145,10 @@ struct ClientHandshakeStateMachine {
     /// What the admission check found: the limit that refused the route's slot, if one did, and the
     /// gateway's memory pressure (checked only when a slot was granted).
     mutating func admission(refusal: ConnectionAdmission.Refusal?, memoryPressure: MemoryBudget.Pressure) -> Action {
-        guard case .awaitingAdmission(let request, let selection) = self.state else { return .none }
+        switch self.state {
+        case .awaitingAdmission, .awaitingHTTPAdmission: break
+        default: return .none
+        }
         let retryAfter = [("Retry-After", String(self.retryAfterSeconds))]
         if let refusal {
             return self.reject(
@@ -129,15 +162,54 @@ struct ClientHandshakeStateMachine {
                 limitHit: LimitName.maxMemory
             )
         }
-        self.state = .awaitingEnd(request, selection)
-        return .none
+        switch self.state {
+        case .awaitingAdmission(let request, let selection):
+            if selection.route.auth != nil {
+                self.state = .authenticating(request, selection, ended: false)
+                return .authenticate(request.head, selection.route)
+            }
+            self.state = .awaitingEnd(request, selection, nil)
+            return .none
+        case .awaitingHTTPAdmission(let head):
+            self.state = .finished
+            return .proxyHTTP(head)
+        default:
+            return .none
+        }
+    }
+
+    /// The route's authentication decided. A refusal is the client's answer; an admission changes
+    /// what goes upstream: the token's subprotocol entry is not offered, its query parameter leaves
+    /// the path, and the admission's fields go with the request.
+    mutating func authenticated(_ decision: AuthDecision) -> Action {
+        guard case .authenticating(var request, let selection, let ended) = self.state else { return .none }
+        switch decision {
+        case .refuse(let failure):
+            return self.reject(HandshakeRejection(failure))
+        case .admit(let admission):
+            request.subprotocols = admission.forwardedSubprotocols(request.subprotocols)
+            let forwarded = RouteSelection(route: selection.route, upstreamPath: admission.forwardedPath(selection.upstreamPath))
+            guard ended else {
+                self.state = .awaitingEnd(request, forwarded, admission)
+                return .none
+            }
+            self.state = .openingUpstream(request, forwarded, admission)
+            return .openUpstream(request, forwarded, admission)
+        }
     }
 
     /// The request ended (a body on a GET upgrade is ignored).
     mutating func requestEnd() -> Action {
-        guard case .awaitingEnd(let request, let selection) = self.state else { return .none }
-        self.state = .openingUpstream(request, selection)
-        return .openUpstream(request, selection)
+        switch self.state {
+        case .authenticating(let request, let selection, _):
+            self.state = .authenticating(request, selection, ended: true)
+            return .none
+        case .awaitingEnd(let request, let selection, let admission):
+            self.state = .openingUpstream(request, selection, admission)
+            return .openUpstream(request, selection, admission)
+        default:
+            return .none
+        }
     }
 
     /// The upstream accepted: the 101 to write. permessage-deflate is terminated here, negotiated with
@@ -150,7 +222,7 @@ struct ClientHandshakeStateMachine {
         relayedHeaders: [(String, String)],
         memoryPressure: MemoryBudget.Pressure
     ) -> Action {
-        guard case .openingUpstream(let request, let selection) = self.state else { return .discardUpstream }
+        guard case .openingUpstream(let request, let selection, let admission) = self.state else { return .discardUpstream }
         var headers = HTTPHeaders([
             ("Upgrade", "websocket"),
             ("Connection", "Upgrade"),
@@ -169,7 +241,7 @@ struct ClientHandshakeStateMachine {
             headers.add(name: "Sec-WebSocket-Extensions", value: compression.responseHeader)
         }
         headers.add(contentsOf: relayedHeaders)
-        self.state = .upgrading(request, selection.route, compression: compression)
+        self.state = .upgrading(request, selection.route, compression: compression, admission)
         return .answer(headers)
     }
 
@@ -181,8 +253,10 @@ struct ClientHandshakeStateMachine {
 
     /// Both legs' HTTP codecs are gone: the session may start.
     mutating func codecsRetired() -> Action {
-        guard case .upgrading(let request, let route, let compression) = self.state else { return .discardUpstream }
-        return .startSession(request, route, compression: compression)
+        guard case .upgrading(let request, let route, let compression, let admission) = self.state else {
+            return .discardUpstream
+        }
+        return .startSession(request, route, compression: compression, auth: admission)
     }
 
     /// The handshake handler left the pipeline (the session took over).
@@ -196,8 +270,10 @@ struct ClientHandshakeStateMachine {
         case .awaitingTransport:
             self.state = .finished
             return .closeAfterTLSFailure("not completed within handshake_timeout")
-        case .awaitingHead, .awaitingAdmission, .awaitingEnd:
+        case .awaitingHead, .awaitingAdmission, .awaitingHTTPAdmission, .awaitingEnd:
             return self.reject(HandshakeRejection(.requestTimeout, "handshake not completed in time"))
+        case .authenticating:
+            return self.reject(HandshakeRejection(.serviceUnavailable, "authentication did not finish in time"))
         case .openingUpstream:
             return self.reject(HandshakeRejection(.gatewayTimeout, "upstream did not answer in time"))
         case .upgrading, .finished:
@@ -214,13 +290,35 @@ struct ClientHandshakeStateMachine {
             return .closeAfterTLSFailure(description)
         case .awaitingHead:
             return self.reject(.badRequest("malformed HTTP request"))
-        case .awaitingAdmission, .awaitingEnd, .openingUpstream, .upgrading, .finished:
+        case .awaitingAdmission, .awaitingHTTPAdmission, .authenticating, .awaitingEnd, .openingUpstream, .upgrading, .finished:
             // The closing connection ends what is in flight: an upstream arriving now finds it inactive.
             return .close
         }
     }
 
     // MARK: Private
+
+    /// The HTTP route of a request that does not ask for a WebSocket (no `Upgrade` naming
+    /// `websocket`), if one serves it; nil sends the request down the WebSocket checks (which answer
+    /// a plain request on a WebSocket-only route 426, as before routes had kinds). Too many header
+    /// fields are refused first (431), as for an upgrade.
+    private func httpSelection(_ head: HTTPRequestHead) throws(HandshakeRejection) -> RouteSelection? {
+        guard head.headers.count <= self.maxHeaders else {
+            throw HandshakeRejection(.requestHeaderFieldsTooLarge, "more than \(self.maxHeaders) header fields")
+        }
+        guard !Self.asksForWebSocket(head) else { return nil }
+        return self.routeTable.match(
+            host: head.headers.first(name: "Host"),
+            path: head.uri,
+            headers: head.headers.map { (name: $0.name, value: $0.value) },
+            kind: .http
+        )
+    }
+
+    /// Whether the request asks for a WebSocket: an `Upgrade` field naming `websocket`.
+    static func asksForWebSocket(_ head: HTTPRequestHead) -> Bool {
+        head.headers[canonicalForm: "Upgrade"].contains { $0.lowercased() == "websocket" }
+    }
 
     /// The checks of a request head, in order: header count (431), route (404), RFC 6455 validity
     /// (400, 426), origin (403).
@@ -234,7 +332,8 @@ struct ClientHandshakeStateMachine {
             let selection = self.routeTable.match(
                 host: host,
                 path: head.uri,
-                headers: head.headers.map { (name: $0.name, value: $0.value) }
+                headers: head.headers.map { (name: $0.name, value: $0.value) },
+                kind: .webSocket
             )
         else {
             throw HandshakeRejection(.notFound, "no route for \(host ?? "") \(head.uri)")

@@ -7,6 +7,8 @@ final class RouteCounters {
     private(set) var stats = RouteStats()
     /// permessage-deflate's counters for this route, bumped by the codec of each compressed connection.
     let compression = CompressionCounters()
+    /// The route's proxied HTTP requests.
+    let http = RouteHTTPCounters()
 
     func sessionStarted() {
         self.stats.connectionsActive += 1
@@ -29,6 +31,14 @@ final class RouteCounters {
 
     func limitHit(_ limit: String) {
         self.stats.limitHits[limit, default: 0] += 1
+    }
+
+    func authAdmitted() {
+        self.stats.auth.admitted += 1
+    }
+
+    func authRefused(_ reason: String) {
+        self.stats.auth.refused[reason, default: 0] += 1
     }
 
     func messageCompleted(_ direction: TrafficDirection, size: Int) {

@@ -160,7 +160,8 @@ struct StatsDocument: Encodable, Sendable {
             upstreams[entry.key] = UpstreamDocument(
                 snapshot.upstreams[entry.key] ?? UpstreamStats(),
                 protocol: entry.value,
-                pool: snapshot.pools[entry.key]
+                pool: snapshot.pools[entry.key],
+                endpoints: snapshot.endpoints[entry.key] ?? []
             )
         }
         self.listeners = info.listeners.reduce(into: [:]) { listeners, entry in

@@ -32,6 +32,7 @@ final class StatsLoopState {
         var routes = self.routes.mapValues { counters in
             var stats = counters.stats
             stats.compression = RouteStats.CompressionFigures(counters.compression)
+            stats.http = counters.http.stats
             return stats
         }
         for session in live {
@@ -68,6 +69,8 @@ struct GatewayStatsSnapshot: Sendable {
     var eventLoopSessions: [Int] = []
     /// The pools of `websocket-h2` upstreams per endpoint, by upstream name (``Gateway/upstreamPoolStats()``).
     var pools: [String: [UpstreamEndpointStats]] = [:]
+    /// Every upstream's endpoints as the openers see them, by upstream name (``Gateway/upstreamEndpointHealth()``).
+    var endpoints: [String: [UpstreamEndpointHealth]] = [:]
 
     init(loops: [LoopStatsSnapshot]) {
         for loop in loops {

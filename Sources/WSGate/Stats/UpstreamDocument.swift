@@ -54,20 +54,28 @@ struct UpstreamDocument: Encodable, Sendable {
     var connections: [String: Int]
     /// Pooled (HTTP/2) upstreams: the pool's state per endpoint; `null` for other protocols.
     @EncodedAsNull var pool: [PoolEndpoint]?
+    /// Every endpoint, in configuration order: health and open connections (empty for the echo).
+    var endpoints: [UpstreamEndpointDocument]
 
     enum CodingKeys: String, CodingKey {
         case `protocol`, connects
         case connectFailures = "connect_failures"
         case connectSeconds = "connect_seconds"
-        case connections, pool
+        case connections, pool, endpoints
     }
 
-    init(_ figures: UpstreamStats, protocol: String, pool: [UpstreamEndpointStats]?) {
+    init(
+        _ figures: UpstreamStats,
+        protocol: String,
+        pool: [UpstreamEndpointStats]?,
+        endpoints: [UpstreamEndpointHealth]
+    ) {
         self.protocol = `protocol`
         self.connects = figures.connects
         self.connectFailures = figures.connectFailures
         self.connectSeconds = HistogramDocument(nanoseconds: figures.connectNanoseconds)
         self.connections = figures.openConnections.filter { $0.value != 0 }
         self.pool = pool.map { $0.map(PoolEndpoint.init) }
+        self.endpoints = endpoints.map { UpstreamEndpointDocument($0, connections: figures.openConnections[$0.endpoint] ?? 0) }
     }
 }

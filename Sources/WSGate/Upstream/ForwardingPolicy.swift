@@ -4,13 +4,14 @@ import NIOHTTP1
 /// The gateway's one forwarded-header policy: which of a client's header fields go upstream, which
 /// the gateway adds, and which of the upstream's answer fields reach the client. Every transport
 /// encodes the same ``ForwardedFields`` (``ForwardedFields/webSocketUpgradeHead(key:)`` for HTTP/1.1,
-/// ``ForwardedFields/extendedConnectHeaders(scheme:authority:)`` for HTTP/2).
+/// ``ForwardedFields/extendedConnectHeaders(scheme:authority:)`` for HTTP/2, and
+/// ``ForwardedFields/httpRequestHead(method:framing:)`` for a proxied HTTP request).
 ///
 /// End-to-end fields (cookies, authorization, origin, subprotocols, custom fields) pass through;
 /// hop-by-hop fields, the fields named in `Connection`, message framing (`Content-Length`,
 /// `Transfer-Encoding`: each encoder frames its own message), the per-leg WebSocket fields
 /// (`Sec-WebSocket-Extensions` among them: the upstream leg is uncompressed) and the fields the
-/// gateway sets itself do not, in any spelling that differs only by case and `_` for `-` (many app
+/// gateway sets itself (the identity fields of an authenticated client among them) do not, in any spelling that differs only by case and `_` for `-` (many app
 /// servers fold `X_Client_Cert_Subject` into `X-Client-Cert-Subject`). A field with CR, LF or NUL in
 /// its value, or a name that is not an RFC 9110 token, is never relayed in either direction. The
 /// client's address is appended to `X-Forwarded-For` and `Forwarded` (RFC 7239, values quoted where
@@ -35,10 +36,11 @@ struct ForwardingPolicy: Sendable, Equatable {
     func fields(for request: ForwardedRequest) -> ForwardedFields {
         let received = HTTPHeaders(request.headers.filter { Self.isRelayable(name: $0.name, value: $0.value) })
         let named = Set(received[canonicalForm: "Connection"].map { Self.canonicalName(String($0)) })
+        let reserved = request.reservedNames.union(request.identity.map { Self.canonicalName($0.0) })
         var endToEnd = HTTPHeaders()
         for (name, value) in received {
             let canonical = Self.canonicalName(name)
-            if Self.droppedHeaders.contains(canonical) || named.contains(canonical) { continue }
+            if Self.droppedHeaders.contains(canonical) || named.contains(canonical) || reserved.contains(canonical) { continue }
             if self.dropUnderscoreHeaders, name.utf8.contains(UInt8(ascii: "_")) { continue }
             endToEnd.add(name: name, value: value)
         }
@@ -59,6 +61,27 @@ struct ForwardingPolicy: Sendable, Equatable {
                 && canonical != "server" && Self.isRelayable(name: name, value: value)
         }
     }
+
+    /// Fields of a proxied HTTP response (or its trailers) that reach the client: all but the
+    /// hop-by-hop ones, those named in its `Connection`, and the framing (the gateway frames the
+    /// answer to the client itself); never one with CR, LF or NUL in its value.
+    static func relayedHTTPResponseHeaders(_ headers: HTTPHeaders) -> HTTPHeaders {
+        let named = Set(headers[canonicalForm: "Connection"].map { Self.canonicalName(String($0)) })
+        var relayed = HTTPHeaders()
+        for (name, value) in headers where Self.isRelayable(name: name, value: value) {
+            let canonical = Self.canonicalName(name)
+            if Self.hopByHopResponseHeaders.contains(canonical) || named.contains(canonical) { continue }
+            relayed.add(name: name, value: value)
+        }
+        return relayed
+    }
+
+    /// Hop-by-hop fields of an answer (RFC 9110 section 7.6.1) and its framing (`Trailer` is
+    /// end-to-end: it announces the trailer fields, which are relayed too).
+    static let hopByHopResponseHeaders: Set<String> = [
+        "connection", "keep-alive", "proxy-connection", "te", "transfer-encoding", "upgrade",
+        "proxy-authenticate", "content-length",
+    ]
 
     /// The name as the policy compares it: lowercased, `_` read as `-`.
     static func canonicalName(_ name: String) -> String {
@@ -88,7 +111,8 @@ struct ForwardingPolicy: Sendable, Equatable {
 
     // MARK: Private
 
-    /// `X-Forwarded-*`, `Forwarded` and `X-Client-Cert-Subject`, after what proxies in front added.
+    /// `X-Forwarded-*`, `Forwarded`, `X-Client-Cert-Subject` and the identity fields, after what
+    /// proxies in front added.
     private static func forwardingFields(_ request: ForwardedRequest, received: HTTPHeaders) -> HTTPHeaders {
         var headers = HTTPHeaders()
         let clientIP = request.client.address?.ipAddress
@@ -118,6 +142,9 @@ struct ForwardingPolicy: Sendable, Equatable {
             Self.isRelayable(name: ClientCertificateSubject.headerName, value: subject)
         {
             headers.add(name: ClientCertificateSubject.headerName, value: subject)
+        }
+        for (name, value) in request.identity where Self.isRelayable(name: name, value: value) {
+            headers.add(name: name, value: value)
         }
         return headers
     }

@@ -77,6 +77,30 @@ final class UpstreamLoopState {
         self.entries.compactMapValues(\.opener.poolStats)
     }
 
+    /// This loop's view of each endpoint, by upstream name.
+    func endpointHealth(at now: NIODeadline) -> [String: [UpstreamEndpointHealth]] {
+        self.entries.mapValues { $0.opener.endpointHealth(at: now) }
+    }
+
+    /// The endpoints of every upstream of `clusters` but the echo, summed over the loops'
+    /// ``endpointHealth(at:)``; an endpoint no loop has an opener for yet shows zeros.
+    static func sum(
+        _ perLoop: [[String: [UpstreamEndpointHealth]]],
+        clusters: [String: UpstreamCluster]
+    ) -> [String: [UpstreamEndpointHealth]] {
+        var result: [String: [UpstreamEndpointHealth]] = [:]
+        for (name, cluster) in clusters where cluster.configuration.protocol != .echo {
+            var byEndpoint: [String: UpstreamEndpointHealth] = [:]
+            for health in perLoop.flatMap({ $0[name] ?? [] }) {
+                byEndpoint[health.endpoint] = byEndpoint[health.endpoint].map { $0 + health } ?? health
+            }
+            result[name] = cluster.configuration.endpoints.map {
+                byEndpoint[$0.description] ?? UpstreamEndpointHealth(endpoint: $0.description)
+            }
+        }
+        return result
+    }
+
     /// The pools of every `websocket-h2` upstream of `clusters`, per endpoint, summed over the loops'
     /// ``poolStats()``; an endpoint without a pool yet shows zeros.
     static func sum(

@@ -4,8 +4,10 @@ import XCTest
 @testable import WSGate
 
 /// The dashboard at `/` in a real headless browser (Debian's `chromium`, installed by `.ci/run`):
-/// with sessions open and traffic running, the page shows the route's connection count. A
-/// screenshot is kept under `test-artefacts/` (not committed).
+/// with sessions open and traffic running (an echo route, and a route to a Python app with one
+/// endpoint up and one down), the page shows the route's connection count, a non-zero headline
+/// rate, the endpoints' health, the closes by side and the live connections. A screenshot is kept
+/// under `test-artefacts/` (not committed).
 final class DashboardBrowserTests: XCTestCase {
     private var gateway: GatewayHarness?
     private var clients: [TestWebSocketClient] = []
@@ -13,6 +15,12 @@ final class DashboardBrowserTests: XCTestCase {
     override func tearDown() async throws {
         for client in self.clients { await client.close() }
         await self.gateway?.stop()
+    }
+
+    /// The text after `marker` up to the next `<`.
+    private static func text(in page: String, after marker: String) -> String? {
+        guard let start = page.range(of: marker) else { return nil }
+        return String(page[start.upperBound...].prefix { $0 != "<" })
     }
 
     private static var chromium: String? {
@@ -27,16 +35,33 @@ final class DashboardBrowserTests: XCTestCase {
             }
             throw XCTSkip("chromium is not installed (apt-get install chromium)")
         }
+        // A real upstream app and an endpoint nothing listens on, for the upstream panel.
+        let upstream = try await PeerProcess.pythonEchoServer()
+        defer { upstream.stop() }
+        let dead = try await H2TestUpstream.freePort()
         let gateway = try await GatewayHarness.start(
             """
-            upstreams: {echo: {protocol: echo}}
-            routes: [{name: live, upstream: echo}]
+            upstreams:
+              echo: {protocol: echo}
+              app: {protocol: websocket, endpoints: [127.0.0.1:\(upstream.port), 127.0.0.1:\(dead)]}
+            routes:
+              - {name: app, match: {path_prefix: /app/}, upstream: app, rewrite_prefix: /}
+              - {name: live, upstream: echo}
             """
         )
         self.gateway = gateway
         for _ in 0..<3 {
             self.clients.append(try await TestWebSocketClient.connect(port: gateway.port, path: "/").requireUpgraded())
         }
+        for _ in 0..<2 {
+            self.clients.append(try await TestWebSocketClient.connect(port: gateway.port, path: "/app/echo").requireUpgraded())
+        }
+        // One session the app closes with 4001, for the closes by side.
+        let closing = try await TestWebSocketClient.connect(port: gateway.port, path: "/app/close/4001").requireUpgraded()
+        try await closing.sendText("close me")
+        let close = try await closing.waitForClose()
+        XCTAssertEqual(close.code, 4001)
+        await closing.close()
         // Traffic runs while the browser polls.
         let traffic = Task { [clients = self.clients] in
             var sent = 0
@@ -53,7 +78,7 @@ final class DashboardBrowserTests: XCTestCase {
         let url = "http://127.0.0.1:\(gateway.adminPort)/"
         let common = [
             "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-            "--virtual-time-budget=4000",
+            "--disable-background-networking", "--disable-component-update", "--virtual-time-budget=4000",
         ]
         let dom = try await PeerProcess.runProcess(
             executable: URL(fileURLWithPath: chromium),
@@ -62,15 +87,42 @@ final class DashboardBrowserTests: XCTestCase {
             timeout: .seconds(90)
         )
         XCTAssertEqual(dom.status, 0, dom.stderr)
-        XCTAssertTrue(dom.stdout.contains("id=\"route-live\""), "the route's card is drawn: \(dom.stdout.suffix(2000))")
+        let page = dom.stdout
+        XCTAssertTrue(page.contains("id=\"route-live\""), "the route's card is drawn: \(page.suffix(2000))")
         XCTAssertTrue(
-            dom.stdout.contains("data-route=\"live\" data-field=\"active\">3</span>"),
-            "the page shows the route's 3 connections: \(dom.stdout.suffix(3000))"
+            page.contains("data-route=\"live\" data-field=\"active\">3</span>"),
+            "the page shows the route's 3 connections: \(page.suffix(3000))"
         )
+        XCTAssertTrue(page.contains("id=\"status\">live<") || page.contains(">live</span>"), "the page reached /stats")
+
+        // The headline rate is over the chart's window: traffic ran all along, so it is not 0.
+        let rate = try XCTUnwrap(Self.text(in: page, after: "data-route=\"live\" data-field=\"messages_rate\">"), page)
+        XCTAssertNotEqual(rate, "0", "messages/s beside a chart with traffic")
+        XCTAssertNotEqual(rate, "-")
+        XCTAssertNotEqual(Self.text(in: page, after: "id=\"total-messages-rate\">"), "0")
+
+        // Upstream endpoints: the live one healthy with the app's two sessions, the dead one failing.
         XCTAssertTrue(
-            dom.stdout.contains("id=\"status\">live<") || dom.stdout.contains(">live</span>"),
-            "the page reached /stats"
+            page.contains("data-upstream=\"app\" data-endpoint=\"127.0.0.1:\(upstream.port)\" data-healthy=\"true\""),
+            "the live endpoint's row: \(page)"
         )
+        let deadRow = try XCTUnwrap(
+            page.range(of: "data-upstream=\"app\" data-endpoint=\"127.0.0.1:\(dead)\""),
+            "the dead endpoint's row"
+        )
+        let deadRowText = page[deadRow.upperBound...].prefix(600)
+        XCTAssertTrue(
+            deadRowText.contains("back-off (") || deadRowText.contains("retrying after back-off ("),
+            "the dead endpoint is shown failing: \(deadRowText)"
+        )
+
+        // Closes by side: the app's 4001.
+        XCTAssertTrue(page.contains("data-close=\"upstream-4001\""), "the upstream's 4001 close is listed")
+
+        // Live connections: the five sessions in both tables (most queued bytes, oldest).
+        XCTAssertEqual(page.components(separatedBy: "data-connection=\"").count - 1, 10, "5 sessions × 2 tables")
+        XCTAssertTrue(page.contains("data-table=\"top-buffered\""))
+        XCTAssertTrue(page.contains("data-table=\"top-age\""))
 
         let artefacts = PeerProcess.repositoryRoot.appendingPathComponent("test-artefacts")
         try FileManager.default.createDirectory(at: artefacts, withIntermediateDirectories: true)
