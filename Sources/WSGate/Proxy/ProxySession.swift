@@ -111,7 +111,7 @@ final class ProxySession {
                 }
             }
             if leg == .client, head.opcode != .continuation, let lease = self.subjectLease, lease.limitsMessages,
-                !lease.allowMessage(at: now)
+                !lease.allowMessage(at: .now())
             {
                 self.closeForLimit(
                     LimitName.subjectMessagesPerSecond,
