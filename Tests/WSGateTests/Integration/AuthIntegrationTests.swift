@@ -248,7 +248,7 @@ final class AuthIntegrationTests: XCTestCase {
         XCTAssertEqual(self.values(seen.headers, "X-User-Role"), [], "no role claim: no header, and the client's copy is dropped")
     }
 
-    func testALiveSessionIsClosedAtItsTokensExpiry() async throws {
+    func testALiveSessionIsClosedAtItsTokensExpiryReloadOrNot() async throws {
         try await self.start(
             routes: """
                   - name: short
@@ -262,6 +262,8 @@ final class AuthIntegrationTests: XCTestCase {
         try await client.sendText("still here")
         let echoed = try await client.receiveText()
         XCTAssertEqual(echoed, "still here")
+        // A reload does not touch the session's deadline.
+        _ = try await self.gateway.gateway.reload()
         let close = try await client.waitForClose(timeout: .seconds(10))
         XCTAssertEqual(close.code, 1008)
         XCTAssertEqual(close.reason, "token expired")
