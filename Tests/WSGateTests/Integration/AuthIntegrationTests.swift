@@ -26,15 +26,15 @@ final class AuthIntegrationTests: XCTestCase {
         try? FileManager.default.removeItem(at: self.keys)
     }
 
-    private func start(routes: String, upstreams: String = "") async throws {
+    private func start(routes: String, log: String = "") async throws {
         self.gateway = try await GatewayHarness.start(
             """
             upstreams:
               app:
                 endpoints: [127.0.0.1:\(self.upstream.port)]
-            \(upstreams)
             routes:
             \(routes)
+            \(log)
             """
         )
     }
@@ -209,7 +209,11 @@ final class AuthIntegrationTests: XCTestCase {
     // MARK: Token sources and what goes upstream
 
     func testEachTokenSourceAndTheTokenLeavesTheForwardedRequest() async throws {
-        try await self.start(routes: self.everyAlgorithmRoute)
+        let accessLog = self.keys.appendingPathComponent("access.log")
+        try await self.start(
+            routes: self.everyAlgorithmRoute,
+            log: "log: {access: {format: json, destination: \(accessLog.path)}}"
+        )
         let token = try await self.mint(["t": ["alg": "ES256", "key": "es256", "kid": "es256"]])["t"]!
 
         let cookie = try await self.upstreamSaw(try await self.connect(headers: [("Cookie", "theme=dark; session=\(token)")]))
@@ -225,6 +229,16 @@ final class AuthIntegrationTests: XCTestCase {
         let seen = try await self.upstreamSaw(subprotocol)
         XCTAssertEqual(self.values(seen.headers, "Sec-WebSocket-Protocol"), ["chat"], "the token is not offered upstream")
         XCTAssertEqual(self.values(seen.headers, "X-User-Id"), ["alice"])
+
+        // The access log names the subject of each session, and never carries the token.
+        var lines: [String] = []
+        for _ in 0..<100 where lines.count < 3 {
+            lines = (try? String(contentsOf: accessLog, encoding: .utf8))?.split(separator: "\n").map(String.init) ?? []
+            if lines.count < 3 { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        XCTAssertEqual(lines.count, 3)
+        XCTAssertTrue(lines.allSatisfy { $0.contains(#""subject":"alice""#) }, lines.joined(separator: "\n"))
+        XCTAssertFalse(lines.contains { $0.contains(token) }, "the token is never logged")
     }
 
     func testTheClientsOwnIdentityHeadersNeverReachTheUpstream() async throws {
