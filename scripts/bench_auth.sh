@@ -9,6 +9,7 @@
 # handshakes/s; the CPU per handshake is the gateway's, read from /proc.
 #
 # usage: scripts/bench_auth.sh [--no-build] [--count N] [--rounds R] [--concurrency C]
+#   SCRATCH=.build-release scripts/bench_auth.sh   builds in (or takes the binary from) another build folder
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -24,10 +25,11 @@ while [ $# -gt 0 ]; do
     shift
 done
 
+SCRATCH="${SCRATCH:-.build}"
 if [ "$BUILD" = 1 ]; then
-    swift build -c release --product wsgate
+    swift build -c release --product wsgate --scratch-path "$SCRATCH"
 fi
-WSGATE="$(swift build -c release --show-bin-path)/wsgate"
+WSGATE="$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)/wsgate"
 WORK="$(mktemp -d)"
 trap 'kill "$GATEWAY_PID" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
