@@ -19,6 +19,9 @@ exits 0 (1 with an "error" key when something went wrong).
   http_client.py stall-body HOST PORT PATH
                                           a raw socket that announces a 1000-byte body, sends 10
                                           bytes and stops: {"answer": the server's first line}
+  http_client.py reset HOST PORT PATH     a raw socket that sends a keep-alive GET, reads its
+                                          answer's status line and headers, then resets the
+                                          connection (SO_LINGER 0): {"answer": that first line}
 
 With --rss-pid, VmRSS of that process (KiB) is sampled every 8 MiB of body.
 """
@@ -160,6 +163,24 @@ def stall_body(args):
     return {"answer": answer.split(b"\r\n")[0].decode()}
 
 
+def reset(args):
+    import socket
+    import struct
+
+    sock = socket.create_connection((args.host, args.port))
+    sock.sendall(f"GET {args.path} HTTP/1.1\r\nHost: {args.host}\r\n\r\n".encode())
+    sock.settimeout(30)
+    answer = b""
+    while b"\r\n\r\n" not in answer:
+        data = sock.recv(4096)
+        if not data:
+            break
+        answer += data
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()
+    return {"answer": answer.split(b"\r\n")[0].decode()}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -172,7 +193,7 @@ def main():
         p.add_argument("--rss-pid", type=int)
     p = commands.add_parser("sse")
     p.add_argument("url")
-    for name in ("stall-read", "stall-body"):
+    for name in ("stall-read", "stall-body", "reset"):
         p = commands.add_parser(name)
         p.add_argument("host")
         p.add_argument("port", type=int)
@@ -188,6 +209,7 @@ def main():
             "sse": sse,
             "stall-read": stall_read,
             "stall-body": stall_body,
+            "reset": reset,
         }[args.command](args)
     except Exception as error:  # reported to the test as JSON
         print(json.dumps({"error": f"{type(error).__name__}: {error}"}))

@@ -154,6 +154,23 @@ final class ClientHandshakeStateMachineTests: XCTestCase {
         )
     }
 
+    func testUpgradeTargetsAndHostsAnAppMayReadAsAnotherRouteAreRefusedOnTheirRoute() {
+        for uri in ["/chat/../admin", "/chat/%2e%2e/admin", "/chat/%61", "http://gw.example/chat"] {
+            var machine = self.machine()
+            if uri.hasPrefix("/") {
+                self.assertRejects(machine.requestHead(self.head(uri)), .badRequest)
+                XCTAssertEqual(machine.routeName, "chat", uri)
+            } else {
+                // An absolute-form target matches no path prefix: 404 before the target check.
+                self.assertRejects(machine.requestHead(self.head(uri)), .notFound)
+            }
+        }
+        var twoHosts = self.machine()
+        self.assertRejects(twoHosts.requestHead(self.head(extra: [("Host", "admin.example")])), .badRequest)
+        var plain = self.machine()
+        guard case .admit = plain.requestHead(self.head("/chat/room%20one")) else { return XCTFail() }
+    }
+
     func testOriginOutsideTheRoutesListIs403() {
         var wrong = self.machine()
         self.assertRejects(wrong.requestHead(self.head("/admin", extra: [("Origin", "https://evil.example")])), .forbidden)

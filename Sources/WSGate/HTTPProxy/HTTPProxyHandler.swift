@@ -117,13 +117,16 @@ final class HTTPProxyHandler: ChannelDuplexHandler, HTTP1UpstreamExchange {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        guard context.channel.isActive else {
-            // The decoder's complaint about a message cut by the close: the client left.
+        // Only the decoder's complaint about a request is answered; anything else (a reset, a cut
+        // message after the close) means the client is gone, and an answer written then would be
+        // a response to no request (NIO's HTTPServerPipelineHandler traps on that in debug builds).
+        guard context.channel.isActive, let parserError = error as? HTTPParserError else {
             self.perform(self.machine.clientClosed(), context: context)
+            context.close(promise: nil)
             return
         }
         let rejection =
-            (error as? HTTPParserError) == .headerOverflow
+            parserError == .headerOverflow
             ? HandshakeRejection(.requestHeaderFieldsTooLarge, "request header fields too large")
             : HandshakeRejection.badRequest("malformed HTTP request")
         self.perform(self.machine.requestMalformed(rejection), context: context)

@@ -320,8 +320,8 @@ struct ClientHandshakeStateMachine {
         head.headers[canonicalForm: "Upgrade"].contains { $0.lowercased() == "websocket" }
     }
 
-    /// The checks of a request head, in order: header count (431), route (404), RFC 6455 validity
-    /// (400, 426), origin (403).
+    /// The checks of a request head, in order: header count (431), route (404), target and `Host`
+    /// (400, ``HTTPRequestTargetRules``), RFC 6455 validity (400, 426), origin (403).
     private mutating func validate(_ head: HTTPRequestHead) throws(HandshakeRejection) -> (ClientHandshakeRequest, RouteSelection)
     {
         guard head.headers.count <= self.maxHeaders else {
@@ -339,6 +339,9 @@ struct ClientHandshakeStateMachine {
             throw HandshakeRejection(.notFound, "no route for \(host ?? "") \(head.uri)")
         }
         self.routeName = selection.route.name
+        // The same target rules as a proxied request: an upstream app that resolves `/a/../admin`
+        // or reads a second `Host` would otherwise serve another route's path past its auth.
+        try HTTPRequestTargetRules.check(head)
         let request = try ClientHandshakeRequest(validating: head)
         if let origins = selection.route.origins {
             guard let origin = request.origin?.lowercased(), origins.contains(origin) else {

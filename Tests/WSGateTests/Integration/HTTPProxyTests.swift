@@ -295,6 +295,18 @@ final class HTTPProxyTests: XCTestCase {
         XCTAssertEqual((got["responses"] as? [[String: Any]])?.first?["status"] as? Int, 200)
     }
 
+    /// A client that resets its keep-alive connection between requests (wrk at the end of a run,
+    /// browsers) is gone: no answer is written to it (a response to no request would trap NIO's
+    /// server pipeline handler in this debug build, taking the in-process gateway down).
+    func testAClientThatResetsItsKeepAliveConnectionIsNotAnswered() async throws {
+        for _ in 0..<3 {
+            let reset = try await self.httpx(["reset", "127.0.0.1", String(self.gateway.port), "/json"])
+            XCTAssertEqual(reset["answer"] as? String, "HTTP/1.1 200 OK")
+        }
+        let got = try await self.httpx(["get", "\(self.base)/json"])
+        XCTAssertEqual((got["responses"] as? [[String: Any]])?.first?["status"] as? Int, 200)
+    }
+
     func testOverTheMemoryBudgetTheExchangeHoldingMostIsClosed() async throws {
         let tight = try await GatewayHarness.start(
             """
