@@ -18,6 +18,7 @@ LAYERS = [
     ["AccessLog"],
     ["Proxy"],
     ["Upstream"],
+    ["HTTPProxy"],
     ["Handshake"],
     ["Gateway"],
     ["Admin", "Lifecycle"],

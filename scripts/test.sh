@@ -20,6 +20,8 @@ import sys
 import websockets
 import prometheus_client.parser
 import hypercorn
+import aiohttp
+import httpx
 sys.exit(0 if int(websockets.__version__.split(".")[0]) >= 15 else 1)
 PY
 }
@@ -36,7 +38,7 @@ else
         # A distribution's own Python may refuse (PEP 668, "externally managed environment").
         "$PYTHON" -m pip install --quiet --break-system-packages -r Tests/Peers/requirements.txt
     fi
-    websockets_ok || { echo "error: Python websockets, prometheus_client or hypercorn still not importable" >&2; exit 1; }
+    websockets_ok || { echo "error: Python websockets, prometheus_client, hypercorn, aiohttp or httpx still not importable" >&2; exit 1; }
 fi
 
 echo "==> swift build --build-tests"

@@ -405,7 +405,9 @@ final class ConfigurationErrorTests: XCTestCase {
                 routes: [{upstream: chat}]
                 """
             ),
-            ["t.yaml:3:20: upstreams.chat.protocol: unknown protocol 'bogus' (expected one of: websocket, websocket-h2, echo)"]
+            [
+                "t.yaml:3:20: upstreams.chat.protocol: unknown protocol 'bogus' (expected one of: websocket, websocket-h2, echo, http)"
+            ]
         )
     }
 

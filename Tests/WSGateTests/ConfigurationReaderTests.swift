@@ -189,12 +189,13 @@ final class ConfigurationReaderTests: XCTestCase {
                 "upstreams.a.pool.zzzzzz: unknown key (valid keys: connections_per_loop, max_connections_per_loop, "
                     + "max_streams_per_connection, idle_timeout, initial_stream_window)",
                 "upstreams.a.zzzzzz: unknown key (valid keys: protocol, endpoints, connect_timeout, tls, balance, pool, "
-                    + "drop_underscore_headers)",
+                    + "http_pool, drop_underscore_headers)",
                 "routes[0].match.zzzzzz: unknown key (valid keys: host, path, path_prefix, headers)",
                 "routes[0].zzzzzz: unknown key (valid keys: name, match, upstream, rewrite_prefix, origins, limits, backpressure, "
-                    + "compression)",
+                    + "compression, serves)",
                 "defaults.limits.zzzzzz: unknown key (valid keys: max_frame, max_message, handshake_timeout, idle_timeout, "
-                    + "ping_interval, close_timeout, max_messages_per_second, max_header_bytes, max_headers, max_connections)",
+                    + "ping_interval, close_timeout, max_messages_per_second, max_header_bytes, max_headers, max_connections, "
+                    + "max_request_body, response_timeout)",
                 "defaults.backpressure.zzzzzz: unknown key (valid keys: high_water, low_water, max_buffered, max_stall, on_limit)",
                 "defaults.compression.zzzzzz: unknown key (valid keys: enabled, level, server_max_window_bits, "
                     + "client_max_window_bits, mem_level, min_size, context_takeover)",

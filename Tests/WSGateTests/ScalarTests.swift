@@ -55,7 +55,7 @@ final class ScalarTests: XCTestCase {
         XCTAssertEqual(Self.message(Scalar.choice(TLSMinimumVersion.self), "1.4"), "must be '1.2' or '1.3', not '1.4'")
         XCTAssertEqual(
             Self.message(Scalar.choice(UpstreamProtocol.self), "ws"),
-            "must be 'websocket', 'websocket-h2' or 'echo', not 'ws'"
+            "must be 'websocket', 'websocket-h2', 'echo' or 'http', not 'ws'"
         )
         XCTAssertEqual(
             Self.message(Scalar.named(UpstreamBalance.self, "balance"), "round_robn"),

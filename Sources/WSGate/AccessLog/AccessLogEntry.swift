@@ -1,13 +1,15 @@
 import Foundation
 import NIOCore
 
-/// One access log line: a session that ended, or a handshake the gateway refused.
+/// One access log line: a session that ended, a handshake the gateway refused, or a proxied HTTP
+/// request that ended.
 ///
 /// Built on the EventLoop from values the session already has (no formatting there); formatted by
 /// the ``AccessLog`` writer, off the loop.
 enum AccessLogEntry: Sendable {
     case session(Session)
     case refused(Refusal)
+    case request(Request)
 
     struct Session: Sendable {
         var identity: SessionIdentity
@@ -29,11 +31,31 @@ enum AccessLogEntry: Sendable {
         var time = Date()
     }
 
+    struct Request: Sendable {
+        var clientAddress: SocketAddress?
+        var route: String?
+        /// The upstream endpoint that answered (`host:port`), if one did.
+        var upstream: String?
+        var method: String
+        var path: String
+        /// 0 when the client left before an answer.
+        var status: Int
+        var bytesIn: Int
+        var bytesOut: Int
+        var duration: TimeAmount
+        /// Request head sent upstream to response head read.
+        var upstreamDuration: TimeAmount?
+        /// Why the gateway answered itself (an error), if it did.
+        var reason: String?
+        var time = Date()
+    }
+
     /// When the session ended or the refusal was answered.
     var time: Date {
         switch self {
         case .session(let session): return session.time
         case .refused(let refusal): return refusal.time
+        case .request(let request): return request.time
         }
     }
 
@@ -69,6 +91,21 @@ enum AccessLogEntry: Sendable {
                 ("status", .integer(refusal.status)),
                 ("reason", .string(refusal.reason)),
                 ("duration_ms", .milliseconds(refusal.duration)),
+            ]
+        case .request(let request):
+            return [
+                ("event", .string("request")),
+                ("client", .optionalString(request.clientAddress.map(\.hostAndPort))),
+                ("route", .optionalString(request.route)),
+                ("upstream", .optionalString(request.upstream)),
+                ("method", .string(request.method)),
+                ("path", .string(request.path)),
+                ("status", .integer(request.status)),
+                ("bytes_in", .integer(request.bytesIn)),
+                ("bytes_out", .integer(request.bytesOut)),
+                ("duration_ms", .milliseconds(request.duration)),
+                ("upstream_ms", request.upstreamDuration.map { .milliseconds($0) } ?? .optionalString(nil)),
+                ("reason", .optionalString(request.reason)),
             ]
         }
     }

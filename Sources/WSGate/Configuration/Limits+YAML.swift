@@ -12,6 +12,8 @@ extension Limits {
             mapping.read("max_header_bytes", Scalar.positiveSize, into: &limits.maxHeaderBytes)
             mapping.read("max_headers", Scalar.positiveWholeNumber, into: &limits.maxHeaders)
             mapping.read("max_connections", Scalar.wholeNumber, into: &limits.maxConnections)
+            mapping.read("max_request_body", Scalar.size, into: &limits.maxRequestBody)
+            mapping.read("response_timeout", Scalar.positiveDuration, into: &limits.responseTimeout)
         }
     }
 }

@@ -27,6 +27,13 @@ struct Limits: Sendable, Equatable {
     /// with `Retry-After`. In `defaults.limits` it is the cap of each route, not a sum. `0` means no
     /// limit. Default: 0.
     var maxConnections: Int
+    /// The largest body of a proxied HTTP request, in bytes; a larger `Content-Length` gets 413
+    /// before any of it is read, a chunked body 413 (or the connection closed) when it grows past it.
+    /// `0` means no limit. Default: 64 MiB.
+    var maxRequestBody: Int
+    /// How long the upstream may take to answer a proxied HTTP request with its response head, from
+    /// the request head written to it; longer gets 504. Default: 60 s.
+    var responseTimeout: Duration
 
     /// Creates limits; every parameter defaults to the documented built-in value.
     init(
@@ -39,7 +46,9 @@ struct Limits: Sendable, Equatable {
         maxMessagesPerSecond: Int = 0,
         maxHeaderBytes: Int = 16 * 1024,
         maxHeaders: Int = 100,
-        maxConnections: Int = 0
+        maxConnections: Int = 0,
+        maxRequestBody: Int = 64 * 1024 * 1024,
+        responseTimeout: Duration = .seconds(60)
     ) {
         self.maxFrame = maxFrame
         self.maxMessage = maxMessage
@@ -51,5 +60,7 @@ struct Limits: Sendable, Equatable {
         self.maxHeaderBytes = maxHeaderBytes
         self.maxHeaders = maxHeaders
         self.maxConnections = maxConnections
+        self.maxRequestBody = maxRequestBody
+        self.responseTimeout = responseTimeout
     }
 }

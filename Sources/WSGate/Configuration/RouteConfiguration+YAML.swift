@@ -11,6 +11,8 @@ extension RouteConfiguration {
         let rewritePrefix = mapping.read("rewrite_prefix", Self.parseRewritePrefix)
         let origins = mapping.value("origins").map(Self.readOrigins)
         let settings = DefaultsConfiguration.read(in: mapping, base: defaults)
+        var serves = RouteKinds.both
+        mapping.read("serves", Scalar.choice(RouteKinds.self), into: &serves)
         let route = RouteConfiguration(
             name: name,
             match: match,
@@ -19,7 +21,8 @@ extension RouteConfiguration {
             origins: origins,
             limits: settings.limits,
             backpressure: settings.backpressure,
-            compression: settings.compression
+            compression: settings.compression,
+            serves: serves
         )
         route.validate(in: mapping, upstreams: upstreams)
         return route

@@ -18,6 +18,9 @@ struct RouteConfiguration: Sendable, Equatable {
     var backpressure: BackpressureConfiguration
     /// permessage-deflate for clients on this route: `defaults.compression` with this route's overrides applied.
     var compression: CompressionConfiguration
+    /// Which requests the route takes: WebSocket upgrades, plain HTTP requests, or both (YAML
+    /// `serves`). Default: both, so one route fronts a whole app.
+    var serves: RouteKinds
 
     /// Creates a route configuration, without validation.
     init(
@@ -28,7 +31,8 @@ struct RouteConfiguration: Sendable, Equatable {
         origins: [String]? = nil,
         limits: Limits = Limits(),
         backpressure: BackpressureConfiguration = BackpressureConfiguration(),
-        compression: CompressionConfiguration = CompressionConfiguration()
+        compression: CompressionConfiguration = CompressionConfiguration(),
+        serves: RouteKinds = .both
     ) {
         self.name = name
         self.match = match
@@ -38,7 +42,29 @@ struct RouteConfiguration: Sendable, Equatable {
         self.limits = limits
         self.backpressure = backpressure
         self.compression = compression
+        self.serves = serves
     }
+}
+
+/// The kinds of request a route serves or an upstream carries (YAML `websocket`, `http`, `both`).
+enum RouteKinds: String, Sendable, Equatable, CaseIterable {
+    case websocket
+    case http
+    case both
+
+    /// Whether a request of `kind` is among these.
+    func includes(_ kind: RequestKind) -> Bool {
+        switch (self, kind) {
+        case (.both, _), (.websocket, .webSocket), (.http, .http): return true
+        case (.websocket, .http), (.http, .webSocket): return false
+        }
+    }
+}
+
+/// What a client's request asks for: a WebSocket upgrade, or a plain HTTP exchange to proxy.
+enum RequestKind: Sendable, Equatable {
+    case webSocket
+    case http
 }
 
 /// The conditions of a route; all that are set must hold. Default: none set, which matches everything.

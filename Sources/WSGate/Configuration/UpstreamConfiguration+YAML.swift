@@ -8,6 +8,7 @@ extension UpstreamConfiguration {
             upstream.tls = mapping.value("tls").flatMap(UpstreamTLSConfiguration.read)
             mapping.read("balance", Scalar.named(UpstreamBalance.self, "balance"), into: &upstream.balance)
             upstream.pool = mapping.value("pool").map(HTTP2PoolConfiguration.read) ?? upstream.pool
+            upstream.httpPool = mapping.value("http_pool").map(HTTPPoolConfiguration.read) ?? upstream.httpPool
             mapping.read("drop_underscore_headers", Scalar.bool, into: &upstream.dropUnderscoreHeaders)
             upstream.validate(in: mapping)
         }
@@ -17,7 +18,7 @@ extension UpstreamConfiguration {
     /// there is reported once.
     func validate(in mapping: ConfigurationMapping) {
         switch self.protocol {
-        case .websocket, .websocketH2:
+        case .websocket, .websocketH2, .http:
             if self.endpoints.isEmpty {
                 let need = "a \(self.protocol.rawValue) upstream needs at least one endpoint"
                 mapping.reject(
@@ -26,8 +27,15 @@ extension UpstreamConfiguration {
                     about: ["protocol", "endpoints"]
                 )
             }
-            if self.protocol == .websocket, mapping.contains("pool") {
+            if self.protocol != .websocketH2, mapping.contains("pool") {
                 mapping.reject("pool applies to websocket-h2 upstreams only", at: .key("pool"), about: ["protocol"])
+            }
+            if self.protocol == .websocketH2, mapping.contains("http_pool") {
+                mapping.reject(
+                    "http_pool applies to websocket and http upstreams only",
+                    at: .key("http_pool"),
+                    about: ["protocol"]
+                )
             }
         case .echo:
             if !self.endpoints.isEmpty {
@@ -38,6 +46,13 @@ extension UpstreamConfiguration {
             }
             if mapping.contains("pool") {
                 mapping.reject("pool applies to websocket-h2 upstreams only", at: .key("pool"), about: ["protocol"])
+            }
+            if mapping.contains("http_pool") {
+                mapping.reject(
+                    "http_pool applies to websocket and http upstreams only",
+                    at: .key("http_pool"),
+                    about: ["protocol"]
+                )
             }
         }
     }

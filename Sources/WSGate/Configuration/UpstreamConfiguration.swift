@@ -14,6 +14,9 @@ struct UpstreamConfiguration: Sendable, Equatable {
     var balance: UpstreamBalance
     /// The HTTP/2 connection pools (`websocket-h2` only). Default: ``HTTP2PoolConfiguration/init()``.
     var pool: HTTP2PoolConfiguration
+    /// The keep-alive pools of proxied HTTP requests (`websocket` and `http` only). Default:
+    /// ``HTTPPoolConfiguration/init(maxIdlePerLoop:idleTimeout:maxRequests:)``.
+    var httpPool: HTTPPoolConfiguration
     /// Drops every client header whose name contains `_`, as nginx does by default
     /// (`underscores_in_headers off`), for apps that fold `_` into `-`. Spellings of the gateway's own
     /// headers are dropped either way. Default: `false`.
@@ -31,6 +34,7 @@ struct UpstreamConfiguration: Sendable, Equatable {
         tls: UpstreamTLSConfiguration? = nil,
         balance: UpstreamBalance = .roundRobin,
         pool: HTTP2PoolConfiguration = HTTP2PoolConfiguration(),
+        httpPool: HTTPPoolConfiguration = HTTPPoolConfiguration(),
         dropUnderscoreHeaders: Bool = false
     ) {
         self.name = name
@@ -40,6 +44,7 @@ struct UpstreamConfiguration: Sendable, Equatable {
         self.tls = tls
         self.balance = balance
         self.pool = pool
+        self.httpPool = httpPool
         self.dropUnderscoreHeaders = dropUnderscoreHeaders
     }
 }
@@ -53,4 +58,17 @@ enum UpstreamProtocol: String, Sendable, Equatable, CaseIterable {
     case websocketH2 = "websocket-h2"
     /// A built-in, in-process echo service; takes no endpoints. Useful for smoke tests and demos.
     case echo
+    /// An app that serves HTTP only (no WebSockets): plain HTTP/1.1 requests on pooled keep-alive
+    /// connections.
+    case http
+
+    /// The kinds of request this protocol carries: `websocket` upgrades and HTTP, one of them, or
+    /// (the echo) WebSocket only. `websocket-h2` carries WebSockets only for now.
+    var serves: RouteKinds {
+        switch self {
+        case .websocket: return .both
+        case .websocketH2, .echo: return .websocket
+        case .http: return .http
+        }
+    }
 }

@@ -121,6 +121,8 @@ final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandle
             self.openUpstream(for: request, selection: selection, context: context)
         case .answer(let headers):
             self.answer(headers, context: context)
+        case .proxyHTTP(let head):
+            self.startHTTPProxy(head, context: context)
         case .startSession(let request, let route, let compression):
             self.startSession(request, route: route, compression: compression, context: context)
         case .reject(let rejection, let limitHit):
@@ -235,6 +237,34 @@ final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandle
         } catch {
             context.close(promise: nil)
             link.channel?.close(promise: nil)
+        }
+    }
+
+    /// The connection becomes an HTTP proxy connection: its handshake slot and timer are done, and
+    /// the proxy takes this request and the ones after it.
+    private func startHTTPProxy(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        self.timeout?.cancel()
+        self.ticket.finishHandshake()
+        let configuration = self.connection.configuration
+        let proxy = HTTPProxyContext(
+            routeTable: self.connection.routeTable,
+            clusters: self.connection.clusters,
+            upstreamLoop: self.connection.upstreamLoop,
+            memory: self.connection.memory,
+            stats: self.connection.session.stats,
+            accessLog: self.connection.session.accessLog,
+            client: ForwardedRequest.Client(
+                address: context.channel.remoteAddress,
+                scheme: self.scheme,
+                certificateSubject: self.clientCertificateSubject(context: context)
+            ),
+            retryAfterSeconds: ClientHandshakeStateMachine.wholeSeconds(configuration.limits.retryAfter),
+            keepAliveTimeout: configuration.defaults.limits.handshakeTimeout
+        )
+        do {
+            try ClientPipeline.startHTTPProxy(handshake: context, head: head, proxy: HTTPProxyHandler(proxy: proxy))
+        } catch {
+            context.close(promise: nil)
         }
     }
 

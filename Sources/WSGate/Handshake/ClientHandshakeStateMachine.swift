@@ -9,6 +9,10 @@ import NIOHTTP1
 /// connection limits and the memory budget, checked by the handler) → request end → upstream opened
 /// → 101 written and the HTTP codecs gone → session. Any refusal answers an HTTP error and closes;
 /// the whole handshake is bounded by one timeout.
+///
+/// A request that does not ask for a WebSocket, on a route that serves HTTP, takes the other branch:
+/// request head (size, route) → admission → the connection becomes an HTTP proxy connection
+/// (``Action/proxyHTTP(_:)``), which serves this request and the ones after it.
 struct ClientHandshakeStateMachine {
     /// What the handler does next.
     enum Action {
@@ -23,6 +27,9 @@ struct ClientHandshakeStateMachine {
         /// Write the 101 with these headers, give back the pending-handshake slot, retire the HTTP
         /// codecs of both legs, then report with ``codecsRetired()``.
         case answer(HTTPHeaders)
+        /// The request is plain HTTP and admitted: hand the connection, with this request head, to the
+        /// HTTP proxy.
+        case proxyHTTP(HTTPRequestHead)
         /// Hand the connection and its upstream to a new session.
         case startSession(ClientHandshakeRequest, RouteConfiguration, compression: PerMessageDeflateAgreement?)
         /// Answer with this HTTP error and close; count the limit first when one refused.
@@ -40,6 +47,8 @@ struct ClientHandshakeStateMachine {
         case awaitingTransport
         case awaitingHead
         case awaitingAdmission(ClientHandshakeRequest, RouteSelection)
+        /// A plain HTTP request for an HTTP route, waiting for the connection limits' answer.
+        case awaitingHTTPAdmission(HTTPRequestHead)
         case awaitingEnd(ClientHandshakeRequest, RouteSelection)
         case openingUpstream(ClientHandshakeRequest, RouteSelection)
         /// The 101 is written; the HTTP codecs are leaving both legs.
@@ -65,8 +74,13 @@ struct ClientHandshakeStateMachine {
     init(routeTable: RouteTable, maxHeaders: Int, retryAfter: Duration, isTLS: Bool) {
         self.routeTable = routeTable
         self.maxHeaders = maxHeaders
-        self.retryAfterSeconds = Int(retryAfter.components.seconds) + (retryAfter.components.attoseconds > 0 ? 1 : 0)
+        self.retryAfterSeconds = Self.wholeSeconds(retryAfter)
         self.state = isTLS ? .awaitingTransport : .awaitingHead
+    }
+
+    /// `limits.retry_after` as a `Retry-After` value: whole seconds, rounded up.
+    static func wholeSeconds(_ duration: Duration) -> Int {
+        Int(duration.components.seconds) + (duration.components.attoseconds > 0 ? 1 : 0)
     }
 
     /// The time the whole handshake may take, from accept: `handshake_timeout`, and at most
@@ -80,7 +94,8 @@ struct ClientHandshakeStateMachine {
     var holdsReads: Bool {
         switch self.state {
         case .openingUpstream, .upgrading: return true
-        case .awaitingTransport, .awaitingHead, .awaitingAdmission, .awaitingEnd, .finished: return false
+        case .awaitingTransport, .awaitingHead, .awaitingAdmission, .awaitingHTTPAdmission, .awaitingEnd, .finished:
+            return false
         }
     }
 
@@ -104,6 +119,11 @@ struct ClientHandshakeStateMachine {
         guard case .awaitingHead = self.state else { return .none }
         self.target = String(head.uri.prefix { $0 != "?" })
         do throws(HandshakeRejection) {
+            if let selection = try self.httpSelection(head) {
+                self.routeName = selection.route.name
+                self.state = .awaitingHTTPAdmission(head)
+                return .admit(selection.route)
+            }
             let (request, selection) = try self.validate(head)
             self.state = .awaitingAdmission(request, selection)
             return .admit(selection.route)
@@ -115,7 +135,10 @@ struct ClientHandshakeStateMachine {
     /// What the admission check found: the limit that refused the route's slot, if one did, and the
     /// gateway's memory pressure (checked only when a slot was granted).
     mutating func admission(refusal: ConnectionAdmission.Refusal?, memoryPressure: MemoryBudget.Pressure) -> Action {
-        guard case .awaitingAdmission(let request, let selection) = self.state else { return .none }
+        switch self.state {
+        case .awaitingAdmission, .awaitingHTTPAdmission: break
+        default: return .none
+        }
         let retryAfter = [("Retry-After", String(self.retryAfterSeconds))]
         if let refusal {
             return self.reject(
@@ -129,8 +152,16 @@ struct ClientHandshakeStateMachine {
                 limitHit: LimitName.maxMemory
             )
         }
-        self.state = .awaitingEnd(request, selection)
-        return .none
+        switch self.state {
+        case .awaitingAdmission(let request, let selection):
+            self.state = .awaitingEnd(request, selection)
+            return .none
+        case .awaitingHTTPAdmission(let head):
+            self.state = .finished
+            return .proxyHTTP(head)
+        default:
+            return .none
+        }
     }
 
     /// The request ended (a body on a GET upgrade is ignored).
@@ -196,7 +227,7 @@ struct ClientHandshakeStateMachine {
         case .awaitingTransport:
             self.state = .finished
             return .closeAfterTLSFailure("not completed within handshake_timeout")
-        case .awaitingHead, .awaitingAdmission, .awaitingEnd:
+        case .awaitingHead, .awaitingAdmission, .awaitingHTTPAdmission, .awaitingEnd:
             return self.reject(HandshakeRejection(.requestTimeout, "handshake not completed in time"))
         case .openingUpstream:
             return self.reject(HandshakeRejection(.gatewayTimeout, "upstream did not answer in time"))
@@ -214,13 +245,35 @@ struct ClientHandshakeStateMachine {
             return .closeAfterTLSFailure(description)
         case .awaitingHead:
             return self.reject(.badRequest("malformed HTTP request"))
-        case .awaitingAdmission, .awaitingEnd, .openingUpstream, .upgrading, .finished:
+        case .awaitingAdmission, .awaitingHTTPAdmission, .awaitingEnd, .openingUpstream, .upgrading, .finished:
             // The closing connection ends what is in flight: an upstream arriving now finds it inactive.
             return .close
         }
     }
 
     // MARK: Private
+
+    /// The HTTP route of a request that does not ask for a WebSocket (no `Upgrade` naming
+    /// `websocket`), if one serves it; nil sends the request down the WebSocket checks (which answer
+    /// a plain request on a WebSocket-only route 426, as before routes had kinds). Too many header
+    /// fields are refused first (431), as for an upgrade.
+    private func httpSelection(_ head: HTTPRequestHead) throws(HandshakeRejection) -> RouteSelection? {
+        guard head.headers.count <= self.maxHeaders else {
+            throw HandshakeRejection(.requestHeaderFieldsTooLarge, "more than \(self.maxHeaders) header fields")
+        }
+        guard !Self.asksForWebSocket(head) else { return nil }
+        return self.routeTable.match(
+            host: head.headers.first(name: "Host"),
+            path: head.uri,
+            headers: head.headers.map { (name: $0.name, value: $0.value) },
+            kind: .http
+        )
+    }
+
+    /// Whether the request asks for a WebSocket: an `Upgrade` field naming `websocket`.
+    static func asksForWebSocket(_ head: HTTPRequestHead) -> Bool {
+        head.headers[canonicalForm: "Upgrade"].contains { $0.lowercased() == "websocket" }
+    }
 
     /// The checks of a request head, in order: header count (431), route (404), RFC 6455 validity
     /// (400, 426), origin (403).
@@ -234,7 +287,8 @@ struct ClientHandshakeStateMachine {
             let selection = self.routeTable.match(
                 host: host,
                 path: head.uri,
-                headers: head.headers.map { (name: $0.name, value: $0.value) }
+                headers: head.headers.map { (name: $0.name, value: $0.value) },
+                kind: .webSocket
             )
         else {
             throw HandshakeRejection(.notFound, "no route for \(host ?? "") \(head.uri)")

@@ -6,6 +6,8 @@ import NIOSSL
 ///
 ///     accept → [tls] → head limit → HTTP decoder + encoder → handshake       (``configure(_:tls:maxHeaderBytes:handshake:)``)
 ///     101 written → HTTP codecs retired on both legs                         (``retireHTTPCodecs(client:upstream:on:)``)
+///     or, a plain HTTP request: pipelining + HTTP proxy handlers replace the handshake
+///                                                                            (``startHTTPProxy(handshake:head:proxy:)``)
 ///     session handlers added behind the handshake, handshake handlers leave  (``startSession(handshake:upstream:route:path:compression:environment:)``)
 ///
 /// The session-phase handlers of each leg are the session's (``ProxySession/start(client:upstream:upstreamEndpoint:subprotocol:route:path:compression:environment:)``);
@@ -18,6 +20,8 @@ enum ClientPipeline {
         static let decoder = "http-decoder"
         static let encoder = "http-encoder"
         static let handshake = "client-handshake"
+        static let pipelining = "http-pipelining"
+        static let proxy = "http-proxy"
     }
 
     /// Sets up a just accepted connection for its handshake. `tls` is the listener's context on a TLS
@@ -33,9 +37,34 @@ enum ClientPipeline {
             try sync.addHandler(NIOSSLServerHandler(context: tls), name: Names.tls)
         }
         try sync.addHandler(RequestHeadLimitHandler(maxHeaderBytes: maxHeaderBytes), name: Names.headLimit)
-        try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes)), name: Names.decoder)
-        try sync.addHandler(HTTPResponseEncoder(), name: Names.encoder)
+        // The limit of every request head after the first (which the head limit handler bounds).
+        var limits = NIOHTTPDecoderLimitConfiguration()
+        limits.maxHeaderListSize = maxHeaderBytes
+        limits.maxHeaderFieldSize = maxHeaderBytes
+        try sync.addHandler(
+            ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes, limitConfiguration: limits)),
+            name: Names.decoder
+        )
+        // Every answer is framed by its writer (``HTTPAnswer``, the 101, ``HTTPResponsePlan``).
+        var encoding = HTTPResponseEncoder.Configuration()
+        encoding.automaticallySetFramingHeaders = false
+        try sync.addHandler(HTTPResponseEncoder(configuration: encoding), name: Names.encoder)
         try sync.addHandler(handshake, name: Names.handshake)
+    }
+
+    /// A plain HTTP request on the connection (``ClientHandshakeStateMachine/Action/proxyHTTP(_:)``):
+    /// NIO's pipelining handler (one request at a time, answered in order) and the HTTP proxy join
+    /// behind the handshake handler, which hands them the request head and leaves; the rest of the
+    /// request flows to them from the decoder.
+    ///
+    /// - Parameter handshake: the context of the client's ``ClientHandshakeHandler``.
+    static func startHTTPProxy(handshake: ChannelHandlerContext, head: HTTPRequestHead, proxy: HTTPProxyHandler) throws {
+        let sync = handshake.pipeline.syncOperations
+        let pipelining = HTTPServerPipelineHandler()
+        try sync.addHandler(pipelining, name: Names.pipelining, position: .after(handshake.handler))
+        try sync.addHandler(proxy, name: Names.proxy, position: .after(pipelining))
+        handshake.fireChannelRead(NIOAny(HTTPServerRequestPart.head(head)))
+        sync.removeHandler(context: handshake, promise: nil)
     }
 
     /// First step of the hand-over, right after the 101 was written: takes the HTTP/1.1 codecs out of

@@ -1,4 +1,4 @@
-/// Picks the route for a WebSocket upgrade request.
+/// Picks the route for a client's request: a WebSocket upgrade or a plain HTTP request.
 ///
 /// Built once from a loaded configuration, off the event loop, and shared read-only by every
 /// connection. Matching is a linear scan in file order: route lists are short, and "first match wins"
@@ -6,10 +6,14 @@
 public struct RouteTable: Sendable, CustomStringConvertible {
     /// The routes in file order.
     let routes: [RouteConfiguration]
+    /// What each route's upstream carries, in route order (an echo upstream serves no HTTP; an
+    /// upstream the configuration does not declare, none but WebSocket).
+    private let upstreamKinds: [RouteKinds]
 
     /// Creates the table for `configuration`'s routes.
     public init(configuration: GatewayConfiguration) {
         self.routes = configuration.routes
+        self.upstreamKinds = configuration.routes.map { configuration.upstreams[$0.upstream]?.protocol.serves ?? .websocket }
     }
 
     /// Returns the first route, in file order, whose conditions the request meets.
@@ -20,10 +24,13 @@ public struct RouteTable: Sendable, CustomStringConvertible {
     ///   - path: The request target, optionally with a query string; only the part before `?` is matched.
     ///   - headers: The request headers; names compare case-insensitively, values exactly, and any one of
     ///     several headers with the same name may satisfy a condition.
+    ///   - kind: Only routes that serve this kind of request (their `serves` and their upstream's
+    ///     protocol both include it); `nil`: any route.
     func match(
         host: String?,
         path: String,
-        headers: some Sequence<(name: String, value: String)>
+        headers: some Sequence<(name: String, value: String)>,
+        kind: RequestKind? = nil
     ) -> RouteSelection? {
         let hostname = host.flatMap(HostHeader.init)?.hostname
         let queryStart = path.firstIndex(of: "?") ?? path.endIndex
@@ -31,7 +38,10 @@ public struct RouteTable: Sendable, CustomStringConvertible {
         let query = path[queryStart...]
         var lowercasedHeaders: [(name: String, value: String)]?
 
-        for route in self.routes {
+        for (route, upstreamKinds) in zip(self.routes, self.upstreamKinds) {
+            if let kind {
+                guard route.serves.includes(kind), upstreamKinds.includes(kind) else { continue }
+            }
             if let pattern = route.match.host {
                 guard let hostname, pattern.matches(hostname) else { continue }
             }
@@ -56,7 +66,8 @@ public struct RouteTable: Sendable, CustomStringConvertible {
         return self.routes.map { route in
             let padding = String(repeating: " ", count: width - route.name.count)
             let rewrite = route.rewritePrefix.map { " (rewrite \($0))" } ?? ""
-            return "\(route.name)\(padding)  \(Self.describe(route.match)) -> upstream \(route.upstream)\(rewrite)"
+            let serves = route.serves == .both ? "" : " serves=\(route.serves.rawValue)"
+            return "\(route.name)\(padding)  \(Self.describe(route.match))\(serves) -> upstream \(route.upstream)\(rewrite)"
         }.joined(separator: "\n")
     }
 

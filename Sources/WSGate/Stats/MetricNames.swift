@@ -64,6 +64,26 @@ struct MetricName: Sendable {
     static let limitHits = Self(base: "limit_hits", unit: "total", help: "Limits reached, by limit.")
     /// `{route,direction}` histogram of completed data message sizes.
     static let messageBytes = Self(base: "message", unit: "bytes", help: "Sizes of data messages, uncompressed.")
+    /// `{route,class}` counter: proxied HTTP requests by status class (`2xx`; `0xx`: no answer).
+    static let httpRequests = Self(
+        base: "http_requests",
+        unit: "total",
+        help: "Proxied HTTP requests, by status class of the answer."
+    )
+    /// `{route,direction}` counter: body bytes of proxied HTTP requests and responses.
+    static let httpBodyBytes = Self(base: "http_body_bytes", unit: "total", help: "Body bytes of proxied HTTP messages.")
+    /// `{route}` histogram: request head written upstream to response head read.
+    static let httpUpstreamLatency = Self(
+        base: "http_upstream_latency",
+        unit: "seconds",
+        help: "Time from a proxied request's head sent upstream to the response head."
+    )
+    /// `{route}` counter.
+    static let httpStaleRetries = Self(
+        base: "http_stale_retries",
+        unit: "total",
+        help: "Requests sent again on a fresh connection after their pooled one closed before answering."
+    )
     /// `{upstream}` histogram: connect to 101 of successful upstream legs.
     static let upstreamConnectSeconds = Self(
         base: "upstream_connect",

@@ -97,6 +97,14 @@ final class MetricsExporter: Sendable {
             for (limit, count) in figures.limitHits {
                 self.count(.limitHits, [label, ("limit", limit)], count)
             }
+            for (statusClass, count) in figures.http.requests {
+                self.count(.httpRequests, [label, ("class", statusClass)], count)
+            }
+            for direction in TrafficDirection.allCases {
+                self.count(.httpBodyBytes, [label, ("direction", direction.rawValue)], figures.http.bodyBytes[direction])
+            }
+            self.histogram(.httpUpstreamLatency, [label], figures.http.upstreamLatencyNanoseconds, inNanoseconds: true)
+            self.count(.httpStaleRetries, [label], figures.http.staleRetries)
         }
 
         private mutating func upstream(_ upstream: String, _ figures: UpstreamStats) {

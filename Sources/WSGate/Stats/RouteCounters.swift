@@ -7,6 +7,8 @@ final class RouteCounters {
     private(set) var stats = RouteStats()
     /// permessage-deflate's counters for this route, bumped by the codec of each compressed connection.
     let compression = CompressionCounters()
+    /// The route's proxied HTTP requests.
+    let http = RouteHTTPCounters()
 
     func sessionStarted() {
         self.stats.connectionsActive += 1

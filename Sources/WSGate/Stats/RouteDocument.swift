@@ -39,6 +39,7 @@ struct RouteDocument: Encodable, Sendable {
     var closes: [String: [String: Int]]
     var backpressure: Backpressure
     var limitHits: [String: Int]
+    var http: HTTP
     /// The route's upstream: configured routes only (not `totals`, nor a route a reload removed).
     var upstream: String?
 
@@ -49,7 +50,30 @@ struct RouteDocument: Encodable, Sendable {
         case messageBytes = "message_bytes"
         case compression, closes, backpressure
         case limitHits = "limit_hits"
+        case http
         case upstream
+    }
+
+    /// Proxied HTTP requests: by status class, body bytes, upstream latency.
+    struct HTTP: Encodable, Sendable {
+        var requests: [String: Int]
+        var bodyBytes: PerDirection<Int>
+        var upstreamLatencySeconds: HistogramDocument<Double>
+        var staleRetries: Int
+
+        enum CodingKeys: String, CodingKey {
+            case requests
+            case bodyBytes = "body_bytes"
+            case upstreamLatencySeconds = "upstream_latency_seconds"
+            case staleRetries = "stale_retries"
+        }
+
+        init(_ figures: RouteHTTPStats) {
+            self.requests = figures.requests
+            self.bodyBytes = figures.bodyBytes
+            self.upstreamLatencySeconds = HistogramDocument(nanoseconds: figures.upstreamLatencyNanoseconds)
+            self.staleRetries = figures.staleRetries
+        }
     }
 
     init(_ figures: RouteStats) {
@@ -83,6 +107,7 @@ struct RouteDocument: Encodable, Sendable {
             )
         )
         self.limitHits = figures.limitHits
+        self.http = HTTP(figures.http)
     }
 
     /// Counts by HTTP status, keyed by the status as text (JSON keys are strings).

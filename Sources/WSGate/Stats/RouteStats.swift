@@ -32,6 +32,8 @@ struct RouteStats: Sendable, Equatable {
     var messageBytes = PerDirection(ExactHistogram(bounds: ExactHistogram.messageSizeBounds))
     /// permessage-deflate on the client leg (from ``CompressionCounters``).
     var compression = CompressionFigures()
+    /// Proxied HTTP requests (from ``RouteHTTPCounters``).
+    var http = RouteHTTPStats()
 
     /// permessage-deflate figures of a route: client-leg payload bytes compressed and uncompressed,
     /// per direction, and the connections that negotiated it.
@@ -80,6 +82,7 @@ struct RouteStats: Sendable, Equatable {
             self.messageBytes[direction].merge(other.messageBytes[direction])
         }
         self.compression.merge(other.compression)
+        self.http.merge(other.http)
     }
 }
 

@@ -32,6 +32,7 @@ final class StatsLoopState {
         var routes = self.routes.mapValues { counters in
             var stats = counters.stats
             stats.compression = RouteStats.CompressionFigures(counters.compression)
+            stats.http = counters.http.stats
             return stats
         }
         for session in live {

@@ -4,7 +4,8 @@ import NIOHTTP1
 /// The gateway's one forwarded-header policy: which of a client's header fields go upstream, which
 /// the gateway adds, and which of the upstream's answer fields reach the client. Every transport
 /// encodes the same ``ForwardedFields`` (``ForwardedFields/webSocketUpgradeHead(key:)`` for HTTP/1.1,
-/// ``ForwardedFields/extendedConnectHeaders(scheme:authority:)`` for HTTP/2).
+/// ``ForwardedFields/extendedConnectHeaders(scheme:authority:)`` for HTTP/2, and
+/// ``ForwardedFields/httpRequestHead(method:framing:)`` for a proxied HTTP request).
 ///
 /// End-to-end fields (cookies, authorization, origin, subprotocols, custom fields) pass through;
 /// hop-by-hop fields, the fields named in `Connection`, message framing (`Content-Length`,
@@ -59,6 +60,27 @@ struct ForwardingPolicy: Sendable, Equatable {
                 && canonical != "server" && Self.isRelayable(name: name, value: value)
         }
     }
+
+    /// Fields of a proxied HTTP response (or its trailers) that reach the client: all but the
+    /// hop-by-hop ones, those named in its `Connection`, and the framing (the gateway frames the
+    /// answer to the client itself); never one with CR, LF or NUL in its value.
+    static func relayedHTTPResponseHeaders(_ headers: HTTPHeaders) -> HTTPHeaders {
+        let named = Set(headers[canonicalForm: "Connection"].map { Self.canonicalName(String($0)) })
+        var relayed = HTTPHeaders()
+        for (name, value) in headers where Self.isRelayable(name: name, value: value) {
+            let canonical = Self.canonicalName(name)
+            if Self.hopByHopResponseHeaders.contains(canonical) || named.contains(canonical) { continue }
+            relayed.add(name: name, value: value)
+        }
+        return relayed
+    }
+
+    /// Hop-by-hop fields of an answer (RFC 9110 section 7.6.1) and its framing (`Trailer` is
+    /// end-to-end: it announces the trailer fields, which are relayed too).
+    static let hopByHopResponseHeaders: Set<String> = [
+        "connection", "keep-alive", "proxy-connection", "te", "transfer-encoding", "upgrade",
+        "proxy-authenticate", "content-length",
+    ]
 
     /// The name as the policy compares it: lowercased, `_` read as `-`.
     static func canonicalName(_ name: String) -> String {

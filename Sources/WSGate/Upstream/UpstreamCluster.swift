@@ -21,6 +21,26 @@ final class UpstreamCluster: Sendable {
         self.logger = logger
     }
 
+    /// The forwarded-header policy of every request to this upstream, upgrade or plain HTTP.
+    var forwardingPolicy: ForwardingPolicy {
+        ForwardingPolicy(dropUnderscoreHeaders: self.configuration.dropUnderscoreHeaders)
+    }
+
+    /// A pooled connection for one proxied HTTP request, on the client's EventLoop, through that
+    /// loop's opener of this upstream (the same endpoint order, health and back-off as WebSocket
+    /// legs); `fresh` asks for a new connection.
+    func openHTTP(
+        fresh: Bool,
+        upstreams: UpstreamLoopState,
+        counters: UpstreamCounters,
+        on eventLoop: any EventLoop
+    ) -> EventLoopFuture<HTTPUpstreamLease> {
+        guard self.configuration.protocol.serves.includes(.http) else {
+            return eventLoop.makeFailedFuture(UpstreamError(.unreachable, "upstream \(self.configuration.name) serves no HTTP"))
+        }
+        return upstreams.opener(for: self, on: eventLoop).openHTTP(fresh: fresh, counters: counters)
+    }
+
     /// Opens the upstream leg for a client's request, on the client's EventLoop, with that loop's
     /// `upstreams`; attempts, their time and the open connections are counted in `counters` (the
     /// gateway's, on that loop).
@@ -34,8 +54,8 @@ final class UpstreamCluster: Sendable {
         switch self.configuration.protocol {
         case .echo:
             return eventLoop.makeSucceededFuture(UpstreamLink(channel: nil, response: nil, endpoint: "echo"))
-        case .websocket, .websocketH2:
-            let fields = ForwardingPolicy(dropUnderscoreHeaders: self.configuration.dropUnderscoreHeaders).fields(for: request)
+        case .websocket, .websocketH2, .http:
+            let fields = self.forwardingPolicy.fields(for: request)
             return upstreams.opener(for: self, on: eventLoop).open(
                 fields,
                 offeredSubprotocols: offeredSubprotocols,

@@ -5,7 +5,9 @@ import NIOHTTP1
 /// One upstream's openings on one EventLoop: runs the actions of its ``UpstreamOpenerStateMachine``
 /// and feeds it how each attempt ended. An attempt is an HTTP/1.1 connection of its own
 /// (``UpstreamConnector``, bounded by `connect_timeout`), or for `websocket-h2` a stream of this
-/// loop's pool of the endpoint (the whole opening bounded by `connect_timeout`).
+/// loop's pool of the endpoint (the whole opening bounded by `connect_timeout`). A proxied HTTP
+/// request takes the same way to an endpoint (order, health, back-off), and a connection of this
+/// loop's keep-alive pool of it (``HTTP1ConnectionPool``).
 ///
 /// Loop-confined: every call is made on `eventLoop`, and every leg it opens lives on it.
 final class UpstreamLoopOpener {
@@ -15,6 +17,15 @@ final class UpstreamLoopOpener {
         case http1
         /// This loop's pool of each endpoint, in endpoint order.
         case http2([HTTP2ConnectionPool])
+    }
+
+    /// An HTTP request's search for a pooled connection.
+    private struct HTTPOpening {
+        var fresh: Bool
+        var counters: UpstreamCounters
+        var promise: EventLoopPromise<HTTPUpstreamLease>
+        var attemptStarted: NIODeadline
+        var connection: HTTP1PooledConnection?
     }
 
     private struct Opening {
@@ -36,13 +47,27 @@ final class UpstreamLoopOpener {
     private let eventLoop: any EventLoop
     private var machine: Machine
     private var openings: [Machine.OpeningID: Opening] = [:]
+    private var httpOpenings: [Machine.OpeningID: HTTPOpening] = [:]
     private var nextOpeningID = 0
+    /// The keep-alive pools of proxied HTTP requests, in endpoint order (`websocket` and `http`).
+    private let httpPools: [HTTP1ConnectionPool]
 
     /// For `websocket-h2`, makes and starts this loop's pools (their warm connections dial now).
     init(configuration: UpstreamConfiguration, tls: UpstreamTLSContext?, logger: Logger, eventLoop: any EventLoop) {
         self.configuration = configuration
         self.eventLoop = eventLoop
         self.machine = Machine(endpointCount: configuration.endpoints.count, balance: configuration.balance)
+        self.httpPools =
+            configuration.protocol.serves.includes(.http)
+            ? configuration.endpoints.map { endpoint in
+                HTTP1ConnectionPool(
+                    endpoint: endpoint,
+                    tls: tls,
+                    configuration: configuration.httpPool,
+                    connectTimeout: TimeAmount(configuration.connectTimeout),
+                    eventLoop: eventLoop
+                )
+            } : []
         switch configuration.protocol {
         case .websocketH2:
             let pools = configuration.endpoints.map { endpoint in
@@ -60,7 +85,7 @@ final class UpstreamLoopOpener {
             }
             self.transport = .http2(pools)
             for pool in pools { pool.start() }
-        case .websocket, .echo:
+        case .websocket, .echo, .http:
             self.transport = .http1
         }
     }
@@ -90,11 +115,30 @@ final class UpstreamLoopOpener {
         return promise.futureResult
     }
 
+    /// A pooled connection for one proxied HTTP request, to the endpoint the machine picks; `fresh`
+    /// dials a new one (the retry of a request whose pooled connection closed before answering).
+    /// Connections dialled, their time and the open ones are counted in `counters`.
+    func openHTTP(fresh: Bool, counters: UpstreamCounters) -> EventLoopFuture<HTTPUpstreamLease> {
+        let id = self.nextOpeningID
+        self.nextOpeningID += 1
+        let now = NIODeadline.now()
+        let promise = self.eventLoop.makePromise(of: HTTPUpstreamLease.self)
+        self.httpOpenings[id] = HTTPOpening(fresh: fresh, counters: counters, promise: promise, attemptStarted: now)
+        self.run(self.machine.openRequested(id, at: now))
+        return promise.futureResult
+    }
+
     /// Stops the pools: waiting sessions fail, idle connections close, busy ones close after their
     /// last stream; nothing is dialed any more.
     func shutdown() {
+        for pool in self.httpPools { pool.shutdown() }
         guard case .http2(let pools) = self.transport else { return }
         for pool in pools { pool.shutdown() }
+    }
+
+    /// This loop's keep-alive pool figures per endpoint (`host:port`); empty for upstreams without.
+    var httpPoolFigures: [String: HTTP1PoolFigures] {
+        Dictionary(self.httpPools.map { ($0.endpoint.description, $0.figures) }, uniquingKeysWith: +)
     }
 
     /// This loop's figures of each endpoint's pool; nil for upstreams without pools.
@@ -119,6 +163,14 @@ final class UpstreamLoopOpener {
 
     private func run(_ action: Machine.Action) {
         switch action {
+        case .attempt(let id, let endpoint) where self.httpOpenings[id] != nil:
+            self.httpOpenings[id]?.attemptStarted = .now()
+            self.lease(id, from: endpoint)
+        case .fail(let id, let error) where self.httpOpenings[id] != nil:
+            self.httpOpenings.removeValue(forKey: id)?.promise.fail(error)
+        case .succeed(let id, let endpoint) where self.httpOpenings[id] != nil:
+            guard let opening = self.httpOpenings.removeValue(forKey: id), let connection = opening.connection else { return }
+            self.lend(connection, of: opening, endpoint: endpoint)
         case .attempt(let id, let endpoint):
             self.openings[id]?.attemptStarted = .now()
             switch self.transport {
@@ -163,6 +215,41 @@ final class UpstreamLoopOpener {
             }
         }
         opening.promise.succeed(link)
+    }
+
+    // MARK: Proxied HTTP requests
+
+    private func lease(_ id: Machine.OpeningID, from index: Machine.EndpointIndex) {
+        guard let opening = self.httpOpenings[id] else { return }
+        self.httpPools[index].lease(fresh: opening.fresh).assumeIsolated().whenComplete { result in
+            switch result {
+            case .success(let connection):
+                self.httpOpenings[id]?.connection = connection
+                self.run(self.machine.attemptSucceeded(id))
+            case .failure(let error):
+                let upstreamError = UpstreamError(.unreachable, "\(self.configuration.endpoints[index]): \(error)")
+                opening.counters.connectFailed(reason: upstreamError.kind.name)
+                self.attemptFailed(id, .unreachable(upstreamError))
+            }
+        }
+    }
+
+    /// Lends the connection; a dialled one is counted (open until it closes). The endpoint counts
+    /// the request among its legs until the lease is released.
+    private func lend(_ connection: HTTP1PooledConnection, of opening: HTTPOpening, endpoint: Machine.EndpointIndex) {
+        let pool = self.httpPools[endpoint]
+        let name = pool.endpoint.description
+        if !connection.reused {
+            let counters = opening.counters
+            counters.connected(endpoint: name, after: (NIODeadline.now() - opening.attemptStarted).nanoseconds)
+            connection.channel.closeFuture.assumeIsolated().whenComplete { _ in counters.connectionClosed(endpoint: name) }
+        }
+        if opening.fresh { pool.recordStaleRetry() }
+        let lease = HTTPUpstreamLease(connection: connection, endpoint: name) { reusable in
+            pool.release(connection, reusable: reusable)
+            self.machine.legClosed(endpoint: endpoint)
+        }
+        opening.promise.succeed(lease)
     }
 
     // MARK: HTTP/1.1

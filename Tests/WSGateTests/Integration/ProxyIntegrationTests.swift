@@ -44,6 +44,7 @@ final class ProxyIntegrationTests: XCTestCase {
               - name: app
                 match: {path_prefix: /}
                 upstream: app
+                serves: websocket
             """
         )
     }

@@ -25,6 +25,7 @@ final class StatsIntegrationTests: XCTestCase {
               - name: app
                 match: {path_prefix: /echo}
                 upstream: app
+                serves: websocket
               - name: closer
                 match: {path_prefix: /close}
                 upstream: app

@@ -1,5 +1,5 @@
 extension UpstreamError {
-    /// The handshake's answer to the waiting client.
+    /// The answer to the waiting client (of a handshake or a proxied HTTP request).
     var rejection: HandshakeRejection {
         HandshakeRejection(self.clientStatus, self.clientMessage)
     }

@@ -1,0 +1,23 @@
+/// What an HTTP proxy connection works with, fixed when its first request arrived: the routes and
+/// upstreams served then, the loop's openers and counters, the access log, who the client is.
+struct HTTPProxyContext {
+    let routeTable: RouteTable
+    /// The upstreams by name.
+    let clusters: [String: UpstreamCluster]
+    /// The openers and pools of the upstreams on the connection's loop.
+    let upstreamLoop: UpstreamLoopState
+    /// What `limits.max_memory` is checked against: each request is refused (503) near it.
+    let memory: GatewayMemory
+    /// The gateway's counters on the connection's loop.
+    let stats: StatsLoopState
+    let accessLog: AccessLog?
+    /// Who the client is, for the forwarding fields.
+    let client: ForwardedRequest.Client
+    /// `limits.retry_after` in whole seconds, for the `Retry-After` of a 503.
+    let retryAfterSeconds: Int
+    /// How long the connection may wait for its next request (`defaults.limits.handshake_timeout`).
+    let keepAliveTimeout: Duration
+}
+
+@available(*, unavailable)
+extension HTTPProxyContext: Sendable {}

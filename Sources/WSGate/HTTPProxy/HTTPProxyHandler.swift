@@ -1,0 +1,373 @@
+import NIOCore
+import NIOHTTP1
+
+/// Proxies a client connection's plain HTTP requests: routes each one, translates the events of
+/// the client connection and of the pooled upstream connection lent to the exchange for the
+/// ``HTTPProxyStateMachine``, and performs what it answers.
+///
+/// Backpressure both ways: the client is read only while the upstream connection is writable, the
+/// upstream only while the client connection is writable, so an exchange holds at most the channels'
+/// write buffers (their high water marks) plus one read in each direction, whatever the body size.
+/// What a read brings is flushed at its end: Server-Sent Events and long polls go out event by event.
+final class HTTPProxyHandler: ChannelDuplexHandler, HTTP1UpstreamExchange {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    /// The request in progress, as the handler needs it beyond the machine.
+    private struct Current {
+        var head: HTTPRequestHead
+        var selection: RouteSelection
+        var cluster: UpstreamCluster
+        var started: NIODeadline
+        /// When the request head went upstream.
+        var forwarded: NIODeadline?
+        var upstreamLatency: TimeAmount?
+        /// Body parts that arrived before the upstream connection.
+        var kept: [ByteBuffer] = []
+    }
+
+    private let proxy: HTTPProxyContext
+    private var machine = HTTPProxyStateMachine()
+    private var context: ChannelHandlerContext?
+    private var current: Current?
+    private var lease: HTTPUpstreamLease?
+    /// The body part being reported to the machine (forwarded or kept as it answers).
+    private var part: ByteBuffer?
+    private var readPending = false
+    private var responseTimer: Scheduled<Void>?
+    private var keepAliveTimer: Scheduled<Void>?
+
+    init(proxy: HTTPProxyContext) {
+        self.proxy = proxy
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.cancelTimers()
+        self.context = nil
+    }
+
+    // MARK: Client events
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch self.unwrapInboundIn(data) {
+        case .head(let head):
+            self.keepAliveTimer?.cancel()
+            self.requestHead(head, context: context)
+        case .body(let buffer):
+            self.part = buffer
+            self.perform(self.machine.requestBody(bytes: buffer.readableBytes), context: context)
+            self.part = nil
+        case .end(let trailers):
+            self.perform(self.machine.requestEnd(trailers: trailers), context: context)
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        self.lease?.connection.handler.flush()
+        context.fireChannelReadComplete()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.perform(self.machine.clientClosed(), context: context)
+        self.cancelTimers()
+        context.fireChannelInactive()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            self.lease?.connection.handler.resumeReading()
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        let rejection =
+            (error as? HTTPParserError) == .headerOverflow
+            ? HandshakeRejection(.requestHeaderFieldsTooLarge, "request header fields too large")
+            : HandshakeRejection.badRequest("malformed HTTP request")
+        self.perform(self.machine.requestMalformed(rejection), context: context)
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if self.mayReadClient {
+            context.read()
+        } else {
+            self.readPending = true
+        }
+    }
+
+    // MARK: Upstream events (HTTP1UpstreamExchange)
+
+    var mayReadUpstream: Bool { self.context?.channel.isWritable ?? false }
+
+    func upstreamResponse(_ part: HTTPClientResponsePart) {
+        guard let context = self.context else { return }
+        switch part {
+        case .head(let head):
+            self.responseTimer?.cancel()
+            if let forwarded = self.current?.forwarded {
+                self.current?.upstreamLatency = .now() - forwarded
+            }
+            self.perform(self.machine.responseHead(head), context: context)
+        case .body(let buffer):
+            self.part = buffer
+            self.perform(self.machine.responseBody(bytes: buffer.readableBytes), context: context)
+            self.part = nil
+        case .end(let trailers):
+            self.perform(self.machine.responseEnd(trailers: trailers), context: context)
+        }
+    }
+
+    func upstreamReadComplete() {
+        self.context?.flush()
+    }
+
+    func upstreamWritabilityChanged(isWritable: Bool) {
+        if isWritable { self.resumeClientReading() }
+    }
+
+    func upstreamClosed() {
+        guard let context = self.context else { return }
+        self.lease?.release(reusable: false)
+        self.lease = nil
+        self.perform(self.machine.upstreamClosed(), context: context)
+    }
+
+    // MARK: Actions
+
+    /// Routes the request, then hands it to the machine. A request the table has no HTTP route for
+    /// is 404; a WebSocket upgrade behind HTTP requests on a connection is 400 (it needs a
+    /// connection of its own: browsers and WebSocket clients open one).
+    private func requestHead(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        let selection = self.proxy.routeTable.match(
+            host: head.headers.first(name: "Host"),
+            path: head.uri,
+            headers: head.headers.map { (name: $0.name, value: $0.value) },
+            kind: .http
+        )
+        guard !head.headers[canonicalForm: "Upgrade"].contains(where: { $0.lowercased() == "websocket" }),
+            let selection, let cluster = self.proxy.clusters[selection.route.upstream]
+        else {
+            self.current = nil
+            let rejection =
+                selection == nil
+                ? HandshakeRejection(.notFound, "no route for \(head.headers.first(name: "Host") ?? "") \(head.uri)")
+                : HandshakeRejection.badRequest("a WebSocket upgrade needs a connection of its own")
+            self.perform(self.machine.requestMalformed(rejection), context: context, head: head)
+            return
+        }
+        self.current = Current(head: head, selection: selection, cluster: cluster, started: .now())
+        self.perform(self.machine.requestHead(head, maxBody: selection.route.limits.maxRequestBody), context: context)
+    }
+
+    private func perform(_ action: HTTPProxyStateMachine.Action, context: ChannelHandlerContext, head: HTTPRequestHead? = nil) {
+        switch action {
+        case .none:
+            return
+        case .admit:
+            self.admit(context: context)
+        case .lease(let fresh):
+            self.openUpstream(fresh: fresh, context: context)
+        case .forwardRequest(let framing, let answerContinue, let end):
+            self.forwardRequest(framing: framing, answerContinue: answerContinue, end: end, context: context)
+        case .keepBody:
+            if let part = self.part { self.current?.kept.append(part) }
+        case .forwardBody:
+            if let part = self.part { self.lease?.connection.handler.write(.body(.byteBuffer(part))) }
+        case .forwardEnd(let end):
+            self.lease?.connection.handler.write(.end(end.trailers))
+            self.lease?.connection.handler.flush()
+        case .respond(let responseHead):
+            context.write(self.wrapOutboundOut(.head(responseHead)), promise: nil)
+        case .respondBody:
+            if let part = self.part { context.write(self.wrapOutboundOut(.body(.byteBuffer(part))), promise: nil) }
+        case .finish(let trailers, let reusable, let closeClient, let outcome):
+            // First: writing the end may hand the next pipelined request to this handler at once.
+            self.endExchange(outcome, upstreamReusable: reusable, reason: nil, context: context)
+            let written = context.writeAndFlush(self.wrapOutboundOut(.end(trailers)))
+            if closeClient {
+                written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+            } else {
+                self.armKeepAliveTimer(context: context)
+                self.resumeClientReading()
+            }
+        case .reject(let rejection, let outcome):
+            self.endExchange(outcome, upstreamReusable: false, reason: rejection.message, head: head, context: context)
+            guard context.channel.isActive else { return }
+            rejection.answer.write(to: context, closing: true)
+        case .abort(let outcome):
+            self.endExchange(outcome, upstreamReusable: false, reason: "connection closed mid-exchange", context: context)
+            context.close(promise: nil)
+        }
+    }
+
+    /// Where a request is admitted: the memory budget (503 with `Retry-After` near it) and, once the
+    /// route has an `auth` block, the route's authenticator, on the same request head as a WebSocket
+    /// handshake (see the contract in the plan: `RouteAuthenticator.authenticate(head:peer:)`).
+    private func admit(context: ChannelHandlerContext) {
+        if self.proxy.memory.pressure >= .full {
+            self.current.map { self.proxy.stats.route($0.selection.route.name).limitHit(LimitName.maxMemory) }
+            let rejection = HandshakeRejection(
+                .serviceUnavailable,
+                "gateway memory budget nearly used (max_memory)",
+                headers: [("Retry-After", String(self.proxy.retryAfterSeconds))]
+            )
+            self.perform(self.machine.refused(rejection), context: context)
+            return
+        }
+        self.perform(self.machine.admitted(), context: context)
+    }
+
+    private func openUpstream(fresh: Bool, context: ChannelHandlerContext) {
+        guard let current = self.current else { return }
+        if fresh {
+            self.proxy.stats.route(current.selection.route.name).http.staleRetried()
+        }
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        current.cluster.openHTTP(
+            fresh: fresh,
+            upstreams: self.proxy.upstreamLoop,
+            counters: self.proxy.stats.upstream(current.cluster.configuration.name),
+            on: context.eventLoop
+        ).whenComplete { result in
+            let (handler, context) = loopBound.value
+            switch result {
+            case .success(let lease):
+                guard context.channel.isActive, handler.lease == nil else {
+                    lease.release(reusable: false)
+                    return
+                }
+                handler.lease = lease
+                lease.connection.handler.exchange = handler
+                handler.perform(handler.machine.leased(reused: lease.reused), context: context)
+            case .failure(let error):
+                let rejection =
+                    (error as? UpstreamError)?.rejection ?? HandshakeRejection(.badGateway, "upstream unavailable: \(error)")
+                handler.perform(handler.machine.leaseFailed(rejection), context: context)
+            }
+        }
+    }
+
+    /// The re-serialised request head (the one forwarding policy, ``ForwardedFields/httpRequestHead(method:framing:)``),
+    /// what was kept of the body, and its end.
+    private func forwardRequest(
+        framing: HTTPBodyFraming,
+        answerContinue: Bool,
+        end: HTTPProxyStateMachine.RequestEnd?,
+        context: ChannelHandlerContext
+    ) {
+        guard let current = self.current, let upstream = self.lease?.connection.handler else { return }
+        let fields = current.cluster.forwardingPolicy.fields(
+            for: ForwardedRequest(
+                headers: current.head.headers,
+                host: current.head.headers.first(name: "Host"),
+                path: current.selection.upstreamPath,
+                client: self.proxy.client
+            )
+        )
+        if answerContinue {
+            context.writeAndFlush(
+                self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .continue))),
+                promise: nil
+            )
+        }
+        upstream.write(.head(fields.httpRequestHead(method: current.head.method, framing: framing)))
+        for part in current.kept {
+            upstream.write(.body(.byteBuffer(part)))
+        }
+        self.current?.kept = []
+        if let end {
+            upstream.write(.end(end.trailers))
+        }
+        upstream.flush()
+        self.current?.forwarded = .now()
+        self.armResponseTimer(timeout: current.selection.route.limits.responseTimeout, context: context)
+        self.resumeClientReading()
+    }
+
+    /// Gives the upstream connection back, counts the exchange on its route and logs it.
+    private func endExchange(
+        _ outcome: HTTPExchangeOutcome,
+        upstreamReusable: Bool,
+        reason: String?,
+        head: HTTPRequestHead? = nil,
+        context: ChannelHandlerContext
+    ) {
+        self.responseTimer?.cancel()
+        let endpoint = self.lease?.endpoint
+        self.lease?.release(reusable: upstreamReusable)
+        self.lease = nil
+        let current = self.current
+        self.current = nil
+        let route = current?.selection.route.name
+        self.proxy.stats.route(route ?? StatsLoopState.unrouted).http.requestEnded(
+            status: outcome.status,
+            requestBytes: outcome.requestBytes,
+            responseBytes: outcome.responseBytes,
+            upstreamLatencyNanoseconds: current?.upstreamLatency?.nanoseconds
+        )
+        guard let accessLog = self.proxy.accessLog, let head = current?.head ?? head else { return }
+        accessLog.record(
+            .request(
+                AccessLogEntry.Request(
+                    clientAddress: context.channel.remoteAddress,
+                    route: route,
+                    upstream: outcome.upstreamAnswered ? endpoint : nil,
+                    method: head.method.rawValue,
+                    path: String(head.uri.prefix { $0 != "?" }),
+                    status: outcome.status,
+                    bytesIn: outcome.requestBytes,
+                    bytesOut: outcome.responseBytes,
+                    duration: .now() - (current?.started ?? .now()),
+                    upstreamDuration: current?.upstreamLatency,
+                    reason: reason
+                )
+            )
+        )
+    }
+
+    // MARK: Reads and timers
+
+    private var mayReadClient: Bool {
+        guard self.machine.mayReadClient else { return false }
+        return self.lease?.connection.handler.isWritable ?? true
+    }
+
+    private func resumeClientReading() {
+        guard self.readPending, self.mayReadClient, let context = self.context else { return }
+        self.readPending = false
+        context.read()
+    }
+
+    private func armResponseTimer(timeout: Duration, context: ChannelHandlerContext) {
+        self.responseTimer?.cancel()
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        self.responseTimer = context.eventLoop.scheduleTask(in: TimeAmount(timeout)) {
+            let (handler, context) = loopBound.value
+            handler.perform(handler.machine.responseTimedOut(), context: context)
+        }
+    }
+
+    /// Between requests the connection waits `handshake_timeout` for the next one, then closes.
+    private func armKeepAliveTimer(context: ChannelHandlerContext) {
+        self.keepAliveTimer?.cancel()
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        self.keepAliveTimer = context.eventLoop.scheduleTask(in: TimeAmount(self.proxy.keepAliveTimeout)) {
+            let (handler, context) = loopBound.value
+            if handler.machine.isIdle { context.close(promise: nil) }
+        }
+    }
+
+    private func cancelTimers() {
+        self.responseTimer?.cancel()
+        self.keepAliveTimer?.cancel()
+    }
+}
+
+@available(*, unavailable)
+extension HTTPProxyHandler: Sendable {}

@@ -1,0 +1,345 @@
+import NIOCore
+import NIOHTTP1
+import XCTest
+
+@testable import WSGate
+
+/// The HTTP proxy's rules as values, without I/O: request framing (the smuggling defences), the
+/// response re-framing, the exchange from head to end (keep-alive, early answers, the stale
+/// keep-alive retry, timeouts), the keep-alive pool and the third encoder of the forwarding policy.
+final class HTTPProxyStateMachineTests: XCTestCase {
+    private func head(
+        _ method: HTTPMethod = .GET,
+        _ fields: [(String, String)] = [],
+        version: HTTPVersion = .http1_1
+    )
+        -> HTTPRequestHead
+    {
+        HTTPRequestHead(version: version, method: method, uri: "/x", headers: HTTPHeaders([("Host", "app")] + fields))
+    }
+
+    private func framing(_ head: HTTPRequestHead, maxBody: Int = 0) -> Result<HTTPBodyFraming, HandshakeRejection> {
+        Result { () throws(HandshakeRejection) in try HTTPBodyFraming.request(head, maxBody: maxBody) }
+    }
+
+    private func status(_ result: Result<HTTPBodyFraming, HandshakeRejection>) -> UInt? {
+        if case .failure(let rejection) = result { return rejection.status.code }
+        return nil
+    }
+
+    // MARK: Request framing
+
+    func testRequestFraming() {
+        XCTAssertEqual(try self.framing(self.head()).get(), HTTPBodyFraming.none)
+        XCTAssertEqual(try self.framing(self.head(.POST, [("Content-Length", "12")])).get(), .contentLength(12))
+        XCTAssertEqual(try self.framing(self.head(.POST, [("Content-Length", "0")])).get(), HTTPBodyFraming.none)
+        XCTAssertEqual(try self.framing(self.head(.POST, [("Transfer-Encoding", "chunked")])).get(), .chunked)
+        XCTAssertEqual(try self.framing(self.head(.POST, [("Content-Length", "5, 5")])).get(), .contentLength(5))
+    }
+
+    func testSmugglingShapesAreRefused() {
+        XCTAssertEqual(
+            self.status(self.framing(self.head(.POST, [("Content-Length", "5"), ("Transfer-Encoding", "chunked")]))),
+            400
+        )
+        XCTAssertEqual(self.status(self.framing(self.head(.POST, [("Content-Length", "5"), ("Content-Length", "6")]))), 400)
+        XCTAssertEqual(self.status(self.framing(self.head(.POST, [("Content-Length", "+5")]))), 400)
+        XCTAssertEqual(self.status(self.framing(self.head(.POST, [("Content-Length", "99999999999999999999")]))), 400)
+        XCTAssertEqual(self.status(self.framing(self.head(.POST, [("Transfer-Encoding", "chunked, identity")]))), 400)
+        XCTAssertEqual(self.status(self.framing(self.head(.POST, [("Transfer-Encoding", "gzip, chunked")]))), 501)
+        XCTAssertEqual(
+            self.status(self.framing(self.head(.POST, [("Transfer-Encoding", "chunked")], version: .http1_0))),
+            400
+        )
+    }
+
+    func testADeclaredBodyOverTheLimitIs413BeforeItIsRead() {
+        XCTAssertEqual(self.status(self.framing(self.head(.POST, [("Content-Length", "101")]), maxBody: 100)), 413)
+        XCTAssertEqual(try self.framing(self.head(.POST, [("Content-Length", "100")]), maxBody: 100).get(), .contentLength(100))
+    }
+
+    // MARK: Response framing
+
+    private func plan(
+        _ status: HTTPResponseStatus,
+        _ fields: [(String, String)],
+        method: HTTPMethod = .GET,
+        client: HTTPVersion = .http1_1,
+        upstream: HTTPVersion = .http1_1,
+        keepsAlive: Bool = true
+    ) -> HTTPResponsePlan {
+        HTTPResponsePlan(
+            response: HTTPResponseHead(version: upstream, status: status, headers: HTTPHeaders(fields)),
+            requestMethod: method,
+            clientVersion: client,
+            clientKeepsAlive: keepsAlive
+        )
+    }
+
+    func testResponseFramingFollowsTheUpstreamAndTheClient() {
+        let sized = self.plan(
+            .ok,
+            [("Content-Length", "3"), ("Connection", "keep-alive, X-Hop"), ("X-Hop", "1"), ("X-App", "2")]
+        )
+        XCTAssertEqual(sized.upstreamFraming, .contentLength(3))
+        XCTAssertEqual(sized.head.headers["Content-Length"], ["3"])
+        XCTAssertEqual(sized.head.headers["X-Hop"], [], "a field named in Connection is hop-by-hop")
+        XCTAssertEqual(sized.head.headers["Connection"], [])
+        XCTAssertEqual(sized.head.headers["X-App"], ["2"])
+        XCTAssertFalse(sized.closesClient)
+        XCTAssertTrue(sized.upstreamKeepsAlive)
+
+        let chunked = self.plan(.ok, [("Transfer-Encoding", "chunked")])
+        XCTAssertEqual(chunked.upstreamFraming, .chunked)
+        XCTAssertEqual(chunked.head.headers["Transfer-Encoding"], ["chunked"])
+
+        let untilClose = self.plan(.ok, [], upstream: .http1_0)
+        XCTAssertEqual(untilClose.upstreamFraming, .untilClose)
+        XCTAssertEqual(untilClose.head.headers["Transfer-Encoding"], ["chunked"], "re-framed for an HTTP/1.1 client")
+        XCTAssertFalse(untilClose.closesClient)
+        XCTAssertFalse(untilClose.upstreamKeepsAlive)
+
+        let oldClient = self.plan(.ok, [("Transfer-Encoding", "chunked")], client: .http1_0)
+        XCTAssertTrue(oldClient.closesClient, "an HTTP/1.0 client gets a body delimited by the close")
+        XCTAssertEqual(oldClient.head.headers["Transfer-Encoding"], [])
+        XCTAssertEqual(oldClient.head.headers["Connection"], ["close"])
+
+        XCTAssertFalse(self.plan(.ok, [("Content-Length", "0"), ("Connection", "close")]).upstreamKeepsAlive)
+        XCTAssertTrue(self.plan(.ok, [("Content-Length", "0")], keepsAlive: false).closesClient)
+    }
+
+    func testBodilessResponses() {
+        let head = self.plan(.ok, [("Content-Length", "1000"), ("Transfer-Encoding", "chunked")], method: .HEAD)
+        XCTAssertEqual(head.upstreamFraming, HTTPBodyFraming.none)
+        XCTAssertEqual(head.head.headers["Transfer-Encoding"], [], "no chunked terminator may follow a HEAD answer")
+        XCTAssertEqual(head.head.headers["Content-Length"], ["1000"], "what the GET would carry")
+        let noContent = self.plan(.noContent, [("Content-Length", "0")])
+        XCTAssertEqual(noContent.upstreamFraming, HTTPBodyFraming.none)
+        XCTAssertEqual(noContent.head.headers["Content-Length"], [])
+        XCTAssertEqual(self.plan(.notModified, [("Transfer-Encoding", "chunked")]).head.headers["Transfer-Encoding"], [])
+    }
+
+    // MARK: The exchange
+
+    private var response: HTTPResponseHead {
+        HTTPResponseHead(version: .http1_1, status: .ok, headers: ["Content-Length": "2"])
+    }
+
+    func testAKeepAliveExchangeFromHeadToEnd() {
+        var machine = HTTPProxyStateMachine()
+        XCTAssertTrue(machine.mayReadClient)
+        XCTAssertEqual(machine.requestHead(self.head(.POST, [("Content-Length", "4")]), maxBody: 0), .admit)
+        XCTAssertFalse(machine.mayReadClient, "reads are held while admitting")
+        XCTAssertEqual(machine.requestBody(bytes: 2), .keepBody)
+        XCTAssertEqual(machine.admitted(), .lease(fresh: false))
+        XCTAssertFalse(machine.mayReadClient)
+        XCTAssertEqual(machine.leased(reused: true), .forwardRequest(.contentLength(4), answerContinue: false, end: nil))
+        XCTAssertTrue(machine.mayReadClient)
+        XCTAssertEqual(machine.requestBody(bytes: 2), .forwardBody)
+        XCTAssertEqual(machine.requestEnd(trailers: nil), .forwardEnd(.init(trailers: nil)))
+        guard case .respond(let head) = machine.responseHead(self.response) else { return XCTFail("no response head") }
+        XCTAssertEqual(head.status, .ok)
+        XCTAssertEqual(machine.responseBody(bytes: 2), .respondBody)
+        XCTAssertEqual(
+            machine.responseEnd(trailers: nil),
+            .finish(
+                trailers: nil,
+                upstreamReusable: true,
+                closeClient: false,
+                HTTPExchangeOutcome(status: 200, requestBytes: 4, responseBytes: 2, upstreamAnswered: true)
+            )
+        )
+        XCTAssertTrue(machine.isIdle)
+        XCTAssertEqual(machine.requestHead(self.head(), maxBody: 0), .admit, "the next request on the connection")
+    }
+
+    func testExpectContinueIsAnsweredOnceTheUpstreamIsThere() {
+        var machine = HTTPProxyStateMachine()
+        _ = machine.requestHead(self.head(.PUT, [("Content-Length", "4"), ("Expect", "100-continue")]), maxBody: 0)
+        _ = machine.admitted()
+        XCTAssertEqual(machine.leased(reused: false), .forwardRequest(.contentLength(4), answerContinue: true, end: nil))
+    }
+
+    func testAnAnswerBeforeTheWholeBodyClosesBothConnectionsAfterIt() {
+        var machine = HTTPProxyStateMachine()
+        _ = machine.requestHead(self.head(.POST, [("Transfer-Encoding", "chunked")]), maxBody: 0)
+        _ = machine.admitted()
+        _ = machine.leased(reused: false)
+        _ = machine.responseHead(HTTPResponseHead(version: .http1_1, status: .payloadTooLarge, headers: ["Content-Length": "0"]))
+        guard case .finish(_, let reusable, let closeClient, _) = machine.responseEnd(trailers: nil) else {
+            return XCTFail("no finish")
+        }
+        XCTAssertFalse(reusable)
+        XCTAssertTrue(closeClient)
+        XCTAssertEqual(machine.requestBody(bytes: 10), HTTPProxyStateMachine.Action.none, "the rest of the body is not forwarded")
+    }
+
+    func testAChunkedBodyOverTheLimitIs413() {
+        var machine = HTTPProxyStateMachine()
+        _ = machine.requestHead(self.head(.POST, [("Transfer-Encoding", "chunked")]), maxBody: 10)
+        _ = machine.admitted()
+        _ = machine.leased(reused: false)
+        XCTAssertEqual(machine.requestBody(bytes: 10), .forwardBody)
+        guard case .reject(let rejection, let outcome) = machine.requestBody(bytes: 1) else { return XCTFail("not refused") }
+        XCTAssertEqual(rejection.status, .payloadTooLarge)
+        XCTAssertEqual(outcome.requestBytes, 11)
+    }
+
+    func testAStalePooledConnectionIsRetriedOnceForAnIdempotentRequestWithoutBody() {
+        var machine = HTTPProxyStateMachine()
+        _ = machine.requestHead(self.head(), maxBody: 0)
+        _ = machine.requestEnd(trailers: nil)
+        _ = machine.admitted()
+        XCTAssertEqual(machine.leased(reused: true), .forwardRequest(.none, answerContinue: false, end: .init(trailers: nil)))
+        XCTAssertEqual(machine.upstreamClosed(), .lease(fresh: true))
+        XCTAssertEqual(machine.leased(reused: false), .forwardRequest(.none, answerContinue: false, end: .init(trailers: nil)))
+        guard case .reject(let rejection, _) = machine.upstreamClosed() else { return XCTFail("retried twice") }
+        XCTAssertEqual(rejection.status, .badGateway)
+    }
+
+    func testNoRetryForAFreshConnectionABodyOrAPost() {
+        func closedBeforeAnswer(_ head: HTTPRequestHead, reused: Bool) -> HTTPProxyStateMachine.Action {
+            var machine = HTTPProxyStateMachine()
+            _ = machine.requestHead(head, maxBody: 0)
+            _ = machine.admitted()
+            _ = machine.leased(reused: reused)
+            return machine.upstreamClosed()
+        }
+        for (head, reused) in [
+            (self.head(), false), (self.head(.POST), true), (self.head(.PUT, [("Content-Length", "3")]), true),
+        ] {
+            guard case .reject(let rejection, _) = closedBeforeAnswer(head, reused: reused) else {
+                return XCTFail("retried \(head.method) reused=\(reused)")
+            }
+            XCTAssertEqual(rejection.status, .badGateway)
+        }
+    }
+
+    func testAConnectionLostMidResponseIsAborted() {
+        var machine = HTTPProxyStateMachine()
+        _ = machine.requestHead(self.head(), maxBody: 0)
+        _ = machine.admitted()
+        _ = machine.leased(reused: true)
+        _ = machine.responseHead(self.response)
+        XCTAssertEqual(
+            machine.upstreamClosed(),
+            .abort(HTTPExchangeOutcome(status: 200, requestBytes: 0, responseBytes: 0, upstreamAnswered: true))
+        )
+    }
+
+    func testTimeoutsAndRefusals() {
+        var slow = HTTPProxyStateMachine()
+        _ = slow.requestHead(self.head(), maxBody: 0)
+        _ = slow.admitted()
+        XCTAssertEqual(slow.responseTimedOut(), HTTPProxyStateMachine.Action.none, "no timer before the request went")
+        _ = slow.leased(reused: false)
+        guard case .reject(let timeout, _) = slow.responseTimedOut() else { return XCTFail("no 504") }
+        XCTAssertEqual(timeout.status, .gatewayTimeout)
+
+        var refused = HTTPProxyStateMachine()
+        _ = refused.requestHead(self.head(), maxBody: 0)
+        guard case .reject(let rejection, _) = refused.refused(HandshakeRejection(.serviceUnavailable, "busy")) else {
+            return XCTFail("not refused")
+        }
+        XCTAssertEqual(rejection.status, .serviceUnavailable)
+        XCTAssertFalse(refused.mayReadClient)
+
+        var unreachable = HTTPProxyStateMachine()
+        _ = unreachable.requestHead(self.head(), maxBody: 0)
+        _ = unreachable.admitted()
+        guard case .reject(let down, _) = unreachable.leaseFailed(HandshakeRejection(.badGateway, "down")) else {
+            return XCTFail("not refused")
+        }
+        XCTAssertEqual(down.status, .badGateway)
+
+        var smuggled = HTTPProxyStateMachine()
+        guard
+            case .reject(let smuggling, _) = smuggled.requestHead(
+                self.head(.POST, [("Content-Length", "3"), ("Transfer-Encoding", "chunked")]),
+                maxBody: 0
+            )
+        else { return XCTFail("CL+TE not refused") }
+        XCTAssertEqual(smuggling.status, .badRequest)
+    }
+
+    func testAnUpgradeAnswerToAPlainRequestIs502() {
+        var machine = HTTPProxyStateMachine()
+        _ = machine.requestHead(self.head(), maxBody: 0)
+        _ = machine.admitted()
+        _ = machine.leased(reused: false)
+        guard
+            case .reject(let rejection, _) = machine.responseHead(
+                HTTPResponseHead(version: .http1_1, status: .switchingProtocols)
+            )
+        else { return XCTFail("101 relayed") }
+        XCTAssertEqual(rejection.status, .badGateway)
+    }
+
+    func testTheClientLeavingAbortsTheExchange() {
+        var machine = HTTPProxyStateMachine()
+        XCTAssertEqual(machine.clientClosed(), HTTPProxyStateMachine.Action.none)
+        var busy = HTTPProxyStateMachine()
+        _ = busy.requestHead(self.head(), maxBody: 0)
+        XCTAssertEqual(busy.clientClosed(), .abort(HTTPExchangeOutcome(status: 0)))
+    }
+
+    // MARK: The keep-alive pool
+
+    func testThePoolLendsTheLastIdleConnectionAndHonoursItsLimits() {
+        var pool = HTTP1ConnectionPoolStateMachine(
+            configuration: HTTPPoolConfiguration(maxIdlePerLoop: 2, idleTimeout: .seconds(10), maxRequests: 3)
+        )
+        let start = NIODeadline.uptimeNanoseconds(1_000_000_000)
+        XCTAssertEqual(pool.lease(fresh: false, at: start).lease, .connect)
+        pool.connected(1)
+        pool.connected(2)
+        pool.connected(3)
+        XCTAssertTrue(pool.released(1, reusable: true, at: start))
+        XCTAssertTrue(pool.released(2, reusable: true, at: start + .seconds(1)))
+        XCTAssertFalse(pool.released(3, reusable: true, at: start), "max_idle_per_loop")
+        pool.closed(3)
+        XCTAssertEqual(pool.lease(fresh: false, at: start + .seconds(2)).lease, .reuse(2), "the last one idle")
+        XCTAssertEqual(pool.lease(fresh: true, at: start + .seconds(2)).lease, .connect, "a fresh one asked for")
+        let late = pool.lease(fresh: false, at: start + .seconds(10))
+        XCTAssertEqual(late.lease, .connect)
+        XCTAssertEqual(late.expired, [1], "idle past idle_timeout")
+        XCTAssertFalse(pool.released(4, reusable: false, at: start))
+        XCTAssertTrue(pool.released(2, reusable: true, at: start + .seconds(3)))
+        XCTAssertEqual(pool.lease(fresh: false, at: start + .seconds(3)).lease, .reuse(2))
+        XCTAssertFalse(pool.released(2, reusable: true, at: start + .seconds(3)), "max_requests (3) served")
+        XCTAssertEqual(pool.figures.reused, 2)
+        XCTAssertEqual(pool.figures.connected, 3)
+    }
+
+    // MARK: The third encoder
+
+    func testTheHTTPRequestEncoderReserialisesWithTheOnePolicy() throws {
+        let request = ForwardedRequest(
+            headers: HTTPHeaders([
+                ("Host", "app.example"), ("Connection", "keep-alive, X-Hop"), ("X-Hop", "1"), ("Keep-Alive", "timeout=5"),
+                ("Content-Length", "7"), ("Transfer-Encoding", "chunked"), ("Expect", "100-continue"), ("Cookie", "a=b"),
+                ("X-Forwarded-For", "10.0.0.1"), ("Upgrade", "h2c"),
+            ]),
+            host: "app.example",
+            path: "/api/items?x=1",
+            client: .init(address: try SocketAddress(ipAddress: "192.0.2.7", port: 5555), scheme: "https")
+        )
+        let head = ForwardingPolicy().fields(for: request).httpRequestHead(method: .POST, framing: .chunked)
+        XCTAssertEqual(head.uri, "/api/items?x=1")
+        XCTAssertEqual(head.version, .http1_1)
+        XCTAssertEqual(
+            head.headers.map { "\($0.name): \($0.value)" },
+            [
+                "Host: app.example", "Cookie: a=b", "X-Forwarded-For: 10.0.0.1, 192.0.2.7", "X-Forwarded-Proto: https",
+                "X-Forwarded-Host: app.example", "Forwarded: for=192.0.2.7;host=app.example;proto=https",
+                "Transfer-Encoding: chunked",
+            ]
+        )
+        let empty = ForwardingPolicy().fields(for: request).httpRequestHead(method: .POST, framing: .none)
+        XCTAssertEqual(empty.headers["Content-Length"], ["0"])
+        XCTAssertEqual(
+            ForwardingPolicy().fields(for: request).httpRequestHead(method: .GET, framing: .none).headers["Content-Length"],
+            []
+        )
+    }
+}

@@ -1,0 +1,248 @@
+import Foundation
+import XCTest
+
+@testable import WSGate
+
+/// Plain HTTP through the real gateway to an `aiohttp` app (Tests/Peers/http_app.py), with clients
+/// we did not write: curl and Python `httpx` (Tests/Peers/http_client.py). One route fronts the
+/// whole app: HTML, JSON, streamed bodies both ways, Server-Sent Events and the app's WebSocket.
+final class HTTPProxyTests: XCTestCase {
+    private var app: PeerProcess!
+    private var gateway: GatewayHarness!
+    private var accessLog: URL!
+
+    override func setUp() async throws {
+        self.app = try await PeerProcess.start(
+            name: "http_app.py",
+            executable: URL(fileURLWithPath: "/usr/bin/env"),
+            arguments: [PeerProcess.python, "-u", PeerProcess.peerScript("http_app.py").path, "--port", "0"],
+            currentDirectory: PeerProcess.repositoryRoot
+        )
+        self.accessLog = FileManager.default.temporaryDirectory.appendingPathComponent("wsgate-http-\(UUID().uuidString).log")
+        self.gateway = try await GatewayHarness.start(
+            """
+            upstreams:
+              app: {endpoints: [127.0.0.1:\(self.app.port)]}
+              dead: {protocol: http, endpoints: [127.0.0.1:1], connect_timeout: 2s}
+            routes:
+              - {name: dead, match: {path_prefix: /dead}, upstream: dead}
+              - name: strict
+                match: {path_prefix: /strict/}
+                upstream: app
+                rewrite_prefix: /
+                limits: {max_request_body: 1KiB, response_timeout: 1s}
+              - {name: app, upstream: app}
+            defaults:
+              limits: {handshake_timeout: 2s}
+            log:
+              access: {format: json, destination: \(self.accessLog.path)}
+            """
+        )
+    }
+
+    override func tearDown() async throws {
+        await self.gateway?.stop()
+        self.app?.stop()
+        try? FileManager.default.removeItem(at: self.accessLog)
+    }
+
+    private var base: String { "http://127.0.0.1:\(self.gateway.port)" }
+
+    private func curl(_ arguments: [String]) async throws -> String {
+        let result = try await PeerProcess.runProcess(
+            executable: URL(fileURLWithPath: "/usr/bin/curl"),
+            arguments: ["-sS"] + arguments,
+            timeout: .seconds(60)
+        )
+        XCTAssertEqual(result.status, 0, result.stderr)
+        return result.stdout
+    }
+
+    private func httpx(_ arguments: [String], timeout: Duration = .seconds(120)) async throws -> [String: Any] {
+        let result = try await runPythonPeer("http_client.py", args: arguments, timeout: timeout)
+        XCTAssertEqual(result["exit_code"] as? Int, 0, "\(result)")
+        return result
+    }
+
+    /// What the app counted (asked directly, not through the gateway).
+    private func appCounters() async throws -> [String: Any] {
+        let result = try await PeerProcess.runProcess(
+            executable: URL(fileURLWithPath: "/usr/bin/curl"),
+            arguments: ["-sS", "http://127.0.0.1:\(self.app.port)/counters"],
+            timeout: .seconds(30)
+        )
+        return try XCTUnwrap(JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+    }
+
+    private func stats() async throws -> [String: Any] {
+        try await AdminHTTP.get(port: self.gateway.adminPort, "/stats").json()
+    }
+
+    func testHTMLAndJSONWithTheForwardedFieldsOfTheOnePolicy() async throws {
+        let page = try await self.curl(["-i", "\(self.base)/"])
+        XCTAssertTrue(page.hasPrefix("HTTP/1.1 200 OK\r\n"), page)
+        XCTAssertTrue(page.contains("Content-Type: text/html"), page)
+        XCTAssertTrue(page.hasSuffix("<h1>hello from the app</h1>"), page)
+
+        let got = try await self.httpx(["get", "\(self.base)/json?x=1"])
+        let response = try XCTUnwrap((got["responses"] as? [[String: Any]])?.first)
+        XCTAssertEqual(response["status"] as? Int, 200)
+        let body = try XCTUnwrap(
+            JSONSerialization.jsonObject(with: Data(try XCTUnwrap(response["body"] as? String).utf8)) as? [String: Any]
+        )
+        XCTAssertEqual(body["path"] as? String, "/json?x=1")
+        let headers = Dictionary(
+            (body["headers"] as? [[String]] ?? []).map { ($0[0].lowercased(), $0[1]) },
+            uniquingKeysWith: { $1 }
+        )
+        XCTAssertEqual(headers["x-forwarded-for"], "127.0.0.1")
+        XCTAssertEqual(headers["x-forwarded-proto"], "http")
+        XCTAssertEqual(headers["host"], "127.0.0.1:\(self.gateway.port)")
+        XCTAssertEqual(headers["forwarded"], "for=127.0.0.1;host=\"127.0.0.1:\(self.gateway.port)\";proto=http")
+        XCTAssertNil(headers["connection"], "hop-by-hop fields are the gateway's own")
+
+        let rewritten = try await self.curl(["\(self.base)/strict/json"])
+        XCTAssertTrue(rewritten.contains("\"path\": \"/json\""), "rewrite_prefix applies: \(rewritten)")
+
+        // One access log line per request, in the sessions' field style.
+        let lines = try await self.waitForLogLines(3)
+        let first = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any])
+        XCTAssertEqual(first["event"] as? String, "request")
+        XCTAssertEqual(first["method"] as? String, "GET")
+        XCTAssertEqual(first["path"] as? String, "/")
+        XCTAssertEqual(first["status"] as? Int, 200)
+        XCTAssertEqual(first["route"] as? String, "app")
+        XCTAssertEqual(first["upstream"] as? String, "127.0.0.1:\(self.app.port)")
+        XCTAssertNotNil(first["upstream_ms"] as? Double)
+    }
+
+    func testKeepAliveRequestsReuseOnePooledUpstreamConnection() async throws {
+        let before = try await self.appCounters()
+        let urls = (0..<6).map { "\(self.base)/json?n=\($0)" }
+        let got = try await self.httpx(["get"] + urls)
+        XCTAssertEqual(
+            (got["responses"] as? [[String: Any]])?.compactMap { $0["status"] as? Int },
+            Array(repeating: 200, count: 6)
+        )
+        let after = try await self.appCounters()
+        XCTAssertEqual((after["requests"] as? Int ?? 0) - (before["requests"] as? Int ?? 0), 6)
+        XCTAssertEqual(
+            (after["connections"] as? Int ?? 0) - (before["connections"] as? Int ?? 0),
+            1,
+            "six requests on one client connection take one upstream connection"
+        )
+        let stats = try await self.stats()
+        XCTAssertEqual(stats.int("routes.app.http.requests.2xx"), 6)
+        XCTAssertEqual(stats.int("routes.app.http.upstream_latency_seconds.count"), 6)
+    }
+
+    func testAPooledConnectionTheUpstreamDroppedIsRetriedOnAFreshOne() async throws {
+        // /drop answers a connection's first request and drops the connection on its second: the
+        // second request finds its pooled connection closed before any answer and goes again.
+        let got = try await self.httpx(["get", "\(self.base)/drop", "\(self.base)/drop"])
+        XCTAssertEqual((got["responses"] as? [[String: Any]])?.compactMap { $0["status"] as? Int }, [200, 200])
+        let stats = try await self.stats()
+        XCTAssertEqual(stats.int("routes.app.http.stale_retries"), 1)
+        XCTAssertEqual(stats.int("routes.app.http.requests.2xx"), 2)
+    }
+
+    func testChunkedUploadWithExpectContinueAndBodilessAnswers() async throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("wsgate-upload-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: file) }
+        let body = Data((0..<3_000_000).map { UInt8(truncatingIfNeeded: $0 &* 7) })
+        try body.write(to: file)
+        let answer = try await self.curl([
+            "-H", "Transfer-Encoding: chunked", "-H", "Expect: 100-continue", "--data-binary", "@\(file.path)",
+            "\(self.base)/upload",
+        ])
+        XCTAssertTrue(answer.contains("\"bytes\": 3000000"), answer)
+
+        let head = try await self.curl(["-I", "\(self.base)/download?size=5000&length=1"])
+        XCTAssertTrue(head.hasPrefix("HTTP/1.1 200 OK\r\n"), head)
+        XCTAssertTrue(head.contains("Content-Length: 5000"), head)
+        let noContent = try await self.curl(["-i", "\(self.base)/status/204", "\(self.base)/status/304", "\(self.base)/"])
+        XCTAssertTrue(noContent.hasPrefix("HTTP/1.1 204 No Content\r\n"), noContent)
+        XCTAssertTrue(noContent.contains("HTTP/1.1 304 Not Modified\r\n"), noContent)
+        XCTAssertTrue(noContent.hasSuffix("<h1>hello from the app</h1>"), "the connection went on after both: \(noContent)")
+    }
+
+    func testPipelinedRequestsAreAnsweredInOrder() async throws {
+        let answer = try await TestWebSocketClient.rawHTTPRequest(
+            port: self.gateway.port,
+            request: "GET /json?n=1 HTTP/1.1\r\nHost: a\r\n\r\nGET /status/204 HTTP/1.1\r\nHost: a\r\n\r\n"
+                + "GET /json?n=3 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
+        )
+        // A JSON body has no line end: the next status line follows it directly.
+        let statuses = answer.components(separatedBy: "HTTP/1.1 ").dropFirst().map { $0.components(separatedBy: "\r\n")[0] }
+        XCTAssertEqual(statuses, ["200 OK", "204 No Content", "200 OK"], answer)
+        let first = try XCTUnwrap(answer.range(of: "/json?n=1"))
+        let third = try XCTUnwrap(answer.range(of: "/json?n=3"))
+        XCTAssertLessThan(first.lowerBound, third.lowerBound)
+    }
+
+    func testServerSentEventsArriveOneByOne() async throws {
+        let got = try await self.httpx(["sse", "\(self.base)/sse?n=5&interval=0.3"])
+        XCTAssertEqual(got["events"] as? Int, 5)
+        let lags = try XCTUnwrap(got["lags"] as? [Double])
+        XCTAssertEqual(lags.count, 5)
+        for lag in lags {
+            XCTAssertLessThan(lag, 0.2, "each event within 200 ms of the app sending it (sent 300 ms apart): \(lags)")
+        }
+    }
+
+    func testAWebSocketOnTheSameRoute() async throws {
+        let echoed = try await runPythonClient(args: ["echo", "ws://127.0.0.1:\(self.gateway.port)/ws", "--sizes", "0,1,70000"])
+        XCTAssertEqual(echoed["ok"] as? Bool, true, "\(echoed)")
+    }
+
+    func testTheGatewaysOwnAnswers() async throws {
+        func raw(_ request: String) async throws -> String {
+            try await TestWebSocketClient.rawHTTPRequest(port: self.gateway.port, request: request, timeout: .seconds(20))
+        }
+        let smuggled = try await raw(
+            "POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+        )
+        XCTAssertTrue(smuggled.hasPrefix("HTTP/1.1 400 "), smuggled)
+        let twoLengths = try await raw("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello")
+        XCTAssertTrue(twoLengths.hasPrefix("HTTP/1.1 400 "), twoLengths)
+
+        let tooLarge = try await raw("POST /strict/upload HTTP/1.1\r\nHost: a\r\nContent-Length: 2000\r\n\r\n")
+        XCTAssertTrue(tooLarge.hasPrefix("HTTP/1.1 413 "), "refused before the body is sent: \(tooLarge)")
+        let chunkedTooLarge = try await raw(
+            "POST /strict/upload HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n800\r\n"
+                + String(repeating: "x", count: 2048)
+                + "\r\n0\r\n\r\n"
+        )
+        XCTAssertTrue(chunkedTooLarge.hasPrefix("HTTP/1.1 413 "), chunkedTooLarge)
+
+        let hugeHeader = "X-Big: " + String(repeating: "a", count: 20000) + "\r\n"
+        let first = try await raw("GET / HTTP/1.1\r\nHost: a\r\n\(hugeHeader)\r\n")
+        XCTAssertTrue(first.hasPrefix("HTTP/1.1 431 "), first)
+        let second = try await raw("GET /json HTTP/1.1\r\nHost: a\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\(hugeHeader)\r\n")
+        XCTAssertTrue(second.hasPrefix("HTTP/1.1 200 OK"), second)
+        XCTAssertTrue(second.contains("HTTP/1.1 431 "), "the limit holds for every request of a connection: \(second)")
+
+        let stalled = try await raw("GET / HTTP/1.1\r\nHost: a\r\n")
+        XCTAssertTrue(stalled.hasPrefix("HTTP/1.1 408 "), stalled)
+        let refused = try await raw("GET /dead HTTP/1.1\r\nHost: a\r\n\r\n")
+        XCTAssertTrue(refused.hasPrefix("HTTP/1.1 502 "), refused)
+        let slow = try await raw("GET /strict/slow?delay=3 HTTP/1.1\r\nHost: a\r\n\r\n")
+        XCTAssertTrue(slow.hasPrefix("HTTP/1.1 504 "), slow)
+
+        let stats = try await self.stats()
+        XCTAssertEqual(stats.int("routes.strict.http.requests.4xx"), 2)
+        XCTAssertEqual(stats.int("routes.strict.http.requests.5xx"), 1)
+        XCTAssertEqual(stats.int("routes.dead.http.requests.5xx"), 1)
+    }
+
+    private func waitForLogLines(_ count: Int) async throws -> [String] {
+        for _ in 0..<400 {
+            self.gateway.gateway.services.accessLog?.flush()
+            let text = (try? String(contentsOf: self.accessLog, encoding: .utf8)) ?? ""
+            let lines = text.split(separator: "\n").map(String.init)
+            if lines.count >= count { return lines }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        throw PeerProcessError.timeout("\(count) access log lines")
+    }
+}
