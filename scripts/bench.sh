@@ -60,6 +60,7 @@ while [ $# -gt 0 ]; do
         --no-build) BUILD=0 ;;
         --subject) SUBJECT="$2"; shift ;;
         --peer) PEERS+=("$2"); shift ;;
+        --http) shift; exec scripts/bench_http.sh "$@" ;;  # the HTTP scenario (wrk), scripts/bench_http.sh
         -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
         *) echo "bench.sh: unknown argument $1" >&2; exit 2 ;;
     esac
