@@ -193,6 +193,9 @@ upstreams:
   files:
     protocol: http
     endpoints: [127.0.0.1:$UPSTREAM_PORT]
+    # nginx's proxy keeps 64 idle upstream connections per worker (keepalive 64); the default 16
+    # per loop closes a connection after most responses with 64 requests in flight.
+    http_pool: {max_idle_per_loop: 64}
 routes:
   - name: files
     upstream: files
