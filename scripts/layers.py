@@ -16,6 +16,7 @@ LAYERS = [
     ["Compression", "ConnectionPool", "Limits"],
     ["Stats"],
     ["AccessLog"],
+    ["Auth"],
     ["Proxy"],
     ["Upstream"],
     ["HTTPProxy"],

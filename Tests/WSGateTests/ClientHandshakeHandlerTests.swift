@@ -28,6 +28,7 @@ final class ClientHandshakeHandlerTests: XCTestCase {
             configuration: configuration,
             routeTable: RouteTable(configuration: configuration),
             clusters: ["echo": UpstreamCluster(configuration: configuration.upstreams["echo"]!)],
+            authenticators: [:],
             upstreamLoop: UpstreamLoopState(),
             memory: GatewayMemory(budget: MemoryBudget(limit: 1 << 30)),
             session: self.environment,

@@ -78,7 +78,9 @@ final class ClientHandshakeStateMachineTests: XCTestCase {
         XCTAssertFalse(machine.holdsReads)
 
         guard case .none = machine.admission(refusal: nil, memoryPressure: .normal) else { return XCTFail("refused") }
-        guard case .openUpstream(let request, let selection) = machine.requestEnd() else { return XCTFail("no upstream opened") }
+        guard case .openUpstream(let request, let selection, _) = machine.requestEnd() else {
+            return XCTFail("no upstream opened")
+        }
         XCTAssertEqual(request.key, Self.key)
         XCTAssertEqual(selection.upstreamPath, "/ws/room?x=1")
         XCTAssertTrue(machine.holdsReads, "reads wait while the upstream opens")
@@ -95,7 +97,7 @@ final class ClientHandshakeStateMachineTests: XCTestCase {
         XCTAssertEqual(headers["Sec-WebSocket-Extensions"], [])
         XCTAssertTrue(machine.isUpgrading, "bytes behind the request are kept for the session from now on")
 
-        guard case .startSession(_, let sessionRoute, let compression) = machine.codecsRetired() else {
+        guard case .startSession(_, let sessionRoute, let compression, _) = machine.codecsRetired() else {
             return XCTFail("no session")
         }
         XCTAssertEqual(sessionRoute.name, "chat")
@@ -112,12 +114,12 @@ final class ClientHandshakeStateMachineTests: XCTestCase {
         guard case .answer(let headers) = plenty.upstreamOpened(subprotocol: nil, relayedHeaders: [], memoryPressure: .normal)
         else { return XCTFail() }
         XCTAssertEqual(headers["Sec-WebSocket-Extensions"].count, 1)
-        guard case .startSession(_, _, let compression?) = plenty.codecsRetired() else { return XCTFail("no compression") }
+        guard case .startSession(_, _, let compression?, _) = plenty.codecsRetired() else { return XCTFail("no compression") }
         XCTAssertFalse(compression.serverNoContextTakeover)
 
         var near = self.openingUpstream(self.head(extra: offer))
         _ = near.upstreamOpened(subprotocol: nil, relayedHeaders: [], memoryPressure: .near)
-        guard case .startSession(_, _, let reduced?) = near.codecsRetired() else { return XCTFail("no compression") }
+        guard case .startSession(_, _, let reduced?, _) = near.codecsRetired() else { return XCTFail("no compression") }
         XCTAssertTrue(reduced.serverNoContextTakeover)
     }
 

@@ -192,7 +192,7 @@ final class ConfigurationReaderTests: XCTestCase {
                     + "http_pool, drop_underscore_headers)",
                 "routes[0].match.zzzzzz: unknown key (valid keys: host, path, path_prefix, headers)",
                 "routes[0].zzzzzz: unknown key (valid keys: name, match, upstream, rewrite_prefix, origins, limits, backpressure, "
-                    + "compression, serves)",
+                    + "compression, serves, auth)",
                 "defaults.limits.zzzzzz: unknown key (valid keys: max_frame, max_message, handshake_timeout, idle_timeout, "
                     + "ping_interval, close_timeout, max_messages_per_second, max_header_bytes, max_headers, max_connections, "
                     + "max_request_body, response_timeout)",

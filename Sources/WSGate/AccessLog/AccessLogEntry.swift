@@ -65,6 +65,7 @@ enum AccessLogEntry: Sendable {
         switch self {
         case .session(let session):
             let identity = session.identity
+            let subject: [(key: String, value: AccessLogValue)] = identity.subject.map { [("subject", .string($0))] } ?? []
             return [
                 ("event", .string("session")),
                 ("id", .integer(Int(identity.id))),
@@ -73,6 +74,7 @@ enum AccessLogEntry: Sendable {
                 ("upstream", .string(identity.upstreamEndpoint)),
                 ("path", .string(identity.path)),
                 ("subprotocol", .optionalString(identity.subprotocol)),
+            ] + subject + [
                 ("compression", .bool(identity.compressed)),
                 ("duration_ms", .milliseconds(session.duration)),
                 ("messages_in", .integer(session.traffic.messages.clientToUpstream)),

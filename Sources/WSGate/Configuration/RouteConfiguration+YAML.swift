@@ -22,7 +22,8 @@ extension RouteConfiguration {
             limits: settings.limits,
             backpressure: settings.backpressure,
             compression: settings.compression,
-            serves: serves
+            serves: serves,
+            auth: mapping.value("auth").flatMap(AuthConfiguration.read)
         )
         route.validate(in: mapping, upstreams: upstreams)
         return route

@@ -21,6 +21,8 @@ struct RouteConfiguration: Sendable, Equatable {
     /// Which requests the route takes: WebSocket upgrades, plain HTTP requests, or both (YAML
     /// `serves`). Default: both, so one route fronts a whole app.
     var serves: RouteKinds
+    /// Authentication at the edge. Default: `nil`, every client is let through.
+    var auth: AuthConfiguration?
 
     /// Creates a route configuration, without validation.
     init(
@@ -32,7 +34,8 @@ struct RouteConfiguration: Sendable, Equatable {
         limits: Limits = Limits(),
         backpressure: BackpressureConfiguration = BackpressureConfiguration(),
         compression: CompressionConfiguration = CompressionConfiguration(),
-        serves: RouteKinds = .both
+        serves: RouteKinds = .both,
+        auth: AuthConfiguration? = nil
     ) {
         self.name = name
         self.match = match
@@ -43,6 +46,7 @@ struct RouteConfiguration: Sendable, Equatable {
         self.backpressure = backpressure
         self.compression = compression
         self.serves = serves
+        self.auth = auth
     }
 }
 

@@ -8,6 +8,8 @@ final class ActiveConfiguration: Sendable {
     let configuration: GatewayConfiguration
     let routeTable: RouteTable
     let clusters: [String: UpstreamCluster]
+    /// The authentication of each route with `auth`, by route name (keys read from their files).
+    let authenticators: [String: RouteAuthenticator]
     /// The server TLS context of each TLS listener, by listener name.
     let listenerTLS: [String: ListenerTLSContext]
     /// The admin listener's TLS context, when `admin.tls` is set.
@@ -59,12 +61,22 @@ final class ActiveConfiguration: Sendable {
                 issues += error.issues
             }
         }
+        var authenticators: [String: RouteAuthenticator] = [:]
+        for route in configuration.routes {
+            guard let auth = route.auth else { continue }
+            do throws(ConfigurationError) {
+                authenticators[route.name] = try RouteAuthenticator.load(auth, previous: previous?.authenticators[route.name])
+            } catch {
+                issues += error.issues
+            }
+        }
         guard issues.isEmpty else {
             throw ConfigurationError(issues: issues.sorted { ($0.file, $0.line, $0.column) < ($1.file, $1.line, $1.column) })
         }
         self.configuration = configuration
         self.routeTable = RouteTable(configuration: configuration)
         self.clusters = clusters
+        self.authenticators = authenticators
         self.listenerTLS = listenerTLS
         self.adminTLS = adminTLS
     }

@@ -238,6 +238,7 @@ public final class Gateway: Sendable {
                         configuration: current.configuration,
                         routeTable: current.routeTable,
                         clusters: current.clusters,
+                        authenticators: current.authenticators,
                         upstreamLoop: loopState.upstreams,
                         memory: services.memory,
                         session: loopState.sessionEnvironment(

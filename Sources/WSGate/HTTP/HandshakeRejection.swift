@@ -5,17 +5,29 @@ struct HandshakeRejection: Error, Hashable, Sendable, CustomStringConvertible {
     var status: HTTPResponseStatus
     var headers: [(String, String)]
     var message: String
+    /// The body another server wrote for the client (a forward-auth refusal), instead of the message.
+    var body: (contentType: String, bytes: [UInt8])?
 
-    init(_ status: HTTPResponseStatus, _ message: String, headers: [(String, String)] = []) {
+    init(
+        _ status: HTTPResponseStatus,
+        _ message: String,
+        headers: [(String, String)] = [],
+        body: (contentType: String, bytes: [UInt8])? = nil
+    ) {
         self.status = status
         self.message = message
         self.headers = headers
+        self.body = body
     }
 
     var description: String { "\(self.status.code) \(self.message)" }
 
-    /// The answer the client gets: the message as plain text, with the rejection's headers.
-    var answer: HTTPAnswer { .text(self.status, self.message, headers: self.headers) }
+    /// The answer the client gets: the message as plain text (or the body given), with the
+    /// rejection's headers.
+    var answer: HTTPAnswer {
+        guard let body = self.body else { return .text(self.status, self.message, headers: self.headers) }
+        return HTTPAnswer(status: self.status, contentType: body.contentType, body: body.bytes, headers: self.headers)
+    }
 
     static func == (lhs: Self, rhs: Self) -> Bool {
         lhs.status == rhs.status && lhs.message == rhs.message

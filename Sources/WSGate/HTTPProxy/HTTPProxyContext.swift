@@ -4,6 +4,8 @@ struct HTTPProxyContext {
     let routeTable: RouteTable
     /// The upstreams by name.
     let clusters: [String: UpstreamCluster]
+    /// The authentication of each route with `auth`, by route name: each request is checked.
+    let authenticators: [String: RouteAuthenticator]
     /// The openers and pools of the upstreams on the connection's loop.
     let upstreamLoop: UpstreamLoopState
     /// What `limits.max_memory` is checked against: each request is refused (503) near it.

@@ -25,6 +25,8 @@ final class HTTPProxyHandler: ChannelDuplexHandler, HTTP1UpstreamExchange {
         var upstreamLatency: TimeAmount?
         /// Body parts that arrived before the upstream connection.
         var kept: [ByteBuffer] = []
+        /// What the route's `auth` admitted (what the upstream learns); `nil` on a route without.
+        var admission: AuthAdmission?
     }
 
     private let proxy: HTTPProxyContext
@@ -48,6 +50,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, HTTP1UpstreamExchange {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.cancelTimers()
+        self.current?.admission?.lease?.release()
         self.context = nil
     }
 
@@ -206,9 +209,9 @@ final class HTTPProxyHandler: ChannelDuplexHandler, HTTP1UpstreamExchange {
         }
     }
 
-    /// Where a request is admitted: the memory budget (503 with `Retry-After` near it) and, once the
-    /// route has an `auth` block, the route's authenticator, on the same request head as a WebSocket
-    /// handshake (see the contract in the plan: `RouteAuthenticator.authenticate(head:peer:)`).
+    /// Where a request is admitted: the memory budget (503 with `Retry-After` near it), then, on a
+    /// route with `auth`, the route's ``RouteAuthenticator`` on the request head, the same call as a
+    /// WebSocket handshake's (reads stay held meanwhile; the upstream is not leased for a refusal).
     private func admit(context: ChannelHandlerContext) {
         if self.proxy.memory.pressure >= .full {
             self.current.map { self.proxy.stats.route($0.selection.route.name).limitHit(LimitName.maxMemory) }
@@ -220,7 +223,33 @@ final class HTTPProxyHandler: ChannelDuplexHandler, HTTP1UpstreamExchange {
             self.perform(self.machine.refused(rejection), context: context)
             return
         }
-        self.perform(self.machine.admitted(), context: context)
+        guard let current = self.current, let authenticator = self.proxy.authenticators[current.selection.route.name] else {
+            self.perform(self.machine.admitted(), context: context)
+            return
+        }
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        authenticator.authenticate(head: current.head, peer: context.channel.remoteAddress, on: context.eventLoop)
+            .whenSuccess { decision in
+                let (handler, context) = loopBound.value
+                handler.authenticated(decision, context: context)
+            }
+    }
+
+    private func authenticated(_ decision: AuthDecision, context: ChannelHandlerContext) {
+        guard let route = self.current?.selection.route.name else {
+            if case .admit(let admission) = decision { admission.lease?.release() }
+            return
+        }
+        let counters = self.proxy.stats.route(route)
+        switch decision {
+        case .admit(let admission):
+            counters.authAdmitted()
+            self.current?.admission = admission
+            self.perform(self.machine.admitted(), context: context)
+        case .refuse(let failure):
+            counters.authRefused(failure.reason)
+            self.perform(self.machine.refused(HandshakeRejection(failure)), context: context)
+        }
     }
 
     private func openUpstream(fresh: Bool, context: ChannelHandlerContext) {
@@ -264,10 +293,12 @@ final class HTTPProxyHandler: ChannelDuplexHandler, HTTP1UpstreamExchange {
         guard let current = self.current, let upstream = self.lease?.connection.handler else { return }
         let fields = current.cluster.forwardingPolicy.fields(
             for: ForwardedRequest(
-                headers: current.head.headers,
+                headers: current.admission?.forwardedHeaders(current.head.headers) ?? current.head.headers,
                 host: current.head.headers.first(name: "Host"),
-                path: current.selection.upstreamPath,
-                client: self.proxy.client
+                path: current.admission?.forwardedPath(current.selection.upstreamPath) ?? current.selection.upstreamPath,
+                client: self.proxy.client,
+                identity: current.admission?.upstreamHeaders ?? [],
+                reservedNames: current.admission?.reservedNames ?? []
             )
         )
         if answerContinue {
@@ -304,6 +335,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, HTTP1UpstreamExchange {
         self.lease = nil
         let current = self.current
         self.current = nil
+        current?.admission?.lease?.release()
         let route = current?.selection.route.name
         self.proxy.stats.route(route ?? StatsLoopState.unrouted).http.requestEnded(
             status: outcome.status,

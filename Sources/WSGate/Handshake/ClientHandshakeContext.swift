@@ -8,6 +8,8 @@ struct ClientHandshakeContext {
     let routeTable: RouteTable
     /// The upstreams by name.
     let clusters: [String: UpstreamCluster]
+    /// The authentication of each route with `auth`, by route name.
+    let authenticators: [String: RouteAuthenticator]
     /// The openers and pools of the upstreams on the connection's loop.
     let upstreamLoop: UpstreamLoopState
     /// What `limits.max_memory` is checked against.

@@ -27,6 +27,8 @@ final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandle
     private var timeout: Scheduled<Void>?
     /// The upstream leg, from its opening to the session's start.
     private var link: UpstreamLink?
+    /// The subject's slot in `auth.limits`, from the admission until the session takes it.
+    private var subjectLease: SubjectLease?
 
     init(connection: ClientHandshakeContext, ticket: AdmissionTicket) {
         self.connection = connection
@@ -57,6 +59,7 @@ final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.timeout?.cancel()
+        self.subjectLease?.release()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -117,14 +120,16 @@ final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandle
             let refusal = self.ticket.admit(route: route.name, routeLimit: route.limits.maxConnections)
             let pressure = refusal == nil ? self.connection.memory.pressure : .normal
             self.perform(self.machine.admission(refusal: refusal, memoryPressure: pressure), context: context)
-        case .openUpstream(let request, let selection):
-            self.openUpstream(for: request, selection: selection, context: context)
+        case .authenticate(let head, let route):
+            self.authenticate(head, route: route, context: context)
+        case .openUpstream(let request, let selection, let admission):
+            self.openUpstream(for: request, selection: selection, admission: admission, context: context)
         case .answer(let headers):
             self.answer(headers, context: context)
         case .proxyHTTP(let head):
             self.startHTTPProxy(head, context: context)
-        case .startSession(let request, let route, let compression):
-            self.startSession(request, route: route, compression: compression, context: context)
+        case .startSession(let request, let route, let compression, let admission):
+            self.startSession(request, route: route, compression: compression, admission: admission, context: context)
         case .reject(let rejection, let limitHit):
             self.reject(rejection, limitHit: limitHit, context: context)
         case .closeAfterTLSFailure(let reason):
@@ -138,7 +143,44 @@ final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandle
         }
     }
 
-    private func openUpstream(for request: ClientHandshakeRequest, selection: RouteSelection, context: ChannelHandlerContext) {
+    /// Asks the route's ``RouteAuthenticator`` (off the loop when it must wait for keys or forward
+    /// auth) and counts what it decided.
+    private func authenticate(_ head: HTTPRequestHead, route: RouteConfiguration, context: ChannelHandlerContext) {
+        guard let authenticator = self.connection.authenticators[route.name] else {
+            self.perform(self.machine.authenticated(.refuse(.keysUnavailable)), context: context)
+            return
+        }
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        authenticator.authenticate(head: head, peer: context.channel.remoteAddress, on: context.eventLoop).whenSuccess {
+            decision in
+            let (handler, context) = loopBound.value
+            handler.authenticated(decision, route: route.name, context: context)
+        }
+    }
+
+    private func authenticated(_ decision: AuthDecision, route: String, context: ChannelHandlerContext) {
+        let counters = self.connection.session.stats.route(route)
+        switch decision {
+        case .admit(let admission):
+            counters.authAdmitted()
+            self.subjectLease = admission.lease
+        case .refuse(let failure):
+            counters.authRefused(failure.reason)
+        }
+        guard context.channel.isActive else { return }
+        self.perform(self.machine.authenticated(decision), context: context)
+        if self.readPending, !self.machine.holdsReads {
+            self.readPending = false
+            context.read()
+        }
+    }
+
+    private func openUpstream(
+        for request: ClientHandshakeRequest,
+        selection: RouteSelection,
+        admission: AuthAdmission?,
+        context: ChannelHandlerContext
+    ) {
         guard let cluster = self.connection.clusters[selection.route.upstream] else {
             self.perform(
                 self.machine.upstreamFailed(
@@ -155,7 +197,14 @@ final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandle
             certificateSubject: self.clientCertificateSubject(context: context)
         )
         cluster.open(
-            ForwardedRequest(headers: request.head.headers, host: request.host, path: selection.upstreamPath, client: client),
+            ForwardedRequest(
+                headers: admission?.forwardedHeaders(request.head.headers) ?? request.head.headers,
+                host: request.host,
+                path: selection.upstreamPath,
+                client: client,
+                identity: admission?.upstreamHeaders ?? [],
+                reservedNames: admission?.reservedNames ?? []
+            ),
             offeredSubprotocols: request.subprotocols,
             upstreams: self.connection.upstreamLoop,
             counters: self.connection.session.stats.upstream(cluster.configuration.name),
@@ -221,10 +270,13 @@ final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandle
         _ request: ClientHandshakeRequest,
         route: RouteConfiguration,
         compression: PerMessageDeflateAgreement?,
+        admission: AuthAdmission?,
         context: ChannelHandlerContext
     ) {
         guard let link = self.link else { return }
         self.link = nil
+        // The session gives the subject's slot back when it ends.
+        self.subjectLease = nil
         do {
             try ClientPipeline.startSession(
                 handshake: context,
@@ -232,9 +284,11 @@ final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandle
                 route: route,
                 path: String(request.path),
                 compression: compression,
-                environment: self.connection.session
+                environment: self.connection.session,
+                auth: admission
             )
         } catch {
+            admission?.lease?.release()
             context.close(promise: nil)
             link.channel?.close(promise: nil)
         }
@@ -249,6 +303,7 @@ final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandle
         let proxy = HTTPProxyContext(
             routeTable: self.connection.routeTable,
             clusters: self.connection.clusters,
+            authenticators: self.connection.authenticators,
             upstreamLoop: self.connection.upstreamLoop,
             memory: self.connection.memory,
             stats: self.connection.session.stats,

@@ -6,7 +6,8 @@ import NIOHTTP1
 /// state machine.
 ///
 /// The order: (TLS handshake) → request head (size, route, validity, origin) → admission (the
-/// connection limits and the memory budget, checked by the handler) → request end → upstream opened
+/// connection limits and the memory budget, checked by the handler) → authentication (a route with
+/// `auth`: the upstream is never dialled for a refused client) → request end → upstream opened
 /// → 101 written and the HTTP codecs gone → session. Any refusal answers an HTTP error and closes;
 /// the whole handshake is bounded by one timeout.
 ///
@@ -21,9 +22,11 @@ struct ClientHandshakeStateMachine {
         /// Take a slot of the route and check the memory budget, then report with
         /// ``admission(refusal:memoryPressure:)``.
         case admit(RouteConfiguration)
+        /// Run the route's authentication on the request head, then report with ``authenticated(_:)``.
+        case authenticate(HTTPRequestHead, RouteConfiguration)
         /// Open the upstream leg, then report with ``upstreamOpened(subprotocol:relayedHeaders:memoryPressure:)``
-        /// or ``upstreamFailed(_:)``.
-        case openUpstream(ClientHandshakeRequest, RouteSelection)
+        /// or ``upstreamFailed(_:)``. An authenticated request carries its admission (what the upstream learns).
+        case openUpstream(ClientHandshakeRequest, RouteSelection, AuthAdmission?)
         /// Write the 101 with these headers, give back the pending-handshake slot, retire the HTTP
         /// codecs of both legs, then report with ``codecsRetired()``.
         case answer(HTTPHeaders)
@@ -31,7 +34,12 @@ struct ClientHandshakeStateMachine {
         /// HTTP proxy.
         case proxyHTTP(HTTPRequestHead)
         /// Hand the connection and its upstream to a new session.
-        case startSession(ClientHandshakeRequest, RouteConfiguration, compression: PerMessageDeflateAgreement?)
+        case startSession(
+            ClientHandshakeRequest,
+            RouteConfiguration,
+            compression: PerMessageDeflateAgreement?,
+            auth: AuthAdmission?
+        )
         /// Answer with this HTTP error and close; count the limit first when one refused.
         case reject(HandshakeRejection, limitHit: String?)
         /// Close without an HTTP answer: the TLS handshake failed (for this reason) or did not finish.
@@ -49,10 +57,12 @@ struct ClientHandshakeStateMachine {
         case awaitingAdmission(ClientHandshakeRequest, RouteSelection)
         /// A plain HTTP request for an HTTP route, waiting for the connection limits' answer.
         case awaitingHTTPAdmission(HTTPRequestHead)
-        case awaitingEnd(ClientHandshakeRequest, RouteSelection)
-        case openingUpstream(ClientHandshakeRequest, RouteSelection)
+        /// The route's authentication runs; `ended` once the request end arrived meanwhile.
+        case authenticating(ClientHandshakeRequest, RouteSelection, ended: Bool)
+        case awaitingEnd(ClientHandshakeRequest, RouteSelection, AuthAdmission?)
+        case openingUpstream(ClientHandshakeRequest, RouteSelection, AuthAdmission?)
         /// The 101 is written; the HTTP codecs are leaving both legs.
-        case upgrading(ClientHandshakeRequest, RouteConfiguration, compression: PerMessageDeflateAgreement?)
+        case upgrading(ClientHandshakeRequest, RouteConfiguration, compression: PerMessageDeflateAgreement?, AuthAdmission?)
         case finished
     }
 
@@ -89,11 +99,11 @@ struct ClientHandshakeStateMachine {
         refusedAtAccept ? min(configured, Self.refusedHandshakeTimeout) : configured
     }
 
-    /// Whether the connection's reads are held: while the upstream opens and the codecs retire, so
-    /// that nothing the client sends early is parsed as HTTP or lost.
+    /// Whether the connection's reads are held: while the client is authenticated, the upstream
+    /// opens and the codecs retire, so that nothing the client sends early is parsed as HTTP or lost.
     var holdsReads: Bool {
         switch self.state {
-        case .openingUpstream, .upgrading: return true
+        case .authenticating, .openingUpstream, .upgrading: return true
         case .awaitingTransport, .awaitingHead, .awaitingAdmission, .awaitingHTTPAdmission, .awaitingEnd, .finished:
             return false
         }
@@ -154,7 +164,11 @@ struct ClientHandshakeStateMachine {
         }
         switch self.state {
         case .awaitingAdmission(let request, let selection):
-            self.state = .awaitingEnd(request, selection)
+            if selection.route.auth != nil {
+                self.state = .authenticating(request, selection, ended: false)
+                return .authenticate(request.head, selection.route)
+            }
+            self.state = .awaitingEnd(request, selection, nil)
             return .none
         case .awaitingHTTPAdmission(let head):
             self.state = .finished
@@ -164,11 +178,38 @@ struct ClientHandshakeStateMachine {
         }
     }
 
+    /// The route's authentication decided. A refusal is the client's answer; an admission changes
+    /// what goes upstream: the token's subprotocol entry is not offered, its query parameter leaves
+    /// the path, and the admission's fields go with the request.
+    mutating func authenticated(_ decision: AuthDecision) -> Action {
+        guard case .authenticating(var request, let selection, let ended) = self.state else { return .none }
+        switch decision {
+        case .refuse(let failure):
+            return self.reject(HandshakeRejection(failure))
+        case .admit(let admission):
+            request.subprotocols = admission.forwardedSubprotocols(request.subprotocols)
+            let forwarded = RouteSelection(route: selection.route, upstreamPath: admission.forwardedPath(selection.upstreamPath))
+            guard ended else {
+                self.state = .awaitingEnd(request, forwarded, admission)
+                return .none
+            }
+            self.state = .openingUpstream(request, forwarded, admission)
+            return .openUpstream(request, forwarded, admission)
+        }
+    }
+
     /// The request ended (a body on a GET upgrade is ignored).
     mutating func requestEnd() -> Action {
-        guard case .awaitingEnd(let request, let selection) = self.state else { return .none }
-        self.state = .openingUpstream(request, selection)
-        return .openUpstream(request, selection)
+        switch self.state {
+        case .authenticating(let request, let selection, _):
+            self.state = .authenticating(request, selection, ended: true)
+            return .none
+        case .awaitingEnd(let request, let selection, let admission):
+            self.state = .openingUpstream(request, selection, admission)
+            return .openUpstream(request, selection, admission)
+        default:
+            return .none
+        }
     }
 
     /// The upstream accepted: the 101 to write. permessage-deflate is terminated here, negotiated with
@@ -181,7 +222,7 @@ struct ClientHandshakeStateMachine {
         relayedHeaders: [(String, String)],
         memoryPressure: MemoryBudget.Pressure
     ) -> Action {
-        guard case .openingUpstream(let request, let selection) = self.state else { return .discardUpstream }
+        guard case .openingUpstream(let request, let selection, let admission) = self.state else { return .discardUpstream }
         var headers = HTTPHeaders([
             ("Upgrade", "websocket"),
             ("Connection", "Upgrade"),
@@ -200,7 +241,7 @@ struct ClientHandshakeStateMachine {
             headers.add(name: "Sec-WebSocket-Extensions", value: compression.responseHeader)
         }
         headers.add(contentsOf: relayedHeaders)
-        self.state = .upgrading(request, selection.route, compression: compression)
+        self.state = .upgrading(request, selection.route, compression: compression, admission)
         return .answer(headers)
     }
 
@@ -212,8 +253,10 @@ struct ClientHandshakeStateMachine {
 
     /// Both legs' HTTP codecs are gone: the session may start.
     mutating func codecsRetired() -> Action {
-        guard case .upgrading(let request, let route, let compression) = self.state else { return .discardUpstream }
-        return .startSession(request, route, compression: compression)
+        guard case .upgrading(let request, let route, let compression, let admission) = self.state else {
+            return .discardUpstream
+        }
+        return .startSession(request, route, compression: compression, auth: admission)
     }
 
     /// The handshake handler left the pipeline (the session took over).
@@ -229,6 +272,8 @@ struct ClientHandshakeStateMachine {
             return .closeAfterTLSFailure("not completed within handshake_timeout")
         case .awaitingHead, .awaitingAdmission, .awaitingHTTPAdmission, .awaitingEnd:
             return self.reject(HandshakeRejection(.requestTimeout, "handshake not completed in time"))
+        case .authenticating:
+            return self.reject(HandshakeRejection(.serviceUnavailable, "authentication did not finish in time"))
         case .openingUpstream:
             return self.reject(HandshakeRejection(.gatewayTimeout, "upstream did not answer in time"))
         case .upgrading, .finished:
@@ -245,7 +290,7 @@ struct ClientHandshakeStateMachine {
             return .closeAfterTLSFailure(description)
         case .awaitingHead:
             return self.reject(.badRequest("malformed HTTP request"))
-        case .awaitingAdmission, .awaitingHTTPAdmission, .awaitingEnd, .openingUpstream, .upgrading, .finished:
+        case .awaitingAdmission, .awaitingHTTPAdmission, .authenticating, .awaitingEnd, .openingUpstream, .upgrading, .finished:
             // The closing connection ends what is in flight: an upstream arriving now finds it inactive.
             return .close
         }

@@ -99,10 +99,12 @@ enum ClientPipeline {
         route: RouteConfiguration,
         path: String,
         compression: PerMessageDeflateAgreement?,
-        environment: SessionEnvironment
+        environment: SessionEnvironment,
+        auth: AuthAdmission? = nil
     ) throws {
         let client = handshake.channel
         guard client.isActive, link.channel?.isActive ?? true else {
+            auth?.lease?.release()
             client.close(promise: nil)
             link.channel?.close(promise: nil)
             return
@@ -115,7 +117,8 @@ enum ClientPipeline {
             route: route,
             path: path,
             compression: compression,
-            environment: environment
+            environment: environment,
+            auth: auth
         )
         if let upstreamChannel = link.channel {
             UpstreamPipeline.finishHandOver(upstreamChannel.pipeline.syncOperations, transport: link.transport)

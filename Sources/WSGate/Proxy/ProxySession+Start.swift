@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 
 /// The upstream side of a new session.
@@ -37,7 +38,8 @@ extension ProxySession {
         route: RouteConfiguration,
         path: String,
         compression: PerMessageDeflateAgreement? = nil,
-        environment: SessionEnvironment
+        environment: SessionEnvironment,
+        auth: AuthAdmission? = nil
     ) throws -> ProxySession {
         let identity = SessionIdentity(
             id: SessionRegistry.makeID(),
@@ -47,9 +49,17 @@ extension ProxySession {
             path: path,
             subprotocol: subprotocol,
             compressed: compression != nil,
-            started: .now()
+            started: .now(),
+            subject: auth?.subject
         )
-        let session = ProxySession(identity: identity, eventLoop: client.eventLoop, route: route, environment: environment)
+        let session = ProxySession(
+            identity: identity,
+            eventLoop: client.eventLoop,
+            route: route,
+            environment: environment,
+            closesAt: auth?.closesAt.map(Self.deadline(atUnixSeconds:)),
+            subjectLease: auth?.lease
+        )
         let clientLeg = try Self.addLegHandlers(
             to: SessionLegChannel(channel: client, isSocket: true),
             leg: .client,
@@ -74,6 +84,12 @@ extension ProxySession {
         environment.sessions.register(session)
         session.counters.sessionStarted()
         return session
+    }
+
+    /// The loop's deadline for a wall-clock time (a token's `exp`).
+    static func deadline(atUnixSeconds seconds: Double) -> NIODeadline {
+        let remaining = seconds - Date().timeIntervalSince1970
+        return .now() + .nanoseconds(Int64(max(0, min(remaining, 1e9)) * 1e9))
     }
 
     /// Adds the session phase of one leg to its channel, the same for both legs: the route's write

@@ -23,6 +23,10 @@ final class ProxySession {
     private var upstream: (any SessionLeg)?
     private var lastDataActivity: NIODeadline
     private var idleTask: Scheduled<Void>?
+    /// Closes the session when its token expires (``AuthAdmission/closesAt``).
+    private var expiryTask: Scheduled<Void>?
+    /// The subject's slot in `auth.limits`, given back when the session ends.
+    private let subjectLease: SubjectLease?
     /// Where the session is listed while it runs (its gateway's, on this loop).
     private let registry: SessionRegistry
     /// The route's counters on this loop (looked up once, when the session starts).
@@ -37,9 +41,12 @@ final class ProxySession {
         identity: SessionIdentity,
         eventLoop: any EventLoop,
         route: RouteConfiguration,
-        environment: SessionEnvironment
+        environment: SessionEnvironment,
+        closesAt: NIODeadline? = nil,
+        subjectLease: SubjectLease? = nil
     ) {
         let now = NIODeadline.now()
+        self.subjectLease = subjectLease
         self.registry = environment.sessions
         self.counters = environment.stats.route(route.name)
         self.countsTraffic = environment.countsTraffic
@@ -59,6 +66,10 @@ final class ProxySession {
         self.lastDataActivity = now
         if route.limits.idleTimeout > .zero {
             self.scheduleIdleCheck(at: now + TimeAmount(route.limits.idleTimeout))
+        }
+        if let closesAt {
+            let session = NIOLoopBound(self, eventLoop: eventLoop)
+            self.expiryTask = eventLoop.scheduleTask(deadline: closesAt) { session.value.tokenExpired() }
         }
     }
 
@@ -96,6 +107,16 @@ final class ProxySession {
                     )
                     return
                 }
+            }
+            if leg == .client, head.opcode != .continuation, let lease = self.subjectLease, lease.limitsMessages,
+                !lease.allowMessage(at: now)
+            {
+                self.closeForLimit(
+                    LimitName.subjectMessagesPerSecond,
+                    client: WebSocketCloseStatus(code: .policyViolation, reason: "message rate limit of the subject exceeded"),
+                    upstream: WebSocketCloseStatus(code: .goingAway, reason: "client exceeded its subject's message rate limit")
+                )
+                return
             }
             if self.countsTraffic {
                 self.count(head, direction: TrafficDirection(readBy: leg))
@@ -196,6 +217,8 @@ final class ProxySession {
         }
         if self.client == nil, self.upstream == nil {
             self.idleTask?.cancel()
+            self.expiryTask?.cancel()
+            self.subjectLease?.release()
             self.registry.unregister(self)
             self.ended()
         }
@@ -307,6 +330,16 @@ final class ProxySession {
         for action in self.state.gatewayClose(client: client, upstream: upstream) {
             self.perform(action)
         }
+    }
+
+    /// The client's token expired (plus `expiry_grace`): 1008 toward both legs.
+    private func tokenExpired() {
+        guard !self.state.isFinished else { return }
+        self.closeForLimit(
+            LimitName.tokenExpired,
+            client: WebSocketCloseStatus(code: .policyViolation, reason: "token expired"),
+            upstream: WebSocketCloseStatus(code: .policyViolation, reason: "client token expired")
+        )
     }
 
     private func scheduleIdleCheck(at deadline: NIODeadline) {

@@ -21,6 +21,8 @@ struct ConnectionsDocument: Encodable, Sendable {
         var path: String
         /// `null` without one.
         @EncodedAsNull var subprotocol: String?
+        /// Only on routes with `auth`, and left out when the token named none.
+        var subject: String?
         var compressed: Bool
         var ageSeconds: Double
         var messages: PerDirection<Int>
@@ -32,7 +34,7 @@ struct ConnectionsDocument: Encodable, Sendable {
             case id, route
             case clientAddress = "client_address"
             case upstreamEndpoint = "upstream_endpoint"
-            case path, subprotocol, compressed
+            case path, subprotocol, subject, compressed
             case ageSeconds = "age_seconds"
             case messages, bytes
             case bufferedBytes = "buffered_bytes"
@@ -47,6 +49,7 @@ struct ConnectionsDocument: Encodable, Sendable {
             self.upstreamEndpoint = identity.upstreamEndpoint
             self.path = identity.path
             self.subprotocol = identity.subprotocol
+            self.subject = identity.subject
             self.compressed = identity.compressed
             self.ageSeconds = Double(connection.age.nanoseconds) / 1e9
             self.messages = connection.traffic.messages

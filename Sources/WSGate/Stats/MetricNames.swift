@@ -62,6 +62,10 @@ struct MetricName: Sendable {
     )
     /// `{route,limit}` counter.
     static let limitHits = Self(base: "limit_hits", unit: "total", help: "Limits reached, by limit.")
+    /// `{route}` counter.
+    static let authAdmitted = Self(base: "auth_admitted", unit: "total", help: "Clients admitted by the route's auth.")
+    /// `{route,reason}` counter.
+    static let authRefusals = Self(base: "auth_refusals", unit: "total", help: "Clients refused by the route's auth, by reason.")
     /// `{route,direction}` histogram of completed data message sizes.
     static let messageBytes = Self(base: "message", unit: "bytes", help: "Sizes of data messages, uncompressed.")
     /// `{route,class}` counter: proxied HTTP requests by status class (`2xx`; `0xx`: no answer).

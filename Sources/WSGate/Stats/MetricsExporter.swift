@@ -97,6 +97,12 @@ final class MetricsExporter: Sendable {
             for (limit, count) in figures.limitHits {
                 self.count(.limitHits, [label, ("limit", limit)], count)
             }
+            if figures.auth != AuthFigures() {
+                self.count(.authAdmitted, [label], figures.auth.admitted)
+            }
+            for (reason, count) in figures.auth.refused {
+                self.count(.authRefusals, [label, ("reason", reason)], count)
+            }
             for (statusClass, count) in figures.http.requests {
                 self.count(.httpRequests, [label, ("class", statusClass)], count)
             }

@@ -33,6 +33,14 @@ final class RouteCounters {
         self.stats.limitHits[limit, default: 0] += 1
     }
 
+    func authAdmitted() {
+        self.stats.auth.admitted += 1
+    }
+
+    func authRefused(_ reason: String) {
+        self.stats.auth.refused[reason, default: 0] += 1
+    }
+
     func messageCompleted(_ direction: TrafficDirection, size: Int) {
         self.stats.messageBytes[direction].observe(size)
     }

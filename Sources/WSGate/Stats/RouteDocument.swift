@@ -39,6 +39,8 @@ struct RouteDocument: Encodable, Sendable {
     var closes: [String: [String: Int]]
     var backpressure: Backpressure
     var limitHits: [String: Int]
+    /// Clients admitted and refused by the route's `auth`, refusals by reason.
+    var auth: AuthFigures
     var http: HTTP
     /// The route's upstream: configured routes only (not `totals`, nor a route a reload removed).
     var upstream: String?
@@ -50,6 +52,7 @@ struct RouteDocument: Encodable, Sendable {
         case messageBytes = "message_bytes"
         case compression, closes, backpressure
         case limitHits = "limit_hits"
+        case auth
         case http
         case upstream
     }
@@ -107,6 +110,7 @@ struct RouteDocument: Encodable, Sendable {
             )
         )
         self.limitHits = figures.limitHits
+        self.auth = figures.auth
         self.http = HTTP(figures.http)
     }
 

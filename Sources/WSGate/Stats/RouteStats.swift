@@ -32,6 +32,8 @@ struct RouteStats: Sendable, Equatable {
     var messageBytes = PerDirection(ExactHistogram(bounds: ExactHistogram.messageSizeBounds))
     /// permessage-deflate on the client leg (from ``CompressionCounters``).
     var compression = CompressionFigures()
+    /// Authentication at the edge (routes with `auth`).
+    var auth = AuthFigures()
     /// Proxied HTTP requests (from ``RouteHTTPCounters``).
     var http = RouteHTTPStats()
 
@@ -82,6 +84,7 @@ struct RouteStats: Sendable, Equatable {
             self.messageBytes[direction].merge(other.messageBytes[direction])
         }
         self.compression.merge(other.compression)
+        self.auth.merge(other.auth)
         self.http.merge(other.http)
     }
 }
@@ -106,4 +109,8 @@ enum LimitName {
     static let maxMemory = "max_memory"
     /// `limits.max_pending_handshakes`: closed at accept, counted under the unrouted figures.
     static let maxPendingHandshakes = "max_pending_handshakes"
+    /// A session reached its token's `exp` plus `auth.expiry_grace` (close 1008).
+    static let tokenExpired = "token_expired"
+    /// `auth.limits.max_messages_per_second`, per subject across loops (close 1008).
+    static let subjectMessagesPerSecond = "subject_max_messages_per_second"
 }

@@ -19,4 +19,6 @@ struct SessionIdentity: Sendable {
     var compressed: Bool
     /// When the session started (the 101 answer), for its age and duration.
     var started: NIODeadline
+    /// The authenticated subject (`auth.subject_claim`), on a route with `auth`.
+    var subject: String? = nil
 }

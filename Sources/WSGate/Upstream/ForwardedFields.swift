@@ -10,6 +10,6 @@ struct ForwardedFields: Sendable {
     var host: String?
     /// The client's end-to-end fields that go, in its order (`Host` among them).
     var endToEnd: HTTPHeaders
-    /// The fields the gateway adds: `X-Forwarded-*`, `Forwarded`, `X-Client-Cert-Subject`.
+    /// The fields the gateway adds: `X-Forwarded-*`, `Forwarded`, `X-Client-Cert-Subject`, identity fields.
     var forwarding: HTTPHeaders
 }

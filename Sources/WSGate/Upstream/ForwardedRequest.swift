@@ -27,11 +27,25 @@ struct ForwardedRequest: Sendable {
     /// The request target upstream (path and query, after the route's rewrite).
     var path: String
     var client: Client
+    /// Fields the gateway adds from the client's authentication (claims, forward auth's answer).
+    var identity: [(String, String)]
+    /// Canonical names (``ForwardingPolicy/canonicalName(_:)``) of every field the route sets from
+    /// authentication, set this time or not: a client's own copies never go upstream.
+    var reservedNames: Set<String>
 
-    init(headers: HTTPHeaders, host: String?, path: String, client: Client) {
+    init(
+        headers: HTTPHeaders,
+        host: String?,
+        path: String,
+        client: Client,
+        identity: [(String, String)] = [],
+        reservedNames: Set<String> = []
+    ) {
         self.headers = headers
         self.host = host
         self.path = path
         self.client = client
+        self.identity = identity
+        self.reservedNames = reservedNames
     }
 }

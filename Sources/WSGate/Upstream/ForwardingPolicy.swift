@@ -11,7 +11,7 @@ import NIOHTTP1
 /// hop-by-hop fields, the fields named in `Connection`, message framing (`Content-Length`,
 /// `Transfer-Encoding`: each encoder frames its own message), the per-leg WebSocket fields
 /// (`Sec-WebSocket-Extensions` among them: the upstream leg is uncompressed) and the fields the
-/// gateway sets itself do not, in any spelling that differs only by case and `_` for `-` (many app
+/// gateway sets itself (the identity fields of an authenticated client among them) do not, in any spelling that differs only by case and `_` for `-` (many app
 /// servers fold `X_Client_Cert_Subject` into `X-Client-Cert-Subject`). A field with CR, LF or NUL in
 /// its value, or a name that is not an RFC 9110 token, is never relayed in either direction. The
 /// client's address is appended to `X-Forwarded-For` and `Forwarded` (RFC 7239, values quoted where
@@ -36,10 +36,11 @@ struct ForwardingPolicy: Sendable, Equatable {
     func fields(for request: ForwardedRequest) -> ForwardedFields {
         let received = HTTPHeaders(request.headers.filter { Self.isRelayable(name: $0.name, value: $0.value) })
         let named = Set(received[canonicalForm: "Connection"].map { Self.canonicalName(String($0)) })
+        let reserved = request.reservedNames.union(request.identity.map { Self.canonicalName($0.0) })
         var endToEnd = HTTPHeaders()
         for (name, value) in received {
             let canonical = Self.canonicalName(name)
-            if Self.droppedHeaders.contains(canonical) || named.contains(canonical) { continue }
+            if Self.droppedHeaders.contains(canonical) || named.contains(canonical) || reserved.contains(canonical) { continue }
             if self.dropUnderscoreHeaders, name.utf8.contains(UInt8(ascii: "_")) { continue }
             endToEnd.add(name: name, value: value)
         }
@@ -110,7 +111,8 @@ struct ForwardingPolicy: Sendable, Equatable {
 
     // MARK: Private
 
-    /// `X-Forwarded-*`, `Forwarded` and `X-Client-Cert-Subject`, after what proxies in front added.
+    /// `X-Forwarded-*`, `Forwarded`, `X-Client-Cert-Subject` and the identity fields, after what
+    /// proxies in front added.
     private static func forwardingFields(_ request: ForwardedRequest, received: HTTPHeaders) -> HTTPHeaders {
         var headers = HTTPHeaders()
         let clientIP = request.client.address?.ipAddress
@@ -140,6 +142,9 @@ struct ForwardingPolicy: Sendable, Equatable {
             Self.isRelayable(name: ClientCertificateSubject.headerName, value: subject)
         {
             headers.add(name: ClientCertificateSubject.headerName, value: subject)
+        }
+        for (name, value) in request.identity where Self.isRelayable(name: name, value: value) {
+            headers.add(name: name, value: value)
         }
         return headers
     }
