@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Benchmarks wsgate against nginx and against the upstream itself, on loopback:
-#   1. installs nginx from Debian if it is missing (apt-get);
+# Benchmarks wsgate against nginx, HAProxy and the upstream itself, on loopback:
+#   1. installs nginx and haproxy from Debian if they are missing (apt-get);
 #   2. builds the release products (wsgate, wsgate-bench, echo-upstream);
 #   3. starts examples/echo-upstream (the upstream, and the "direct" target), wsgate fronting it
-#      (scripts/bench-wsgate.yaml) and nginx fronting it (a config generated into a temp dir);
+#      (scripts/bench-wsgate.yaml), nginx and HAProxy fronting it (configs generated into a temp dir);
 #      target wsgate-h2 (not in the default list) is wsgate multiplexing the clients as HTTP/2
 #      streams (scripts/bench-wsgate-h2.yaml) to a second `echo-upstream --h2`;
 #   4. runs every scenario of wsgate-bench against every target, interleaved (scenario by
@@ -20,14 +20,19 @@
 #   WSGATE_BASE=/path/to/old/.build/release/wsgate scripts/bench.sh --targets "wsgate wsgate_base nginx" \
 #       --peer wsgate_base --peer nginx
 #
+# With --tls every target but direct (the upstream speaks plain ws) terminates TLS 1.3 on the client
+# leg with the same ECDSA P-256 certificate and cipher (TLS_AES_128_GCM_SHA256), and the clients
+# connect with wss://; the upstream leg stays plain.
+#
 # usage: scripts/bench.sh [--quick] [--duration 5s] [--warmup 1s] [--idle N] [--repeat N]
-#                         [--targets "direct wsgate nginx"] [--scenarios "idle pingpong ..."]
-#                         [--out DIR] [--no-build] [--subject T] [--peer T]...
+#                         [--targets "direct wsgate nginx haproxy"] [--scenarios "idle pingpong ..."]
+#                         [--out DIR] [--no-build] [--tls] [--subject T] [--peer T]...
 #   --quick      2 s per run, 0.5 s warm-up (the whole suite in about 2 minutes after the build)
 #   --idle N     connections of the idle scenario (default 10000)
 #   --repeat N   run the whole matrix N times; the table shows medians
 #   --out DIR    where results.jsonl, table.md and the servers' logs go (default: a new temp dir)
-#   --peer NAME  a target the report compares wsgate with (repeatable; default: nginx and direct)
+#   --tls        TLS 1.3 on the client leg of every target (direct is left out)
+#   --peer NAME  a target the report compares wsgate with (repeatable; default: nginx, haproxy, direct)
 # The JSON lines (one per scenario run) are in DIR/results.jsonl.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -41,12 +46,13 @@ DURATION=5s
 WARMUP=1s
 IDLE=10000
 REPEAT=1
-TARGETS="direct wsgate nginx"
+TARGETS="direct wsgate nginx haproxy"
 SCENARIOS="idle pingpong echo32 echo16k hol echo32-deflate echo32-deflate-shared idle-deflate idle-deflate-shared"
 OUT=""
 BUILD=1
 SUBJECT=wsgate
 PEERS=()
+TLS=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --quick) DURATION=2s; WARMUP=0.5s ;;
@@ -58,10 +64,11 @@ while [ $# -gt 0 ]; do
         --scenarios) SCENARIOS="$2"; shift ;;
         --out) OUT="$2"; shift ;;
         --no-build) BUILD=0 ;;
+        --tls) TLS=1 ;;
         --subject) SUBJECT="$2"; shift ;;
         --peer) PEERS+=("$2"); shift ;;
         --http) shift; exec scripts/bench_http.sh "$@" ;;  # the HTTP scenario (wrk), scripts/bench_http.sh
-        -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,33p' "$0"; exit 0 ;;
         *) echo "bench.sh: unknown argument $1" >&2; exit 2 ;;
     esac
     shift
@@ -75,6 +82,7 @@ WSGATE_ADMIN_PORT=18901
 WSGATE_H2_PORT=18082  # must match scripts/bench-wsgate-h2.yaml
 WSGATE_H2_ADMIN_PORT=18902
 NGINX_PORT=18081
+HAPROXY_PORT=18085
 NOSTATS_PORT=18083
 NOSTATS_ADMIN_PORT=18903
 BASE_PORT=18084
@@ -124,25 +132,44 @@ trap cleanup EXIT
 
 log() { echo "==> $*" >&2; }
 
-# ---- nginx --------------------------------------------------------------------------------------
-NGINX=$(command -v nginx || echo /usr/sbin/nginx)
-if [[ " $TARGETS " == *" nginx "* ]] && [ ! -x "$NGINX" ]; then
-    log "installing nginx (apt-get)"
-    SUDO=""
-    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+# ---- peers from Debian ---------------------------------------------------------------------------
+# Installs the Debian package NAME (apt-get) unless BINARY exists, without starting its service
+# (we run our own server on our own ports): install_debian_package NAME BINARY
+install_debian_package() {
+    local package=$1 binary=$2
+    [ ! -x "$binary" ] || return 0
+    log "installing $package (apt-get)"
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
     export DEBIAN_FRONTEND=noninteractive
-    # Keep the package from starting a system nginx on port 80: we run our own.
-    POLICY=/usr/sbin/policy-rc.d
-    added_policy=0
-    if [ ! -e "$POLICY" ]; then
-        printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$POLICY" >/dev/null
-        $SUDO chmod +x "$POLICY"
+    local policy=/usr/sbin/policy-rc.d added_policy=0
+    if [ ! -e "$policy" ]; then
+        printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
+        $sudo chmod +x "$policy"
         added_policy=1
     fi
-    $SUDO apt-get update -qq </dev/null
-    $SUDO apt-get install -y -qq --no-install-recommends nginx </dev/null
-    [ "$added_policy" -eq 0 ] || $SUDO rm -f "$POLICY"
-    NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+    $sudo apt-get update -qq </dev/null
+    $sudo apt-get install -y -qq --no-install-recommends "$package" </dev/null
+    [ "$added_policy" -eq 0 ] || $sudo rm -f "$policy"
+}
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+HAPROXY=$(command -v haproxy || echo /usr/sbin/haproxy)
+[[ " $TARGETS " != *" nginx "* ]] || install_debian_package nginx "$NGINX"
+[[ " $TARGETS " != *" haproxy "* ]] || install_debian_package haproxy "$HAPROXY"
+
+# ---- TLS ----------------------------------------------------------------------------------------
+SCHEME=ws
+if [ "$TLS" -eq 1 ]; then
+    SCHEME=wss
+    if [[ " $TARGETS " == *" direct "* ]]; then
+        log "--tls: target direct left out (the upstream speaks plain ws)"
+        TARGETS=$(echo " $TARGETS " | sed 's/ direct / /; s/^ *//; s/ *$//')
+    fi
+    TLS_DIR="$WORK/tls"
+    mkdir -p "$TLS_DIR"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=localhost" \
+        -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -keyout "$TLS_DIR/key.pem" -out "$TLS_DIR/cert.pem" 2>/dev/null
+    cat "$TLS_DIR/cert.pem" "$TLS_DIR/key.pem" >"$TLS_DIR/combined.pem"  # HAProxy's crt
 fi
 
 # ---- build --------------------------------------------------------------------------------------
@@ -181,7 +208,7 @@ children_of() {
     return 0
 }
 
-for port in $UPSTREAM_PORT $UPSTREAM_H2_PORT $WSGATE_PORT $WSGATE_ADMIN_PORT $WSGATE_H2_PORT $WSGATE_H2_ADMIN_PORT $NGINX_PORT $NOSTATS_PORT $NOSTATS_ADMIN_PORT $BASE_PORT $BASE_ADMIN_PORT; do
+for port in $UPSTREAM_PORT $UPSTREAM_H2_PORT $WSGATE_PORT $WSGATE_ADMIN_PORT $WSGATE_H2_PORT $WSGATE_H2_ADMIN_PORT $NGINX_PORT $HAPROXY_PORT $NOSTATS_PORT $NOSTATS_ADMIN_PORT $BASE_PORT $BASE_ADMIN_PORT; do
     port_free "$port" || { echo "bench.sh: port $port is in use; stop what uses it first" >&2; exit 1; }
 done
 
@@ -205,28 +232,42 @@ start_direct() {
     SERVER_PIDS[direct]=$UPSTREAM_PID
 }
 
-start_wsgate() {
-    "$BIN/wsgate" run --config scripts/bench-wsgate.yaml --log-level warning >>"$OUT/wsgate.log" 2>&1 &
+# A wsgate config for this run: CONFIG LISTENER_PORT NEW_PORT ADMIN_PORT NEW_ADMIN_PORT [ADMIN_EXTRA]
+# prints CONFIG with the listener and admin on the new ports, ADMIN_EXTRA (a line) added to the
+# admin section, and with --tls the listener terminating TLS with the run's certificate.
+wsgate_config() {
+    local config=$1 port=$2 new_port=$3 admin_port=$4 new_admin_port=$5 admin_extra=${6:-}
+    local tls_lines=""
+    [ "$TLS" -eq 0 ] || tls_lines="\\n    tls:\\n      min_version: \"1.3\"\\n      certificates: [{cert: $TLS_DIR/cert.pem, key: $TLS_DIR/key.pem}]\\n      watch_interval: 0"
+    sed -e "s|^    address: 127.0.0.1:$port\$|    address: 127.0.0.1:$new_port$tls_lines|" \
+        -e "s/^  address: 127.0.0.1:$admin_port\$/  address: 127.0.0.1:$new_admin_port${admin_extra:+\\n  $admin_extra}/" \
+        "$config"
+}
+
+# Starts a wsgate: NAME BINARY CONFIG PORT (the listener's, for the URL).
+start_wsgate_process() {
+    local name=$1 binary=$2 config=$3 port=$4
+    "$binary" run --config "$config" --log-level warning >>"$OUT/$name.log" 2>&1 &
     local pid=$!
     STARTED_PIDS+=("$pid")
-    wait_port "$WSGATE_PORT"
-    URL[wsgate]="ws://127.0.0.1:$WSGATE_PORT"
-    SERVER_PIDS[wsgate]=$pid
+    wait_port "$port"
+    URL[$name]="$SCHEME://127.0.0.1:$port"
+    SERVER_PIDS[$name]=$pid
+}
+
+start_wsgate() {
+    wsgate_config scripts/bench-wsgate.yaml "$WSGATE_PORT" "$WSGATE_PORT" "$WSGATE_ADMIN_PORT" "$WSGATE_ADMIN_PORT" \
+        >"$WORK/wsgate.yaml"
+    start_wsgate_process wsgate "$BIN/wsgate" "$WORK/wsgate.yaml" "$WSGATE_PORT"
 }
 
 # A variant of the wsgate target on its own ports: NAME PORT ADMIN_PORT BINARY [ADMIN_EXTRA], where
 # ADMIN_EXTRA is a line added to the admin section of scripts/bench-wsgate.yaml.
 start_wsgate_variant() {
     local name=$1 port=$2 admin_port=$3 binary=$4 admin_extra=${5:-}
-    sed -e "s/127.0.0.1:$WSGATE_PORT\$/127.0.0.1:$port/" \
-        -e "s/^  address: 127.0.0.1:$WSGATE_ADMIN_PORT\$/  address: 127.0.0.1:$admin_port${admin_extra:+\\n  $admin_extra}/" \
-        scripts/bench-wsgate.yaml >"$WORK/$name.yaml"
-    "$binary" run --config "$WORK/$name.yaml" --log-level warning >>"$OUT/$name.log" 2>&1 &
-    local pid=$!
-    STARTED_PIDS+=("$pid")
-    wait_port "$port"
-    URL[$name]="ws://127.0.0.1:$port"
-    SERVER_PIDS[$name]=$pid
+    wsgate_config scripts/bench-wsgate.yaml "$WSGATE_PORT" "$port" "$WSGATE_ADMIN_PORT" "$admin_port" "$admin_extra" \
+        >"$WORK/$name.yaml"
+    start_wsgate_process "$name" "$binary" "$WORK/$name.yaml" "$port"
 }
 
 # wsgate with the per-frame counters off (admin.stats: false).
@@ -246,12 +287,9 @@ start_wsgate-h2() {
     "$BIN/echo-upstream" --host 127.0.0.1 --port "$UPSTREAM_H2_PORT" --h2 >>"$OUT/echo-upstream-h2.log" 2>&1 &
     STARTED_PIDS+=("$!")
     wait_port "$UPSTREAM_H2_PORT"
-    "$BIN/wsgate" run --config scripts/bench-wsgate-h2.yaml --log-level warning >>"$OUT/wsgate-h2.log" 2>&1 &
-    local pid=$!
-    STARTED_PIDS+=("$pid")
-    wait_port "$WSGATE_H2_PORT"
-    URL[wsgate-h2]="ws://127.0.0.1:$WSGATE_H2_PORT"
-    SERVER_PIDS[wsgate-h2]=$pid
+    wsgate_config scripts/bench-wsgate-h2.yaml "$WSGATE_H2_PORT" "$WSGATE_H2_PORT" "$WSGATE_H2_ADMIN_PORT" \
+        "$WSGATE_H2_ADMIN_PORT" >"$WORK/wsgate-h2.yaml"
+    start_wsgate_process wsgate-h2 "$BIN/wsgate" "$WORK/wsgate-h2.yaml" "$WSGATE_H2_PORT"
 }
 
 # Established TCP connections to 127.0.0.1:PORT, from /proc/net/tcp (local side of each connection).
@@ -302,7 +340,15 @@ http {
         ''      close;
     }
     server {
-        listen 127.0.0.1:$NGINX_PORT backlog=1024;
+        listen 127.0.0.1:$NGINX_PORT $([ "$TLS" -eq 0 ] || echo ssl) backlog=1024;
+$([ "$TLS" -eq 0 ] || cat <<TLS
+        ssl_certificate $TLS_DIR/cert.pem;
+        ssl_certificate_key $TLS_DIR/key.pem;
+        ssl_protocols TLSv1.3;
+        ssl_conf_command Ciphersuites TLS_AES_128_GCM_SHA256;
+        ssl_session_tickets off;
+TLS
+)
         location / {
             proxy_pass http://127.0.0.1:$UPSTREAM_PORT;
             proxy_http_version 1.1;
@@ -323,8 +369,39 @@ EOF
     local workers
     workers=$(children_of "$master" | tr '\n' ' ')
     [ -n "$workers" ] || { echo "bench.sh: no nginx worker processes found" >&2; exit 1; }
-    URL[nginx]="ws://127.0.0.1:$NGINX_PORT"
+    URL[nginx]="$SCHEME://127.0.0.1:$NGINX_PORT"
     SERVER_PIDS[nginx]="$master $workers"
+}
+
+# HAProxy as the equivalent WebSocket proxy: HTTP mode (it recognises the upgrade and then tunnels),
+# one process with one thread per core like wsgate's event loops, no logging, timeouts as long as nginx's.
+start_haproxy() {
+    local dir="$WORK/haproxy" bind="127.0.0.1:$HAPROXY_PORT"
+    mkdir -p "$dir"
+    [ "$TLS" -eq 0 ] || bind="$bind ssl crt $TLS_DIR/combined.pem ssl-min-ver TLSv1.3 ciphersuites TLS_AES_128_GCM_SHA256 no-tls-tickets"
+    cat >"$dir/haproxy.cfg" <<CFG
+global
+    nbthread $SERVER_THREADS
+    maxconn $((IDLE + 64))
+    tune.ssl.cachesize 0
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 1h
+    timeout server 1h
+    timeout tunnel 1h
+frontend bench
+    bind $bind backlog 1024
+    default_backend echo
+backend echo
+    server echo 127.0.0.1:$UPSTREAM_PORT
+CFG
+    "$HAPROXY" -db -f "$dir/haproxy.cfg" >>"$OUT/haproxy.log" 2>&1 &
+    local pid=$!
+    STARTED_PIDS+=("$pid")
+    wait_port "$HAPROXY_PORT"
+    URL[haproxy]="$SCHEME://127.0.0.1:$HAPROXY_PORT"
+    SERVER_PIDS[haproxy]=$pid
 }
 
 for target in $TARGETS; do
@@ -367,9 +444,14 @@ done
 # ---- report -------------------------------------------------------------------------------------
 {
     echo "wsgate benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')), $(uname -sr)"
-    echo "runs of $DURATION after $WARMUP warm-up, $REPEAT round(s), $IDLE idle connections; nginx $("$NGINX" -v 2>&1 | sed 's/.*nginx\///') with $SERVER_THREADS workers; wsgate on $SERVER_THREADS event loops"
+    echo "runs of $DURATION after $WARMUP warm-up, $REPEAT round(s), $IDLE idle connections; $([ "$TLS" -eq 0 ] && echo "plain ws" || echo "TLS 1.3 (TLS_AES_128_GCM_SHA256, ECDSA P-256) on the client leg")"
+    echo "nginx $("$NGINX" -v 2>&1 | sed 's/.*nginx\///') with $SERVER_THREADS workers; HAProxy $("$HAPROXY" -v 2>/dev/null | awk 'NR == 1 { print $3 }') with $SERVER_THREADS threads; wsgate on $SERVER_THREADS event loops"
     echo
-    [ "${#PEERS[@]}" -gt 0 ] || PEERS=(nginx direct)
+    if [ "${#PEERS[@]}" -eq 0 ]; then
+        for peer in nginx haproxy direct; do
+            [[ " $TARGETS " != *" $peer "* ]] || PEERS+=("$peer")
+        done
+    fi
     peer_args=()
     for peer in "${PEERS[@]}"; do
         peer_args+=(--peer "$peer")

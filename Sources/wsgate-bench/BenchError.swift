@@ -8,7 +8,7 @@ enum BenchError: Error, CustomStringConvertible {
     var description: String {
         switch self {
         case .handshakeFailed(let why): return "WebSocket handshake failed: \(why)"
-        case .badURL(let url): return "not a ws:// URL with host and port: \(url)"
+        case .badURL(let url): return "not a ws:// or wss:// URL with host and port: \(url)"
         case .badArgument(let why): return why
         case .proc(let why): return why
         }

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
+import NIOSSL
 
 /// Opens connections to the target on the load generator's event loops and drives them through
 /// the phases of a run (warm-up, measuring, stop, close) via each loop's `LoopRecorder`.
@@ -20,6 +21,9 @@ struct LoadGenerator: Sendable {
     /// Connections being opened at once (bounded so listen backlogs do not overflow).
     let connectConcurrency: Int
     private let recorders: [NIOLoopBound<LoopRecorder>]
+    /// For wss:// URLs: TLS 1.3 only, the server's certificate not verified (a loopback target's
+    /// throwaway certificate), so every target is offered the same handshake.
+    private let tls: NIOSSLContext?
 
     init(
         url: WebSocketURL,
@@ -35,6 +39,14 @@ struct LoadGenerator: Sendable {
             recorders.append(try await loop.submit { NIOLoopBound(LoopRecorder(), eventLoop: loop) }.get())
         }
         self.recorders = recorders
+        if url.tls {
+            var configuration = TLSConfiguration.makeClientConfiguration()
+            configuration.minimumTLSVersion = .tlsv13
+            configuration.certificateVerification = .none
+            self.tls = try NIOSSLContext(configuration: configuration)
+        } else {
+            self.tls = nil
+        }
     }
 
     /// Opens `count` connections to `path` (TCP connect and WebSocket upgrade), spread round robin
@@ -84,11 +96,15 @@ struct LoadGenerator: Sendable {
         let loop = recorder.eventLoop
         let upgraded = loop.makePromise(of: Void.self)
         let handshakeTimeout = self.handshakeTimeout
+        let tls = self.tls
         let connected = ClientBootstrap(group: loop)
             .connectTimeout(handshakeTimeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tls, serverHostname: nil))
+                    }
                     let handler = BenchConnectionHandler(
                         role: role,
                         request: request,

@@ -16,7 +16,7 @@ struct RunCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "The server: ws://HOST:PORT (loopback), with an optional path for echo scenarios.")
+    @Option(help: "The server: ws://HOST:PORT or wss://HOST:PORT (TLS 1.3, certificate not verified; loopback), with an optional path for echo scenarios.")
     var url: WebSocketURL
 
     @Option(help: "Label of the target in the output (direct, wsgate, nginx, ...).")

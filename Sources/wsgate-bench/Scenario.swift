@@ -92,10 +92,14 @@ struct WebSocketURL: ExpressibleByArgument, Sendable {
     let host: String
     let port: Int
     let path: String?
+    /// wss://: TLS 1.3 on the connection.
+    let tls: Bool
 
     init?(argument: String) {
-        guard argument.hasPrefix("ws://") else { return nil }
-        let rest = argument.dropFirst("ws://".count)
+        let scheme = argument.hasPrefix("wss://") ? "wss://" : "ws://"
+        guard argument.hasPrefix(scheme) else { return nil }
+        self.tls = scheme == "wss://"
+        let rest = argument.dropFirst(scheme.count)
         let authority = rest.prefix(while: { $0 != "/" })
         let path = rest.dropFirst(authority.count)
         guard let colon = authority.lastIndex(of: ":"), let port = Int(authority[authority.index(after: colon)...]),

@@ -37,6 +37,53 @@ final class WebSocketOutboundFramerTests: XCTestCase {
         XCTAssertEqual(try parser.next(&wire), .dataPayload(self.allocator.buffer(bytes: [1, 2, 3, 4, 5, 6]), endsFrame: true))
     }
 
+    func testAShortFirstSliceIsCopiedBehindTheHeaderAndALongOneIsNot() {
+        var framer = WebSocketOutboundFramer(role: .server)
+        let short = framer.encodeHead(
+            WebSocketDataFrameHead(opcode: .binary, fin: true, payloadLength: 3),
+            firstPayload: self.allocator.buffer(bytes: [1, 2, 3]),
+            endsFrame: true,
+            allocator: self.allocator
+        )
+        XCTAssertEqual(Array(short.start.readableBytesView), [0x82, 0x03, 1, 2, 3])
+        XCTAssertNil(short.rest)
+        XCTAssertFalse(framer.isInsideFrame)
+
+        let size = WebSocketOutboundFramer.maxCopiedPayload + 1
+        let payload = self.allocator.buffer(repeating: 7, count: size)
+        let long = framer.encodeHead(
+            WebSocketDataFrameHead(opcode: .binary, fin: true, payloadLength: size + 1),
+            firstPayload: payload,
+            endsFrame: false,
+            allocator: self.allocator
+        )
+        XCTAssertEqual(long.start.readableBytes, 4)
+        XCTAssertEqual(long.rest, payload)
+        XCTAssertTrue(framer.isInsideFrame)
+    }
+
+    func testAMaskedFirstSliceIsCopiedMaskedAndTheNextSliceContinuesTheMask() throws {
+        var framer = WebSocketOutboundFramer(role: .client)
+        let first = self.allocator.buffer(repeating: 5, count: WebSocketOutboundFramer.maxCopiedPayload + 3)
+        let encoded = framer.encodeHead(
+            WebSocketDataFrameHead(opcode: .binary, fin: true, payloadLength: first.readableBytes + 3),
+            firstPayload: first,
+            endsFrame: false,
+            allocator: self.allocator
+        )
+        XCTAssertNil(encoded.rest)
+        var wire = encoded.start
+        var second = framer.encodePayload(self.allocator.buffer(bytes: [1, 2, 3]), endsFrame: true)
+        wire.writeBuffer(&second)
+        var parser = WebSocketFrameParser(maxFrameSize: 4096)
+        guard case .dataFrameHeader(let header) = try parser.next(&wire) else { return XCTFail("no header") }
+        XCTAssertNotNil(header.maskKey)
+        var expected = first
+        expected.writeBytes([1, 2, 3])
+        XCTAssertEqual(try parser.next(&wire), .dataPayload(expected, endsFrame: true))
+        XCTAssertEqual(first, self.allocator.buffer(repeating: 5, count: WebSocketOutboundFramer.maxCopiedPayload + 3))
+    }
+
     func testControlFramesWaitForTheFrameInProgress() {
         var framer = WebSocketOutboundFramer(role: .server)
         _ = framer.encodeHead(WebSocketDataFrameHead(opcode: .binary, fin: true, payloadLength: 2), allocator: self.allocator)

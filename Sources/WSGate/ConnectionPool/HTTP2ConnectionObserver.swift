@@ -1,8 +1,8 @@
 import NIOCore
 import NIOHTTP2
 
-/// Sits between `NIOHTTP2Handler` and the stream multiplexer of a pooled connection and tells the
-/// pool what changes its capacity: the server's SETTINGS (first one: ready or not for extended
+/// Sits behind the `NIOHTTP2Handler` of a pooled connection (which hands stream frames to its inline
+/// multiplexer, and only the connection's own frames on) and tells the pool what changes its capacity: the server's SETTINGS (first one: ready or not for extended
 /// CONNECT; later ones: MAX_CONCURRENT_STREAMS), GOAWAY, and the connection closing.
 final class HTTP2ConnectionObserver: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTP2Frame

@@ -180,33 +180,36 @@ final class HTTP2ConnectionPool {
                             NIOSSLClientHandler(context: tls.sslContext, serverHostname: tls.serverName(for: settings.endpoint))
                         )
                     }
+                    var connection = NIOHTTP2Handler.ConnectionConfiguration()
+                    connection.initialSettings = [
+                        HTTP2Setting(parameter: .enablePush, value: 0),
+                        HTTP2Setting(parameter: .maxConcurrentStreams, value: 0),
+                        HTTP2Setting(parameter: .initialWindowSize, value: window),
+                        HTTP2Setting(parameter: .maxHeaderListSize, value: 16 * 1024),
+                    ]
+                    // Outbound, a stream may hold what the server's window does not take yet, up to the
+                    // same amount the gateway lets the server send it: the stream window.
+                    var streams = NIOHTTP2Handler.StreamConfiguration()
+                    streams.targetWindowSize = window
+                    streams.outboundBufferSizeHighWatermark = window
+                    streams.outboundBufferSizeLowWatermark = window / 2
+                    // The handler's own (inline) multiplexer: stream frames and flow-control changes
+                    // reach the stream channels directly, not as channel reads and type-erased user
+                    // events through the connection's pipeline (a dozen dynamic casts per message).
+                    // The server may not open streams (push is off); one that tries is closed.
                     try sync.addHandler(
                         NIOHTTP2Handler(
                             mode: .client,
-                            initialSettings: [
-                                HTTP2Setting(parameter: .enablePush, value: 0),
-                                HTTP2Setting(parameter: .maxConcurrentStreams, value: 0),
-                                HTTP2Setting(parameter: .initialWindowSize, value: window),
-                                HTTP2Setting(parameter: .maxHeaderListSize, value: 16 * 1024),
-                            ]
+                            eventLoop: channel.eventLoop,
+                            connectionConfiguration: connection,
+                            streamConfiguration: streams,
+                            inboundStreamInitializer: { stream in stream.close() }
                         )
                     )
                     try sync.addHandler(
                         HTTP2ConnectionObserver { event in
                             pool.value.connectionEvent(event, id: id)
                         }
-                    )
-                    // Outbound, a stream may hold what the server's window does not take yet, up to the
-                    // same amount the gateway lets the server send it: the stream window.
-                    try sync.addHandler(
-                        HTTP2StreamMultiplexer(
-                            mode: .client,
-                            channel: channel,
-                            targetWindowSize: window,
-                            outboundBufferSizeHighWatermark: window,
-                            outboundBufferSizeLowWatermark: window / 2,
-                            inboundStreamInitializer: nil
-                        )
                     )
                 }
             }
@@ -279,7 +282,7 @@ final class HTTP2ConnectionPool {
         }
         request.deadline?.cancel()
         guard let channel = self.connections[connectionID]?.channel,
-            let multiplexer = try? channel.pipeline.syncOperations.handler(type: HTTP2StreamMultiplexer.self)
+            let multiplexer = try? channel.pipeline.syncOperations.handler(type: NIOHTTP2Handler.self).syncMultiplexer()
         else {
             request.promise.fail(HTTP2PoolError(reason: .pool(.unreachable), endpoint: self.settings.endpoint.description))
             self.run(self.state.streamClosed(connectionID))

@@ -22,6 +22,9 @@ final class ProxySession {
     private var client: (any SessionLeg)?
     private var upstream: (any SessionLeg)?
     private var lastDataActivity: NIODeadline
+    /// Whether data moved since `lastDataActivity` was last set: the clock is read once per read
+    /// (at its end) rather than once per frame event.
+    private var movedDataThisRead = false
     private var idleTask: Scheduled<Void>?
     /// Closes the session when its token expires (``AuthAdmission/closesAt``).
     private var expiryTask: Scheduled<Void>?
@@ -94,10 +97,9 @@ final class ProxySession {
     func received(_ event: WebSocketFrameEvent, from leg: Leg) {
         switch event {
         case .frameHead(let head):
-            let now = NIODeadline.now()
-            self.lastDataActivity = now
+            self.movedDataThisRead = true
             if leg == .client, head.opcode != .continuation, var limiter = self.rateLimiter {
-                let allowed = limiter.allowMessage(at: now)
+                let allowed = limiter.allowMessage(at: .now())
                 self.rateLimiter = limiter
                 guard allowed else {
                     self.closeForLimit(
@@ -109,7 +111,7 @@ final class ProxySession {
                 }
             }
             if leg == .client, head.opcode != .continuation, let lease = self.subjectLease, lease.limitsMessages,
-                !lease.allowMessage(at: now)
+                !lease.allowMessage(at: .now())
             {
                 self.closeForLimit(
                     LimitName.subjectMessagesPerSecond,
@@ -124,7 +126,7 @@ final class ProxySession {
             self.relay(event, from: leg)
         case .payload(let bytes, let endsFrame):
             // A long frame is traffic too: the idle clock runs from the last byte, not the last header.
-            self.lastDataActivity = .now()
+            self.movedDataThisRead = true
             if self.countsTraffic {
                 self.count(payload: bytes.readableBytes, endsFrame: endsFrame, direction: TrafficDirection(readBy: leg))
             }
@@ -178,7 +180,14 @@ final class ProxySession {
     }
 
     func readComplete(from leg: Leg) {
+        self.stampDataActivity()
         self.partner(of: leg)?.flush()
+    }
+
+    private func stampDataActivity() {
+        guard self.movedDataThisRead else { return }
+        self.movedDataThisRead = false
+        self.lastDataActivity = .now()
     }
 
     /// Whether `leg` may read: only while what it reads can be written to its partner. Once the session
@@ -351,6 +360,7 @@ final class ProxySession {
 
     private func checkIdle() {
         guard self.limits.idleTimeout > .zero, !self.state.isFinished else { return }
+        self.stampDataActivity()
         let expiry = self.lastDataActivity + TimeAmount(self.limits.idleTimeout)
         if expiry > .now() {
             self.scheduleIdleCheck(at: expiry)

@@ -39,6 +39,9 @@ final class ExtendedConnectStreamHandler: ChannelDuplexHandler, RemovableChannel
     private var receivedEndStream = false
     /// Small writes waiting for the next flush, sent as one DATA frame.
     private var gathered: ByteBuffer?
+    /// Whether `gathered` is a buffer of this handler's (else it is the first write itself, held
+    /// as it is: a flush of a single write sends it without a copy).
+    private var gatheredIsOwn = false
     private var gatheredPromise: EventLoopPromise<Void>?
     private var endedOurSide = false
 
@@ -201,9 +204,17 @@ final class ExtendedConnectStreamHandler: ChannelDuplexHandler, RemovableChannel
             self.writeGathered(context: context)
         }
         if self.gathered == nil {
-            self.gathered = context.channel.allocator.buffer(capacity: Self.maxGathered)
+            self.gathered = buffer
+            self.gatheredIsOwn = false
+        } else {
+            if !self.gatheredIsOwn {
+                var own = context.channel.allocator.buffer(capacity: Self.maxGathered)
+                own.writeBuffer(&self.gathered!)
+                self.gathered = own
+                self.gatheredIsOwn = true
+            }
+            self.gathered!.writeBuffer(&buffer)
         }
-        self.gathered!.writeBuffer(&buffer)
         if let promise {
             if let pending = self.gatheredPromise {
                 pending.futureResult.cascade(to: promise)

@@ -62,10 +62,10 @@ final class WebSocketEndpointHandler: ChannelDuplexHandler, RemovableChannelHand
     private var nextPong: ByteBuffer?
     private var pingTask: RepeatedTask?
     private var closeTimer: Scheduled<Void>?
-    /// A data frame's header waiting for the frame's first payload bytes: written with them, so that
-    /// a leg that ends before any byte of that frame went out (an upstream whose text turned out not
-    /// to be UTF-8) still leaves this one at a frame boundary, where a close frame fits.
-    /// Its write counts as done when it is held.
+    /// A data frame's header waiting for the frame's first payload bytes: written with them (in one
+    /// buffer when the slice is short or masked), so that a leg that ends before any byte of that
+    /// frame went out (an upstream whose text turned out not to be UTF-8) still leaves this one at a
+    /// frame boundary, where a close frame fits. Its write counts as done when it is held.
     private var heldHead: WebSocketDataFrameHead?
 
     init(role: WebSocketRole, configuration: WebSocketEndpointConfiguration) {
@@ -172,12 +172,21 @@ final class WebSocketEndpointHandler: ChannelDuplexHandler, RemovableChannelHand
             }
             if let head = self.heldHead {
                 self.heldHead = nil
-                context.write(
-                    self.wrapOutboundOut(self.framer.encodeHead(head, allocator: context.channel.allocator)),
-                    promise: nil
+                let (start, rest) = self.framer.encodeHead(
+                    head,
+                    firstPayload: payload,
+                    endsFrame: endsFrame,
+                    allocator: context.channel.allocator
                 )
+                if let rest {
+                    context.write(self.wrapOutboundOut(start), promise: nil)
+                    context.write(self.wrapOutboundOut(rest), promise: promise)
+                } else {
+                    context.write(self.wrapOutboundOut(start), promise: promise)
+                }
+            } else {
+                context.write(self.wrapOutboundOut(self.framer.encodePayload(payload, endsFrame: endsFrame)), promise: promise)
             }
-            context.write(self.wrapOutboundOut(self.framer.encodePayload(payload, endsFrame: endsFrame)), promise: promise)
             self.writePendingControlFrames(context: context)
         case .close(let status):
             promise?.succeed(())

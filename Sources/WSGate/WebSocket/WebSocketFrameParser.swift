@@ -112,8 +112,9 @@ struct WebSocketFrameParser {
         }
         var maskKey: WebSocketMaskingKey?
         if masked {
-            guard let bytes = view.readBytes(length: 4) else { return nil }
-            maskKey = WebSocketMaskingKey(bytes)
+            guard view.readableBytes >= 4 else { return nil }
+            maskKey = WebSocketMaskingKey(view.readableBytesView.prefix(4))
+            view.moveReaderIndex(forwardBy: 4)
         }
         buffer = view
         return WebSocketFrameHeader(fin: fin, reservedBits: first & 0x70, opcode: opcode, maskKey: maskKey, payloadLength: length)

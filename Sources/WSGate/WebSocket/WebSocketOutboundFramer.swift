@@ -23,8 +23,50 @@ struct WebSocketOutboundFramer {
         self.role = role
     }
 
+    /// The largest unmasked payload slice copied in behind its frame's header (one buffer, one write
+    /// instead of two); a larger one goes out as it is, after the header. A slice to be masked is
+    /// always copied: it shares its storage with the read it came from, so masking it in place would
+    /// copy it anyway.
+    static let maxCopiedPayload = 1024
+
     /// Encodes a data frame header.
     mutating func encodeHead(_ head: WebSocketDataFrameHead, allocator: ByteBufferAllocator) -> ByteBuffer {
+        self.startFrame(head, extraCapacity: 0, allocator: allocator)
+    }
+
+    /// Encodes a data frame header and the frame's first payload slice (masked on the client role):
+    /// in one buffer when the slice is to be masked or is at most ``maxCopiedPayload`` bytes, else
+    /// the header, and the slice as `rest`, to be written after it. The frame is complete if the
+    /// slice `endsFrame`.
+    mutating func encodeHead(
+        _ head: WebSocketDataFrameHead,
+        firstPayload payload: ByteBuffer,
+        endsFrame: Bool,
+        allocator: ByteBufferAllocator
+    ) -> (start: ByteBuffer, rest: ByteBuffer?) {
+        let copies = self.role == .client || payload.readableBytes <= Self.maxCopiedPayload
+        var start = self.startFrame(head, extraCapacity: copies ? payload.readableBytes : 0, allocator: allocator)
+        guard copies else {
+            return (start, self.encodePayload(payload, endsFrame: endsFrame))
+        }
+        let headerSize = start.readableBytes
+        start.writeImmutableBuffer(payload)
+        if let maskKey = self.maskKey {
+            let pattern = maskKey.pattern(offset: 0)
+            start.withUnsafeMutableReadableBytes { bytes in
+                UnsafeMutableRawBufferPointer(rebasing: bytes[headerSize...]).applyWebSocketMask(pattern: pattern)
+            }
+            self.maskOffset = payload.readableBytes
+        }
+        self.isInsideFrame = !endsFrame
+        return (start, nil)
+    }
+
+    private mutating func startFrame(
+        _ head: WebSocketDataFrameHead,
+        extraCapacity: Int,
+        allocator: ByteBufferAllocator
+    ) -> ByteBuffer {
         precondition(!self.isInsideFrame, "a data frame header before the previous frame's last payload slice")
         let maskKey = self.role == .client ? self.maskingKeys.next() : nil
         let header = WebSocketFrameHeader(
@@ -34,7 +76,7 @@ struct WebSocketOutboundFramer {
             maskKey: maskKey,
             payloadLength: head.payloadLength
         )
-        var buffer = allocator.buffer(capacity: header.encodedSize)
+        var buffer = allocator.buffer(capacity: header.encodedSize + extraCapacity)
         header.write(to: &buffer)
         self.isInsideFrame = !head.endsFrame
         self.maskKey = maskKey

@@ -1,0 +1,198 @@
+#!/usr/bin/env bash
+# The repeatable figures of a small message: instructions and heap allocations per echoed message
+# in the gateway's process, for the one-to-one path (scripts/bench-wsgate.yaml, target wsgate) and
+# the multiplexed one (scripts/bench-wsgate-h2.yaml, target wsgate-h2), on loopback.
+#
+# For each path one gateway process serves two loads of the same shape (CONNECTIONS WebSockets
+# opened together, each echoing MESSAGES messages of SIZE bytes one at a time,
+# scripts/bench/fixed_echo.py), the second with twice the messages of the first. The figure is the
+# difference of the two loads divided by the difference of their message counts, so start-up,
+# connection set-up and close cancel out:
+#   instructions: the gateway under `valgrind --tool=callgrind` (Ir), counters zeroed before the
+#     first load and dumped after each (callgrind_control);
+#   allocations: the gateway natively, with scripts/bench/malloc_count.c preloaded (malloc, calloc,
+#     realloc and the aligned allocators, read from a shared counter file before and after each load).
+# A message is one round trip (client -> gateway -> upstream -> gateway -> client): two frames
+# through the gateway, as in scripts/bench.sh's "CPU s per M msgs".
+#
+# valgrind 3.19 (Debian 12) dies with an internal SIGSEGV on any Swift program that parks its main
+# thread in libdispatch's sigsuspend (async main); scripts/bench/valgrind_sigsuspend.c works around it,
+# and it cannot read the toolchain's DWARF 5, so callgrind runs a copy stripped of debug info.
+# Callgrind's counts move with wall-clock-driven work (timers) only; on a loaded machine they repeat
+# within about 1 %.
+#
+# usage: scripts/bench_instructions.sh [--messages N] [--connections C] [--size BYTES]
+#                                      [--paths "wsgate wsgate-h2"] [--no-valgrind] [--no-build]
+#                                      [--wsgate PATH/TO/wsgate] [--profile PREFIX]
+#   --messages N   messages per connection in the first load (default 400; the second has 2N)
+#   --wsgate PATH  another build of the gateway (before/after); echo-upstream is this tree's
+#   --profile P    keep the second load's callgrind profile as P-PATH.callgrind (callgrind_annotate)
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+if ! command -v swift >/dev/null 2>&1 && [ -x /opt/swift/usr/bin/swift ]; then
+    export PATH="/opt/swift/usr/bin:$PATH"
+fi
+
+MESSAGES=400
+CONNECTIONS=8
+SIZE=32
+PATHS="wsgate wsgate-h2"
+VALGRIND=1
+BUILD=1
+WSGATE=""
+PROFILE=""
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --messages) MESSAGES="$2"; shift ;;
+        --connections) CONNECTIONS="$2"; shift ;;
+        --size) SIZE="$2"; shift ;;
+        --paths) PATHS="$2"; shift ;;
+        --no-valgrind) VALGRIND=0 ;;
+        --no-build) BUILD=0 ;;
+        --wsgate) WSGATE="$2"; shift ;;
+        --profile) PROFILE="$2"; shift ;;
+        -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
+        *) echo "bench_instructions.sh: unknown argument $1" >&2; exit 2 ;;
+    esac
+    shift
+done
+
+log() { echo "==> $*" >&2; }
+
+if [ "$BUILD" -eq 1 ]; then
+    log "swift build -c release"
+    swift build -c release >&2
+fi
+BIN=$(swift build -c release --show-bin-path)
+WSGATE=${WSGATE:-$BIN/wsgate}
+[ -x "$WSGATE" ] && [ -x "$BIN/echo-upstream" ] || { echo "bench_instructions.sh: build first" >&2; exit 1; }
+
+for tool in gcc python3; do
+    command -v "$tool" >/dev/null || { echo "bench_instructions.sh: needs $tool" >&2; exit 1; }
+done
+if [ "$VALGRIND" -eq 1 ] && ! command -v valgrind >/dev/null; then
+    echo "bench_instructions.sh: needs valgrind (apt-get install valgrind), or --no-valgrind" >&2
+    exit 1
+fi
+
+WORK=$(mktemp -d /tmp/wsgate-instructions.XXXXXX)
+STARTED_PIDS=()
+stop_servers() {
+    local pid
+    for pid in "${STARTED_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    for pid in "${STARTED_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+    STARTED_PIDS=()
+}
+cleanup() { stop_servers; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+gcc -O2 -shared -fPIC scripts/bench/malloc_count.c -o "$WORK/malloc_count.so"
+gcc -O2 -shared -fPIC scripts/bench/valgrind_sigsuspend.c -o "$WORK/valgrind_sigsuspend.so"
+# valgrind 3.19 cannot read the DWARF 5 the Swift toolchain emits ("unhandled dwarf2 abbrev form
+# code 0x25", then it gives up): callgrind runs a copy without debug info (symbols stay).
+strip -g "$WSGATE" -o "$WORK/wsgate-stripped"
+
+# Ports of their own (scripts/bench.sh's plus 1000), so both scripts can run at once.
+UPSTREAM_PORT=19001
+GATEWAY_PORT=19080
+ADMIN_PORT=19901
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+for port in $UPSTREAM_PORT $GATEWAY_PORT $ADMIN_PORT; do
+    port_free "$port" || { echo "bench_instructions.sh: port $port is in use" >&2; exit 1; }
+done
+
+# Waits (at most 300 s: valgrind starts slowly) until something accepts on 127.0.0.1:PORT.
+wait_port() {
+    local port=$1 tries=0
+    until ! port_free "$port"; do
+        tries=$((tries + 1))
+        [ "$tries" -le 3000 ] || { echo "bench_instructions.sh: nothing on port $port" >&2; exit 1; }
+        sleep 0.1
+    done
+}
+
+# The path's config with this script's ports: config_of PATH > FILE
+config_of() {
+    case "$1" in
+        wsgate) sed -e "s/127.0.0.1:18080/127.0.0.1:$GATEWAY_PORT/; s/127.0.0.1:18901/127.0.0.1:$ADMIN_PORT/; s/127.0.0.1:18001/127.0.0.1:$UPSTREAM_PORT/" scripts/bench-wsgate.yaml ;;
+        wsgate-h2) sed -e "s/127.0.0.1:18082/127.0.0.1:$GATEWAY_PORT/; s/127.0.0.1:18902/127.0.0.1:$ADMIN_PORT/; s/127.0.0.1:18002/127.0.0.1:$UPSTREAM_PORT/" scripts/bench-wsgate-h2.yaml ;;
+        *) echo "bench_instructions.sh: unknown path $1" >&2; exit 2 ;;
+    esac
+}
+
+# Starts the upstream of PATH and the gateway: the remaining args are the command that runs the
+# gateway binary (its `run` arguments are appended).
+start_path() {
+    local path=$1
+    shift
+    local h2=()
+    [ "$path" = wsgate-h2 ] && h2=(--h2)
+    "$BIN/echo-upstream" --host 127.0.0.1 --port "$UPSTREAM_PORT" "${h2[@]}" >>"$WORK/upstream.log" 2>&1 &
+    STARTED_PIDS+=("$!")
+    wait_port "$UPSTREAM_PORT"
+    config_of "$path" >"$WORK/$path.yaml"
+    "$@" run --config "$WORK/$path.yaml" --log-level warning >>"$WORK/gateway.log" 2>&1 &
+    GATEWAY_PID=$!
+    STARTED_PIDS+=("$GATEWAY_PID")
+    wait_port "$GATEWAY_PORT"
+}
+
+load() {
+    python3 scripts/bench/fixed_echo.py --url "ws://127.0.0.1:$GATEWAY_PORT/" --connections "$CONNECTIONS" \
+        --messages "$1" --size "$SIZE"
+}
+
+# Per message: (second load's count - first load's) / (its messages - the first's).
+per_message() {
+    RESULT=$(awk -v a="$1" -v b="$2" -v n=$((MESSAGES * CONNECTIONS)) 'BEGIN { printf "%.1f", (b - a) / n }')
+}
+
+allocations_of() {
+    local path=$1 counts="$WORK/malloc-$1.bin"
+    start_path "$path" env MALLOC_COUNT_FILE="$counts" LD_PRELOAD="$WORK/malloc_count.so" "$WSGATE"
+    read_allocs() { od -A n -t u8 -N 8 "$counts" | tr -d ' '; }
+    local s0 s1 s2
+    s0=$(read_allocs)
+    load "$MESSAGES"
+    s1=$(read_allocs)
+    load $((2 * MESSAGES))
+    s2=$(read_allocs)
+    stop_servers
+    per_message $((s1 - s0)) $((s2 - s1))
+}
+
+instructions_of() {
+    local path=$1 out="$WORK/callgrind-$1"
+    start_path "$path" env LD_PRELOAD="$WORK/valgrind_sigsuspend.so" \
+        valgrind --tool=callgrind --callgrind-out-file="$out" --dump-line=no "$WORK/wsgate-stripped"
+    callgrind_control -z "$GATEWAY_PID" >/dev/null
+    load "$MESSAGES"
+    callgrind_control -d "$GATEWAY_PID" >/dev/null
+    load $((2 * MESSAGES))
+    callgrind_control -d "$GATEWAY_PID" >/dev/null
+    local a b
+    a=$(awk '/^summary:/ { print $2 }' "$out.1")
+    b=$(awk '/^summary:/ { print $2 }' "$out.2")
+    [ -z "$PROFILE" ] || cp "$out.2" "$PROFILE-$path.callgrind"
+    stop_servers
+    per_message "$a" "$b"
+}
+
+echo "wsgate per-message cost, $(date -u '+%Y-%m-%d %H:%M UTC'), $WSGATE"
+echo "$CONNECTIONS connections x $MESSAGES and x $((2 * MESSAGES)) echoes of $SIZE B; per round trip (2 frames through the gateway)"
+echo
+echo "| path | instructions / msg | allocations / msg |"
+echo "|---|---|---|"
+for path in $PATHS; do
+    log "$path: allocations"
+    allocations_of "$path"
+    allocs=$RESULT
+    instructions="-"
+    if [ "$VALGRIND" -eq 1 ]; then
+        log "$path: instructions (callgrind)"
+        instructions_of "$path"
+        instructions=$RESULT
+    fi
+    echo "| $path | $instructions | $allocs |"
+done
