@@ -22,8 +22,10 @@ Usage:
       anything else gets 401 with a JSON body and `WWW-Authenticate: Cookie realm="app"`. /calls answers
       the number of /auth calls. /login sets a cookie `session` holding an HS256 token for subject
       browser-user (signed with DIR/hmac.secret) and serves a page that opens
-      wss://127.0.0.1:<gw>/app/headers (the gateway port from the `gw` query parameter) and writes
-      the upstream's first message into the page's <pre id="out">. With --tls it serves HTTPS with a
+      wss://127.0.0.1:<gw>/app/headers (the gateway port from the `gw` query parameter), writes
+      the upstream's first message (or "closed CODE") into the page's <pre id="out"> and POSTs it to
+      /report; the page's last image, /wait, is answered only after that report (at most 20 s), so
+      the page has not loaded before its WebSocket is done. With --tls it serves HTTPS with a
       self-signed certificate (so that the page and wss:// are same-site for the cookie). Prints
       `listening on HOST:PORT`.
 """
@@ -34,6 +36,7 @@ import base64
 import json
 import os
 import sys
+import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -190,6 +193,7 @@ def jwks_server(directory: str, port: int) -> None:
 
 def auth_app(directory: str | None, port: int, tls: bool) -> None:
     calls = Counter()
+    reported = threading.Event()
 
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *args) -> None:
@@ -217,6 +221,11 @@ def auth_app(directory: str | None, port: int, tls: bool) -> None:
                     return self.answer(200, b"", "text/plain", [("X-User-Id", "u-1"), ("X-User-Role", "admin"), ("X-Ignored", "x")])
                 body = json.dumps({"error": "login required", "uri": self.headers.get("X-Forwarded-Uri")}).encode()
                 return self.answer(401, body, headers=[("WWW-Authenticate", 'Cookie realm="app"')])
+            if path == "/wait":
+                # The page's last subresource: held until the page reported its WebSocket's outcome,
+                # so that the page's load (and Chromium's --dump-dom) comes after it.
+                reported.wait(timeout=20)
+                return self.answer(200, b"GIF89a", "image/gif")
             if path == "/login":
                 query = dict(part.split("=", 1) for part in self.path.split("?", 1)[1].split("&")) if "?" in self.path else {}
                 secret = open(os.path.join(directory, "hmac.secret")).read().encode()
@@ -225,17 +234,26 @@ def auth_app(directory: str | None, port: int, tls: bool) -> None:
                 return self.answer(200, page, "text/html; charset=utf-8", [("Set-Cookie", f"session={token}; Path=/; SameSite=Lax")])
             self.answer(404, b"{}")
 
+        def do_POST(self) -> None:
+            if self.path == "/report":
+                self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                reported.set()
+                return self.answer(204, b"")
+            self.answer(404, b"{}")
+
     serve(Handler, port, directory if tls else None)
 
 
 PAGE = """<!doctype html>
 <html><body><pre id="out">waiting</pre>
 <script>
+const out = document.getElementById("out");
+const report = (text) => { out.textContent = text; fetch("/report", {method: "POST", body: text}); };
 const ws = new WebSocket("wss://127.0.0.1:GATEWAY_PORT/app/headers");
-ws.onmessage = (event) => { document.getElementById("out").textContent = event.data; ws.close(); };
-ws.onerror = () => { document.getElementById("out").textContent = "error"; };
-ws.onclose = (event) => { if (document.getElementById("out").textContent === "waiting") document.getElementById("out").textContent = "closed " + event.code; };
-</script></body></html>
+ws.onmessage = (event) => { report(event.data); ws.close(); };
+ws.onclose = (event) => { if (out.textContent === "waiting") report("closed " + event.code); };
+</script>
+<img src="/wait" alt=""></body></html>
 """
 
 

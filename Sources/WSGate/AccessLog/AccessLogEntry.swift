@@ -47,6 +47,8 @@ enum AccessLogEntry: Sendable {
         var upstreamDuration: TimeAmount?
         /// Why the gateway answered itself (an error), if it did.
         var reason: String?
+        /// The authenticated subject, on a route with `auth` (never the token).
+        var subject: String? = nil
         var time = Date()
     }
 
@@ -95,6 +97,7 @@ enum AccessLogEntry: Sendable {
                 ("duration_ms", .milliseconds(refusal.duration)),
             ]
         case .request(let request):
+            let subject: [(key: String, value: AccessLogValue)] = request.subject.map { [("subject", .string($0))] } ?? []
             return [
                 ("event", .string("request")),
                 ("client", .optionalString(request.clientAddress.map(\.hostAndPort))),
@@ -102,6 +105,7 @@ enum AccessLogEntry: Sendable {
                 ("upstream", .optionalString(request.upstream)),
                 ("method", .string(request.method)),
                 ("path", .string(request.path)),
+            ] + subject + [
                 ("status", .integer(request.status)),
                 ("bytes_in", .integer(request.bytesIn)),
                 ("bytes_out", .integer(request.bytesOut)),

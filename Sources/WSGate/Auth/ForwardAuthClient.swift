@@ -8,7 +8,8 @@ import NIOHTTP1
 /// `X-Forwarded-For` and the chosen request headers, without a body. A 2xx admits (its configured
 /// headers go upstream); a 401 or 403 goes back to the client with its body, `Content-Type` and
 /// `WWW-Authenticate`; anything else, a timeout or an error is a 503. Admissions and refusals are
-/// kept per credentials for `cache_ttl`.
+/// kept for `cache_ttl` per credentials (the chosen request headers' values) and request path
+/// (an app may answer `/admin` otherwise than `/`).
 final class ForwardAuthClient: Sendable {
     /// What the endpoint decided.
     enum Verdict: Sendable {
@@ -30,7 +31,11 @@ final class ForwardAuthClient: Sendable {
     }
 
     func check(_ head: HTTPRequestHead, clientIP: String?) async throws(AuthFailure) -> [(String, String)] {
-        let key = self.configuration.requestHeaders.map { head.headers[$0].joined(separator: "\n") }.joined(separator: "\r")
+        let path = head.uri.prefix { $0 != "?" }
+        let key =
+            ([head.method.rawValue, String(path)]
+            + self.configuration.requestHeaders.map { head.headers[$0].joined(separator: "\n") })
+            .joined(separator: "\r")
         let now = Self.now()
         let verdict: Verdict
         if let cached = self.cache.withLockedValue({ $0.answer(for: key, now: now) }) {

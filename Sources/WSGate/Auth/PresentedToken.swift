@@ -45,7 +45,10 @@ struct PresentedToken: Sendable, Equatable {
         case .bearer:
             headers.remove(name: "Authorization")
         case .cookie(let name):
-            let kept = Self.cookies(headers).filter { $0.name != name }.map { "\($0.name)=\($0.value)" }
+            // The other pairs as the client wrote them (quotes included).
+            let kept = headers["Cookie"].flatMap { $0.split(separator: ";") }
+                .map { $0.trimmingCharacters(in: .whitespaces) }
+                .filter { !$0.isEmpty && $0.prefix { $0 != "=" } != name }
             headers.remove(name: "Cookie")
             if !kept.isEmpty { headers.add(name: "Cookie", value: kept.joined(separator: "; ")) }
         case .query:

@@ -231,6 +231,13 @@ extension ForwardAuthConfiguration {
             }
             mapping.read("timeout", Scalar.positiveDuration, into: &configuration.timeout)
             mapping.read("cache_ttl", Scalar.duration, into: &configuration.cacheTTL)
+            if configuration.cacheTTL > .zero, configuration.requestHeaders.isEmpty {
+                mapping.reject(
+                    "cache_ttl needs request_headers (the cache is kept per their values; without any, one client's answer would serve all)",
+                    at: .key("cache_ttl"),
+                    about: ["cache_ttl", "request_headers"]
+                )
+            }
             return configuration
         } ?? nil
     }

@@ -357,7 +357,8 @@ final class HTTPProxyHandler: ChannelDuplexHandler, HTTP1UpstreamExchange {
                     bytesOut: outcome.responseBytes,
                     duration: .now() - (current?.started ?? .now()),
                     upstreamDuration: current?.upstreamLatency,
-                    reason: reason
+                    reason: reason,
+                    subject: current?.admission?.subject
                 )
             )
         )

@@ -26,15 +26,15 @@ final class AuthIntegrationTests: XCTestCase {
         try? FileManager.default.removeItem(at: self.keys)
     }
 
-    private func start(routes: String, upstreams: String = "") async throws {
+    private func start(routes: String, log: String = "") async throws {
         self.gateway = try await GatewayHarness.start(
             """
             upstreams:
               app:
                 endpoints: [127.0.0.1:\(self.upstream.port)]
-            \(upstreams)
             routes:
             \(routes)
+            \(log)
             """
         )
     }
@@ -209,7 +209,11 @@ final class AuthIntegrationTests: XCTestCase {
     // MARK: Token sources and what goes upstream
 
     func testEachTokenSourceAndTheTokenLeavesTheForwardedRequest() async throws {
-        try await self.start(routes: self.everyAlgorithmRoute)
+        let accessLog = self.keys.appendingPathComponent("access.log")
+        try await self.start(
+            routes: self.everyAlgorithmRoute,
+            log: "log: {access: {format: json, destination: \(accessLog.path)}}"
+        )
         let token = try await self.mint(["t": ["alg": "ES256", "key": "es256", "kid": "es256"]])["t"]!
 
         let cookie = try await self.upstreamSaw(try await self.connect(headers: [("Cookie", "theme=dark; session=\(token)")]))
@@ -225,6 +229,16 @@ final class AuthIntegrationTests: XCTestCase {
         let seen = try await self.upstreamSaw(subprotocol)
         XCTAssertEqual(self.values(seen.headers, "Sec-WebSocket-Protocol"), ["chat"], "the token is not offered upstream")
         XCTAssertEqual(self.values(seen.headers, "X-User-Id"), ["alice"])
+
+        // The access log names the subject of each session, and never carries the token.
+        var lines: [String] = []
+        for _ in 0..<100 where lines.count < 3 {
+            lines = (try? String(contentsOf: accessLog, encoding: .utf8))?.split(separator: "\n").map(String.init) ?? []
+            if lines.count < 3 { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        XCTAssertEqual(lines.count, 3)
+        XCTAssertTrue(lines.allSatisfy { $0.contains(#""subject":"alice""#) }, lines.joined(separator: "\n"))
+        XCTAssertFalse(lines.contains { $0.contains(token) }, "the token is never logged")
     }
 
     func testTheClientsOwnIdentityHeadersNeverReachTheUpstream() async throws {
@@ -248,7 +262,7 @@ final class AuthIntegrationTests: XCTestCase {
         XCTAssertEqual(self.values(seen.headers, "X-User-Role"), [], "no role claim: no header, and the client's copy is dropped")
     }
 
-    func testALiveSessionIsClosedAtItsTokensExpiry() async throws {
+    func testALiveSessionIsClosedAtItsTokensExpiryReloadOrNot() async throws {
         try await self.start(
             routes: """
                   - name: short
@@ -262,6 +276,8 @@ final class AuthIntegrationTests: XCTestCase {
         try await client.sendText("still here")
         let echoed = try await client.receiveText()
         XCTAssertEqual(echoed, "still here")
+        // A reload does not touch the session's deadline.
+        _ = try await self.gateway.gateway.reload()
         let close = try await client.waitForClose(timeout: .seconds(10))
         XCTAssertEqual(close.code, 1008)
         XCTAssertEqual(close.reason, "token expired")

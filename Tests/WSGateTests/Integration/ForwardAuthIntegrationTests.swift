@@ -75,7 +75,7 @@ final class ForwardAuthIntegrationTests: XCTestCase {
         let firstCalls = try await self.calls()
         XCTAssertEqual(firstCalls, 1)
 
-        let again = try await self.connect("/fa/", headers: [("Cookie", "session=good")])
+        let again = try await self.connect("/fa/headers", headers: [("Cookie", "session=good")])
         XCTAssertEqual(again.status, 101)
         let secondCalls = try await self.calls()
         XCTAssertEqual(secondCalls, 1, "the cached answer served the second connection")

@@ -43,4 +43,43 @@ final class ValidateCommandTests: XCTestCase {
         XCTAssertTrue(result.stderr.contains("max_connections"), "suggests the known key: \(result.stderr)")
         XCTAssertFalse(result.stdout.contains("ok"))
     }
+
+    func testAuthKeySourcesAreCheckedWithTheirLines() async throws {
+        let result = try await self.validate(
+            """
+            listeners: [{name: public, address: 127.0.0.1:0}]
+            upstreams: {echo: {protocol: echo}}
+            routes:
+              - name: chat
+                upstream: echo
+                auth:
+                  jwt:
+                    algorithms: [ES256, none]
+                    pem_files: [/nonexistent/key.pem]
+            """
+        )
+        XCTAssertEqual(result.status, 1, result.stdout)
+        XCTAssertTrue(result.stderr.contains(":8:"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("routes[0].auth.jwt.algorithms[1]: 'none' is never accepted"), result.stderr)
+
+        let keys = try await self.validate(
+            """
+            listeners: [{name: public, address: 127.0.0.1:0}]
+            upstreams: {echo: {protocol: echo}}
+            routes:
+              - name: chat
+                upstream: echo
+                auth:
+                  jwt:
+                    algorithms: [ES256]
+                    pem_files: [/nonexistent/key.pem]
+            """
+        )
+        XCTAssertEqual(keys.status, 1, keys.stdout)
+        XCTAssertTrue(
+            keys.stderr.contains(":9:")
+                && keys.stderr.contains("routes[0].auth.jwt.pem_files[0]: pem file '/nonexistent/key.pem': cannot be read"),
+            keys.stderr
+        )
+    }
 }
