@@ -12,6 +12,13 @@ exits 0 (1 with an "error" key when something went wrong).
                                           {"status", "answer", "sha256", "rss_kib": [...]}
   http_client.py sse URL                  reads `data: I TIME` events as they arrive:
                                           {"status", "events", "lags": [arrival - TIME, ...]}
+  http_client.py stall-read HOST PORT PATH SECONDS
+                                          a raw socket (4 KiB receive buffer) that sends a GET and
+                                          reads nothing for SECONDS, then reads to the end:
+                                          {"bytes": read, "closed": whether the server had closed}
+  http_client.py stall-body HOST PORT PATH
+                                          a raw socket that announces a 1000-byte body, sends 10
+                                          bytes and stops: {"answer": the server's first line}
 
 With --rss-pid, VmRSS of that process (KiB) is sampled every 8 MiB of body.
 """
@@ -113,6 +120,46 @@ def sse(args):
     return {"status": status, "events": len(lags), "lags": lags}
 
 
+def stall_read(args):
+    import socket
+
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect((args.host, args.port))
+    sock.sendall(f"GET {args.path} HTTP/1.1\r\nHost: {args.host}\r\n\r\n".encode())
+    time.sleep(args.seconds)
+    sock.settimeout(10)
+    total = 0
+    closed = False
+    try:
+        while True:
+            data = sock.recv(1 << 20)
+            if not data:
+                closed = True
+                break
+            total += len(data)
+    except TimeoutError:
+        closed = False
+    except ConnectionResetError:
+        closed = True
+    return {"bytes": total, "closed": closed}
+
+
+def stall_body(args):
+    import socket
+
+    sock = socket.create_connection((args.host, args.port))
+    sock.sendall(f"POST {args.path} HTTP/1.1\r\nHost: {args.host}\r\nContent-Length: 1000\r\n\r\n".encode() + b"x" * 10)
+    sock.settimeout(30)
+    answer = b""
+    while b"\r\n" not in answer:
+        data = sock.recv(4096)
+        if not data:
+            break
+        answer += data
+    return {"answer": answer.split(b"\r\n")[0].decode()}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -125,9 +172,23 @@ def main():
         p.add_argument("--rss-pid", type=int)
     p = commands.add_parser("sse")
     p.add_argument("url")
+    for name in ("stall-read", "stall-body"):
+        p = commands.add_parser(name)
+        p.add_argument("host")
+        p.add_argument("port", type=int)
+        p.add_argument("path")
+        if name == "stall-read":
+            p.add_argument("seconds", type=float)
     args = parser.parse_args()
     try:
-        result = {"get": get, "download": download, "upload": upload, "sse": sse}[args.command](args)
+        result = {
+            "get": get,
+            "download": download,
+            "upload": upload,
+            "sse": sse,
+            "stall-read": stall_read,
+            "stall-body": stall_body,
+        }[args.command](args)
     except Exception as error:  # reported to the test as JSON
         print(json.dumps({"error": f"{type(error).__name__}: {error}"}))
         sys.exit(1)

@@ -262,6 +262,34 @@ final class HTTPProxyStateMachineTests: XCTestCase {
         XCTAssertEqual(smuggling.status, .badRequest)
     }
 
+    func testAStalledExchangeIs408Then504ThenClosed() {
+        var body = HTTPProxyStateMachine()
+        _ = body.requestHead(self.head(.POST, [("Content-Length", "10")]), maxBody: 0)
+        _ = body.admitted()
+        _ = body.leased(reused: false)
+        guard case .reject(let unfinished, _) = body.stalled() else { return XCTFail("no 408") }
+        XCTAssertEqual(unfinished.status, .requestTimeout)
+
+        var answer = HTTPProxyStateMachine()
+        _ = answer.requestHead(self.head(), maxBody: 0)
+        _ = answer.requestEnd(trailers: nil)
+        _ = answer.admitted()
+        _ = answer.leased(reused: false)
+        guard case .reject(let unanswered, _) = answer.stalled() else { return XCTFail("no 504") }
+        XCTAssertEqual(unanswered.status, .gatewayTimeout)
+
+        var reading = HTTPProxyStateMachine()
+        _ = reading.requestHead(self.head(), maxBody: 0)
+        _ = reading.requestEnd(trailers: nil)
+        _ = reading.admitted()
+        _ = reading.leased(reused: false)
+        _ = reading.responseHead(self.response)
+        guard case .abort(let outcome) = reading.stalled() else { return XCTFail("not closed") }
+        XCTAssertEqual(outcome.status, 200)
+        var idle = HTTPProxyStateMachine()
+        XCTAssertEqual(idle.stalled(), HTTPProxyStateMachine.Action.none)
+    }
+
     func testAnUpgradeAnswerToAPlainRequestIs502() {
         var machine = HTTPProxyStateMachine()
         _ = machine.requestHead(self.head(), maxBody: 0)

@@ -56,6 +56,7 @@ final class HTTPRoutingTests: XCTestCase {
               echo: {protocol: echo, http_pool: {max_idle_per_loop: 2}}
             routes:
               - {upstream: plain, serves: tcp}
+              - {upstream: echo, serves: http}
             """
         )
         XCTAssertEqual(
@@ -65,6 +66,7 @@ final class HTTPRoutingTests: XCTestCase {
                 "t.yaml:4:10: upstreams.plain.endpoints: missing required key 'endpoints' (a http upstream needs at least one endpoint)",
                 "t.yaml:5:26: upstreams.echo.http_pool: http_pool applies to websocket and http upstreams only",
                 "t.yaml:7:31: routes[0].serves: must be 'websocket', 'http' or 'both', not 'tcp'",
+                "t.yaml:8:30: routes[1].serves: serves http, but upstream 'echo' (echo) carries websocket only",
             ]
         )
     }

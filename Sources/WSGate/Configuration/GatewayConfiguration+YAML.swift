@@ -79,7 +79,7 @@ extension GatewayConfiguration {
                 Self.validateAdminAddress(admin, isDefault: isDefault, against: listeners)
             }
             let upstreams = upstreamsNode.map(Self.readUpstreams) ?? []
-            let routes = routesNode.map { Self.readRoutes($0, defaults: defaults, upstreams: upstreams.map(\.name)) } ?? []
+            let routes = routesNode.map { Self.readRoutes($0, defaults: defaults, upstreams: upstreams) } ?? []
             return GatewayConfiguration(
                 listeners: listeners.map(\.configuration),
                 admin: admin ?? AdminConfiguration(),
@@ -146,13 +146,19 @@ extension GatewayConfiguration {
     private static func readRoutes(
         _ node: ConfigurationNode,
         defaults: DefaultsConfiguration,
-        upstreams: [String]
+        upstreams: [UpstreamConfiguration]
     ) -> [RouteConfiguration] {
         var names = NameRegistry(kind: "route")
+        let declared = upstreams.map(\.name)
+        let protocols = Dictionary(upstreams.map { ($0.name, $0.protocol) }, uniquingKeysWith: { $1 })
         return node.sequence()?.enumerated().compactMap { index, item in
             item.mapping { mapping in
                 let name = names.register(in: mapping, index: index)
-                return RouteConfiguration.read(mapping, name: name, defaults: defaults, upstreams: upstreams)
+                let route = RouteConfiguration.read(mapping, name: name, defaults: defaults, upstreams: declared)
+                if let carried = protocols[route.upstream] {
+                    route.validateKinds(in: mapping, carried: carried)
+                }
+                return route
             }
         } ?? []
     }

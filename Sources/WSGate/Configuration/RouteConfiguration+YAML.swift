@@ -47,6 +47,23 @@ extension RouteConfiguration {
         }
     }
 
+    /// A route that serves one kind only needs an upstream that carries it (`serves: http` on an
+    /// echo or `websocket-h2` upstream would never be matched).
+    func validateKinds(in mapping: ConfigurationMapping, carried protocol: UpstreamProtocol) {
+        let kind: RequestKind
+        switch self.serves {
+        case .both: return
+        case .websocket: kind = .webSocket
+        case .http: kind = .http
+        }
+        guard !`protocol`.serves.includes(kind) else { return }
+        mapping.reject(
+            "serves \(self.serves.rawValue), but upstream '\(self.upstream)' (\(`protocol`.rawValue)) carries \(`protocol`.serves.rawValue) only",
+            at: .value("serves"),
+            about: ["serves", "upstream"]
+        )
+    }
+
     private static func readOrigins(_ node: ConfigurationNode) -> [String] {
         node.sequence()?.compactMap { $0.value(Self.parseOrigin) } ?? []
     }

@@ -38,6 +38,7 @@ final class HTTP1ConnectionPool {
     var figures: HTTP1PoolFigures {
         var figures = self.machine.figures
         figures.open = self.connections.count
+        figures.idle = self.machine.idleCount
         return figures
     }
 

@@ -97,6 +97,8 @@ struct HTTP1PoolFigures: Sendable, Equatable {
     var reused = 0
     /// Connections open now (lent or idle).
     var open = 0
+    /// Of those, idle in the pool.
+    var idle = 0
     /// Requests retried on a fresh connection after their pooled one closed before answering.
     var staleRetries = 0
 
@@ -105,6 +107,7 @@ struct HTTP1PoolFigures: Sendable, Equatable {
             connected: lhs.connected + rhs.connected,
             reused: lhs.reused + rhs.reused,
             open: lhs.open + rhs.open,
+            idle: lhs.idle + rhs.idle,
             staleRetries: lhs.staleRetries + rhs.staleRetries
         )
     }

@@ -245,7 +245,8 @@ public final class Gateway: Sendable {
                             accessLog: services.accessLog,
                             countsTraffic: current.configuration.admin.stats
                         ),
-                        tlsFailures: failures
+                        tlsFailures: failures,
+                        httpProxies: loopState.httpProxies
                     )
                     try ClientPipeline.configure(
                         channel,

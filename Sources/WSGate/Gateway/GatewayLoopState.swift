@@ -12,6 +12,7 @@ final class GatewayLoopState {
     let stats = StatsLoopState()
     let compression = CompressionLoopState()
     let upstreams = UpstreamLoopState()
+    let httpProxies = HTTPProxyRegistry()
 
     private final class PerThread {
         var states: [UInt64: GatewayLoopState] = [:]

@@ -9,8 +9,8 @@ extension GatewayMemory {
         }
     }
 
-    /// Publishes this loop's figures and, over budget, closes this loop's share of the sessions
-    /// holding most.
+    /// Publishes this loop's figures and, over budget, closes this loop's share of the sessions and
+    /// HTTP proxy connections holding most.
     private func sample(on eventLoop: any EventLoop, services: GatewayServices) {
         let loopState = GatewayLoopState.current(for: services)
         let sessions = loopState.sessions.all
@@ -22,6 +22,12 @@ extension GatewayMemory {
             queued += bytes
             holding.append((session.identity.id, bytes))
         }
+        let proxies = loopState.httpProxies.all
+        for proxy in proxies {
+            let bytes = proxy.queuedBytes
+            queued += bytes
+            holding.append((proxy.id, bytes))
+        }
         let sample = Sample(queued: queued, zlib: loopState.compression.memory.bytesInUse)
         let total = self.publish(sample, from: eventLoop)
         let budget = self.budget.withLockedValue { $0 }
@@ -32,6 +38,9 @@ extension GatewayMemory {
         let chosen = Set(MemoryBudget.sessionsToClose(holding: holding, excess: mine))
         for session in sessions where chosen.contains(session.identity.id) {
             session.closeForMemoryBudget()
+        }
+        for proxy in proxies where chosen.contains(proxy.id) {
+            proxy.closeForMemoryBudget()
         }
     }
 }

@@ -12,6 +12,8 @@ struct HTTPProxyContext {
     let memory: GatewayMemory
     /// The gateway's counters on the connection's loop.
     let stats: StatsLoopState
+    /// Where the memory budget finds the connection.
+    let registry: HTTPProxyRegistry
     let accessLog: AccessLog?
     /// Who the client is, for the forwarding fields.
     let client: ForwardedRequest.Client

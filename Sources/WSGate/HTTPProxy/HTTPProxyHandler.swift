@@ -30,6 +30,8 @@ final class HTTPProxyHandler: ChannelDuplexHandler, HTTP1UpstreamExchange {
     }
 
     private let proxy: HTTPProxyContext
+    /// Unique among the gateway's sessions and HTTP connections (the memory budget's key).
+    let id = SessionRegistry.makeID()
     private var machine = HTTPProxyStateMachine()
     private var context: ChannelHandlerContext?
     private var current: Current?
@@ -39,6 +41,9 @@ final class HTTPProxyHandler: ChannelDuplexHandler, HTTP1UpstreamExchange {
     private var readPending = false
     private var responseTimer: Scheduled<Void>?
     private var keepAliveTimer: Scheduled<Void>?
+    private var stallTimer: Scheduled<Void>?
+    /// When a head or body part last moved either way in the exchange in progress.
+    private var lastProgress = NIODeadline.now()
 
     init(proxy: HTTPProxyContext) {
         self.proxy = proxy
@@ -46,12 +51,30 @@ final class HTTPProxyHandler: ChannelDuplexHandler, HTTP1UpstreamExchange {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        self.proxy.registry.register(self)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.cancelTimers()
+        self.proxy.registry.unregister(self)
         self.current?.admission?.lease?.release()
         self.context = nil
+    }
+
+    /// Bytes waiting to be written to the client and to the upstream connection of the exchange in
+    /// progress: what the memory budget counts of this connection.
+    var queuedBytes: Int {
+        let client = (try? self.context?.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
+        let upstream = (try? self.lease?.connection.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
+        return client + upstream
+    }
+
+    /// The gateway is over `limits.max_memory` and this connection holds among the most: it is
+    /// closed (counted as limit `max_memory` on its route).
+    func closeForMemoryBudget() {
+        guard let context = self.context else { return }
+        self.current.map { self.proxy.stats.route($0.selection.route.name).limitHit(LimitName.maxMemory) }
+        context.close(promise: nil)
     }
 
     // MARK: Client events
@@ -62,10 +85,12 @@ final class HTTPProxyHandler: ChannelDuplexHandler, HTTP1UpstreamExchange {
             self.keepAliveTimer?.cancel()
             self.requestHead(head, context: context)
         case .body(let buffer):
+            self.lastProgress = .now()
             self.part = buffer
             self.perform(self.machine.requestBody(bytes: buffer.readableBytes), context: context)
             self.part = nil
         case .end(let trailers):
+            self.lastProgress = .now()
             self.perform(self.machine.requestEnd(trailers: trailers), context: context)
         }
     }
@@ -110,6 +135,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, HTTP1UpstreamExchange {
 
     func upstreamResponse(_ part: HTTPClientResponsePart) {
         guard let context = self.context else { return }
+        self.lastProgress = .now()
         switch part {
         case .head(let head):
             self.responseTimer?.cancel()
@@ -165,6 +191,8 @@ final class HTTPProxyHandler: ChannelDuplexHandler, HTTP1UpstreamExchange {
             return
         }
         self.current = Current(head: head, selection: selection, cluster: cluster, started: .now())
+        self.lastProgress = .now()
+        self.armStallTimer(after: selection.route.limits.idleTimeout, context: context)
         self.perform(self.machine.requestHead(head, maxBody: selection.route.limits.maxRequestBody), context: context)
     }
 
@@ -330,6 +358,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, HTTP1UpstreamExchange {
         context: ChannelHandlerContext
     ) {
         self.responseTimer?.cancel()
+        self.stallTimer?.cancel()
         let endpoint = self.lease?.endpoint
         self.lease?.release(reusable: upstreamReusable)
         self.lease = nil
@@ -386,6 +415,23 @@ final class HTTPProxyHandler: ChannelDuplexHandler, HTTP1UpstreamExchange {
         }
     }
 
+    /// The exchange's `idle_timeout` (0: none): checked when it would have passed since the last
+    /// progress, and again from the latest progress until it passes without any.
+    private func armStallTimer(after idleTimeout: Duration, context: ChannelHandlerContext) {
+        self.stallTimer?.cancel()
+        guard idleTimeout > .zero else { return }
+        let limit = TimeAmount(idleTimeout)
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        self.stallTimer = context.eventLoop.scheduleTask(deadline: self.lastProgress + limit) {
+            let (handler, context) = loopBound.value
+            if NIODeadline.now() - handler.lastProgress >= limit {
+                handler.perform(handler.machine.stalled(), context: context)
+            } else {
+                handler.armStallTimer(after: idleTimeout, context: context)
+            }
+        }
+    }
+
     /// Between requests the connection waits `handshake_timeout` for the next one, then closes.
     private func armKeepAliveTimer(context: ChannelHandlerContext) {
         self.keepAliveTimer?.cancel()
@@ -399,6 +445,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, HTTP1UpstreamExchange {
     private func cancelTimers() {
         self.responseTimer?.cancel()
         self.keepAliveTimer?.cancel()
+        self.stallTimer?.cancel()
     }
 }
 

@@ -291,6 +291,17 @@ struct HTTPProxyStateMachine {
         return self.fail(exchange, HandshakeRejection(.gatewayTimeout, "the upstream did not answer within response_timeout"))
     }
 
+    /// Nothing moved either way for `idle_timeout` (a client that stopped sending its body or
+    /// reading the answer, an upstream that stopped answering): 408 while the request is unfinished,
+    /// 504 while its answer has not begun, else the connection is closed.
+    mutating func stalled() -> Action {
+        guard case .exchange(let exchange) = self.state else { return .none }
+        if exchange.requestEnd == nil {
+            return self.fail(exchange, HandshakeRejection(.requestTimeout, "request not completed within idle_timeout"))
+        }
+        return self.fail(exchange, HandshakeRejection(.gatewayTimeout, "no answer from the upstream within idle_timeout"))
+    }
+
     // MARK: Private
 
     /// Ends the exchange with an error: an answer while no response was begun, else a close.

@@ -18,6 +18,8 @@ struct ClientHandshakeContext {
     let session: SessionEnvironment
     /// Set on a TLS listener: where failed TLS handshakes are counted.
     let tlsFailures: TLSHandshakeFailures?
+    /// The gateway's HTTP proxy connections on the connection's loop (the memory budget's view).
+    var httpProxies = HTTPProxyRegistry()
 }
 
 @available(*, unavailable)

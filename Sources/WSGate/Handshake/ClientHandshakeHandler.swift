@@ -307,6 +307,7 @@ final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandle
             upstreamLoop: self.connection.upstreamLoop,
             memory: self.connection.memory,
             stats: self.connection.session.stats,
+            registry: self.connection.httpProxies,
             accessLog: self.connection.session.accessLog,
             client: ForwardedRequest.Client(
                 address: context.channel.remoteAddress,

@@ -12,6 +12,21 @@ struct UpstreamEndpointDocument: Encodable, Sendable {
     var sessions: Int
     /// Open TCP connections to it (one-to-one legs, or the pool's connections).
     var connections: Int
+    /// The keep-alive pool of proxied HTTP requests, summed over the loops; absent without one.
+    var httpPool: HTTPPool?
+
+    struct HTTPPool: Encodable, Sendable {
+        var open: Int
+        var idle: Int
+        var connected: Int
+        var reused: Int
+        var staleRetries: Int
+
+        enum CodingKeys: String, CodingKey {
+            case open, idle, connected, reused
+            case staleRetries = "stale_retries"
+        }
+    }
 
     enum CodingKeys: String, CodingKey {
         case endpoint, healthy
@@ -19,6 +34,7 @@ struct UpstreamEndpointDocument: Encodable, Sendable {
         case loops
         case failuresInARow = "failures_in_a_row"
         case sessions, connections
+        case httpPool = "http_pool"
     }
 
     init(_ health: UpstreamEndpointHealth, connections: Int) {
@@ -29,5 +45,8 @@ struct UpstreamEndpointDocument: Encodable, Sendable {
         self.failuresInARow = health.failuresInARow
         self.sessions = health.activeLegs
         self.connections = connections
+        self.httpPool = health.httpPool.map {
+            HTTPPool(open: $0.open, idle: $0.idle, connected: $0.connected, reused: $0.reused, staleRetries: $0.staleRetries)
+        }
     }
 }

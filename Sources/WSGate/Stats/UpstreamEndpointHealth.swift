@@ -9,8 +9,10 @@ struct UpstreamEndpointHealth: Sendable, Equatable {
     var loops = 0
     /// The most connect failures in a row on one loop (0: the last attempt everywhere succeeded).
     var failuresInARow = 0
-    /// Sessions using the endpoint or opening a leg to it.
+    /// Sessions using the endpoint or opening a leg to it (proxied HTTP requests in flight too).
     var activeLegs = 0
+    /// The keep-alive pools of proxied HTTP requests (`websocket` and `http` upstreams), nil without.
+    var httpPool: HTTP1PoolFigures?
 
     init(endpoint: String) {
         self.endpoint = endpoint
@@ -24,6 +26,9 @@ struct UpstreamEndpointHealth: Sendable, Equatable {
         sum.loops += rhs.loops
         sum.failuresInARow = max(lhs.failuresInARow, rhs.failuresInARow)
         sum.activeLegs += rhs.activeLegs
+        if let pool = rhs.httpPool {
+            sum.httpPool = sum.httpPool.map { $0 + pool } ?? pool
+        }
         return sum
     }
 }

@@ -136,11 +136,6 @@ final class UpstreamLoopOpener {
         for pool in pools { pool.shutdown() }
     }
 
-    /// This loop's keep-alive pool figures per endpoint (`host:port`); empty for upstreams without.
-    var httpPoolFigures: [String: HTTP1PoolFigures] {
-        Dictionary(self.httpPools.map { ($0.endpoint.description, $0.figures) }, uniquingKeysWith: +)
-    }
-
     /// This loop's figures of each endpoint's pool; nil for upstreams without pools.
     var poolStats: [UpstreamEndpointStats]? {
         guard case .http2(let pools) = self.transport else { return nil }
@@ -149,12 +144,13 @@ final class UpstreamLoopOpener {
 
     /// This loop's view of each endpoint, in endpoint order.
     func endpointHealth(at now: NIODeadline) -> [UpstreamEndpointHealth] {
-        zip(self.configuration.endpoints, self.machine.endpoints).map { endpoint, state in
-            var health = UpstreamEndpointHealth(endpoint: endpoint.description)
+        zip(self.configuration.endpoints, self.machine.endpoints).enumerated().map { index, endpoint in
+            var health = UpstreamEndpointHealth(endpoint: endpoint.0.description)
             health.loops = 1
-            health.healthyLoops = state.isHealthy(at: now) ? 1 : 0
-            health.failuresInARow = state.failuresInARow
-            health.activeLegs = state.activeLegs
+            health.healthyLoops = endpoint.1.isHealthy(at: now) ? 1 : 0
+            health.failuresInARow = endpoint.1.failuresInARow
+            health.activeLegs = endpoint.1.activeLegs
+            health.httpPool = self.httpPools.isEmpty ? nil : self.httpPools[index].figures
             return health
         }
     }

@@ -1,4 +1,6 @@
 import Foundation
+import NIOCore
+import NIOPosix
 import XCTest
 
 @testable import WSGate
@@ -10,6 +12,8 @@ final class HTTPProxyTests: XCTestCase {
     private var app: PeerProcess!
     private var gateway: GatewayHarness!
     private var accessLog: URL!
+    /// A gateway of one test's own.
+    private var second: GatewayHarness?
 
     override func setUp() async throws {
         self.app = try await PeerProcess.start(
@@ -31,6 +35,11 @@ final class HTTPProxyTests: XCTestCase {
                 upstream: app
                 rewrite_prefix: /
                 limits: {max_request_body: 1KiB, response_timeout: 1s}
+              - name: stalling
+                match: {path_prefix: /stalling/}
+                upstream: app
+                rewrite_prefix: /
+                limits: {idle_timeout: 1s}
               - {name: app, upstream: app}
             defaults:
               limits: {handshake_timeout: 2s}
@@ -42,6 +51,7 @@ final class HTTPProxyTests: XCTestCase {
 
     override func tearDown() async throws {
         await self.gateway?.stop()
+        await self.second?.stop()
         self.app?.stop()
         try? FileManager.default.removeItem(at: self.accessLog)
     }
@@ -166,15 +176,19 @@ final class HTTPProxyTests: XCTestCase {
         XCTAssertTrue(noContent.hasSuffix("<h1>hello from the app</h1>"), "the connection went on after both: \(noContent)")
     }
 
+    /// Four requests in one segment, a HEAD among them, through the one pooled upstream connection
+    /// of the client's loop: a HEAD answer framed as if it had a body would garble those after it.
     func testPipelinedRequestsAreAnsweredInOrder() async throws {
         let answer = try await TestWebSocketClient.rawHTTPRequest(
             port: self.gateway.port,
-            request: "GET /json?n=1 HTTP/1.1\r\nHost: a\r\n\r\nGET /status/204 HTTP/1.1\r\nHost: a\r\n\r\n"
+            request: "GET /json?n=1 HTTP/1.1\r\nHost: a\r\n\r\nHEAD /download?size=5000&length=1 HTTP/1.1\r\nHost: a\r\n\r\n"
+                + "GET /status/204 HTTP/1.1\r\nHost: a\r\n\r\n"
                 + "GET /json?n=3 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
         )
         // A JSON body has no line end: the next status line follows it directly.
         let statuses = answer.components(separatedBy: "HTTP/1.1 ").dropFirst().map { $0.components(separatedBy: "\r\n")[0] }
-        XCTAssertEqual(statuses, ["200 OK", "204 No Content", "200 OK"], answer)
+        XCTAssertEqual(statuses, ["200 OK", "200 OK", "204 No Content", "200 OK"], answer)
+        XCTAssertTrue(answer.contains("Content-Length: 5000\r\n"), "the HEAD answer says what a GET would carry")
         let first = try XCTUnwrap(answer.range(of: "/json?n=1"))
         let third = try XCTUnwrap(answer.range(of: "/json?n=3"))
         XCTAssertLessThan(first.lowerBound, third.lowerBound)
@@ -233,6 +247,53 @@ final class HTTPProxyTests: XCTestCase {
         XCTAssertEqual(stats.int("routes.strict.http.requests.4xx"), 2)
         XCTAssertEqual(stats.int("routes.strict.http.requests.5xx"), 1)
         XCTAssertEqual(stats.int("routes.dead.http.requests.5xx"), 1)
+    }
+
+    func testStalledPeersAreCutAfterIdleTimeout() async throws {
+        // A client that stops sending its body: 408 once idle_timeout (1 s) passes without a byte.
+        let body = try await self.httpx(["stall-body", "127.0.0.1", String(self.gateway.port), "/stalling/upload"])
+        XCTAssertEqual(body["answer"] as? String, "HTTP/1.1 408 Request Timeout")
+        // A client that never reads a 64 MiB answer: the gateway reads the app only as far as the
+        // client takes, then closes both connections once nothing moved for idle_timeout.
+        let size = 64 << 20
+        let read = try await self.httpx([
+            "stall-read", "127.0.0.1", String(self.gateway.port), "/stalling/download?size=\(size)", "3",
+        ])
+        XCTAssertEqual(read["closed"] as? Bool, true, "\(read)")
+        XCTAssertLessThan(read["bytes"] as? Int ?? size, size / 4, "what the stalled client got is what the buffers held")
+        let stats = try await self.stats()
+        XCTAssertEqual(stats.int("routes.stalling.http.requests.4xx"), 1)
+        XCTAssertEqual(stats.int("routes.stalling.http.requests.2xx"), 1, "the answer had begun: counted with its status")
+        let endpoints = try XCTUnwrap(stats.at("upstreams.app.endpoints") as? [[String: Any]])
+        XCTAssertEqual(endpoints.first?.int("http_pool.idle"), 0, "the cut connection did not go back to the pool")
+    }
+
+    func testOverTheMemoryBudgetTheExchangeHoldingMostIsClosed() async throws {
+        let tight = try await GatewayHarness.start(
+            """
+            upstreams: {app: {endpoints: [127.0.0.1:\(self.app.port)]}}
+            routes: [{name: app, upstream: app}]
+            limits: {max_memory: 48KiB}
+            """
+        )
+        self.second = tight
+        // A client that never reads a 64 MiB answer: what waits toward it (the socket's buffer up to
+        // its high water mark, and a small receive buffer keeps the kernel from taking more) is
+        // counted in the budget beside the sessions' queued bytes.
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelOption(.autoRead, value: false)
+            .channelOption(.socketOption(.so_rcvbuf), value: 4096)
+            .connect(host: "127.0.0.1", port: tight.port).get()
+        defer { channel.close(promise: nil) }
+        channel.writeAndFlush(ByteBuffer(string: "GET /download?size=\(64 << 20) HTTP/1.1\r\nHost: a\r\n\r\n"), promise: nil)
+        var stats: [String: Any] = [:]
+        for _ in 0..<250 {
+            stats = try await AdminHTTP.get(port: tight.adminPort, "/stats").json()
+            if stats.int("routes.app.http.requests.2xx") == 1 { break }
+            try await Task.sleep(for: .milliseconds(40))
+        }
+        XCTAssertEqual(stats.int("routes.app.limit_hits.max_memory"), 1, "\(stats["memory"] ?? "")")
+        XCTAssertEqual(stats.int("routes.app.http.requests.2xx"), 1, "the exchange ended (closed with its answer begun)")
     }
 
     private func waitForLogLines(_ count: Int) async throws -> [String] {
