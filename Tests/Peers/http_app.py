@@ -18,6 +18,8 @@ killed. Routes:
                              connection without answering (an upstream that dropped a keep-alive
                              connection the gateway had pooled)
   GET  /slow?delay=S         answers after S seconds
+  GET  /lie                  writes a response head with two different Content-Length values
+                             (a framing lie) and closes
   GET  /status/CODE          an empty answer with that status (204, 304, ...)
   GET  /counters             {"connections": distinct connections seen, "requests": requests seen}
 """
@@ -132,6 +134,13 @@ async def drop(request: web.Request) -> web.Response:
     return web.json_response({"connection": list(connections).index(id(request.transport)) + 1})
 
 
+async def lie(request: web.Request) -> web.Response:
+    count(request)
+    request.transport.write(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 7\r\n\r\nhello")
+    request.transport.close()
+    raise asyncio.CancelledError()
+
+
 async def slow(request: web.Request) -> web.Response:
     count(request)
     await asyncio.sleep(float(request.query.get("delay", "1")))
@@ -162,6 +171,7 @@ async def main() -> None:
     app.router.add_get("/ws", websocket)
     app.router.add_get("/drop", drop)
     app.router.add_get("/slow", slow)
+    app.router.add_get("/lie", lie)
     app.router.add_get("/status/{code}", status)
     app.router.add_get("/counters", counters)
     runner = web.AppRunner(app, access_log=None)

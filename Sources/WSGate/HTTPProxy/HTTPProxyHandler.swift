@@ -114,6 +114,11 @@ final class HTTPProxyHandler: ChannelDuplexHandler, HTTP1UpstreamExchange {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        guard context.channel.isActive else {
+            // The decoder's complaint about a message cut by the close: the client left.
+            self.perform(self.machine.clientClosed(), context: context)
+            return
+        }
         let rejection =
             (error as? HTTPParserError) == .headerOverflow
             ? HandshakeRejection(.requestHeaderFieldsTooLarge, "request header fields too large")

@@ -268,6 +268,33 @@ final class HTTPProxyTests: XCTestCase {
         XCTAssertEqual(endpoints.first?.int("http_pool.idle"), 0, "the cut connection did not go back to the pool")
     }
 
+    func testPeersThatLieOrLeaveMidMessage() async throws {
+        // An upstream whose answer has two different Content-Length values: never relayed, 502.
+        let lie = try await TestWebSocketClient.rawHTTPRequest(
+            port: self.gateway.port,
+            request: "GET /lie HTTP/1.1\r\nHost: a\r\n\r\n"
+        )
+        XCTAssertTrue(lie.hasPrefix("HTTP/1.1 502 "), lie)
+        XCTAssertFalse(lie.contains("hello"), lie)
+        // A client that leaves in the middle of a 10 MB upload: the exchange ends (status 0), its
+        // upstream connection is closed rather than pooled half-used, and the next request is served.
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: "127.0.0.1", port: self.gateway.port).get()
+        var upload = ByteBuffer(string: "POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 10000000\r\n\r\n")
+        upload.writeRepeatingByte(7, count: 1 << 20)
+        try await channel.writeAndFlush(upload)
+        try await channel.close()
+        var stats: [String: Any] = [:]
+        for _ in 0..<250 {
+            stats = try await self.stats()
+            if stats.int("routes.app.http.requests.0xx") == 1 { break }
+            try await Task.sleep(for: .milliseconds(40))
+        }
+        XCTAssertEqual(stats.int("routes.app.http.requests.0xx"), 1, "\(stats.at("routes.app.http") ?? "")")
+        let got = try await self.httpx(["get", "\(self.base)/json"])
+        XCTAssertEqual((got["responses"] as? [[String: Any]])?.first?["status"] as? Int, 200)
+    }
+
     func testOverTheMemoryBudgetTheExchangeHoldingMostIsClosed() async throws {
         let tight = try await GatewayHarness.start(
             """
