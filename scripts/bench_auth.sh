@@ -4,6 +4,7 @@
 #   none   no auth
 #   es256  auth.jwt with ES256 (a PEM public key)
 #   rs256  auth.jwt with RS256 (a 2048-bit PEM public key)
+#   hs256  auth.jwt with HS256 (an HMAC secret): what the auth step costs besides public-key crypto
 # Tokens are made by PyJWT (Tests/Peers/auth_peer.py); the upstream is the built-in echo, so the
 # figures are the gateway's alone. The client is Python asyncio on the same 2-core machine: it bounds
 # handshakes/s; the CPU per handshake is the gateway's, read from /proc.
@@ -36,7 +37,8 @@ trap 'kill "$GATEWAY_PID" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 python3 Tests/Peers/auth_peer.py keys --dir "$WORK/keys" >/dev/null
 TOKENS="$(python3 Tests/Peers/auth_peer.py mint --dir "$WORK/keys" --spec \
     '{"es256": {"alg": "ES256", "key": "es256", "claims": {"sub": "bench"}, "exp_in": 3600},
-      "rs256": {"alg": "RS256", "key": "rs", "claims": {"sub": "bench"}, "exp_in": 3600}}')"
+      "rs256": {"alg": "RS256", "key": "rs", "claims": {"sub": "bench"}, "exp_in": 3600},
+      "hs256": {"alg": "HS256", "key": "hmac", "claims": {"sub": "bench"}, "exp_in": 3600}}')"
 token() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])["tokens"][sys.argv[2]])' "$TOKENS" "$1"; }
 
 PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
@@ -58,8 +60,12 @@ routes:
     match: {path: /rs256}
     upstream: echo
     auth: {jwt: {algorithms: [RS256], pem_files: [$WORK/keys/rs.pem]}, claim_headers: {sub: X-User-Id}}
+  - name: hs256
+    match: {path: /hs256}
+    upstream: echo
+    auth: {jwt: {algorithms: [HS256], hmac_secret_env: BENCH_HMAC_SECRET}, claim_headers: {sub: X-User-Id}}
 YAML
-"$WSGATE" run --config "$WORK/wsgate.yaml" --log-level error >"$WORK/wsgate.log" 2>&1 &
+BENCH_HMAC_SECRET="$(cat "$WORK/keys/hmac.secret")" "$WSGATE" run --config "$WORK/wsgate.yaml" --log-level error >"$WORK/wsgate.log" 2>&1 &
 GATEWAY_PID=$!
 for _ in $(seq 1 100); do
     curl -fs "http://127.0.0.1:$ADMIN/readyz" >/dev/null 2>&1 && break
@@ -70,7 +76,8 @@ python3 scripts/bench/auth_handshakes.py --port "$PORT" --pid "$GATEWAY_PID" \
     --count "$COUNT" --rounds "$ROUNDS" --concurrency "$CONCURRENCY" \
     --scenario "none=/none=-" \
     --scenario "es256=/es256=$(token es256)" \
-    --scenario "rs256=/rs256=$(token rs256)" | tee "$WORK/results.jsonl"
+    --scenario "rs256=/rs256=$(token rs256)" \
+    --scenario "hs256=/hs256=$(token hs256)" | tee "$WORK/results.jsonl"
 python3 - "$WORK/results.jsonl" <<'PY'
 import json, sys
 rows = [json.loads(line) for line in open(sys.argv[1])]

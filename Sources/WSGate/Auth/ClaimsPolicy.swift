@@ -10,9 +10,7 @@ struct ClaimsPolicy: Sendable, Equatable {
     init(_ configuration: JWTConfiguration) {
         self.issuer = configuration.issuer
         self.audiences = configuration.audiences
-        self.leewaySeconds =
-            Double(configuration.leeway.components.seconds)
-            + Double(configuration.leeway.components.attoseconds) * 1e-18
+        self.leewaySeconds = configuration.leeway.inSeconds
         self.requiredClaims = configuration.requiredClaims
     }
 

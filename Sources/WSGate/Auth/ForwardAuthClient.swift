@@ -25,9 +25,7 @@ final class ForwardAuthClient: Sendable {
 
     init(_ configuration: ForwardAuthConfiguration) {
         self.configuration = configuration
-        let ttl =
-            Double(configuration.cacheTTL.components.seconds) + Double(configuration.cacheTTL.components.attoseconds) * 1e-18
-        self.cache = NIOLockedValueBox(ForwardAuthCache(ttl: ttl))
+        self.cache = NIOLockedValueBox(ForwardAuthCache(ttl: configuration.cacheTTL.inSeconds))
     }
 
     func check(_ head: HTTPRequestHead, clientIP: String?) async throws(AuthFailure) -> [(String, String)] {
@@ -36,13 +34,13 @@ final class ForwardAuthClient: Sendable {
             ([head.method.rawValue, String(path)]
             + self.configuration.requestHeaders.map { head.headers[$0].joined(separator: "\n") })
             .joined(separator: "\r")
-        let now = Self.now()
+        let now = AuthClock.monotonicSeconds
         let verdict: Verdict
         if let cached = self.cache.withLockedValue({ $0.answer(for: key, now: now) }) {
             verdict = cached
         } else {
             verdict = try await self.ask(head, clientIP: clientIP)
-            self.cache.withLockedValue { $0.store(verdict, for: key, now: Self.now()) }
+            self.cache.withLockedValue { $0.store(verdict, for: key, now: AuthClock.monotonicSeconds) }
         }
         switch verdict {
         case .admit(let headers): return headers
@@ -86,7 +84,4 @@ final class ForwardAuthClient: Sendable {
         }
     }
 
-    private static func now() -> Double {
-        Double(NIODeadline.now().uptimeNanoseconds) / 1e9
-    }
 }

@@ -45,11 +45,6 @@ struct JWTKeySet: Sendable {
         self.keys = keys
     }
 
-    /// The `kid`s of the keys that verify `algorithm`.
-    func kids(for algorithm: JWTAlgorithmName) -> Set<String> {
-        Set(self.keys.filter { $0.algorithms.contains(algorithm) }.compactMap(\.kid))
-    }
-
     /// Adds `material`, for the algorithms of `allowed` it can verify (only `alg` when it names one).
     mutating func add(_ material: Material, kid: String?, alg: String? = nil, allowed: [JWTAlgorithmName]) {
         var algorithms = material.algorithms.filter(allowed.contains)

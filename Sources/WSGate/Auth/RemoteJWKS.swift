@@ -24,15 +24,15 @@ final class RemoteJWKS: Sendable {
         self.configuration = configuration
         self.algorithms = algorithms
         let policy = JWKSRefreshPolicy(
-            refreshInterval: Self.seconds(configuration.refreshInterval),
-            maxStale: Self.seconds(configuration.maxStale)
+            refreshInterval: configuration.refreshInterval.inSeconds,
+            maxStale: configuration.maxStale.inSeconds
         )
         self.state = NIOLockedValueBox(State(policy: policy))
     }
 
     /// The keys to check a token of `algorithm` and `kid` with, fetching first when they lack the `kid`.
     func ring(for algorithm: JWTAlgorithmName, kid: String?) async throws(AuthFailure) -> JWTKeyRing {
-        let now = Self.now()
+        let now = AuthClock.monotonicSeconds
         let (step, ring, fetch) = self.state.withLockedValue {
             state -> (JWKSRefreshPolicy.Step, JWTKeyRing?, Task<Void, Never>?) in
             let knows =
@@ -55,7 +55,7 @@ final class RemoteJWKS: Sendable {
             throw .keysUnavailable
         case .fetchFirst:
             await fetch?.value
-            let (usable, ring) = self.state.withLockedValue { ($0.policy.isUsable(now: Self.now()), $0.ring) }
+            let (usable, ring) = self.state.withLockedValue { ($0.policy.isUsable(now: AuthClock.monotonicSeconds), $0.ring) }
             guard usable, let ring else { throw .keysUnavailable }
             return ring
         }
@@ -66,7 +66,7 @@ final class RemoteJWKS: Sendable {
         self.state.withLockedValue { state in
             if let ring {
                 state.ring = ring
-                state.policy.fetchSucceeded(now: Self.now())
+                state.policy.fetchSucceeded(now: AuthClock.monotonicSeconds)
             }
             state.fetch = nil
         }
@@ -90,13 +90,6 @@ final class RemoteJWKS: Sendable {
         }
     }
 
-    private static func now() -> Double {
-        Double(NIODeadline.now().uptimeNanoseconds) / 1e9
-    }
-
-    private static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
-    }
 }
 
 /// The HTTP client of authentication's subrequests (JWKS URLs, forward auth): one for the process,

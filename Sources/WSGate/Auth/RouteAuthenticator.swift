@@ -51,7 +51,7 @@ final class RouteAuthenticator: Sendable {
             let claims = try await jwt.validate(token.token, now: self.clock())
             admission.token = token
             admission.subject = claims[self.configuration.subjectClaim]?.text
-            admission.closesAt = claims["exp"]?.seconds.map { $0 + Self.seconds(self.configuration.expiryGrace) }
+            admission.closesAt = claims["exp"]?.seconds.map { $0 + self.configuration.expiryGrace.inSeconds }
             for mapping in self.configuration.claimHeaders {
                 if let value = claims[mapping.claim]?.text {
                     admission.upstreamHeaders.append((mapping.header, value))
@@ -71,9 +71,6 @@ final class RouteAuthenticator: Sendable {
         return admission
     }
 
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
-    }
 }
 
 /// `auth.jwt` ready to use: the allow-list, the keys and the claim checks.

@@ -139,8 +139,12 @@ final class JWTValidatorTests: XCTestCase {
             ]}
             """
         let set = try JWTKeySet.parse(jwks: Data(document.utf8), allowed: [.es256, .hs256])
-        XCTAssertEqual(set.kids(for: .es256), ["a"])
-        XCTAssertEqual(set.kids(for: .hs256), ["h"])
+        let ring = JWTKeyRing(set)
+        XCTAssertTrue(ring.knows(kid: "a", for: .es256))
+        XCTAssertFalse(ring.knows(kid: "enc", for: .es256), "an encryption key is not a signing key")
+        XCTAssertFalse(ring.knows(kid: "a", for: .hs256), "a key verifies only algorithms of its kind")
+        XCTAssertTrue(ring.knows(kid: "h", for: .hs256))
+        XCTAssertEqual(set.keys.count, 2)
         XCTAssertThrowsError(try JWTKeySet.parse(jwks: Data("[]".utf8), allowed: [.es256]))
     }
 }
