@@ -163,18 +163,13 @@ final class ProxySession {
 
     /// Counts a data frame header: a new message, and a message complete if the frame has no payload.
     private func count(_ head: WebSocketDataFrameHead, direction: TrafficDirection) {
-        let (startsMessage, completedSize) = self.traffic.trackers[direction].frameHead(head)
-        if startsMessage {
-            self.traffic.messages[direction] += 1
-        }
-        if let completedSize {
+        if let completedSize = self.traffic.frameHead(head, direction: direction) {
             self.counters.messageCompleted(direction, size: completedSize)
         }
     }
 
     private func count(payload bytes: Int, endsFrame: Bool, direction: TrafficDirection) {
-        self.traffic.bytes[direction] += bytes
-        if let completedSize = self.traffic.trackers[direction].payload(bytes, endsFrame: endsFrame) {
+        if let completedSize = self.traffic.payload(bytes, endsFrame: endsFrame, direction: direction) {
             self.counters.messageCompleted(direction, size: completedSize)
         }
     }

@@ -7,4 +7,20 @@ struct SessionTraffic: Sendable, Equatable {
     var bytes = PerDirection<Int>.zero
     /// Where each direction's messages start and end, for the message size histogram.
     var trackers = PerDirection(MessageSizeTracker())
+
+    /// Counts a data frame's header read in `direction` (a new message at its first frame); returns
+    /// the size of the message it completes (a final frame without payload), if it does.
+    mutating func frameHead(_ head: WebSocketDataFrameHead, direction: TrafficDirection) -> Int? {
+        let (startsMessage, completedSize) = self.trackers[direction].frameHead(head)
+        if startsMessage {
+            self.messages[direction] += 1
+        }
+        return completedSize
+    }
+
+    /// Counts a payload slice read in `direction`; returns the size of the message it completes, if any.
+    mutating func payload(_ bytes: Int, endsFrame: Bool, direction: TrafficDirection) -> Int? {
+        self.bytes[direction] += bytes
+        return self.trackers[direction].payload(bytes, endsFrame: endsFrame)
+    }
 }

@@ -37,7 +37,8 @@ struct MaskingKeyGenerator {
 
     /// Drawn on first use.
     private var cipher: Cipher?
-    private var keystream = Data()
+    /// The keystream of the last refill, one key per word.
+    private var keystream: [UInt32] = []
     /// Keys of `keystream` handed out; ``keysPerRefill`` when the next call is due.
     private var used = MaskingKeyGenerator.keysPerRefill
 
@@ -45,9 +46,21 @@ struct MaskingKeyGenerator {
         if self.used == Self.keysPerRefill {
             self.refill()
         }
-        let start = self.keystream.startIndex + 4 * self.used
+        var word = KeystreamWord(bits: self.keystream[self.used])
         self.used += 1
-        return WebSocketMaskingKey(self.keystream[start..<start + 4])!
+        return WebSocketMaskingKey.random(using: &word)
+    }
+
+    /// One keystream word as NIO's `WebSocketMaskingKey.random(using:)` draws it: the only public way
+    /// to make a key from an integer without a generic call per key (its initializer from a byte
+    /// collection is not inlinable). It yields the word in both halves of its 64 bits, so the key is
+    /// the word whichever half a 32-bit draw keeps.
+    private struct KeystreamWord: RandomNumberGenerator {
+        let bits: UInt32
+
+        mutating func next() -> UInt64 {
+            UInt64(self.bits) | UInt64(self.bits) << 32
+        }
     }
 
     private mutating func refill() {
@@ -55,8 +68,9 @@ struct MaskingKeyGenerator {
         if cipher.block > UInt32.max - Self.blocksPerRefill {
             cipher = Cipher()
         }
+        let bytes: Data
         do {
-            self.keystream = try Insecure.ChaCha20CTR.encrypt(
+            bytes = try Insecure.ChaCha20CTR.encrypt(
                 Self.zeros,
                 using: cipher.key,
                 counter: Insecure.ChaCha20CTR.Counter(offset: cipher.block),
@@ -65,6 +79,9 @@ struct MaskingKeyGenerator {
         } catch {
             // Throws only for a key, nonce or counter of the wrong size; all three are fixed above.
             preconditionFailure("ChaCha20CTR refused its fixed-size inputs: \(error)")
+        }
+        self.keystream = bytes.withUnsafeBytes { raw in
+            (0..<Self.keysPerRefill).map { raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self) }
         }
         cipher.block += Self.blocksPerRefill
         self.cipher = cipher

@@ -37,19 +37,20 @@ struct WebSocketFrameHeader: Equatable, Sendable {
     func write(to buffer: inout ByteBuffer) {
         let first = (self.fin ? 0x80 : 0) | (self.reservedBits & 0x70) | UInt8(webSocketOpcode: self.opcode)
         let maskBit: UInt8 = self.maskKey == nil ? 0 : 0x80
-        buffer.writeInteger(first)
+        // Whole words rather than byte by byte: each write is a pass through ByteBuffer's setter.
         switch self.payloadLength {
         case 0...125:
-            buffer.writeInteger(maskBit | UInt8(self.payloadLength))
+            buffer.writeInteger(UInt16(first) << 8 | UInt16(maskBit | UInt8(self.payloadLength)))
         case 126...Int(UInt16.max):
-            buffer.writeInteger(maskBit | 126)
-            buffer.writeInteger(UInt16(self.payloadLength))
+            buffer.writeInteger(UInt32(first) << 24 | UInt32(maskBit | 126) << 16 | UInt32(self.payloadLength))
         default:
-            buffer.writeInteger(maskBit | 127)
+            buffer.writeInteger(UInt16(first) << 8 | UInt16(maskBit | 127))
             buffer.writeInteger(UInt64(self.payloadLength))
         }
         if let maskKey = self.maskKey {
-            buffer.writeBytes(maskKey)
+            buffer.writeInteger(
+                UInt32(maskKey[0]) << 24 | UInt32(maskKey[1]) << 16 | UInt32(maskKey[2]) << 8 | UInt32(maskKey[3])
+            )
         }
     }
 }
