@@ -58,6 +58,43 @@ final class HTTPProxyStateMachineTests: XCTestCase {
         XCTAssertEqual(try self.framing(self.head(.POST, [("Content-Length", "100")]), maxBody: 100).get(), .contentLength(100))
     }
 
+    /// The route table matches the target and `Host` as bytes; an app that resolves them must not
+    /// serve another route's request (an `auth` route bypassed through a route without).
+    func testTargetsAndHostsAnAppMayReadAsAnotherRouteAreRefused() {
+        func answer(
+            _ method: HTTPMethod,
+            _ uri: String,
+            _ fields: [(String, String)] = [("Host", "app")],
+            version: HTTPVersion = .http1_1
+        )
+            -> UInt?
+        {
+            var machine = HTTPProxyStateMachine()
+            let head = HTTPRequestHead(version: version, method: method, uri: uri, headers: HTTPHeaders(fields))
+            guard case .reject(let rejection, let outcome) = machine.requestHead(head, maxBody: 0) else { return nil }
+            XCTAssertEqual(outcome.status, Int(rejection.status.code))
+            return rejection.status.code
+        }
+        for uri in [
+            "/public/../admin", "/public/%2e%2E/admin", "/./admin", "/admin/..", "/%61dmin", "/adm%69n", "/a%2Fb", "/%7Euser",
+            "/%zz",
+        ] {
+            XCTAssertEqual(answer(.GET, uri), 400, uri)
+        }
+        XCTAssertEqual(answer(.GET, "http://admin.example/"), 400, "absolute form: an app takes its authority over Host")
+        XCTAssertEqual(answer(.GET, "admin"), 400)
+        XCTAssertEqual(answer(.GET, "/", [("Host", "public"), ("Host", "admin")]), 400, "two Hosts")
+        XCTAssertEqual(answer(.GET, "/", []), 400, "no Host in HTTP/1.1")
+        XCTAssertEqual(answer(.CONNECT, "app:443"), 501)
+        for uri in [
+            "/", "/a/b.c/..d/...", "/a%20b?x=../%61", "/%C3%A9t%C3%A9", "/a/b%3F",
+        ] {
+            XCTAssertNil(answer(.GET, uri), uri)
+        }
+        XCTAssertNil(answer(.OPTIONS, "*"))
+        XCTAssertNil(answer(.GET, "/", [], version: .http1_0), "HTTP/1.0 needs no Host")
+    }
+
     // MARK: Response framing
 
     private func plan(
@@ -151,6 +188,31 @@ final class HTTPProxyStateMachineTests: XCTestCase {
         )
         XCTAssertTrue(machine.isIdle)
         XCTAssertEqual(machine.requestHead(self.head(), maxBody: 0), .admit, "the next request on the connection")
+    }
+
+    func testRequestTrailersAreNotForwarded() {
+        var machine = HTTPProxyStateMachine()
+        _ = machine.requestHead(self.head(.POST, [("Transfer-Encoding", "chunked")]), maxBody: 0)
+        _ = machine.admitted()
+        _ = machine.leased(reused: false)
+        XCTAssertEqual(
+            machine.requestEnd(trailers: ["X-Auth-Subject": "admin", "X-Forwarded-For": "10.0.0.1"]),
+            .forwardEnd(.init(trailers: nil)),
+            "trailers would pass the forwarding policy by"
+        )
+    }
+
+    func testTheBodyKeptBeforeTheUpstreamConnectionIsCounted() {
+        var machine = HTTPProxyStateMachine()
+        _ = machine.requestHead(self.head(.POST, [("Content-Length", "10")]), maxBody: 0)
+        XCTAssertEqual(machine.requestBody(bytes: 3), .keepBody)
+        _ = machine.admitted()
+        XCTAssertEqual(machine.requestBody(bytes: 4), .keepBody)
+        XCTAssertEqual(machine.keptBytes, 7, "what the memory budget counts of the connection")
+        _ = machine.leased(reused: false)
+        XCTAssertEqual(machine.keptBytes, 0, "written upstream")
+        XCTAssertEqual(machine.requestBody(bytes: 3), .forwardBody)
+        XCTAssertEqual(machine.keptBytes, 0)
     }
 
     func testExpectContinueIsAnsweredOnceTheUpstreamIsThere() {

@@ -62,11 +62,12 @@ final class HTTPProxyHandler: ChannelDuplexHandler, HTTP1UpstreamExchange {
     }
 
     /// Bytes waiting to be written to the client and to the upstream connection of the exchange in
-    /// progress: what the memory budget counts of this connection.
+    /// progress, and the request body kept until that connection is there: what the memory budget
+    /// counts of this connection.
     var queuedBytes: Int {
         let client = (try? self.context?.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
         let upstream = (try? self.lease?.connection.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
-        return client + upstream
+        return client + upstream + self.machine.keptBytes
     }
 
     /// The gateway is over `limits.max_memory` and this connection holds among the most: it is

@@ -65,6 +65,8 @@ struct HTTPProxyStateMachine {
         let expectsContinue: Bool
         let maxBody: Int
         var requestBytes = 0
+        /// Of those, the ones kept until the upstream connection is there.
+        var keptBytes = 0
         var requestEnd: RequestEnd?
         var reused = false
         var retried = false
@@ -110,6 +112,13 @@ struct HTTPProxyStateMachine {
         }
     }
 
+    /// Bytes of the request body kept until the upstream connection is there (the memory budget
+    /// counts them).
+    var keptBytes: Int {
+        guard case .exchange(let exchange) = self.state else { return 0 }
+        return exchange.keptBytes
+    }
+
     /// Whether an exchange is in progress (the keep-alive timer runs only between exchanges).
     var isIdle: Bool {
         if case .idle = self.state { return true }
@@ -123,6 +132,7 @@ struct HTTPProxyStateMachine {
         guard case .idle = self.state else { return .none }
         let framing: HTTPBodyFraming
         do throws(HandshakeRejection) {
+            try HTTPRequestTargetRules.check(head)
             framing = try HTTPBodyFraming.request(head, maxBody: maxBody)
         } catch {
             self.state = .closed
@@ -154,14 +164,20 @@ struct HTTPProxyStateMachine {
                 HandshakeRejection(.payloadTooLarge, "request body over max_request_body (\(exchange.maxBody) bytes)")
             )
         }
+        guard exchange.phase == .forwarding else {
+            exchange.keptBytes += bytes
+            self.state = .exchange(exchange)
+            return .keepBody
+        }
         self.state = .exchange(exchange)
-        return exchange.phase == .forwarding ? .forwardBody : .keepBody
+        return .forwardBody
     }
 
-    /// The request ended.
+    /// The request ended. Its trailers are not forwarded (as nginx): they would reach the upstream
+    /// without the forwarding policy, a client's own identity fields among them.
     mutating func requestEnd(trailers: HTTPHeaders?) -> Action {
         guard case .exchange(var exchange) = self.state, exchange.requestEnd == nil else { return .none }
-        let end = RequestEnd(trailers: trailers)
+        let end = RequestEnd(trailers: nil)
         exchange.requestEnd = end
         self.state = .exchange(exchange)
         return exchange.phase == .forwarding ? .forwardEnd(end) : .none
@@ -196,6 +212,7 @@ struct HTTPProxyStateMachine {
         guard case .exchange(var exchange) = self.state, exchange.phase == .leasing else { return .none }
         exchange.phase = .forwarding
         exchange.reused = reused
+        exchange.keptBytes = 0
         self.state = .exchange(exchange)
         return .forwardRequest(
             exchange.framing,
