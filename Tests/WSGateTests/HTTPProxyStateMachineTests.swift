@@ -190,6 +190,16 @@ final class HTTPProxyStateMachineTests: XCTestCase {
         XCTAssertEqual(machine.requestHead(self.head(), maxBody: 0), .admit, "the next request on the connection")
     }
 
+    /// A connection lent after the exchange ended (413 while it was being dialled) would stay lent
+    /// to nobody: the machine says to give it back.
+    func testAConnectionLentAfterTheExchangeEndedGoesBack() {
+        var machine = HTTPProxyStateMachine()
+        _ = machine.requestHead(self.head(.POST, [("Transfer-Encoding", "chunked")]), maxBody: 4)
+        _ = machine.admitted()
+        guard case .reject = machine.requestBody(bytes: 5) else { return XCTFail("not refused") }
+        XCTAssertEqual(machine.leased(reused: false), .returnLease)
+    }
+
     func testRequestTrailersAreNotForwarded() {
         var machine = HTTPProxyStateMachine()
         _ = machine.requestHead(self.head(.POST, [("Transfer-Encoding", "chunked")]), maxBody: 0)

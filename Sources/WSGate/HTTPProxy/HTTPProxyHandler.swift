@@ -57,6 +57,8 @@ final class HTTPProxyHandler: ChannelDuplexHandler, HTTP1UpstreamExchange {
     func handlerRemoved(context: ChannelHandlerContext) {
         self.cancelTimers()
         self.proxy.registry.unregister(self)
+        self.lease?.release(reusable: false)
+        self.lease = nil
         self.current?.admission?.lease?.release()
         self.context = nil
     }
@@ -210,6 +212,8 @@ final class HTTPProxyHandler: ChannelDuplexHandler, HTTP1UpstreamExchange {
             self.admit(context: context)
         case .lease(let fresh):
             self.openUpstream(fresh: fresh, context: context)
+        case .returnLease:
+            return
         case .forwardRequest(let framing, let answerContinue, let end):
             self.forwardRequest(framing: framing, answerContinue: answerContinue, end: end, context: context)
         case .keepBody:
@@ -305,9 +309,14 @@ final class HTTPProxyHandler: ChannelDuplexHandler, HTTP1UpstreamExchange {
                     lease.release(reusable: false)
                     return
                 }
+                let action = handler.machine.leased(reused: lease.reused)
+                guard action != .returnLease else {
+                    lease.release(reusable: true)
+                    return
+                }
                 handler.lease = lease
                 lease.connection.handler.exchange = handler
-                handler.perform(handler.machine.leased(reused: lease.reused), context: context)
+                handler.perform(action, context: context)
             case .failure(let error):
                 let rejection =
                     (error as? UpstreamError)?.rejection ?? HandshakeRejection(.badGateway, "upstream unavailable: \(error)")

@@ -22,6 +22,9 @@ struct HTTPProxyStateMachine {
         /// Get an upstream connection for the request (`fresh`: a new one), then report
         /// ``leased(reused:)`` or ``leaseFailed(_:)``.
         case lease(fresh: Bool)
+        /// The exchange that asked for the upstream connection just reported ended meanwhile: give
+        /// it back to its pool unused.
+        case returnLease
         /// Write the request head upstream with this body framing, then the body parts kept
         /// meanwhile, then `end` when the request has ended; first answer the client `100 Continue`
         /// when `answerContinue`.
@@ -209,7 +212,7 @@ struct HTTPProxyStateMachine {
 
     /// An upstream connection is there; `reused` when it was idle in the pool.
     mutating func leased(reused: Bool) -> Action {
-        guard case .exchange(var exchange) = self.state, exchange.phase == .leasing else { return .none }
+        guard case .exchange(var exchange) = self.state, exchange.phase == .leasing else { return .returnLease }
         exchange.phase = .forwarding
         exchange.reused = reused
         exchange.keptBytes = 0
