@@ -95,16 +95,15 @@ enum DashboardPage {
         const charts = [
           ["connections", "connections", (r) => r.connections.active, false],
           ["messages", "messages/s", (r) => sum(r.messages), true],
-          ["bytes", "bytes/s", (r) => sum(r.bytes) + (r.http ? sum(r.http.bytes) : 0), true],
+          ["bytes", "bytes/s", (r) => sum(r.bytes) + (r.http ? sum(r.http.body_bytes) : 0), true],
           ["requests", "HTTP requests/s", requests, true],
           ["backpressure", "backpressure pauses/s", (r) => sum(r.backpressure.pauses), true],
           ["errors", "errors/s", errors, true],
         ];
 
-        // HTTP answers of a route by status class ("1xx" ... "5xx"), from route.http.
+        // A route's proxied HTTP requests by status class ("2xx", ...; "0xx": no answer), from route.http.
         function httpClasses(r) {
-          const http = r.http || {};
-          return http.status_classes || http.responses || {};
+          return (r.http && r.http.requests) || {};
         }
 
         function errors(r) {
@@ -227,10 +226,14 @@ enum DashboardPage {
 
         function breakdowns(name, route) {
           const classes = Object.entries(httpClasses(route)).sort();
+          const latency = route.http && route.http.upstream_latency_seconds;
           document.querySelector(`[data-route="${CSS.escape(name)}"][data-breakdown="http"]`).replaceChildren(
             route.http ? table([["class", (r) => r[0]], ["answers", (r) => format(r[1]), true]],
               classes.map((entry) => Object.assign(entry, { attributes: { "data-status-class": entry[0] } })))
-              : element("span", { class: "empty" }, ["no HTTP figures"]));
+              : element("span", { class: "empty" }, ["no HTTP figures"]),
+            latency && latency.count > 0
+              ? element("div", { class: "empty" }, [`upstream latency: mean ${(latency.sum / latency.count * 1000).toFixed(2)} ms`])
+              : "");
           const closes = [];
           for (const [side, codes] of Object.entries(route.closes))
             for (const [code, count] of Object.entries(codes)) closes.push({ side, code, count, attributes: { "data-close": side + "-" + code } });

@@ -39,13 +39,26 @@ final class DashboardBrowserTests: XCTestCase {
         let upstream = try await PeerProcess.pythonEchoServer()
         defer { upstream.stop() }
         let dead = try await H2TestUpstream.freePort()
+        // An HTTP app (the chat example's aiohttp app), for the HTTP answers by status class.
+        let web = try await PeerProcess.start(
+            name: "examples/chat/app.py",
+            executable: URL(fileURLWithPath: "/usr/bin/env"),
+            arguments: [
+                PeerProcess.python, "-u", PeerProcess.repositoryRoot.appendingPathComponent("examples/chat/app.py").path,
+                "--port", "0",
+            ],
+            currentDirectory: PeerProcess.repositoryRoot
+        )
+        defer { web.stop() }
         let gateway = try await GatewayHarness.start(
             """
             upstreams:
               echo: {protocol: echo}
               app: {protocol: websocket, endpoints: [127.0.0.1:\(upstream.port), 127.0.0.1:\(dead)]}
+              web: {protocol: http, endpoints: [127.0.0.1:\(web.port)]}
             routes:
               - {name: app, match: {path_prefix: /app/}, upstream: app, rewrite_prefix: /}
+              - {name: web, match: {path_prefix: /web/}, upstream: web, rewrite_prefix: /, serves: http}
               - {name: live, upstream: echo}
             """
         )
@@ -62,6 +75,11 @@ final class DashboardBrowserTests: XCTestCase {
         let close = try await closing.waitForClose()
         XCTAssertEqual(close.code, 4001)
         await closing.close()
+        // Three 200s and a 404 from the HTTP app.
+        for path in ["/web/api/rooms", "/web/api/rooms/general/messages", "/web/", "/web/api/rooms/nope/messages"] {
+            let answer = try await AdminHTTP.send(port: gateway.port, "GET", path)
+            XCTAssertEqual(answer.status, path.contains("nope") ? 404 : 200, "\(path): \(answer.body)")
+        }
         // Traffic runs while the browser polls.
         let traffic = Task { [clients = self.clients] in
             var sent = 0
@@ -115,6 +133,11 @@ final class DashboardBrowserTests: XCTestCase {
             deadRowText.contains("back-off (") || deadRowText.contains("retrying after back-off ("),
             "the dead endpoint is shown failing: \(deadRowText)"
         )
+
+        // HTTP answers by status class on the HTTP route.
+        let web2xx = try XCTUnwrap(page.range(of: "data-status-class=\"2xx\""), "the 2xx row: \(page)")
+        XCTAssertTrue(page[web2xx.upperBound...].prefix(200).contains(">3<"), "three 2xx answers")
+        XCTAssertTrue(page.contains("data-status-class=\"4xx\""), "the 404 is listed")
 
         // Closes by side: the app's 4001.
         XCTAssertTrue(page.contains("data-close=\"upstream-4001\""), "the upstream's 4001 close is listed")

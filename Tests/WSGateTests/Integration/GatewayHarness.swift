@@ -54,6 +54,16 @@ final class GatewayHarness {
         return try GatewayHarness(gateway: gateway)
     }
 
+    /// Starts a gateway from a whole configuration file's text; its listener `public` is `port`.
+    static func start(file text: String, name: String) async throws -> GatewayHarness {
+        let configuration = try GatewayConfiguration.parse(yaml: text, file: name)
+        var logger = Logger(label: "wsgate-test")
+        logger.logLevel = .warning
+        let gateway = try Gateway(configuration: configuration, group: MultiThreadedEventLoopGroup.singleton, logger: logger)
+        try await gateway.start()
+        return try GatewayHarness(gateway: gateway)
+    }
+
     func stop() async {
         try? await self.gateway.shutdown()
     }
