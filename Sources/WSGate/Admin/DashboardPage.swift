@@ -2,8 +2,9 @@
 /// watches an edge with. It polls `/stats` and `/stats/connections` every second and shows the
 /// gateway's headline rates; per route, live counters and two minutes of charts (connections,
 /// messages/s, bytes/s, HTTP requests/s, backpressure pauses/s, errors/s), HTTP answers by status
-/// class and closes by side and code; every upstream endpoint with its health, sessions,
-/// connections and pool state; and the live connections holding the most queued bytes and the
+/// class, closes by side and code, and (routes with `auth`) clients admitted and refused by reason;
+/// every upstream endpoint with its health, sessions, connections and pool state (HTTP/2 streams
+/// or HTTP keep-alive connections); and the live connections holding the most queued bytes and the
 /// oldest ones.
 ///
 /// Every rate, in the headline figures as in the charts, is computed from the same samples: the
@@ -166,6 +167,8 @@ enum DashboardPage {
                 element("div", { "data-route": name, "data-breakdown": "http" }, [])]),
               element("div", {}, [element("h3", {}, ["closes by side and code"]),
                 element("div", { "data-route": name, "data-breakdown": "closes" }, [])]),
+              element("div", {}, [element("h3", {}, ["authentication"]),
+                element("div", { "data-route": name, "data-breakdown": "auth" }, [])]),
             ]),
           ]);
           document.getElementById("routes").append(node);
@@ -240,6 +243,15 @@ enum DashboardPage {
           closes.sort((a, b) => b.count - a.count);
           document.querySelector(`[data-route="${CSS.escape(name)}"][data-breakdown="closes"]`).replaceChildren(
             table([["side", (r) => r.side], ["code", (r) => r.code], ["sessions", (r) => format(r.count), true]], closes));
+          // Admitted, then refusals by reason, most first (routes with `auth`).
+          const auth = route.auth
+            ? [{ outcome: "admitted", count: route.auth.admitted, attributes: { "data-auth": "admitted" } }].concat(
+              Object.entries(route.auth.refused).sort((a, b) => b[1] - a[1])
+                .map(([reason, count]) => ({ outcome: "refused: " + reason, count, attributes: { "data-auth": reason } })))
+            : null;
+          document.querySelector(`[data-route="${CSS.escape(name)}"][data-breakdown="auth"]`).replaceChildren(
+            auth ? table([["outcome", (r) => r.outcome], ["clients", (r) => format(r.count), true]], auth)
+              : element("span", { class: "empty" }, ["no auth on this route"]));
         }
 
         function upstreams(stats) {
@@ -263,7 +275,9 @@ enum DashboardPage {
             ["upstream", (r) => r.name], ["protocol", (r) => r.protocol], ["endpoint", (r) => r.endpoint.endpoint],
             ["health", (r) => r.state], ["sessions", (r) => r.endpoint.sessions, true],
             ["connections", (r) => r.endpoint.connections, true],
-            ["pool", (r) => r.pool ? `${r.pool.streams_active} streams on ${r.pool.connections_open} conns, ${r.pool.streams_refused} refused, ${r.pool.goaways} GOAWAY` : "-"],
+            ["pool", (r) => r.pool ? `${r.pool.streams_active} streams on ${r.pool.connections_open} conns, ${r.pool.streams_refused} refused, ${r.pool.goaways} GOAWAY`
+              : r.endpoint.http_pool ? `HTTP keep-alive: ${r.endpoint.http_pool.open} open, ${r.endpoint.http_pool.idle} idle, ${r.endpoint.http_pool.reused} reused, ${r.endpoint.http_pool.stale_retries} stale retries`
+              : "-"],
           ], rows, { id: "upstream-table" }));
         }
 

@@ -11,6 +11,8 @@ import XCTest
 final class DashboardBrowserTests: XCTestCase {
     private var gateway: GatewayHarness?
     private var clients: [TestWebSocketClient] = []
+    /// The HMAC secret of the route with auth (read by the in-process gateway).
+    private static let secretVariable = "WSGATE_DASHBOARD_TEST_HMAC_SECRET"
 
     override func tearDown() async throws {
         for client in self.clients { await client.close() }
@@ -50,6 +52,7 @@ final class DashboardBrowserTests: XCTestCase {
             currentDirectory: PeerProcess.repositoryRoot
         )
         defer { web.stop() }
+        setenv(Self.secretVariable, "dashboard-test-secret-of-32-bytes", 1)
         let gateway = try await GatewayHarness.start(
             """
             upstreams:
@@ -59,6 +62,12 @@ final class DashboardBrowserTests: XCTestCase {
             routes:
               - {name: app, match: {path_prefix: /app/}, upstream: app, rewrite_prefix: /}
               - {name: web, match: {path_prefix: /web/}, upstream: web, rewrite_prefix: /, serves: http}
+              - name: locked
+                match: {path_prefix: /locked/}
+                upstream: web
+                rewrite_prefix: /
+                serves: http
+                auth: {jwt: {algorithms: [HS256], hmac_secret_env: \(Self.secretVariable)}}
               - {name: live, upstream: echo}
             """
         )
@@ -79,6 +88,11 @@ final class DashboardBrowserTests: XCTestCase {
         for path in ["/web/api/rooms", "/web/api/rooms/general/messages", "/web/", "/web/api/rooms/nope/messages"] {
             let answer = try await AdminHTTP.send(port: gateway.port, "GET", path)
             XCTAssertEqual(answer.status, path.contains("nope") ? 404 : 200, "\(path): \(answer.body)")
+        }
+        // Two requests without a token on the route with auth: refused, never proxied.
+        for _ in 0..<2 {
+            let refused = try await AdminHTTP.send(port: gateway.port, "GET", "/locked/api/rooms")
+            XCTAssertEqual(refused.status, 401, refused.body)
         }
         // Traffic runs while the browser polls.
         let traffic = Task { [clients = self.clients] in
@@ -138,6 +152,14 @@ final class DashboardBrowserTests: XCTestCase {
         let web2xx = try XCTUnwrap(page.range(of: "data-status-class=\"2xx\""), "the 2xx row: \(page)")
         XCTAssertTrue(page[web2xx.upperBound...].prefix(200).contains(">3<"), "three 2xx answers")
         XCTAssertTrue(page.contains("data-status-class=\"4xx\""), "the 404 is listed")
+
+        // Authentication on the route with auth: none admitted, the two refusals by reason; and the
+        // HTTP upstream's keep-alive pool in the endpoints table.
+        let admitted = try XCTUnwrap(page.range(of: "data-auth=\"admitted\""), "the auth table: \(page)")
+        XCTAssertTrue(page[admitted.upperBound...].prefix(200).contains(">0<"), "no client admitted")
+        let missing = try XCTUnwrap(page.range(of: "data-auth=\"missing_token\""), "the refusal row: \(page)")
+        XCTAssertTrue(page[missing.upperBound...].prefix(200).contains(">2<"), "two refusals for a missing token")
+        XCTAssertTrue(page.contains("HTTP keep-alive: "), "the HTTP pool of the web upstream")
 
         // Closes by side: the app's 4001.
         XCTAssertTrue(page.contains("data-close=\"upstream-4001\""), "the upstream's 4001 close is listed")
