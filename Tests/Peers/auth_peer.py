@@ -216,6 +216,8 @@ def auth_app(directory: str | None, port: int, tls: bool) -> None:
                 calls.value += 1
                 if "slow" in self.headers.get("X-Forwarded-Uri", ""):
                     time.sleep(5)
+                elif "delay" in self.headers.get("X-Forwarded-Uri", ""):
+                    time.sleep(1)
                 cookie = self.headers.get("Cookie", "")
                 if "session=good" in cookie or self.headers.get("Authorization") == "Bearer good":
                     return self.answer(200, b"", "text/plain", [("X-User-Id", "u-1"), ("X-User-Role", "admin"), ("X-Ignored", "x")])

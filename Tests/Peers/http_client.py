@@ -19,6 +19,9 @@ exits 0 (1 with an "error" key when something went wrong).
   http_client.py stall-body HOST PORT PATH
                                           a raw socket that announces a 1000-byte body, sends 10
                                           bytes and stops: {"answer": the server's first line}
+  http_client.py slow-upload HOST PORT PATH
+                                          a raw socket that POSTs a 20-byte body in two halves
+                                          1.5 s apart: {"answer": the server's first line}
   http_client.py reset HOST PORT PATH     a raw socket that sends a keep-alive GET, reads its
                                           answer's status line and headers, then resets the
                                           connection (SO_LINGER 0): {"answer": that first line}
@@ -163,6 +166,23 @@ def stall_body(args):
     return {"answer": answer.split(b"\r\n")[0].decode()}
 
 
+def slow_upload(args):
+    import socket
+
+    sock = socket.create_connection((args.host, args.port))
+    sock.sendall(f"POST {args.path} HTTP/1.1\r\nHost: {args.host}\r\nContent-Length: 20\r\n\r\n".encode() + b"x" * 10)
+    time.sleep(1.5)
+    sock.sendall(b"y" * 10)
+    sock.settimeout(30)
+    answer = b""
+    while b"\r\n" not in answer:
+        data = sock.recv(4096)
+        if not data:
+            break
+        answer += data
+    return {"answer": answer.split(b"\r\n")[0].decode()}
+
+
 def reset(args):
     import socket
     import struct
@@ -193,7 +213,7 @@ def main():
         p.add_argument("--rss-pid", type=int)
     p = commands.add_parser("sse")
     p.add_argument("url")
-    for name in ("stall-read", "stall-body", "reset"):
+    for name in ("stall-read", "stall-body", "slow-upload", "reset"):
         p = commands.add_parser(name)
         p.add_argument("host")
         p.add_argument("port", type=int)
@@ -209,6 +229,7 @@ def main():
             "sse": sse,
             "stall-read": stall_read,
             "stall-body": stall_body,
+            "slow-upload": slow_upload,
             "reset": reset,
         }[args.command](args)
     except Exception as error:  # reported to the test as JSON

@@ -77,7 +77,7 @@ final class HTTPProxyStateMachineTests: XCTestCase {
         }
         for uri in [
             "/public/../admin", "/public/%2e%2E/admin", "/./admin", "/admin/..", "/%61dmin", "/adm%69n", "/a%2Fb", "/%7Euser",
-            "/%zz",
+            "/%zz", "/public/..;/admin", "/public/.;x/admin", "//admin", "/public//admin", "/a\\b", "/a%5Cb", "/a%5cb",
         ] {
             XCTAssertEqual(answer(.GET, uri), 400, uri)
         }
@@ -87,7 +87,7 @@ final class HTTPProxyStateMachineTests: XCTestCase {
         XCTAssertEqual(answer(.GET, "/", []), 400, "no Host in HTTP/1.1")
         XCTAssertEqual(answer(.CONNECT, "app:443"), 501)
         for uri in [
-            "/", "/a/b.c/..d/...", "/a%20b?x=../%61", "/%C3%A9t%C3%A9", "/a/b%3F",
+            "/", "/a/b.c/..d/...", "/a%20b?x=../%61", "/%C3%A9t%C3%A9", "/a/b%3F", "/a/", "/a;v=1/b", "/a?next=//b",
         ] {
             XCTAssertNil(answer(.GET, uri), uri)
         }

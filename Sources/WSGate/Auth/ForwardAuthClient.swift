@@ -29,18 +29,23 @@ final class ForwardAuthClient: Sendable {
     }
 
     func check(_ head: HTTPRequestHead, clientIP: String?) async throws(AuthFailure) -> [(String, String)] {
-        let path = head.uri.prefix { $0 != "?" }
+        // The key holds everything the subrequest shows the app (method, the whole URI with its
+        // query, Host, client IP, the chosen headers), so one client's answer never serves another
+        // that differs in any of them; a request without any chosen header is never cached.
+        let credentials = self.configuration.requestHeaders.map { head.headers[$0].joined(separator: "\n") }
+        let cacheable = credentials.contains { !$0.isEmpty }
         let key =
-            ([head.method.rawValue, String(path)]
-            + self.configuration.requestHeaders.map { head.headers[$0].joined(separator: "\n") })
+            ([head.method.rawValue, head.uri, head.headers.first(name: "Host") ?? "", clientIP ?? ""] + credentials)
             .joined(separator: "\r")
         let now = AuthClock.monotonicSeconds
         let verdict: Verdict
-        if let cached = self.cache.withLockedValue({ $0.answer(for: key, now: now) }) {
+        if cacheable, let cached = self.cache.withLockedValue({ $0.answer(for: key, now: now) }) {
             verdict = cached
         } else {
             verdict = try await self.ask(head, clientIP: clientIP)
-            self.cache.withLockedValue { $0.store(verdict, for: key, now: AuthClock.monotonicSeconds) }
+            if cacheable {
+                self.cache.withLockedValue { $0.store(verdict, for: key, now: AuthClock.monotonicSeconds) }
+            }
         }
         switch verdict {
         case .admit(let headers): return headers

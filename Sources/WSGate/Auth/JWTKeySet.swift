@@ -72,8 +72,10 @@ struct JWTKeySet: Sendable {
     }
 
     /// The signing keys of a JWK Set (RFC 7517 section 5); keys for encryption (`use: enc`) and of
-    /// unknown kinds are skipped, a key that is malformed is an error.
-    static func parse(jwks data: Data, allowed: [JWTAlgorithmName]) throws(LoadError) -> JWTKeySet {
+    /// unknown kinds are skipped, a key that is malformed is an error. `secrets: false` (a set
+    /// fetched from a URL) skips `oct` keys too: an issuer publishes public keys, and a shared secret
+    /// read from the network would let whoever serves or alters the document sign HS* tokens.
+    static func parse(jwks data: Data, allowed: [JWTAlgorithmName], secrets: Bool = true) throws(LoadError) -> JWTKeySet {
         let document: Document
         do {
             document = try JSONDecoder().decode(Document.self, from: data)
@@ -81,7 +83,8 @@ struct JWTKeySet: Sendable {
             throw LoadError(message: "not a JWK Set (a JSON object with a 'keys' list)")
         }
         var set = JWTKeySet()
-        for (index, jwk) in document.keys.enumerated() where jwk.use == nil || jwk.use == "sig" {
+        for (index, jwk) in document.keys.enumerated() where (jwk.use == nil || jwk.use == "sig") && (secrets || jwk.kty != "oct")
+        {
             do {
                 guard let material = try Self.material(jwk) else { continue }
                 set.add(material, kid: jwk.kid, alg: jwk.alg, allowed: allowed)

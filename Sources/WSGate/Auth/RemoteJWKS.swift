@@ -83,7 +83,7 @@ final class RemoteJWKS: Sendable {
             )
             guard response.status == .ok else { return nil }
             let body = try await response.body.collect(upTo: Self.maxDocumentBytes)
-            let keys = try JWTKeySet.parse(jwks: Data(body.readableBytesView), allowed: self.algorithms)
+            let keys = try JWTKeySet.parse(jwks: Data(body.readableBytesView), allowed: self.algorithms, secrets: false)
             return JWTKeyRing(keys)
         } catch {
             return nil

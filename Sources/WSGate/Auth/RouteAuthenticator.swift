@@ -51,7 +51,9 @@ final class RouteAuthenticator: Sendable {
             let claims = try await jwt.validate(token.token, now: self.clock())
             admission.token = token
             admission.subject = claims[self.configuration.subjectClaim]?.text
-            admission.closesAt = claims["exp"]?.seconds.map { $0 + self.configuration.expiryGrace.inSeconds }
+            // A token admitted inside the leeway keeps its session until the leeway ends too.
+            let grace = max(self.configuration.expiryGrace.inSeconds, jwt.policy.leewaySeconds)
+            admission.closesAt = claims["exp"]?.seconds.map { $0 + grace }
             for mapping in self.configuration.claimHeaders {
                 if let value = claims[mapping.claim]?.text {
                     admission.upstreamHeaders.append((mapping.header, value))

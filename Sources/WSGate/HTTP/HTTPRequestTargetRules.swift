@@ -9,9 +9,10 @@ enum HTTPRequestTargetRules {
     ///   matched on the first, an app may read another.
     /// - A target not in origin form (`/path?query`; `*` for `OPTIONS`) is 400: an app takes the
     ///   authority of an absolute-form target over `Host`.
-    /// - A path with a dot segment (`/a/../admin`) or a percent-encoded unreserved character or
-    ///   `/` (`/%61dmin`, `/a%2Fb`) is 400 (RFC 3986 section 6.2.2): an app that decodes or
-    ///   resolves it would serve another route's path.
+    /// - A path with a dot segment (`/a/../admin`, `/a/..;/admin`), an empty segment (`//admin`), a
+    ///   backslash, or a percent-encoded unreserved character, `/` or `\\` (`/%61dmin`, `/a%2Fb`)
+    ///   is 400 (RFC 3986 section 6.2.2): an app that decodes, resolves or merges it would serve
+    ///   another route's path.
     static func check(_ head: HTTPRequestHead) throws(HandshakeRejection) {
         guard head.method != .CONNECT else {
             throw HandshakeRejection(.notImplemented, "CONNECT is not proxied")
@@ -30,9 +31,16 @@ enum HTTPRequestTargetRules {
         }
     }
 
+    /// A `.` or `..` segment, also before a `;` parameter (`..;`, which Tomcat and Jetty resolve), an
+    /// empty segment inside the path (`//admin`, which many apps merge), or a backslash (which some
+    /// read as `/`).
     private static func hasDotSegment(_ path: Substring.UTF8View) -> Bool {
-        path.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).contains { segment in
-            segment.elementsEqual(".".utf8) || segment.elementsEqual("..".utf8)
+        if path.contains(UInt8(ascii: "\\")) { return true }
+        let segments = path.dropFirst().split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
+        return segments.enumerated().contains { index, segment in
+            let name = segment.prefix { $0 != UInt8(ascii: ";") }
+            return name.elementsEqual(".".utf8) || name.elementsEqual("..".utf8)
+                || (segment.isEmpty && index < segments.count - 1)
         }
     }
 
@@ -44,7 +52,7 @@ enum HTTPRequestTargetRules {
                 return true
             }
             let decoded = high << 4 | low
-            if decoded.isASCIIAlphanumeric || "-._~/".utf8.contains(decoded) { return true }
+            if decoded.isASCIIAlphanumeric || "-._~/\\".utf8.contains(decoded) { return true }
         }
         return false
     }

@@ -21,6 +21,8 @@ struct HTTPProxyContext {
     let retryAfterSeconds: Int
     /// How long the connection may wait for its next request (`defaults.limits.handshake_timeout`).
     let keepAliveTimeout: Duration
+    /// `defaults.limits.max_headers`: every request of the connection is held to it (431).
+    let maxHeaders: Int
 }
 
 @available(*, unavailable)

@@ -184,14 +184,19 @@ final class HTTPProxyHandler: ChannelDuplexHandler, HTTP1UpstreamExchange {
     /// is 404; a WebSocket upgrade behind HTTP requests on a connection is 400 (it needs a
     /// connection of its own: browsers and WebSocket clients open one).
     private func requestHead(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        guard head.headers.count <= self.proxy.maxHeaders else {
+            self.current = nil
+            let rejection = HandshakeRejection(.requestHeaderFieldsTooLarge, "more than \(self.proxy.maxHeaders) header fields")
+            self.perform(self.machine.requestMalformed(rejection), context: context, head: head)
+            return
+        }
         let selection = self.proxy.routeTable.match(
             host: head.headers.first(name: "Host"),
             path: head.uri,
             headers: head.headers.map { (name: $0.name, value: $0.value) },
             kind: .http
         )
-        guard !head.headers[canonicalForm: "Upgrade"].contains(where: { $0.lowercased() == "websocket" }),
-            let selection, let cluster = self.proxy.clusters[selection.route.upstream]
+        guard !head.asksForWebSocket, let selection, let cluster = self.proxy.clusters[selection.route.upstream]
         else {
             self.current = nil
             let rejection =
@@ -226,6 +231,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, HTTP1UpstreamExchange {
         case .forwardEnd(let end):
             self.lease?.connection.handler.write(.end(end.trailers))
             self.lease?.connection.handler.flush()
+            self.armResponseTimer(context: context)
         case .respond(let responseHead):
             context.write(self.wrapOutboundOut(.head(responseHead)), promise: nil)
         case .respondBody:
@@ -264,8 +270,13 @@ final class HTTPProxyHandler: ChannelDuplexHandler, HTTP1UpstreamExchange {
             self.perform(self.machine.refused(rejection), context: context)
             return
         }
-        guard let current = self.current, let authenticator = self.proxy.authenticators[current.selection.route.name] else {
+        guard let current = self.current, current.selection.route.auth != nil else {
             self.perform(self.machine.admitted(), context: context)
+            return
+        }
+        guard let authenticator = self.proxy.authenticators[current.selection.route.name] else {
+            // A route with `auth` is never admitted unchecked (as in the WebSocket handshake).
+            self.authenticated(.refuse(.keysUnavailable), context: context)
             return
         }
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
@@ -363,7 +374,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, HTTP1UpstreamExchange {
         }
         upstream.flush()
         self.current?.forwarded = .now()
-        self.armResponseTimer(timeout: current.selection.route.limits.responseTimeout, context: context)
+        if end != nil { self.armResponseTimer(context: context) }
         self.resumeClientReading()
     }
 
@@ -424,7 +435,10 @@ final class HTTPProxyHandler: ChannelDuplexHandler, HTTP1UpstreamExchange {
         context.read()
     }
 
-    private func armResponseTimer(timeout: Duration, context: ChannelHandlerContext) {
+    /// `response_timeout` runs from the request's end going upstream (as Envoy's route timeout): an
+    /// upload as slow as `idle_timeout` allows is not cut by it; a stalled one is `idle_timeout`'s.
+    private func armResponseTimer(context: ChannelHandlerContext) {
+        guard let timeout = self.current?.selection.route.limits.responseTimeout else { return }
         self.responseTimer?.cancel()
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         self.responseTimer = context.eventLoop.scheduleTask(in: TimeAmount(timeout)) {

@@ -163,6 +163,11 @@ final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandle
         switch decision {
         case .admit(let admission):
             counters.authAdmitted()
+            guard context.channel.isActive else {
+                // The client left while it was checked: `handlerRemoved` ran before this slot existed.
+                admission.lease?.release()
+                return
+            }
             self.subjectLease = admission.lease
         case .refuse(let failure):
             counters.authRefused(failure.reason)
@@ -315,7 +320,8 @@ final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandle
                 certificateSubject: self.clientCertificateSubject(context: context)
             ),
             retryAfterSeconds: ClientHandshakeStateMachine.wholeSeconds(configuration.limits.retryAfter),
-            keepAliveTimeout: configuration.defaults.limits.handshakeTimeout
+            keepAliveTimeout: configuration.defaults.limits.handshakeTimeout,
+            maxHeaders: configuration.defaults.limits.maxHeaders
         )
         do {
             try ClientPipeline.startHTTPProxy(handshake: context, head: head, proxy: HTTPProxyHandler(proxy: proxy))

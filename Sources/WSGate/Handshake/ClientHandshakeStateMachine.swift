@@ -306,18 +306,13 @@ struct ClientHandshakeStateMachine {
         guard head.headers.count <= self.maxHeaders else {
             throw HandshakeRejection(.requestHeaderFieldsTooLarge, "more than \(self.maxHeaders) header fields")
         }
-        guard !Self.asksForWebSocket(head) else { return nil }
+        guard !head.asksForWebSocket else { return nil }
         return self.routeTable.match(
             host: head.headers.first(name: "Host"),
             path: head.uri,
             headers: head.headers.map { (name: $0.name, value: $0.value) },
             kind: .http
         )
-    }
-
-    /// Whether the request asks for a WebSocket: an `Upgrade` field naming `websocket`.
-    static func asksForWebSocket(_ head: HTTPRequestHead) -> Bool {
-        head.headers[canonicalForm: "Upgrade"].contains { $0.lowercased() == "websocket" }
     }
 
     /// The checks of a request head, in order: header count (431), route (404), target and `Host`

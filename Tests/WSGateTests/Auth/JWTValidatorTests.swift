@@ -146,5 +146,9 @@ final class JWTValidatorTests: XCTestCase {
         XCTAssertTrue(ring.knows(kid: "h", for: .hs256))
         XCTAssertEqual(set.keys.count, 2)
         XCTAssertThrowsError(try JWTKeySet.parse(jwks: Data("[]".utf8), allowed: [.es256]))
+        // A set fetched from a URL never brings a shared secret.
+        let remote = JWTKeyRing(try JWTKeySet.parse(jwks: Data(document.utf8), allowed: [.es256, .hs256], secrets: false))
+        XCTAssertTrue(remote.knows(kid: "a", for: .es256))
+        XCTAssertFalse(remote.knows(kid: "h", for: .hs256), "no oct key from the network")
     }
 }

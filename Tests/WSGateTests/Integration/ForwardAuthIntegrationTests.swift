@@ -1,4 +1,6 @@
 import Foundation
+import NIOCore
+import NIOPosix
 import XCTest
 
 @testable import WSGate
@@ -43,6 +45,16 @@ final class ForwardAuthIntegrationTests: XCTestCase {
                 auth:
                   jwt: {algorithms: [HS256], hmac_secret_env: \(Self.secretVariable)}
                   limits: {max_connections: 2, max_messages_per_second: 5}
+              - name: checked
+                match: {path_prefix: /checked}
+                upstream: app
+                auth:
+                  jwt: {algorithms: [HS256], hmac_secret_env: \(Self.secretVariable)}
+                  forward_auth:
+                    url: http://127.0.0.1:\(self.app.port)/auth
+                    request_headers: [Cookie]
+                    timeout: 3s
+                  limits: {max_connections: 1}
             """
         )
     }
@@ -79,6 +91,19 @@ final class ForwardAuthIntegrationTests: XCTestCase {
         XCTAssertEqual(again.status, 101)
         let secondCalls = try await self.calls()
         XCTAssertEqual(secondCalls, 1, "the cached answer served the second connection")
+
+        // The key holds everything the app is shown: another query is another question.
+        let otherQuery = try await self.connect("/fa/headers?room=2", headers: [("Cookie", "session=good")])
+        XCTAssertEqual(otherQuery.status, 101)
+        let thirdCalls = try await self.calls()
+        XCTAssertEqual(thirdCalls, 2, "the cached answer of /fa/headers did not serve /fa/headers?room=2")
+        // A request without any of the chosen headers is never cached: each one asks the app.
+        for _ in 0..<2 {
+            let anonymous = try await self.connect("/fa/headers")
+            XCTAssertEqual(anonymous.status, 401)
+        }
+        let lastCalls = try await self.calls()
+        XCTAssertEqual(lastCalls, 4)
     }
 
     func testRefusalGoesBackWithItsBodyAndChallenge() async throws {
@@ -123,6 +148,35 @@ final class ForwardAuthIntegrationTests: XCTestCase {
         }
         XCTAssertEqual(status, 101)
         await second.close()
+    }
+
+    /// A client that leaves while it is checked (here: forward auth takes a second after the token
+    /// passed) does not keep its subject's slot: the slot granted after it left is given back.
+    func testAClientLeavingDuringItsCheckGivesItsSubjectSlotBack() async throws {
+        let token = self.token("carol")
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: "127.0.0.1", port: self.gateway.port).get()
+        try await channel.writeAndFlush(
+            ByteBuffer(
+                string: "GET /checked/delay HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                    + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+                    + "Authorization: Bearer \(token)\r\nCookie: session=good\r\n\r\n"
+            )
+        )
+        try await channel.close()
+        // The decision (admitted, slot taken) arrives after the client left.
+        var admitted = 0
+        for _ in 0..<100 where admitted == 0 {
+            admitted =
+                try await AdminHTTP.get(port: self.gateway.adminPort, "/stats").json().int("routes.checked.auth.admitted") ?? 0
+            if admitted == 0 { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        XCTAssertEqual(admitted, 1)
+        let next = try await self.connect(
+            "/checked/room",
+            headers: [("Authorization", "Bearer \(token)"), ("Cookie", "session=good")]
+        )
+        XCTAssertEqual(next.status, 101, "carol's only slot was given back")
     }
 
     func testMaxMessagesPerSecondPerSubjectAcrossConnections() async throws {

@@ -295,6 +295,24 @@ final class HTTPProxyTests: XCTestCase {
         XCTAssertEqual((got["responses"] as? [[String: Any]])?.first?["status"] as? Int, 200)
     }
 
+    /// `response_timeout` (1 s on /strict/) runs from the request's end: an upload slower than it is
+    /// answered by the app, not cut with 504.
+    func testAnUploadSlowerThanTheResponseTimeoutIsAnswered() async throws {
+        let slow = try await self.httpx(["slow-upload", "127.0.0.1", String(self.gateway.port), "/strict/upload"])
+        XCTAssertEqual(slow["answer"] as? String, "HTTP/1.1 200 OK")
+    }
+
+    /// `max_headers` holds for every request of a keep-alive connection, not only its first.
+    func testTooManyHeaderFieldsOnALaterRequestAre431() async throws {
+        let fields = (0..<300).map { "X-F\($0): v\r\n" }.joined()
+        let answer = try await TestWebSocketClient.rawHTTPRequest(
+            port: self.gateway.port,
+            request: "GET /json?n=1 HTTP/1.1\r\nHost: a\r\n\r\nGET /json?n=2 HTTP/1.1\r\nHost: a\r\n\(fields)\r\n"
+        )
+        let statuses = answer.components(separatedBy: "HTTP/1.1 ").dropFirst().map { $0.components(separatedBy: "\r\n")[0] }
+        XCTAssertEqual(statuses, ["200 OK", "431 Request Header Fields Too Large"], answer)
+    }
+
     /// A client that resets its keep-alive connection between requests (wrk at the end of a run,
     /// browsers) is gone: no answer is written to it (a response to no request would trap NIO's
     /// server pipeline handler in this debug build, taking the in-process gateway down).
