@@ -163,22 +163,26 @@ def serve(handler_class, port: int, tls_directory: str | None = None) -> None:
     server.serve_forever()
 
 
+class QuietHandler(BaseHTTPRequestHandler):
+    """A request handler that logs nothing and answers with one call."""
+
+    def log_message(self, *args) -> None:
+        pass
+
+    def answer(self, status: int, body: bytes, content_type: str = "application/json", headers=()) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in headers:
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+
 def jwks_server(directory: str, port: int) -> None:
     served = Counter()
 
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args) -> None:
-            pass
-
-        def answer(self, status: int, body: bytes, content_type: str = "application/json", headers=()) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            for name, value in headers:
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(body)
-
+    class Handler(QuietHandler):
         def do_GET(self) -> None:
             if self.path == "/count":
                 return self.answer(200, json.dumps({"count": served.value}).encode())
@@ -195,19 +199,7 @@ def auth_app(directory: str | None, port: int, tls: bool) -> None:
     calls = Counter()
     reported = threading.Event()
 
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args) -> None:
-            pass
-
-        def answer(self, status: int, body: bytes, content_type: str = "application/json", headers=()) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            for name, value in headers:
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(body)
-
+    class Handler(QuietHandler):
         def do_GET(self) -> None:
             path = self.path.split("?", 1)[0]
             if path == "/calls":

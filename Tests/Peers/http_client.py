@@ -151,19 +151,24 @@ def stall_read(args):
     return {"bytes": total, "closed": closed}
 
 
+def read_until(sock, marker: bytes) -> bytes:
+    """What the server sent until `marker` (or its close), waiting at most 30 s per read."""
+    sock.settimeout(30)
+    answer = b""
+    while marker not in answer:
+        data = sock.recv(4096)
+        if not data:
+            break
+        answer += data
+    return answer
+
+
 def stall_body(args):
     import socket
 
     sock = socket.create_connection((args.host, args.port))
     sock.sendall(f"POST {args.path} HTTP/1.1\r\nHost: {args.host}\r\nContent-Length: 1000\r\n\r\n".encode() + b"x" * 10)
-    sock.settimeout(30)
-    answer = b""
-    while b"\r\n" not in answer:
-        data = sock.recv(4096)
-        if not data:
-            break
-        answer += data
-    return {"answer": answer.split(b"\r\n")[0].decode()}
+    return {"answer": read_until(sock, b"\r\n").split(b"\r\n")[0].decode()}
 
 
 def slow_upload(args):
@@ -173,14 +178,7 @@ def slow_upload(args):
     sock.sendall(f"POST {args.path} HTTP/1.1\r\nHost: {args.host}\r\nContent-Length: 20\r\n\r\n".encode() + b"x" * 10)
     time.sleep(1.5)
     sock.sendall(b"y" * 10)
-    sock.settimeout(30)
-    answer = b""
-    while b"\r\n" not in answer:
-        data = sock.recv(4096)
-        if not data:
-            break
-        answer += data
-    return {"answer": answer.split(b"\r\n")[0].decode()}
+    return {"answer": read_until(sock, b"\r\n").split(b"\r\n")[0].decode()}
 
 
 def reset(args):
@@ -189,13 +187,7 @@ def reset(args):
 
     sock = socket.create_connection((args.host, args.port))
     sock.sendall(f"GET {args.path} HTTP/1.1\r\nHost: {args.host}\r\n\r\n".encode())
-    sock.settimeout(30)
-    answer = b""
-    while b"\r\n\r\n" not in answer:
-        data = sock.recv(4096)
-        if not data:
-            break
-        answer += data
+    answer = read_until(sock, b"\r\n\r\n")
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     sock.close()
     return {"answer": answer.split(b"\r\n")[0].decode()}

@@ -184,10 +184,11 @@ final class HTTPProxyHandler: ChannelDuplexHandler, HTTP1UpstreamExchange {
     /// is 404; a WebSocket upgrade behind HTTP requests on a connection is 400 (it needs a
     /// connection of its own: browsers and WebSocket clients open one).
     private func requestHead(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
-        guard head.headers.count <= self.proxy.maxHeaders else {
+        do throws(HandshakeRejection) {
+            try head.checkFieldCount(max: self.proxy.maxHeaders)
+        } catch {
             self.current = nil
-            let rejection = HandshakeRejection(.requestHeaderFieldsTooLarge, "more than \(self.proxy.maxHeaders) header fields")
-            self.perform(self.machine.requestMalformed(rejection), context: context, head: head)
+            self.perform(self.machine.requestMalformed(error), context: context, head: head)
             return
         }
         let selection = self.proxy.routeTable.match(

@@ -129,7 +129,8 @@ struct ClientHandshakeStateMachine {
         guard case .awaitingHead = self.state else { return .none }
         self.target = String(head.uri.prefix { $0 != "?" })
         do throws(HandshakeRejection) {
-            if let selection = try self.httpSelection(head) {
+            try head.checkFieldCount(max: self.maxHeaders)
+            if let selection = self.httpSelection(head) {
                 self.routeName = selection.route.name
                 self.state = .awaitingHTTPAdmission(head)
                 return .admit(selection.route)
@@ -302,10 +303,7 @@ struct ClientHandshakeStateMachine {
     /// `websocket`), if one serves it; nil sends the request down the WebSocket checks (which answer
     /// a plain request on a WebSocket-only route 426, as before routes had kinds). Too many header
     /// fields are refused first (431), as for an upgrade.
-    private func httpSelection(_ head: HTTPRequestHead) throws(HandshakeRejection) -> RouteSelection? {
-        guard head.headers.count <= self.maxHeaders else {
-            throw HandshakeRejection(.requestHeaderFieldsTooLarge, "more than \(self.maxHeaders) header fields")
-        }
+    private func httpSelection(_ head: HTTPRequestHead) -> RouteSelection? {
         guard !head.asksForWebSocket else { return nil }
         return self.routeTable.match(
             host: head.headers.first(name: "Host"),
@@ -315,13 +313,11 @@ struct ClientHandshakeStateMachine {
         )
     }
 
-    /// The checks of a request head, in order: header count (431), route (404), target and `Host`
-    /// (400, ``HTTPRequestTargetRules``), RFC 6455 validity (400, 426), origin (403).
+    /// The checks of an upgrade's head after its header count (431, in ``requestHead(_:)``), in order:
+    /// route (404), target and `Host` (400, ``HTTPRequestTargetRules``), RFC 6455 validity (400, 426),
+    /// origin (403).
     private mutating func validate(_ head: HTTPRequestHead) throws(HandshakeRejection) -> (ClientHandshakeRequest, RouteSelection)
     {
-        guard head.headers.count <= self.maxHeaders else {
-            throw HandshakeRejection(.requestHeaderFieldsTooLarge, "more than \(self.maxHeaders) header fields")
-        }
         let host = head.headers.first(name: "Host")
         guard
             let selection = self.routeTable.match(
