@@ -18,7 +18,7 @@ extension Gateway {
     /// section of the configuration being served:
     ///
     /// 1. closes the WebSocket listeners (the admin listener keeps answering, readiness included),
-    ///    and stops reloading;
+    ///    sends GOAWAY on every client HTTP/2 connection (no new streams on it), and stops reloading;
     /// 2. lets live sessions run for `shutdown.grace`, so messages in flight arrive;
     /// 3. sends close 1001 "gateway shutting down" toward every client and upstream of the sessions
     ///    left, and waits up to `shutdown.timeout` for their close handshakes;
@@ -39,6 +39,7 @@ extension Gateway {
                 // ones see the phase and refuse).
                 _ = await self.state.withLockedValue { $0.reloads }?.value
                 try? await self.closeListeners()
+                try? await self.quiesceHTTP2Connections()
                 self.logger.info(
                     "draining: listeners closed, live sessions continue for the grace period",
                     metadata: ["wsgate.shutdown.grace": "\(wait)"]

@@ -246,7 +246,9 @@ public final class Gateway: Sendable {
                             countsTraffic: current.configuration.admin.stats
                         ),
                         tlsFailures: failures,
-                        httpProxies: loopState.httpProxies
+                        httpProxies: loopState.httpProxies,
+                        http2: listener.http2,
+                        http2Connections: loopState.http2Connections
                     )
                     try ClientPipeline.configure(
                         channel,
