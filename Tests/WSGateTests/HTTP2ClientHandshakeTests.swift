@@ -193,3 +193,83 @@ final class HTTP2ClientHandshakeTests: XCTestCase {
         XCTAssertNil(ExtendedConnectServerCodec.requestHead(HPACKHeaders([(":method", "CONNECT"), (":path", "/chat")])))
     }
 }
+
+/// `listeners[].http2`: defaults, limits, and the mistakes `wsgate validate` reports at their line.
+final class ListenerHTTP2ConfigurationTests: XCTestCase {
+    private static func issues(_ yaml: String) -> [String] {
+        do {
+            _ = try GatewayConfiguration.parse(yaml: yaml, file: "t.yaml")
+            return []
+        } catch {
+            return error.issues.map(\.description)
+        }
+    }
+
+    func testDefaultsOnAndLimitsAreRead() throws {
+        let configuration = try GatewayConfiguration.parse(
+            yaml: """
+                listeners:
+                  - {name: a, address: 127.0.0.1:8443, tls: {self_signed: true}}
+                  - name: b
+                    address: 127.0.0.1:8444
+                    tls: {self_signed: true}
+                    http2: {max_concurrent_streams: 8, max_header_list_size: 8KiB, initial_window_size: 1MiB}
+                  - name: c
+                    address: 127.0.0.1:8445
+                    tls: {self_signed: true}
+                    http2: {enabled: false}
+                  - {name: d, address: 127.0.0.1:8446}
+                """,
+            file: "t.yaml"
+        )
+        let listeners = configuration.listeners
+        XCTAssertEqual(listeners[0].http2, ListenerHTTP2Configuration())
+        XCTAssertTrue(listeners[0].servesHTTP2)
+        XCTAssertEqual(listeners[1].http2.maxConcurrentStreams, 8)
+        XCTAssertEqual(listeners[1].http2.maxHeaderListSize, 8 * 1024)
+        XCTAssertEqual(listeners[1].http2.initialWindowSize, 1 << 20)
+        XCTAssertFalse(listeners[2].servesHTTP2)
+        XCTAssertFalse(listeners[3].servesHTTP2, "no h2c on a plain listener")
+        let settings = HTTP2ServerPipeline.settings(listeners[1].http2)
+        XCTAssertTrue(settings.contains(HTTP2Setting(parameter: .enableConnectProtocol, value: 1)), "RFC 8441 section 3")
+        XCTAssertTrue(settings.contains(HTTP2Setting(parameter: .maxConcurrentStreams, value: 8)))
+    }
+
+    func testMistakesAreReportedAtTheirLine() {
+        let issues = Self.issues(
+            """
+            listeners:
+              - name: a
+                address: 127.0.0.1:8443
+                tls: {self_signed: true}
+                http2: {max_concurrent_streams: 0, initial_window_size: 1KiB, max_header_list_size: 2MiB, enable: true}
+              - name: b
+                address: 127.0.0.1:8444
+                http2: {enabled: true}
+            """
+        )
+        XCTAssertEqual(issues.count, 5, "\(issues)")
+        XCTAssertTrue(issues.contains { $0.hasPrefix("t.yaml:5:") && $0.contains("max_concurrent_streams") }, "\(issues)")
+        XCTAssertTrue(issues.contains { $0.contains("initial_window_size") && $0.contains("16KiB") }, "\(issues)")
+        XCTAssertTrue(issues.contains { $0.contains("max_header_list_size") }, "\(issues)")
+        XCTAssertTrue(issues.contains { $0.contains("enable") && $0.contains("enabled") }, "did you mean: \(issues)")
+        XCTAssertTrue(issues.contains { $0.hasPrefix("t.yaml:8:") && $0.contains("TLS listeners only") }, "\(issues)")
+    }
+}
+
+/// The tunnel in the server role: bytes on at once, END_STREAM answered with RST_STREAM NO_ERROR.
+final class HTTP2StreamTunnelHandlerTests: XCTestCase {
+    func testForwardsAtOnceAndEndsOnEndStream() throws {
+        let channel = EmbeddedChannel(handler: HTTP2StreamTunnelHandler(forwarding: true))
+        try channel.writeInbound(HTTP2Frame.FramePayload.data(.init(data: .byteBuffer(ByteBuffer(string: "frame")))))
+        XCTAssertEqual(try channel.readInbound(as: ByteBuffer.self), ByteBuffer(string: "frame"))
+        try channel.writeOutbound(ByteBuffer(string: "echo"))
+        guard case .data(let out) = try channel.readOutbound(as: HTTP2Frame.FramePayload.self) else { return XCTFail() }
+        XCTAssertFalse(out.endStream)
+        let tunnel = try channel.pipeline.syncOperations.handler(type: HTTP2StreamTunnelHandler.self)
+        XCTAssertEqual(tunnel.queuedBytes, 0)
+        try channel.writeInbound(HTTP2Frame.FramePayload.data(.init(data: .byteBuffer(ByteBuffer()), endStream: true)))
+        guard case .rstStream(.noError) = try channel.readOutbound(as: HTTP2Frame.FramePayload.self) else { return XCTFail() }
+        XCTAssertThrowsError(try channel.writeOutbound(ByteBuffer(string: "late")), "nothing after our end")
+    }
+}

@@ -247,7 +247,8 @@ public final class Gateway: Sendable {
                         ),
                         tlsFailures: failures,
                         httpProxies: loopState.httpProxies,
-                        http2: listener.http2,
+                        // As the certificates: what the configuration current at accept says (a reload keeps the socket).
+                        http2: current.configuration.listeners.first { $0.name == name }?.http2 ?? listener.http2,
                         http2Connections: loopState.http2Connections
                     )
                     try ClientPipeline.configure(

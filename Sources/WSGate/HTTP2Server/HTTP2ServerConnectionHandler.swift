@@ -69,10 +69,26 @@ final class HTTP2ServerConnectionHandler: ChannelDuplexHandler {
         context.fireUserInboundEventTriggered(event)
     }
 
+    /// NIOHTTP2 reports stream errors (it reset that stream) and connection errors (it sent GOAWAY)
+    /// alike; a flood its protections caught, or a peer that is not speaking HTTP/2, ends the
+    /// connection. Other errors concern one stream, already reset.
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        // NIOHTTP2 sent its GOAWAY for a connection error already; the connection is over.
+        guard Self.endsConnection(error) else { return }
         self.counters.http2ConnectionFailed()
         context.close(promise: nil)
+    }
+
+    static func endsConnection(_ error: any Error) -> Bool {
+        switch error {
+        case is NIOHTTP2Errors.ExcessiveRSTFrames, is NIOHTTP2Errors.ExcessiveStreamErrors,
+            is NIOHTTP2Errors.ExcessiveControlFrames, is NIOHTTP2Errors.ExcessiveContinuationFrames,
+            is NIOHTTP2Errors.ExcessiveEmptyDataFrames, is NIOHTTP2Errors.ExcessiveNumberOfGlitches,
+            is NIOHTTP2Errors.ExcessivelyLargeHeaderBlock, is NIOHTTP2Errors.ExcessiveOutboundFrameBuffering,
+            is NIOHTTP2Errors.BadClientMagic:
+            return true
+        default:
+            return false
+        }
     }
 
     /// Sends GOAWAY with the last stream taken and closes the connection once its streams ended.

@@ -188,13 +188,12 @@ enum ClientPipeline {
             link.channel?.close(promise: nil)
             return
         }
+        // A client's HTTP/2 stream: its tunnel handler counts what waits toward the client.
         let clientIsStream = Self.isStream(client)
+        let clientQueue: HTTP2StreamTunnelHandler? =
+            try clientIsStream ? client.pipeline.syncOperations.handler(type: HTTP2StreamTunnelHandler.self) : nil
         try ProxySession.start(
-            client: SessionLegChannel(
-                channel: client,
-                isSocket: !clientIsStream,
-                queue: clientIsStream ? try client.pipeline.syncOperations.handler(type: HTTP2StreamTunnelHandler.self) : nil
-            ),
+            client: SessionLegChannel(channel: client, isSocket: !clientIsStream, queue: clientQueue),
             upstream: try self.sessionUpstream(link),
             upstreamEndpoint: link.endpoint,
             subprotocol: link.subprotocol,

@@ -191,6 +191,31 @@ final class HTTP2ClientTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(h2["connection_errors"] as? Int ?? 0, 1, "\(h2)")
     }
 
+    // MARK: A browser
+
+    /// Chromium loads a page over h2 and opens a `wss://` WebSocket on that connection as an RFC 8441
+    /// stream, with permessage-deflate; with HTTP/2 off in the browser, the same over HTTP/1.1.
+    func testChromiumOpensItsWebSocketAsAStreamOfThePageConnection() async throws {
+        let page = "https://localhost:\(self.gateway.port)/"
+        let socket = "wss://localhost:\(self.gateway.port)/echo"
+        let h2 = try await runPythonPeer("h2_browser.py", args: [page, socket], timeout: .seconds(90))
+        XCTAssertEqual(h2["ok"] as? Bool, true, "\(h2)")
+        XCTAssertEqual(h2["page_protocol"] as? String, "h2", "\(h2)")
+        XCTAssertEqual((h2["extensions"] as? String)?.hasPrefix("permessage-deflate"), true, "\(h2)")
+        let (http1, streams) = try await self.protocols()
+        XCTAssertEqual(streams["websocket_streams"] as? Int, 1, "the socket rode an HTTP/2 stream: \(streams)")
+        XCTAssertEqual((http1["connections"] as? [String: Any])?["opened"] as? Int, 0, "no HTTP/1.1 connection: \(http1)")
+        let session = try await self.sessionLogLine()
+        XCTAssertEqual(session["client_protocol"] as? String, "h2", "\(session)")
+
+        let http1Only = try await runPythonPeer("h2_browser.py", args: [page, socket, "--http1"], timeout: .seconds(90))
+        XCTAssertEqual(http1Only["ok"] as? Bool, true, "\(http1Only)")
+        XCTAssertEqual(http1Only["page_protocol"] as? String, "http/1.1", "\(http1Only)")
+        XCTAssertEqual((http1Only["extensions"] as? String)?.hasPrefix("permessage-deflate"), true)
+        let (after, _) = try await self.protocols()
+        XCTAssertGreaterThanOrEqual((after["connections"] as? [String: Any])?["opened"] as? Int ?? 0, 1, "\(after)")
+    }
+
     func testGracefulDrainSendsGOAWAYThen1001() async throws {
         let port = self.gateway.port
         let peer = Task {
