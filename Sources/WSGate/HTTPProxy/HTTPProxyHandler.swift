@@ -67,7 +67,10 @@ final class HTTPProxyHandler: ChannelDuplexHandler, HTTP1UpstreamExchange {
     /// progress, and the request body kept until that connection is there: what the memory budget
     /// counts of this connection.
     var queuedBytes: Int {
-        let client = (try? self.context?.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
+        // An HTTP/2 stream has no such option (asking traps); what waits on it is bounded by its
+        // outbound high water mark (`listeners[].http2.initial_window_size`), as it stops the upstream.
+        let clientChannel = self.context?.channel
+        let client = clientChannel?.parent != nil ? 0 : ((try? clientChannel?.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0)
         let upstream = (try? self.lease?.connection.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
         return client + upstream + self.machine.keptBytes
     }

@@ -57,7 +57,8 @@ final class HTTP2ClientTests: XCTestCase {
     }
 
     private func protocols() async throws -> (http1: [String: Any], h2: [String: Any]) {
-        let protocols = try XCTUnwrap(try await self.stats()["client_protocols"] as? [String: Any])
+        let stats = try await self.stats()
+        let protocols = try XCTUnwrap(stats["client_protocols"] as? [String: Any])
         return (try XCTUnwrap(protocols["http/1.1"] as? [String: Any]), try XCTUnwrap(protocols["h2"] as? [String: Any]))
     }
 
@@ -218,8 +219,9 @@ final class HTTP2ClientTests: XCTestCase {
 
     func testGracefulDrainSendsGOAWAYThen1001() async throws {
         let port = self.gateway.port
-        let peer = Task {
-            try await runPythonPeer("h2_client.py", args: ["\(port)", "drain", "/echo", "--wait", "30"], timeout: .seconds(60))
+        let peer = Task { () -> (ok: Bool, text: String) in
+            let result = try await runPythonPeer("h2_client.py", args: ["\(port)", "drain", "/echo", "--wait", "30"], timeout: .seconds(60))
+            return (result["ok"] as? Bool ?? false, "\(result)")
         }
         var opened = false
         for _ in 0..<200 where !opened {
@@ -233,6 +235,6 @@ final class HTTP2ClientTests: XCTestCase {
         XCTAssertEqual(list.first?["client_protocol"] as? String, "h2", "\(list)")
         await self.gateway.gateway.drain()
         let result = try await peer.value
-        XCTAssertEqual(result["ok"] as? Bool, true, "GOAWAY (NO_ERROR), then close 1001: \(result)")
+        XCTAssertTrue(result.ok, "GOAWAY (NO_ERROR), then close 1001: \(result.text)")
     }
 }
