@@ -42,29 +42,35 @@ final class HTTP2ServerConnectionHandler: ChannelDuplexHandler {
         self.context = nil
     }
 
+    /// A client opened a stream (its channel is being initialised); counted until the channel closes.
+    /// (NIOHTTP2's inline multiplexer hands stream events to the streams, not to this pipeline.)
+    func streamOpened(_ stream: any Channel) {
+        self.openStreams += 1
+        if let id = try? stream.syncOptions?.getOption(HTTP2StreamChannelOptions.streamID), id > self.lastStreamID {
+            self.lastStreamID = id
+        }
+        self.idleTimer?.cancel()
+        self.idleTimer = nil
+        self.counters.streamOpened()
+        let keeper = NIOLoopBound(self, eventLoop: stream.eventLoop)
+        stream.closeFuture.whenComplete { _ in keeper.value.streamClosed() }
+    }
+
+    private func streamClosed() {
+        self.openStreams -= 1
+        self.counters.streamClosed()
+        guard self.openStreams == 0, let context = self.context else { return }
+        if self.quiescing {
+            context.close(promise: nil)
+        } else {
+            self.armIdleTimer(context: context)
+        }
+    }
+
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        switch event {
-        case let created as NIOHTTP2StreamCreatedEvent:
-            self.openStreams += 1
-            if created.streamID > self.lastStreamID { self.lastStreamID = created.streamID }
-            self.idleTimer?.cancel()
-            self.idleTimer = nil
-            self.counters.streamOpened()
-        case is StreamClosedEvent:
-            self.openStreams -= 1
-            self.counters.streamClosed()
-            if self.openStreams == 0 {
-                if self.quiescing {
-                    context.close(promise: nil)
-                } else {
-                    self.armIdleTimer(context: context)
-                }
-            }
-        case is ChannelShouldQuiesceEvent:
+        if event is ChannelShouldQuiesceEvent {
             self.quiesce()
             return
-        default:
-            break
         }
         context.fireUserInboundEventTriggered(event)
     }

@@ -48,6 +48,8 @@ enum HTTP2ServerPipeline {
         // Stream channels live on their connection's loop.
         let configureOnLoop = NIOLoopBound(configureStream, eventLoop: channel.eventLoop)
         let sync = channel.pipeline.syncOperations
+        let keeper = HTTP2ServerConnectionHandler(idleTimeout: idleTimeout, counters: counters, registry: registry)
+        let keeperOnLoop = NIOLoopBound(keeper, eventLoop: channel.eventLoop)
         try sync.addHandler(
             NIOHTTP2Handler(
                 mode: .server,
@@ -56,11 +58,12 @@ enum HTTP2ServerPipeline {
                 streamConfiguration: streams,
                 inboundStreamInitializer: { stream in
                     stream.eventLoop.makeCompletedFuture {
+                        keeperOnLoop.value.streamOpened(stream)
                         try stream.pipeline.syncOperations.addHandler(HTTP2StreamRouter(configure: configureOnLoop.value))
                     }
                 }
             )
         )
-        try sync.addHandler(HTTP2ServerConnectionHandler(idleTimeout: idleTimeout, counters: counters, registry: registry))
+        try sync.addHandler(keeper)
     }
 }

@@ -69,8 +69,8 @@ final class HTTPProxyHandler: ChannelDuplexHandler, HTTP1UpstreamExchange {
     var queuedBytes: Int {
         // An HTTP/2 stream has no such option (asking traps); what waits on it is bounded by its
         // outbound high water mark (`listeners[].http2.initial_window_size`), as it stops the upstream.
-        let clientChannel = self.context?.channel
-        let client = clientChannel?.parent != nil ? 0 : ((try? clientChannel?.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0)
+        let client =
+            self.proxy.isStream ? 0 : ((try? self.context?.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0)
         let upstream = (try? self.lease?.connection.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
         return client + upstream + self.machine.keptBytes
     }

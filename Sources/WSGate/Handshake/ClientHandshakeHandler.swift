@@ -276,8 +276,8 @@ final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     /// The verified client certificate's subject (RFC 4514), on a listener with `client_auth`.
     private func clientCertificateSubject(context: ChannelHandlerContext) -> String? {
-        // A stream's TLS is its connection's.
-        let connection = context.channel.parent ?? context.channel
+        // A stream's TLS is its connection's (a connection's parent is its listener).
+        let connection = self.isStream ? context.channel.parent ?? context.channel : context.channel
         guard self.connection.tlsFailures != nil,
             let tls = try? connection.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self),
             let certificate = tls.peerCertificate
@@ -329,7 +329,8 @@ final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandle
                 path: String(request.path),
                 compression: compression,
                 environment: self.connection.session,
-                auth: admission
+                auth: admission,
+                clientIsStream: self.isStream
             )
         } catch {
             admission?.lease?.release()
@@ -378,10 +379,11 @@ final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandle
             ),
             retryAfterSeconds: ClientHandshakeStateMachine.wholeSeconds(configuration.limits.retryAfter),
             keepAliveTimeout: configuration.defaults.limits.handshakeTimeout,
-            maxHeaders: configuration.defaults.limits.maxHeaders
+            maxHeaders: configuration.defaults.limits.maxHeaders,
+            isStream: self.isStream
         )
         do {
-            try ClientPipeline.startHTTPProxy(handshake: context, head: head, proxy: HTTPProxyHandler(proxy: proxy))
+            try ClientPipeline.startHTTPProxy(handshake: context, head: head, proxy: HTTPProxyHandler(proxy: proxy), isStream: self.isStream)
         } catch {
             context.close(promise: nil)
         }

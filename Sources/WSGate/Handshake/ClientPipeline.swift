@@ -30,10 +30,7 @@ enum ClientPipeline {
         static let streamCodec = "http2-stream-codec"
     }
 
-    /// Whether `channel` is a client's HTTP/2 stream (a child of its connection).
-    static func isStream(_ channel: any Channel) -> Bool {
-        channel.parent != nil
-    }
+
 
     /// Sets up a just accepted connection for its handshake. `tls` is the listener's context on a TLS
     /// listener (the connection never sees plain text then).
@@ -120,10 +117,17 @@ enum ClientPipeline {
     /// behind the handshake handler, which hands them the request head and leaves; the rest of the
     /// request flows to them from the decoder. An HTTP/2 stream carries one exchange: no pipelining.
     ///
-    /// - Parameter handshake: the context of the client's ``ClientHandshakeHandler``.
-    static func startHTTPProxy(handshake: ChannelHandlerContext, head: HTTPRequestHead, proxy: HTTPProxyHandler) throws {
+    /// - Parameters:
+    ///   - handshake: the context of the client's ``ClientHandshakeHandler``.
+    ///   - isStream: whether the client's channel is an HTTP/2 stream.
+    static func startHTTPProxy(
+        handshake: ChannelHandlerContext,
+        head: HTTPRequestHead,
+        proxy: HTTPProxyHandler,
+        isStream: Bool
+    ) throws {
         let sync = handshake.pipeline.syncOperations
-        if Self.isStream(handshake.channel) {
+        if isStream {
             try sync.addHandler(proxy, name: Names.proxy, position: .after(handshake.handler))
         } else {
             let pipelining = HTTPServerPipelineHandler()
@@ -149,7 +153,7 @@ enum ClientPipeline {
         if clientIsStream {
             clientDecoder = client.removeHandler(name: Names.streamCodec)
             do {
-                try client.addHandler(HTTP2StreamTunnelHandler(forwarding: true), position: .first)
+                try client.addHandler(HTTP2StreamTunnelHandler(forwarding: true, endsStreamOnClose: true), position: .first)
             } catch {
                 return eventLoop.makeFailedFuture(error)
             }
@@ -179,7 +183,8 @@ enum ClientPipeline {
         path: String,
         compression: PerMessageDeflateAgreement?,
         environment: SessionEnvironment,
-        auth: AuthAdmission? = nil
+        auth: AuthAdmission? = nil,
+        clientIsStream: Bool = false
     ) throws {
         let client = handshake.channel
         guard client.isActive, link.channel?.isActive ?? true else {
@@ -189,7 +194,6 @@ enum ClientPipeline {
             return
         }
         // A client's HTTP/2 stream: its tunnel handler counts what waits toward the client.
-        let clientIsStream = Self.isStream(client)
         let clientQueue: HTTP2StreamTunnelHandler? =
             try clientIsStream ? client.pipeline.syncOperations.handler(type: HTTP2StreamTunnelHandler.self) : nil
         try ProxySession.start(

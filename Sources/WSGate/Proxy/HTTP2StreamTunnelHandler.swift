@@ -32,10 +32,17 @@ final class HTTP2StreamTunnelHandler: ChannelDuplexHandler, SessionLegQueue {
     private var gatheredIsOwn = false
     private var gatheredPromise: EventLoopPromise<Void>?
     private var endedOurSide = false
+    /// Whether closing the leg sends END_STREAM first (toward a client).
+    private let endsStreamOnClose: Bool
 
-    /// - Parameter forwarding: whether bytes go on at once; false holds them until ``startForwarding()``.
-    init(forwarding: Bool) {
+    /// - Parameters:
+    ///   - forwarding: whether bytes go on at once; false holds them until ``startForwarding()``.
+    ///   - endsStreamOnClose: whether closing the leg sends END_STREAM before the stream channel
+    ///     resets the stream (toward a client; toward an upstream the reset alone, see
+    ///     ``answerEndStream(context:)`` for why).
+    init(forwarding: Bool, endsStreamOnClose: Bool = false) {
         self.held = forwarding ? nil : []
+        self.endsStreamOnClose = endsStreamOnClose
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -141,6 +148,35 @@ final class HTTP2StreamTunnelHandler: ChannelDuplexHandler, SessionLegQueue {
         self.writeGathered(context: context)
         context.flush()
     }
+
+    /// The leg closes (the endpoint after its close handshake, or the session): what was gathered
+    /// goes out first (the close frame among it), then, toward a client, END_STREAM, the "TCP
+    /// close" of RFC 8441 section 5, and the stream channel closes once that went out (a reset
+    /// sent at once would discard the DATA NIOHTTP2 still buffers until the read loop's flush),
+    /// or after ``closeGrace`` when the peer's window keeps it in (then with a reset).
+    func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
+        if self.gathered != nil {
+            self.writeGathered(context: context)
+            context.flush()
+        }
+        guard self.endsStreamOnClose, mode == .all, !self.endedOurSide, context.channel.isActive else {
+            context.close(mode: mode, promise: promise)
+            return
+        }
+        self.endedOurSide = true
+        let end = HTTP2Frame.FramePayload.data(.init(data: .byteBuffer(context.channel.allocator.buffer(capacity: 0)), endStream: true))
+        let ended = context.eventLoop.makePromise(of: Void.self)
+        context.writeAndFlush(self.wrapOutboundOut(end), promise: ended)
+        let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        let grace = context.eventLoop.scheduleTask(in: Self.closeGrace) { ended.succeed() }
+        ended.futureResult.whenComplete { _ in
+            grace.cancel()
+            loopBound.value.close(mode: mode, promise: promise)
+        }
+    }
+
+    /// How long a closing leg waits for its END_STREAM to go out.
+    static let closeGrace = TimeAmount.seconds(1)
 
     /// The most bytes gathered into one DATA frame.
     private static let maxGathered = 1024
