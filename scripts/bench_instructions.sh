@@ -5,7 +5,10 @@
 #
 # For each path one gateway process serves two loads of the same shape (CONNECTIONS WebSockets
 # opened together, each echoing MESSAGES messages of SIZE bytes one at a time,
-# scripts/bench/fixed_echo.py), the second with twice the messages of the first. The figure is the
+# scripts/bench/fixed_echo.py), the second with twice the messages of the first. Path `http` (not in
+# the default list) is a proxied HTTP request instead of a message: an `http` upstream (nginx serving
+# a 1 KiB file), CONNECTIONS keep-alive connections each sending MESSAGES `GET`s one at a time
+# (scripts/bench/fixed_http.py); its figures are per request. The figure is the
 # difference of the two loads divided by the difference of their message counts, so start-up,
 # connection set-up and close cancel out:
 #   instructions: the gateway under `valgrind --tool=callgrind` (Ir), counters zeroed before the
@@ -22,7 +25,7 @@
 # within about 1 %.
 #
 # usage: scripts/bench_instructions.sh [--messages N] [--connections C] [--size BYTES]
-#                                      [--paths "wsgate wsgate-h2"] [--no-valgrind] [--no-build]
+#                                      [--paths "wsgate wsgate-h2 http"] [--no-valgrind] [--no-build]
 #                                      [--wsgate PATH/TO/wsgate] [--profile PREFIX]
 #   --messages N   messages per connection in the first load (default 400; the second has 2N)
 #   --wsgate PATH  another build of the gateway (before/after); echo-upstream is this tree's
@@ -117,6 +120,9 @@ config_of() {
     case "$1" in
         wsgate) sed -e "s/127.0.0.1:18080/127.0.0.1:$GATEWAY_PORT/; s/127.0.0.1:18901/127.0.0.1:$ADMIN_PORT/; s/127.0.0.1:18001/127.0.0.1:$UPSTREAM_PORT/" scripts/bench-wsgate.yaml ;;
         wsgate-h2) sed -e "s/127.0.0.1:18082/127.0.0.1:$GATEWAY_PORT/; s/127.0.0.1:18902/127.0.0.1:$ADMIN_PORT/; s/127.0.0.1:18002/127.0.0.1:$UPSTREAM_PORT/" scripts/bench-wsgate-h2.yaml ;;
+        # The pool's defaults, as an operator starts with them.
+        http) printf 'listeners: [{name: bench, address: "127.0.0.1:%s"}]\nadmin: {address: "127.0.0.1:%s"}\nupstreams: {files: {protocol: http, endpoints: ["127.0.0.1:%s"]}}\nroutes: [{name: files, upstream: files}]\n' \
+            "$GATEWAY_PORT" "$ADMIN_PORT" "$UPSTREAM_PORT" ;;
         *) echo "bench_instructions.sh: unknown path $1" >&2; exit 2 ;;
     esac
 }
@@ -128,8 +134,12 @@ start_path() {
     shift
     local h2=()
     [ "$path" = wsgate-h2 ] && h2=(--h2)
-    "$BIN/echo-upstream" --host 127.0.0.1 --port "$UPSTREAM_PORT" "${h2[@]}" >>"$WORK/upstream.log" 2>&1 &
-    STARTED_PIDS+=("$!")
+    if [ "$path" = http ]; then
+        start_file_server
+    else
+        "$BIN/echo-upstream" --host 127.0.0.1 --port "$UPSTREAM_PORT" "${h2[@]}" >>"$WORK/upstream.log" 2>&1 &
+        STARTED_PIDS+=("$!")
+    fi
     wait_port "$UPSTREAM_PORT"
     config_of "$path" >"$WORK/$path.yaml"
     "$@" run --config "$WORK/$path.yaml" --log-level warning >>"$WORK/gateway.log" 2>&1 &
@@ -138,7 +148,41 @@ start_path() {
     wait_port "$GATEWAY_PORT"
 }
 
+# The upstream of path http: nginx serving a 1 KiB file at /1k.bin from its own prefix.
+start_file_server() {
+    local dir="$WORK/nginx"
+    mkdir -p "$dir/temp" "$dir/www"
+    head -c 1024 /dev/urandom >"$dir/www/1k.bin"
+    # nginx's workers may run as another user (nobody, when started as root): let them read it.
+    chmod a+rx "$WORK" "$dir" "$dir/www"
+    chmod a+r "$dir/www/1k.bin"
+    cat >"$dir/nginx.conf" <<CONF
+worker_processes 1;
+daemon off;
+pid $dir/nginx.pid;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    client_body_temp_path $dir/temp/body;
+    proxy_temp_path $dir/temp/proxy;
+    fastcgi_temp_path $dir/temp/fastcgi;
+    uwsgi_temp_path $dir/temp/uwsgi;
+    scgi_temp_path $dir/temp/scgi;
+    keepalive_requests 1000000;
+    server { listen 127.0.0.1:$UPSTREAM_PORT; root $dir/www; }
+}
+CONF
+    "$(command -v nginx || echo /usr/sbin/nginx)" -c "$dir/nginx.conf" -p "$dir" -e "$WORK/nginx-error.log" \
+        >>"$WORK/upstream.log" 2>&1 &
+    STARTED_PIDS+=("$!")
+}
+
 load() {
+    if [ "$CURRENT_PATH" = http ]; then
+        python3 scripts/bench/fixed_http.py --port "$GATEWAY_PORT" --path /1k.bin --connections "$CONNECTIONS" \
+            --requests "$1"
+        return
+    fi
     python3 scripts/bench/fixed_echo.py --url "ws://127.0.0.1:$GATEWAY_PORT/" --connections "$CONNECTIONS" \
         --messages "$1" --size "$SIZE"
 }
@@ -182,9 +226,12 @@ instructions_of() {
 echo "wsgate per-message cost, $(date -u '+%Y-%m-%d %H:%M UTC'), $WSGATE"
 echo "$CONNECTIONS connections x $MESSAGES and x $((2 * MESSAGES)) echoes of $SIZE B; per round trip (2 frames through the gateway)"
 echo
+echo "(path http: per proxied request of a 1 KiB file, $CONNECTIONS keep-alive connections x $MESSAGES and x $((2 * MESSAGES)) GETs)"
+echo
 echo "| path | instructions / msg | allocations / msg |"
 echo "|---|---|---|"
 for path in $PATHS; do
+    CURRENT_PATH=$path
     log "$path: allocations"
     allocations_of "$path"
     allocs=$RESULT
