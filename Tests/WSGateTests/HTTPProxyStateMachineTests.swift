@@ -232,6 +232,47 @@ final class HTTPProxyStateMachineTests: XCTestCase {
         XCTAssertEqual(machine.requestHead(self.head(), maxBody: 0), .admit, "the next request on the connection")
     }
 
+    /// A graceful shutdown: between exchanges the connection closes at once; an exchange in
+    /// progress is the last (its answer says `Connection: close`), also when its head was already
+    /// out when the drain began; a drain that comes first makes the next exchange the last.
+    func testDrainEndsTheConnectionAfterTheExchangeInProgress() {
+        var idle = HTTPProxyStateMachine()
+        XCTAssertEqual(idle.drain(), .closeIdle)
+        XCTAssertEqual(idle.requestHead(self.head(), maxBody: 0), .none, "nothing after the close")
+
+        var machine = HTTPProxyStateMachine()
+        _ = machine.requestHead(self.head(), maxBody: 0)
+        _ = machine.admitted()
+        _ = machine.leased(reused: false)
+        _ = machine.requestEnd(trailers: nil)
+        XCTAssertEqual(machine.drain(), .none, "the exchange goes on")
+        guard case .respond(let head) = machine.responseHead(self.response) else { return XCTFail("no response head") }
+        XCTAssertEqual(head.headers["Connection"], ["close"])
+        _ = machine.responseBody(bytes: 2)
+        guard case .finish(_, true, true, _) = machine.responseEnd(trailers: nil) else {
+            return XCTFail("the upstream connection goes back, the client's closes")
+        }
+
+        var late = HTTPProxyStateMachine()
+        _ = late.requestHead(self.head(), maxBody: 0)
+        _ = late.admitted()
+        _ = late.leased(reused: false)
+        _ = late.requestEnd(trailers: nil)
+        guard case .respond(let early) = late.responseHead(self.response) else { return XCTFail("no response head") }
+        XCTAssertEqual(early.headers["Connection"], [], "the head went before the drain")
+        XCTAssertEqual(late.drain(), .none)
+        guard case .finish(_, _, true, _) = late.responseEnd(trailers: nil) else { return XCTFail("not closed after") }
+
+        var first = HTTPProxyStateMachine()
+        _ = first.requestHead(self.head(), maxBody: 0)
+        XCTAssertEqual(first.drain(), .none, "a connection that joined during the drain: its first exchange is its last")
+        _ = first.admitted()
+        _ = first.leased(reused: false)
+        _ = first.requestEnd(trailers: nil)
+        guard case .respond(let last) = first.responseHead(self.response) else { return XCTFail("no response head") }
+        XCTAssertEqual(last.headers["Connection"], ["close"])
+    }
+
     /// A connection lent after the exchange ended (413 while it was being dialled) would stay lent
     /// to nobody: the machine says to give it back.
     func testAConnectionLentAfterTheExchangeEndedGoesBack() {

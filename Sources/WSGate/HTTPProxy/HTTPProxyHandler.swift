@@ -76,8 +76,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, HTTP1UpstreamExchange {
     /// counts of this connection.
     var queuedBytes: Int {
         let client = (try? self.context?.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
-        let upstream = (try? self.lease?.connection.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
-        return client + upstream + self.machine.keptBytes
+        return client + (self.lease?.handler.queuedBytes ?? 0) + self.machine.keptBytes
     }
 
     /// The gateway is over `limits.max_memory` and this connection holds among the most: it is
@@ -118,7 +117,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, HTTP1UpstreamExchange {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        self.lease?.connection.handler.flush()
+        self.lease?.handler.flush()
         context.fireChannelReadComplete()
     }
 
@@ -130,7 +129,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, HTTP1UpstreamExchange {
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         if context.channel.isWritable {
-            self.lease?.connection.handler.resumeReading()
+            self.lease?.handler.resumeReading()
         }
         context.fireChannelWritabilityChanged()
     }
@@ -254,10 +253,10 @@ final class HTTPProxyHandler: ChannelDuplexHandler, HTTP1UpstreamExchange {
         case .keepBody:
             if let part = self.part { self.current?.kept.append(part) }
         case .forwardBody:
-            if let part = self.part { self.lease?.connection.handler.write(.body(.byteBuffer(part))) }
+            if let part = self.part { self.lease?.handler.write(.body(.byteBuffer(part))) }
         case .forwardEnd(let end):
-            self.lease?.connection.handler.write(.end(end.trailers))
-            self.lease?.connection.handler.flush()
+            self.lease?.handler.write(.end(end.trailers))
+            self.lease?.handler.flush()
             self.armResponseTimer(context: context)
         case .respond(let responseHead):
             context.write(self.wrapOutboundOut(.head(responseHead)), promise: nil)
@@ -266,10 +265,12 @@ final class HTTPProxyHandler: ChannelDuplexHandler, HTTP1UpstreamExchange {
         case .finish(let trailers, let reusable, let closeClient, let outcome):
             // First: writing the end may hand the next pipelined request to this handler at once.
             self.endExchange(outcome, upstreamReusable: reusable, reason: nil, context: context)
-            let written = context.writeAndFlush(self.wrapOutboundOut(.end(trailers)))
             if closeClient {
-                written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+                context.writeAndFlush(self.wrapOutboundOut(.end(trailers))).assumeIsolated().whenComplete { _ in
+                    context.close(promise: nil)
+                }
             } else {
+                context.writeAndFlush(self.wrapOutboundOut(.end(trailers)), promise: nil)
                 self.armKeepAliveTimer(context: context)
                 self.resumeClientReading()
             }
@@ -358,7 +359,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, HTTP1UpstreamExchange {
                     return
                 }
                 handler.lease = lease
-                lease.connection.handler.exchange = handler
+                lease.handler.exchange = handler
                 handler.perform(action, context: context)
             case .failure(let error):
                 let rejection =
@@ -377,7 +378,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, HTTP1UpstreamExchange {
         context: ChannelHandlerContext
     ) {
         guard let current = self.current, let lease = self.lease else { return }
-        let upstream = lease.connection.handler
+        let upstream = lease.handler
         let fields = current.cluster.forwardingPolicy.fields(
             for: ForwardedRequest(
                 headers: current.admission?.forwardedHeaders(current.head.headers) ?? current.head.headers,
@@ -456,7 +457,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, HTTP1UpstreamExchange {
 
     private var mayReadClient: Bool {
         guard self.machine.mayReadClient else { return false }
-        return self.lease?.connection.handler.isWritable ?? true
+        return self.lease?.handler.isWritable ?? true
     }
 
     private func resumeClientReading() {
