@@ -5,7 +5,12 @@
 #
 # For each path one gateway process serves two loads of the same shape (CONNECTIONS WebSockets
 # opened together, each echoing MESSAGES messages of SIZE bytes one at a time,
-# scripts/bench/fixed_echo.py), the second with twice the messages of the first. The figure is the
+# scripts/bench/fixed_echo.py), the second with twice the messages of the first. Path `http` (not in
+# the default list) is a proxied HTTP request instead of a message: an `http` upstream (nginx serving
+# a 1 KiB file), CONNECTIONS keep-alive connections each sending MESSAGES `GET`s one at a time
+# (scripts/bench/fixed_http.py); its figures are per request. Path `http-nginx` is nginx as the same
+# keep-alive proxy (scripts/bench_http.sh's, in one process: `master_process off`) on the same loads,
+# so the gateway's figures have nginx's beside them. The figure is the
 # difference of the two loads divided by the difference of their message counts, so start-up,
 # connection set-up and close cancel out:
 #   instructions: the gateway under `valgrind --tool=callgrind` (Ir), counters zeroed before the
@@ -22,7 +27,7 @@
 # within about 1 %.
 #
 # usage: scripts/bench_instructions.sh [--messages N] [--connections C] [--size BYTES]
-#                                      [--paths "wsgate wsgate-h2"] [--no-valgrind] [--no-build]
+#                                      [--paths "wsgate wsgate-h2 http http-nginx"] [--no-valgrind] [--no-build]
 #                                      [--wsgate PATH/TO/wsgate] [--profile PREFIX]
 #   --messages N   messages per connection in the first load (default 400; the second has 2N)
 #   --wsgate PATH  another build of the gateway (before/after); echo-upstream is this tree's
@@ -66,7 +71,9 @@ if [ "$BUILD" -eq 1 ]; then
 fi
 BIN=$(swift build -c release --show-bin-path)
 WSGATE=${WSGATE:-$BIN/wsgate}
-[ -x "$WSGATE" ] && [ -x "$BIN/echo-upstream" ] || { echo "bench_instructions.sh: build first" >&2; exit 1; }
+[ -x "$WSGATE" ] || { echo "bench_instructions.sh: build first" >&2; exit 1; }
+# The WebSocket paths' upstream (the http paths' is nginx).
+[[ ! " $PATHS " =~ \ wsgate ]] || [ -x "$BIN/echo-upstream" ] || { echo "bench_instructions.sh: build first" >&2; exit 1; }
 
 for tool in gcc python3; do
     command -v "$tool" >/dev/null || { echo "bench_instructions.sh: needs $tool" >&2; exit 1; }
@@ -117,28 +124,107 @@ config_of() {
     case "$1" in
         wsgate) sed -e "s/127.0.0.1:18080/127.0.0.1:$GATEWAY_PORT/; s/127.0.0.1:18901/127.0.0.1:$ADMIN_PORT/; s/127.0.0.1:18001/127.0.0.1:$UPSTREAM_PORT/" scripts/bench-wsgate.yaml ;;
         wsgate-h2) sed -e "s/127.0.0.1:18082/127.0.0.1:$GATEWAY_PORT/; s/127.0.0.1:18902/127.0.0.1:$ADMIN_PORT/; s/127.0.0.1:18002/127.0.0.1:$UPSTREAM_PORT/" scripts/bench-wsgate-h2.yaml ;;
+        # The pool's defaults, as an operator starts with them.
+        http) printf 'listeners: [{name: bench, address: "127.0.0.1:%s"}]\nadmin: {address: "127.0.0.1:%s"}\nupstreams: {files: {protocol: http, endpoints: ["127.0.0.1:%s"]}}\nroutes: [{name: files, upstream: files}]\n' \
+            "$GATEWAY_PORT" "$ADMIN_PORT" "$UPSTREAM_PORT" ;;
+        http-nginx) nginx_proxy_config ;;
         *) echo "bench_instructions.sh: unknown path $1" >&2; exit 2 ;;
     esac
 }
 
+# nginx as scripts/bench_http.sh's keep-alive proxy, in one process (the figures are per process).
+nginx_proxy_config() {
+    mkdir -p "$WORK/nginx-proxy/temp"
+    cat <<CONF
+daemon off;
+master_process off;
+pid $WORK/nginx-proxy/nginx.pid;
+error_log $WORK/nginx-proxy/error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    client_body_temp_path $WORK/nginx-proxy/temp/body;
+    proxy_temp_path $WORK/nginx-proxy/temp/proxy;
+    fastcgi_temp_path $WORK/nginx-proxy/temp/fastcgi;
+    uwsgi_temp_path $WORK/nginx-proxy/temp/uwsgi;
+    scgi_temp_path $WORK/nginx-proxy/temp/scgi;
+    keepalive_requests 1000000;
+    upstream files { server 127.0.0.1:$UPSTREAM_PORT; keepalive 64; }
+    server {
+        listen 127.0.0.1:$GATEWAY_PORT backlog=1024;
+        location / {
+            proxy_pass http://files;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host \$host;
+        }
+    }
+}
+CONF
+}
+
 # Starts the upstream of PATH and the gateway: the remaining args are the command that runs the
-# gateway binary (its `run` arguments are appended).
+# gateway binary (its `run` arguments are appended; for http-nginx, nginx takes its place).
 start_path() {
     local path=$1
     shift
-    local h2=()
+    local h2=() command=("$@")
     [ "$path" = wsgate-h2 ] && h2=(--h2)
-    "$BIN/echo-upstream" --host 127.0.0.1 --port "$UPSTREAM_PORT" "${h2[@]}" >>"$WORK/upstream.log" 2>&1 &
-    STARTED_PIDS+=("$!")
+    if [ "$path" = http ] || [ "$path" = http-nginx ]; then
+        start_file_server
+    else
+        "$BIN/echo-upstream" --host 127.0.0.1 --port "$UPSTREAM_PORT" "${h2[@]}" >>"$WORK/upstream.log" 2>&1 &
+        STARTED_PIDS+=("$!")
+    fi
     wait_port "$UPSTREAM_PORT"
     config_of "$path" >"$WORK/$path.yaml"
-    "$@" run --config "$WORK/$path.yaml" --log-level warning >>"$WORK/gateway.log" 2>&1 &
+    if [ "$path" = http-nginx ]; then
+        command[-1]=$(command -v nginx || echo /usr/sbin/nginx)
+        command+=(-c "$WORK/$path.yaml" -p "$WORK/nginx-proxy" -e "$WORK/nginx-proxy/error.log")
+    else
+        command+=(run --config "$WORK/$path.yaml" --log-level warning)
+    fi
+    "${command[@]}" >>"$WORK/gateway.log" 2>&1 &
     GATEWAY_PID=$!
     STARTED_PIDS+=("$GATEWAY_PID")
     wait_port "$GATEWAY_PORT"
 }
 
+# The upstream of path http: nginx serving a 1 KiB file at /1k.bin from its own prefix.
+start_file_server() {
+    local dir="$WORK/nginx"
+    mkdir -p "$dir/temp" "$dir/www"
+    head -c 1024 /dev/urandom >"$dir/www/1k.bin"
+    # nginx's workers may run as another user (nobody, when started as root): let them read it.
+    chmod a+rx "$WORK" "$dir" "$dir/www"
+    chmod a+r "$dir/www/1k.bin"
+    cat >"$dir/nginx.conf" <<CONF
+worker_processes 1;
+daemon off;
+pid $dir/nginx.pid;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    client_body_temp_path $dir/temp/body;
+    proxy_temp_path $dir/temp/proxy;
+    fastcgi_temp_path $dir/temp/fastcgi;
+    uwsgi_temp_path $dir/temp/uwsgi;
+    scgi_temp_path $dir/temp/scgi;
+    keepalive_requests 1000000;
+    server { listen 127.0.0.1:$UPSTREAM_PORT; root $dir/www; }
+}
+CONF
+    "$(command -v nginx || echo /usr/sbin/nginx)" -c "$dir/nginx.conf" -p "$dir" -e "$WORK/nginx-error.log" \
+        >>"$WORK/upstream.log" 2>&1 &
+    STARTED_PIDS+=("$!")
+}
+
 load() {
+    if [ "$CURRENT_PATH" = http ] || [ "$CURRENT_PATH" = http-nginx ]; then
+        python3 scripts/bench/fixed_http.py --port "$GATEWAY_PORT" --path /1k.bin --connections "$CONNECTIONS" \
+            --requests "$1"
+        return
+    fi
     python3 scripts/bench/fixed_echo.py --url "ws://127.0.0.1:$GATEWAY_PORT/" --connections "$CONNECTIONS" \
         --messages "$1" --size "$SIZE"
 }
@@ -182,9 +268,12 @@ instructions_of() {
 echo "wsgate per-message cost, $(date -u '+%Y-%m-%d %H:%M UTC'), $WSGATE"
 echo "$CONNECTIONS connections x $MESSAGES and x $((2 * MESSAGES)) echoes of $SIZE B; per round trip (2 frames through the gateway)"
 echo
+echo "(paths http, http-nginx: per proxied request of a 1 KiB file, $CONNECTIONS keep-alive connections x $MESSAGES and x $((2 * MESSAGES)) GETs)"
+echo
 echo "| path | instructions / msg | allocations / msg |"
 echo "|---|---|---|"
 for path in $PATHS; do
+    CURRENT_PATH=$path
     log "$path: allocations"
     allocations_of "$path"
     allocs=$RESULT
