@@ -209,7 +209,7 @@ final class ListenerHTTP2ConfigurationTests: XCTestCase {
         let configuration = try GatewayConfiguration.parse(
             yaml: """
                 listeners:
-                  - {name: a, address: 127.0.0.1:8443, tls: {self_signed: true}}
+                  - {name: a, address: 127.0.0.1:8443, tls: {self_signed: true}, http2: {enabled: true}}
                   - name: b
                     address: 127.0.0.1:8444
                     tls: {self_signed: true}
@@ -223,7 +223,7 @@ final class ListenerHTTP2ConfigurationTests: XCTestCase {
             file: "t.yaml"
         )
         let listeners = configuration.listeners
-        XCTAssertEqual(listeners[0].http2, ListenerHTTP2Configuration())
+        XCTAssertEqual(listeners[0].http2, ListenerHTTP2Configuration(enabled: true))
         XCTAssertTrue(listeners[0].servesHTTP2)
         XCTAssertEqual(listeners[1].http2.maxConcurrentStreams, 8)
         XCTAssertEqual(listeners[1].http2.maxHeaderListSize, 8 * 1024)

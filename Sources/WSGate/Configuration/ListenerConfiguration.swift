@@ -6,7 +6,7 @@ struct ListenerConfiguration: Sendable, Equatable {
     var address: SocketAddressSpec
     /// TLS termination. Default: none (plain `ws://`).
     var tls: ListenerTLSConfiguration?
-    /// HTTP/2 toward clients, on a TLS listener (ALPN `h2`). Default: on, with its default limits.
+    /// HTTP/2 toward clients, on a TLS listener (ALPN `h2`). Default: off (``ListenerHTTP2Configuration/enabled``).
     var http2: ListenerHTTP2Configuration
 
     /// Creates a listener configuration.

@@ -5,7 +5,9 @@
 /// RFC 8441 extended CONNECT streams on the same connection (the gateway announces
 /// `SETTINGS_ENABLE_CONNECT_PROTOCOL = 1`). Plain listeners serve HTTP/1.1 only (no `h2c`).
 struct ListenerHTTP2Configuration: Sendable, Equatable {
-    /// Whether ALPN offers `h2`. Default: true.
+    /// Whether ALPN offers `h2`. Default: false for now: with headless Chromium a page's first
+    /// request sometimes gets no answer on the h2 path (under investigation, docs in the closing note);
+    /// curl, nghttp and Python `h2` are served correctly.
     var enabled: Bool
     /// `SETTINGS_MAX_CONCURRENT_STREAMS`: streams (requests and WebSockets) a client may have open at
     /// once on one connection; a stream beyond it is refused (REFUSED_STREAM). Default: 100.
@@ -21,7 +23,7 @@ struct ListenerHTTP2Configuration: Sendable, Equatable {
 
     static let defaultInitialWindowSize = 65_535
 
-    init(enabled: Bool = true, maxConcurrentStreams: Int = 100, maxHeaderListSize: Int = 16 * 1024, initialWindowSize: Int = Self.defaultInitialWindowSize) {
+    init(enabled: Bool = false, maxConcurrentStreams: Int = 100, maxHeaderListSize: Int = 16 * 1024, initialWindowSize: Int = Self.defaultInitialWindowSize) {
         self.enabled = enabled
         self.maxConcurrentStreams = maxConcurrentStreams
         self.maxHeaderListSize = maxHeaderListSize
