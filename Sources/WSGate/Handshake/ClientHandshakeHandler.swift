@@ -34,6 +34,8 @@ final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandle
     private var subjectLease: SubjectLease?
     /// Whether this handler serves an HTTP/2 stream (not a connection).
     private let isStream: Bool
+    /// Set while in the pipeline (for ``negotiatedHTTP2()``, called from the ALPN switch in front).
+    private var context: ChannelHandlerContext?
 
     /// - Parameter stream: on a client's HTTP/2 stream, what its HEADERS asked for.
     init(connection: ClientHandshakeContext, ticket: AdmissionTicket, stream: HTTP2StreamKind? = nil) {
@@ -52,6 +54,7 @@ final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandle
     private var scheme: String { self.connection.tlsFailures != nil ? "https" : "http" }
 
     func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
         if !self.isStream, self.connection.tlsFailures == nil {
             self.countConnection(http2: false, channel: context.channel)
         }
@@ -64,6 +67,7 @@ final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
         self.timeout?.cancel()
         self.subjectLease?.release()
     }
@@ -102,6 +106,12 @@ final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandle
         counters.connectionOpened(http2: http2)
         let closing = NIOLoopBound(counters, eventLoop: channel.eventLoop)
         channel.closeFuture.whenComplete { _ in closing.value.connectionClosed(http2: http2) }
+    }
+
+    /// The TLS handshake chose `h2` (reported by ``ALPNSwitchHandler``, in front of the HTTP/1 decoder).
+    func negotiatedHTTP2() {
+        guard let context = self.context else { return }
+        self.perform(self.machine.transportReady(negotiatedProtocol: "h2"), context: context)
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {

@@ -20,6 +20,7 @@ enum ClientPipeline {
     /// Names of the client connection's handlers before the upgrade.
     enum Names {
         static let tls = "tls"
+        static let alpn = "alpn-switch"
         static let headLimit = "http-head-limit"
         static let decoder = "http-decoder"
         static let encoder = "http-encoder"
@@ -43,6 +44,7 @@ enum ClientPipeline {
         let sync = channel.pipeline.syncOperations
         if let tls {
             try sync.addHandler(NIOSSLServerHandler(context: tls), name: Names.tls)
+            try sync.addHandler(ALPNSwitchHandler { _ in handshake.negotiatedHTTP2() }, name: Names.alpn)
         }
         try sync.addHandler(RequestHeadLimitHandler(maxHeaderBytes: maxHeaderBytes), name: Names.headLimit)
         // The limit of every request head after the first (which the head limit handler bounds).
@@ -75,6 +77,7 @@ enum ClientPipeline {
     ) throws {
         let channel = handshake.channel
         let sync = handshake.pipeline.syncOperations
+        sync.removeHandler(name: Names.alpn, promise: nil)
         sync.removeHandler(name: Names.headLimit, promise: nil)
         sync.removeHandler(name: Names.decoder, promise: nil)
         sync.removeHandler(name: Names.encoder, promise: nil)

