@@ -31,7 +31,7 @@ final class HTTP2ClientTests: XCTestCase {
     override func tearDown() async throws {
         await self.gateway?.stop()
         self.app?.stop()
-        try? FileManager.default.removeItem(at: self.accessLog)
+        if let accessLog = self.accessLog { try? FileManager.default.removeItem(at: accessLog) }
     }
 
     private func startGateway(http2: String = "{enabled: true}") async throws -> GatewayHarness {
