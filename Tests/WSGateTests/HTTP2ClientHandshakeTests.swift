@@ -64,6 +64,17 @@ final class HTTP2ClientHandshakeTests: XCTestCase {
         }
     }
 
+    func testAConnectionRefusedAtAcceptIsClosedWhenItNegotiatesHTTP2() {
+        var refused = self.machine()
+        guard case .close = refused.transportReady(negotiatedProtocol: "h2", refusedAtAccept: true) else {
+            return XCTFail("an HTTP/2 connection over the limits would hold no slot")
+        }
+        var http1 = self.machine()
+        guard case .none = http1.transportReady(negotiatedProtocol: "http/1.1", refusedAtAccept: true) else {
+            return XCTFail("over HTTP/1.1 it reads its request and gets the 503")
+        }
+    }
+
     func testAStreamNeedsNoTLSHandshakeOfItsOwn() {
         var machine = self.machine(stream: .connect(protocol: "websocket"))
         guard case .admit = machine.requestHead(self.connectHead()) else { return XCTFail("not admitted") }

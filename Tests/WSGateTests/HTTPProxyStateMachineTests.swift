@@ -329,6 +329,26 @@ final class HTTPProxyStateMachineTests: XCTestCase {
         XCTAssertEqual(machine.requestBody(bytes: 10), HTTPProxyStateMachine.Action.none, "the rest of the body is not forwarded")
     }
 
+    /// A request of an HTTP/2 stream (version 2.0 through NIO's codec): a length-less body is chunked
+    /// (the codec's `Transfer-Encoding`), `Expect: 100-continue` counts, and body bytes a GET did not
+    /// announce are 400, never forwarded unframed to an HTTP/1.1 upstream (they would be a second request).
+    func testStreamRequestsAreFramedAndAnUnannouncedBodyIsRefused() {
+        let http2 = HTTPVersion(major: 2, minor: 0)
+        XCTAssertEqual(try self.framing(self.head(.POST, [("Transfer-Encoding", "chunked")], version: http2)).get(), .chunked)
+        var upload = HTTPProxyStateMachine()
+        _ = upload.requestHead(self.head(.PUT, [("Content-Length", "4"), ("Expect", "100-continue")], version: http2), maxBody: 0)
+        _ = upload.admitted()
+        XCTAssertEqual(upload.leased(reused: false), .forwardRequest(.contentLength(4), answerContinue: true, end: nil), "100-continue on a stream")
+
+        var smuggler = HTTPProxyStateMachine()
+        XCTAssertEqual(smuggler.requestHead(self.head(.GET, [], version: http2), maxBody: 0), .admit)
+        _ = smuggler.admitted()
+        _ = smuggler.leased(reused: false)
+        XCTAssertEqual(smuggler.requestBody(bytes: 0), .none, "an empty DATA frame is no body")
+        guard case .reject(let rejection, _) = smuggler.requestBody(bytes: 40) else { return XCTFail("forwarded") }
+        XCTAssertEqual(rejection.status, .badRequest)
+    }
+
     func testAChunkedBodyOverTheLimitIs413() {
         var machine = HTTPProxyStateMachine()
         _ = machine.requestHead(self.head(.POST, [("Transfer-Encoding", "chunked")]), maxBody: 10)

@@ -15,7 +15,9 @@ enum HTTPBodyFraming: Sendable, Equatable {
     /// 11.2, the request smuggling defences): `Content-Length` beside `Transfer-Encoding`, several
     /// `Content-Length` values that differ or one that is not a number, or a `Transfer-Encoding`
     /// whose last coding is not `chunked` are 400; a coding besides `chunked` is 501; a declared
-    /// length over `maxBody` (when it is not 0) is 413 before any of the body is read.
+    /// length over `maxBody` (when it is not 0) is 413 before any of the body is read. A request of an
+    /// HTTP/2 stream comes as version 2.0 through NIO's codec, which adds `Transfer-Encoding: chunked`
+    /// when the client gave no length (HTTP/2 itself forbids the field, so a client cannot send it).
     static func request(_ head: HTTPRequestHead, maxBody: Int) throws(HandshakeRejection) -> HTTPBodyFraming {
         let lengths = head.headers[canonicalForm: "Content-Length"].map { String($0) }
         let codings = head.headers[canonicalForm: "Transfer-Encoding"].map { $0.lowercased() }
@@ -23,7 +25,7 @@ enum HTTPBodyFraming: Sendable, Equatable {
             guard lengths.isEmpty else {
                 throw .badRequest("Content-Length and Transfer-Encoding in one request")
             }
-            guard head.version.major == 1, head.version.minor >= 1 else {
+            guard head.version.major > 1 || head.version.minor >= 1 else {
                 throw .badRequest("Transfer-Encoding in an HTTP/1.0 request")
             }
             guard codings.last == "chunked" else {

@@ -148,7 +148,7 @@ struct HTTPProxyStateMachine {
             return .reject(error, HTTPExchangeOutcome(status: Int(error.status.code)))
         }
         let expectsContinue =
-            framing != .none && head.version.minor >= 1
+            framing != .none && (head.version.major > 1 || head.version.minor >= 1)
             && head.headers[canonicalForm: "Expect"].contains { $0.lowercased() == "100-continue" }
         self.state = .exchange(
             Exchange(
@@ -166,6 +166,13 @@ struct HTTPProxyStateMachine {
     /// A part of the request body arrived.
     mutating func requestBody(bytes: Int) -> Action {
         guard case .exchange(var exchange) = self.state, exchange.requestEnd == nil else { return .none }
+        if exchange.framing == .none {
+            // Only an HTTP/2 stream can carry body bytes its head did not announce (a GET without
+            // content-length whose HEADERS lacked END_STREAM; NIO's codec adds no framing for it):
+            // forwarded unframed, they would be read upstream as a request of their own.
+            guard bytes > 0 else { return .none }
+            return self.fail(exchange, .badRequest("a request body its head did not announce"))
+        }
         exchange.requestBytes += bytes
         if exchange.maxBody > 0, exchange.requestBytes > exchange.maxBody {
             return self.fail(

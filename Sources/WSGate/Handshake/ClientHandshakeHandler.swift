@@ -92,12 +92,16 @@ final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandle
     /// `handshake_timeout`, or at most ``ClientHandshakeStateMachine/refusedHandshakeTimeout`` for a
     /// connection refused at accept; an HTTP/2 connection's idle time without streams too.
     private var timeLimit: Duration {
-        var refused = false
-        if case .refused = self.ticket.acceptance { refused = true }
-        return ClientHandshakeStateMachine.timeout(
+        ClientHandshakeStateMachine.timeout(
             configured: self.connection.configuration.defaults.limits.handshakeTimeout,
-            refusedAtAccept: refused
+            refusedAtAccept: self.refusedAtAccept
         )
+    }
+
+    /// Whether the connection limits refused the connection at accept (it is kept to answer 503).
+    private var refusedAtAccept: Bool {
+        if case .refused = self.ticket.acceptance { return true }
+        return false
     }
 
     /// Counts the connection under its protocol until it closes.
@@ -111,13 +115,13 @@ final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandle
     /// The TLS handshake chose `h2` (reported by ``ALPNSwitchHandler``, in front of the HTTP/1 decoder).
     func negotiatedHTTP2() {
         guard let context = self.context else { return }
-        self.perform(self.machine.transportReady(negotiatedProtocol: "h2"), context: context)
+        self.perform(self.machine.transportReady(negotiatedProtocol: "h2", refusedAtAccept: self.refusedAtAccept), context: context)
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         context.fireUserInboundEventTriggered(event)
         if case TLSUserEvent.handshakeCompleted(let negotiated) = event {
-            let action = self.machine.transportReady(negotiatedProtocol: negotiated)
+            let action = self.machine.transportReady(negotiatedProtocol: negotiated, refusedAtAccept: self.refusedAtAccept)
             if case .none = action { self.countConnection(http2: false, channel: context.channel) }
             self.perform(action, context: context)
         }

@@ -92,7 +92,7 @@ struct ClientHandshakeStateMachine {
     private(set) var target = ""
 
     /// - Parameters:
-    ///   - isTLS: whether a TLS handshake comes first (``transportReady(negotiatedProtocol:)`` ends it).
+    ///   - isTLS: whether a TLS handshake comes first (``transportReady(negotiatedProtocol:refusedAtAccept:)`` ends it).
     ///   - stream: on an HTTP/2 stream, what its HEADERS asked for (the stream's TLS is its connection's).
     init(routeTable: RouteTable, maxHeaders: Int, retryAfter: Duration, isTLS: Bool, stream: HTTP2StreamKind? = nil) {
         self.routeTable = routeTable
@@ -136,15 +136,17 @@ struct ClientHandshakeStateMachine {
     // MARK: Events
 
     /// The TLS handshake completed, with the protocol ALPN chose (nil when none was): `h2` makes the
-    /// connection an HTTP/2 one (only a listener that offers it can agree on it).
-    mutating func transportReady(negotiatedProtocol: String? = nil) -> Action {
+    /// connection an HTTP/2 one (only a listener that offers it can agree on it). A connection refused
+    /// at accept (over the connection limits) is kept only to answer its 503; over HTTP/2 it would hold
+    /// no slot while serving streams, so it is closed.
+    mutating func transportReady(negotiatedProtocol: String? = nil, refusedAtAccept: Bool = false) -> Action {
         guard case .awaitingTransport = self.state else { return .none }
         guard negotiatedProtocol == "h2" else {
             self.state = .awaitingHead
             return .none
         }
         self.state = .finished
-        return .serveHTTP2
+        return refusedAtAccept ? .close : .serveHTTP2
     }
 
     /// The request head arrived.
