@@ -21,10 +21,32 @@
 # Callgrind's counts move with wall-clock-driven work (timers) only; on a loaded machine they repeat
 # within about 1 %.
 #
+# With --connects N the figure is the cost of a connection instead: instructions and allocations per
+# connection lifetime (accept, TLS with --tls, the upgrade, the upstream leg opened and upgraded, one
+# SIZE-byte echo, the close handshake, both sockets closed; scripts/bench/fixed_connects.py, at most
+# CONNECTIONS at a time), from loads of N and 2N connections, the same way. Its paths: `wsgate`
+# (one-to-one to echo-upstream), `wsgate-echo` (the built-in echo: no upstream leg) and `nginx` (the
+# same proxy as scripts/bench.sh's, one process, `master_process off`), so the gateway's figure has
+# nginx's beside it from the same loads.
+#
+# With --idle N the figure is the memory of an idle connection: N connections (same paths; with
+# --tls, wss://) opened, upgraded, one short message echoed on each, then held
+# (scripts/bench/idle_tls_clients.py); per connection, the growth of the server's live heap (the
+# usable size of the blocks allocated and not freed, from malloc_count.c: it repeats, unlike RSS) and
+# of its VmRSS. With --profile P it also runs the server under `valgrind --tool=massif` and keeps a
+# detailed snapshot taken while the N connections are held as P-PATH.massif (ms_print P-PATH.massif:
+# who holds the heap).
+#
 # usage: scripts/bench_instructions.sh [--messages N] [--connections C] [--size BYTES]
 #                                      [--paths "wsgate wsgate-h2"] [--no-valgrind] [--no-build]
 #                                      [--wsgate PATH/TO/wsgate] [--profile PREFIX]
+#                                      [--connects N | --idle N] [--tls]
 #   --messages N   messages per connection in the first load (default 400; the second has 2N)
+#   --connects N   connections in the first load (the second has 2N); default paths
+#                  "wsgate wsgate-echo nginx", CONNECTIONS default 4
+#   --idle N       hold N idle connections; same default paths and CONNECTIONS (opened at a time: 50)
+#   --tls          (with --connects or --idle) TLS 1.3 on the client leg (ECDSA P-256, TLS_AES_128_GCM_SHA256,
+#                  no session tickets, as scripts/bench.sh --tls)
 #   --wsgate PATH  another build of the gateway (before/after); echo-upstream is this tree's
 #   --profile P    keep the second load's callgrind profile as P-PATH.callgrind (callgrind_annotate)
 set -euo pipefail
@@ -35,9 +57,12 @@ if ! command -v swift >/dev/null 2>&1 && [ -x /opt/swift/usr/bin/swift ]; then
 fi
 
 MESSAGES=400
-CONNECTIONS=8
+CONNECTIONS=""
 SIZE=32
-PATHS="wsgate wsgate-h2"
+PATHS=""
+CONNECTS=0
+IDLE=0
+TLS=0
 VALGRIND=1
 BUILD=1
 WSGATE=""
@@ -52,13 +77,26 @@ while [ $# -gt 0 ]; do
         --no-build) BUILD=0 ;;
         --wsgate) WSGATE="$2"; shift ;;
         --profile) PROFILE="$2"; shift ;;
-        -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
+        --connects) CONNECTS="$2"; shift ;;
+        --idle) IDLE="$2"; shift ;;
+        --tls) TLS=1 ;;
+        -h|--help) sed -n '2,55p' "$0"; exit 0 ;;
         *) echo "bench_instructions.sh: unknown argument $1" >&2; exit 2 ;;
     esac
     shift
 done
 
 log() { echo "==> $*" >&2; }
+
+if [ "$CONNECTS" -gt 0 ] || [ "$IDLE" -gt 0 ]; then
+    CONNECTIONS=${CONNECTIONS:-$([ "$IDLE" -gt 0 ] && echo 50 || echo 4)}
+    PATHS=${PATHS:-"wsgate wsgate-echo nginx"}
+else
+    [ "$TLS" -eq 0 ] || { echo "bench_instructions.sh: --tls goes with --connects or --idle" >&2; exit 2; }
+    CONNECTIONS=${CONNECTIONS:-8}
+    PATHS=${PATHS:-"wsgate wsgate-h2"}
+fi
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
 if [ "$BUILD" -eq 1 ]; then
     log "swift build -c release"
@@ -112,51 +150,127 @@ wait_port() {
     done
 }
 
-# The path's config with this script's ports: config_of PATH > FILE
+SCHEME=ws
+TLS_LINES=""
+if [ "$TLS" -eq 1 ]; then
+    SCHEME=wss
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=localhost" \
+        -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -keyout "$WORK/key.pem" -out "$WORK/cert.pem" 2>/dev/null
+    TLS_LINES="\\n    tls:\\n      min_version: \"1.3\"\\n      certificates: [{cert: $WORK/cert.pem, key: $WORK/key.pem}]\\n      watch_interval: 0"
+fi
+
+# The path's config with this script's ports (and the listener's TLS under --tls): config_of PATH > FILE
 config_of() {
     case "$1" in
         wsgate) sed -e "s/127.0.0.1:18080/127.0.0.1:$GATEWAY_PORT/; s/127.0.0.1:18901/127.0.0.1:$ADMIN_PORT/; s/127.0.0.1:18001/127.0.0.1:$UPSTREAM_PORT/" scripts/bench-wsgate.yaml ;;
         wsgate-h2) sed -e "s/127.0.0.1:18082/127.0.0.1:$GATEWAY_PORT/; s/127.0.0.1:18902/127.0.0.1:$ADMIN_PORT/; s/127.0.0.1:18002/127.0.0.1:$UPSTREAM_PORT/" scripts/bench-wsgate-h2.yaml ;;
+        wsgate-echo) printf 'listeners:\n  - name: bench\n    address: 127.0.0.1:%s\nadmin:\n  address: 127.0.0.1:%s\nupstreams:\n  echo:\n    protocol: echo\nroutes:\n  - name: all\n    upstream: echo\n' "$GATEWAY_PORT" "$ADMIN_PORT" ;;
+        nginx) nginx_config ;;
         *) echo "bench_instructions.sh: unknown path $1" >&2; exit 2 ;;
+    esac | sed -e "/^    address: 127.0.0.1:$GATEWAY_PORT\$/s|\$|$TLS_LINES|"
+}
+
+# nginx as scripts/bench.sh runs it, in one process (the figures are per process).
+nginx_config() {
+    mkdir -p "$WORK/nginx/temp"
+    cat <<EOF
+daemon off;
+master_process off;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    client_body_temp_path $WORK/nginx/temp/body;
+    proxy_temp_path $WORK/nginx/temp/proxy;
+    fastcgi_temp_path $WORK/nginx/temp/fastcgi;
+    uwsgi_temp_path $WORK/nginx/temp/uwsgi;
+    scgi_temp_path $WORK/nginx/temp/scgi;
+    map \$http_upgrade \$connection_upgrade { default upgrade; '' close; }
+    server {
+        listen 127.0.0.1:$GATEWAY_PORT $([ "$TLS" -eq 0 ] || echo ssl) backlog=1024;
+$([ "$TLS" -eq 0 ] || printf '        ssl_certificate %s;\n        ssl_certificate_key %s;\n        ssl_protocols TLSv1.3;\n        ssl_conf_command Ciphersuites TLS_AES_128_GCM_SHA256;\n        ssl_session_tickets off;\n' "$WORK/cert.pem" "$WORK/key.pem")
+        location / {
+            proxy_pass http://127.0.0.1:$UPSTREAM_PORT;
+            proxy_http_version 1.1;
+            proxy_set_header Upgrade \$http_upgrade;
+            proxy_set_header Connection \$connection_upgrade;
+            proxy_set_header Host \$host;
+            proxy_buffering off;
+            proxy_read_timeout 1h;
+            proxy_send_timeout 1h;
+        }
+    }
+}
+EOF
+}
+
+# The server binary of PATH: server_binary PATH native|stripped
+server_binary() {
+    case "$1:$2" in
+        nginx:*) echo "$NGINX" ;;
+        *:native) echo "$WSGATE" ;;
+        *) echo "$WORK/wsgate-stripped" ;;
     esac
 }
 
-# Starts the upstream of PATH and the gateway: the remaining args are the command that runs the
-# gateway binary (its `run` arguments are appended).
+# Starts the upstream of PATH (none for wsgate-echo) and its server: the remaining args are the
+# command that runs the server binary (its arguments are appended).
 start_path() {
     local path=$1
     shift
     local h2=()
     [ "$path" = wsgate-h2 ] && h2=(--h2)
-    "$BIN/echo-upstream" --host 127.0.0.1 --port "$UPSTREAM_PORT" "${h2[@]}" >>"$WORK/upstream.log" 2>&1 &
-    STARTED_PIDS+=("$!")
-    wait_port "$UPSTREAM_PORT"
-    config_of "$path" >"$WORK/$path.yaml"
-    "$@" run --config "$WORK/$path.yaml" --log-level warning >>"$WORK/gateway.log" 2>&1 &
+    if [ "$path" != wsgate-echo ]; then
+        "$BIN/echo-upstream" --host 127.0.0.1 --port "$UPSTREAM_PORT" "${h2[@]}" >>"$WORK/upstream.log" 2>&1 &
+        STARTED_PIDS+=("$!")
+        wait_port "$UPSTREAM_PORT"
+    fi
+    config_of "$path" >"$WORK/$path.conf"
+    if [ "$path" = nginx ]; then
+        "$@" -c "$WORK/$path.conf" -p "$WORK/nginx" >>"$WORK/gateway.log" 2>&1 &
+    else
+        "$@" run --config "$WORK/$path.conf" --log-level warning >>"$WORK/gateway.log" 2>&1 &
+    fi
     GATEWAY_PID=$!
     STARTED_PIDS+=("$GATEWAY_PID")
     wait_port "$GATEWAY_PORT"
 }
 
+# A load of N units: N messages per connection, or with --connects N connections.
 load() {
-    python3 scripts/bench/fixed_echo.py --url "ws://127.0.0.1:$GATEWAY_PORT/" --connections "$CONNECTIONS" \
-        --messages "$1" --size "$SIZE"
+    if [ "$CONNECTS" -gt 0 ]; then
+        python3 scripts/bench/fixed_connects.py --url "$SCHEME://127.0.0.1:$GATEWAY_PORT/" --count "$1" \
+            --concurrency "$CONNECTIONS" --size "$SIZE"
+    else
+        python3 scripts/bench/fixed_echo.py --url "ws://127.0.0.1:$GATEWAY_PORT/" --connections "$CONNECTIONS" \
+            --messages "$1" --size "$SIZE"
+    fi
 }
 
-# Per message: (second load's count - first load's) / (its messages - the first's).
+# The first load's units (the second has twice as many), and how many messages or connections the
+# difference between them is.
+FIRST=$MESSAGES
+UNITS=$((MESSAGES * CONNECTIONS))
+if [ "$CONNECTS" -gt 0 ]; then
+    FIRST=$CONNECTS
+    UNITS=$CONNECTS
+fi
+
+# Per unit: (second load's count - first load's) / (its units - the first's).
 per_message() {
-    RESULT=$(awk -v a="$1" -v b="$2" -v n=$((MESSAGES * CONNECTIONS)) 'BEGIN { printf "%.1f", (b - a) / n }')
+    RESULT=$(awk -v a="$1" -v b="$2" -v n="$UNITS" 'BEGIN { printf "%.1f", (b - a) / n }')
 }
 
 allocations_of() {
     local path=$1 counts="$WORK/malloc-$1.bin"
-    start_path "$path" env MALLOC_COUNT_FILE="$counts" LD_PRELOAD="$WORK/malloc_count.so" "$WSGATE"
+    start_path "$path" env MALLOC_COUNT_FILE="$counts" LD_PRELOAD="$WORK/malloc_count.so" "$(server_binary "$path" native)"
     read_allocs() { od -A n -t u8 -N 8 "$counts" | tr -d ' '; }
     local s0 s1 s2
     s0=$(read_allocs)
-    load "$MESSAGES"
+    load "$FIRST"
     s1=$(read_allocs)
-    load $((2 * MESSAGES))
+    load $((2 * FIRST))
     s2=$(read_allocs)
     stop_servers
     per_message $((s1 - s0)) $((s2 - s1))
@@ -165,11 +279,11 @@ allocations_of() {
 instructions_of() {
     local path=$1 out="$WORK/callgrind-$1"
     start_path "$path" env LD_PRELOAD="$WORK/valgrind_sigsuspend.so" \
-        valgrind --tool=callgrind --callgrind-out-file="$out" --dump-line=no "$WORK/wsgate-stripped"
+        valgrind --tool=callgrind --callgrind-out-file="$out" --dump-line=no "$(server_binary "$path" stripped)"
     callgrind_control -z "$GATEWAY_PID" >/dev/null
-    load "$MESSAGES"
+    load "$FIRST"
     callgrind_control -d "$GATEWAY_PID" >/dev/null
-    load $((2 * MESSAGES))
+    load $((2 * FIRST))
     callgrind_control -d "$GATEWAY_PID" >/dev/null
     local a b
     a=$(awk '/^summary:/ { print $2 }' "$out.1")
@@ -179,10 +293,88 @@ instructions_of() {
     per_message "$a" "$b"
 }
 
-echo "wsgate per-message cost, $(date -u '+%Y-%m-%d %H:%M UTC'), $WSGATE"
-echo "$CONNECTIONS connections x $MESSAGES and x $((2 * MESSAGES)) echoes of $SIZE B; per round trip (2 frames through the gateway)"
-echo
-echo "| path | instructions / msg | allocations / msg |"
+# ---- --idle: memory per held connection ----------------------------------------------------------
+
+# Opens IDLE connections and returns once they are held; close_idle lets them go.
+hold_idle() {
+    rm -f "$WORK/idle.in" "$WORK/idle.out"
+    mkfifo "$WORK/idle.in"
+    python3 scripts/bench/idle_tls_clients.py "$SCHEME://127.0.0.1:$GATEWAY_PORT/" "$IDLE" \
+        --concurrency "$CONNECTIONS" <"$WORK/idle.in" >"$WORK/idle.out" 2>>"$WORK/idle.log" &
+    IDLE_PID=$!
+    exec 4>"$WORK/idle.in"
+    local tries=0
+    until grep -q '^ready' "$WORK/idle.out" 2>/dev/null; do
+        kill -0 "$IDLE_PID" 2>/dev/null || { echo "bench_instructions.sh: the idle clients failed ($WORK/idle.log)" >&2; exit 1; }
+        tries=$((tries + 1))
+        [ "$tries" -le 6000 ] || { echo "bench_instructions.sh: idle clients not ready in 600 s" >&2; exit 1; }
+        sleep 0.1
+    done
+}
+close_idle() {
+    exec 4>&-
+    wait "$IDLE_PID" 2>/dev/null || true
+}
+
+rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+
+# Live heap bytes and RSS KiB per held connection: RESULT="HEAP RSS".
+idle_memory_of() {
+    local path=$1 counts="$WORK/malloc-$1.bin"
+    start_path "$path" env MALLOC_COUNT_FILE="$counts" LD_PRELOAD="$WORK/malloc_count.so" "$(server_binary "$path" native)"
+    live() { od -A n -t d8 -j 16 -N 8 "$counts" | tr -d ' '; }
+    local h0 r0 h1 r1
+    h0=$(live)
+    r0=$(rss_kib "$GATEWAY_PID")
+    hold_idle
+    h1=$(live)
+    r1=$(rss_kib "$GATEWAY_PID")
+    close_idle
+    stop_servers
+    RESULT=$(awk -v h=$((h1 - h0)) -v r=$((r1 - r0)) -v n="$IDLE" 'BEGIN { printf "%.0f %.2f", h / n, r / n }')
+}
+
+# With --profile: a massif snapshot of the server while the connections are held.
+idle_profile_of() {
+    local path=$1 out="$WORK/massif-$1"
+    start_path "$path" env LD_PRELOAD="$WORK/valgrind_sigsuspend.so" \
+        valgrind --tool=massif --massif-out-file="$out" --depth=40 --threshold=0.2 "$(server_binary "$path" stripped)"
+    hold_idle
+    vgdb --pid="$GATEWAY_PID" detailed_snapshot "$PROFILE-$path.massif" >/dev/null
+    close_idle
+    stop_servers
+}
+
+if [ "$IDLE" -gt 0 ]; then
+    echo "wsgate memory per idle connection, $(date -u '+%Y-%m-%d %H:%M UTC'), $WSGATE"
+    echo "$IDLE connections held ($SCHEME://, opened $CONNECTIONS at a time, one short echo each); growth per connection"
+    echo
+    echo "| path | live heap bytes / connection | RSS KiB / connection |"
+    echo "|---|---|---|"
+    for path in $PATHS; do
+        log "$path: $IDLE idle connections"
+        idle_memory_of "$path"
+        read -r heap rss <<<"$RESULT"
+        echo "| $path | $heap | $rss |"
+        if [ -n "$PROFILE" ]; then
+            log "$path: massif snapshot"
+            idle_profile_of "$path"
+        fi
+    done
+    exit 0
+fi
+
+if [ "$CONNECTS" -gt 0 ]; then
+    echo "wsgate per-connection cost, $(date -u '+%Y-%m-%d %H:%M UTC'), $WSGATE"
+    echo "$CONNECTS and $((2 * CONNECTS)) connections ($SCHEME://, $CONNECTIONS at a time), each upgraded, one $SIZE B echo, closed; per connection"
+    echo
+    echo "| path | instructions / connection | allocations / connection |"
+else
+    echo "wsgate per-message cost, $(date -u '+%Y-%m-%d %H:%M UTC'), $WSGATE"
+    echo "$CONNECTIONS connections x $MESSAGES and x $((2 * MESSAGES)) echoes of $SIZE B; per round trip (2 frames through the gateway)"
+    echo
+    echo "| path | instructions / msg | allocations / msg |"
+fi
 echo "|---|---|---|"
 for path in $PATHS; do
     log "$path: allocations"
