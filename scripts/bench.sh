@@ -110,19 +110,8 @@ OUT=${OUT:-$WORK}
 mkdir -p "$OUT"
 RESULTS="$OUT/results.jsonl"
 : >"$RESULTS"
-STARTED_PIDS=()
-
-# Stops the servers this script started (by their pids) and waits for them to exit.
-stop_servers() {
-    local pid
-    for pid in "${STARTED_PIDS[@]}"; do
-        kill "$pid" 2>/dev/null || true
-    done
-    for pid in "${STARTED_PIDS[@]}"; do
-        wait "$pid" 2>/dev/null || true
-    done
-    STARTED_PIDS=()
-}
+# log, stop_servers (STARTED_PIDS), install_debian_package, port_free, wait_port, children_of.
+source scripts/bench/lib.sh
 
 cleanup() {
     stop_servers
@@ -130,28 +119,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-log() { echo "==> $*" >&2; }
-
 # ---- peers from Debian ---------------------------------------------------------------------------
-# Installs the Debian package NAME (apt-get) unless BINARY exists, without starting its service
-# (we run our own server on our own ports): install_debian_package NAME BINARY
-install_debian_package() {
-    local package=$1 binary=$2
-    [ ! -x "$binary" ] || return 0
-    log "installing $package (apt-get)"
-    local sudo=""
-    [ "$(id -u)" -eq 0 ] || sudo="sudo"
-    export DEBIAN_FRONTEND=noninteractive
-    local policy=/usr/sbin/policy-rc.d added_policy=0
-    if [ ! -e "$policy" ]; then
-        printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
-        $sudo chmod +x "$policy"
-        added_policy=1
-    fi
-    $sudo apt-get update -qq </dev/null
-    $sudo apt-get install -y -qq --no-install-recommends "$package" </dev/null
-    [ "$added_policy" -eq 0 ] || $sudo rm -f "$policy"
-}
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 HAPROXY=$(command -v haproxy || echo /usr/sbin/haproxy)
 [[ " $TARGETS " != *" nginx "* ]] || install_debian_package nginx "$NGINX"
@@ -183,34 +151,8 @@ for product in wsgate wsgate-bench echo-upstream; do
     [ -x "$BIN/$product" ] || { echo "bench.sh: $BIN/$product missing; run without --no-build" >&2; exit 1; }
 done
 
-# ---- helpers ------------------------------------------------------------------------------------
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
-# Waits (at most 10 s) until something accepts on 127.0.0.1:PORT.
-wait_port() {
-    local port=$1 tries=0
-    until ! port_free "$port"; do
-        tries=$((tries + 1))
-        [ "$tries" -le 100 ] || { echo "bench.sh: nothing listening on port $port after 10 s" >&2; exit 1; }
-        sleep 0.1
-    done
-}
-
-# Child processes of PID (nginx workers), read from /proc so procps is not needed.
-children_of() {
-    local parent=$1 stat rest
-    for stat in /proc/[0-9]*/stat; do
-        rest=$(cat "$stat" 2>/dev/null) || continue
-        rest=${rest##*") "}
-        set -- $rest
-        [ "${2:-}" = "$parent" ] && basename "$(dirname "$stat")"
-    done
-    return 0
-}
-
-for port in $UPSTREAM_PORT $UPSTREAM_H2_PORT $WSGATE_PORT $WSGATE_ADMIN_PORT $WSGATE_H2_PORT $WSGATE_H2_ADMIN_PORT $NGINX_PORT $HAPROXY_PORT $NOSTATS_PORT $NOSTATS_ADMIN_PORT $BASE_PORT $BASE_ADMIN_PORT; do
-    port_free "$port" || { echo "bench.sh: port $port is in use; stop what uses it first" >&2; exit 1; }
-done
+require_free_ports $UPSTREAM_PORT $UPSTREAM_H2_PORT $WSGATE_PORT $WSGATE_ADMIN_PORT $WSGATE_H2_PORT $WSGATE_H2_ADMIN_PORT \
+    $NGINX_PORT $HAPROXY_PORT $NOSTATS_PORT $NOSTATS_ADMIN_PORT $BASE_PORT $BASE_ADMIN_PORT
 
 # ---- targets ------------------------------------------------------------------------------------
 # Each target NAME has a start_NAME function that starts its server (if it is not the upstream)

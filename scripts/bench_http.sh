@@ -13,6 +13,7 @@
 #
 # usage: scripts/bench_http.sh [--duration 10s] [--connections 64] [--threads 2] [--repeat 1]
 #                              [--targets "direct wsgate nginx"] [--out DIR] [--no-build]
+#                              [--wsgate PATH/TO/wsgate]   (another build, e.g. before/after; implies --no-build)
 # Also reached as `scripts/bench.sh --http [options]`.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -28,6 +29,7 @@ REPEAT=1
 TARGETS="direct wsgate nginx"
 OUT=""
 BUILD=1
+WSGATE=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --duration) DURATION="$2"; shift ;;
@@ -37,7 +39,8 @@ while [ $# -gt 0 ]; do
         --targets) TARGETS="$2"; shift ;;
         --out) OUT="$2"; shift ;;
         --no-build) BUILD=0 ;;
-        -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+        --wsgate) WSGATE="$2"; BUILD=0; shift ;;
+        -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
         *) echo "bench_http.sh: unknown argument $1" >&2; exit 2 ;;
     esac
     shift
@@ -50,36 +53,18 @@ NGINX_PORT=18181
 WORKERS=$(nproc)   # nginx workers per server; wsgate runs one event loop per core
 FILE=/1k.bin
 
-log() { echo "==> $*" >&2; }
-
-install_missing() {
-    local missing=()
-    command -v wrk >/dev/null 2>&1 || missing+=(wrk)
-    command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
-    [ "${#missing[@]}" -gt 0 ] || return 0
-    log "installing ${missing[*]} (apt-get)"
-    local sudo="" policy=/usr/sbin/policy-rc.d added=0
-    [ "$(id -u)" -eq 0 ] || sudo="sudo"
-    export DEBIAN_FRONTEND=noninteractive
-    # Keep the nginx package from starting a system nginx on port 80: we run our own.
-    if [ ! -e "$policy" ]; then
-        printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
-        $sudo chmod +x "$policy"
-        added=1
-    fi
-    $sudo apt-get update -qq </dev/null
-    $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null
-    [ "$added" -eq 0 ] || $sudo rm -f "$policy"
-}
-install_missing
+# log, stop_servers (STARTED_PIDS), install_debian_package, port_free, wait_port, children_of.
+source scripts/bench/lib.sh
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+install_debian_package wrk "$(command -v wrk || echo /usr/bin/wrk)"
+install_debian_package nginx "$NGINX"
 
 if [[ " $TARGETS " == *" wsgate "* ]]; then
     if [ "$BUILD" -eq 1 ]; then
         log "swift build -c release --product wsgate"
         swift build -c release --product wsgate >&2
     fi
-    WSGATE="$(swift build -c release --show-bin-path)/wsgate"
+    WSGATE=${WSGATE:-"$(swift build -c release --show-bin-path)/wsgate"}
     [ -x "$WSGATE" ] || { echo "bench_http.sh: $WSGATE missing; run without --no-build" >&2; exit 1; }
 fi
 
@@ -88,44 +73,14 @@ OUT=${OUT:-$WORK}
 mkdir -p "$OUT"
 RESULTS="$OUT/results.tsv"
 printf 'round\ttarget\trequests_per_s\tp50_ms\tp99_ms\tcpu_s\trequests\terrors\n' >"$RESULTS"
-STARTED_PIDS=()
 
-stop_servers() {
-    local pid
-    for pid in "${STARTED_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-    for pid in "${STARTED_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-    STARTED_PIDS=()
-}
 cleanup() {
     stop_servers
     [ "$OUT" = "$WORK" ] || rm -rf "$WORK"
 }
 trap cleanup EXIT
 
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-wait_port() {
-    local tries=0
-    until ! port_free "$1"; do
-        tries=$((tries + 1))
-        [ "$tries" -le 100 ] || { echo "bench_http.sh: nothing listening on port $1 after 10 s" >&2; exit 1; }
-        sleep 0.1
-    done
-}
-for port in $UPSTREAM_PORT $WSGATE_PORT $WSGATE_ADMIN_PORT $NGINX_PORT; do
-    port_free "$port" || { echo "bench_http.sh: port $port is in use; stop what uses it first" >&2; exit 1; }
-done
-
-# Child processes of PID (nginx workers), from /proc.
-children_of() {
-    local parent=$1 stat rest
-    for stat in /proc/[0-9]*/stat; do
-        rest=$(cat "$stat" 2>/dev/null) || continue
-        rest=${rest##*") "}
-        set -- $rest
-        [ "${2:-}" = "$parent" ] && basename "$(dirname "$stat")"
-    done
-    return 0
-}
+require_free_ports $UPSTREAM_PORT $WSGATE_PORT $WSGATE_ADMIN_PORT $NGINX_PORT
 
 # user+system CPU seconds of the given pids (fields 14 and 15 of /proc/PID/stat, in clock ticks).
 cpu_seconds() {
@@ -193,9 +148,7 @@ upstreams:
   files:
     protocol: http
     endpoints: [127.0.0.1:$UPSTREAM_PORT]
-    # nginx's proxy keeps 64 idle upstream connections per worker (keepalive 64); the default 16
-    # per loop closes a connection after most responses with 64 requests in flight.
-    http_pool: {max_idle_per_loop: 64}
+    # The pool's defaults (nginx's proxy below keeps 64 idle upstream connections per worker).
 routes:
   - name: files
     upstream: files

@@ -5,7 +5,12 @@
 #
 # For each path one gateway process serves two loads of the same shape (CONNECTIONS WebSockets
 # opened together, each echoing MESSAGES messages of SIZE bytes one at a time,
-# scripts/bench/fixed_echo.py), the second with twice the messages of the first. The figure is the
+# scripts/bench/fixed_echo.py), the second with twice the messages of the first. Path `http` (not in
+# the default list) is a proxied HTTP request instead of a message: an `http` upstream (nginx serving
+# a 1 KiB file), CONNECTIONS keep-alive connections each sending MESSAGES `GET`s one at a time
+# (scripts/bench/fixed_http.py); its figures are per request. Path `http-nginx` is nginx as the same
+# keep-alive proxy (scripts/bench_http.sh's, in one process: `master_process off`) on the same loads,
+# so the gateway's figures have nginx's beside them. The figure is the
 # difference of the two loads divided by the difference of their message counts, so start-up,
 # connection set-up and close cancel out:
 #   instructions: the gateway under `valgrind --tool=callgrind` (Ir), counters zeroed before the
@@ -26,8 +31,8 @@
 # SIZE-byte echo, the close handshake, both sockets closed; scripts/bench/fixed_connects.py, at most
 # CONNECTIONS at a time), from loads of N and 2N connections, the same way. Its paths: `wsgate`
 # (one-to-one to echo-upstream), `wsgate-echo` (the built-in echo: no upstream leg) and `nginx` (the
-# same proxy as scripts/bench.sh's, one process, `master_process off`), so the gateway's figure has
-# nginx's beside it from the same loads.
+# same WebSocket proxy as scripts/bench.sh's, one process, `master_process off`), so the gateway's
+# figure has nginx's beside it from the same loads.
 #
 # With --idle N the figure is the memory of an idle connection: N connections (same paths; with
 # --tls, wss://) opened, upgraded, one short message echoed on each, then held
@@ -38,15 +43,15 @@
 # who holds the heap).
 #
 # usage: scripts/bench_instructions.sh [--messages N] [--connections C] [--size BYTES]
-#                                      [--paths "wsgate wsgate-h2"] [--no-valgrind] [--no-build]
+#                                      [--paths "wsgate wsgate-h2 http http-nginx"] [--no-valgrind] [--no-build]
 #                                      [--wsgate PATH/TO/wsgate] [--profile PREFIX]
 #                                      [--connects N | --idle N] [--tls]
 #   --messages N   messages per connection in the first load (default 400; the second has 2N)
 #   --connects N   connections in the first load (the second has 2N); default paths
 #                  "wsgate wsgate-echo nginx", CONNECTIONS default 4
-#   --idle N       hold N idle connections; same default paths and CONNECTIONS (opened at a time: 50)
-#   --tls          (with --connects or --idle) TLS 1.3 on the client leg (ECDSA P-256, TLS_AES_128_GCM_SHA256,
-#                  no session tickets, as scripts/bench.sh --tls)
+#   --idle N       hold N idle connections; same default paths, CONNECTIONS (opened at a time) 50
+#   --tls          (with --connects or --idle) TLS 1.3 on the client leg (ECDSA P-256,
+#                  TLS_AES_128_GCM_SHA256, no session tickets, as scripts/bench.sh --tls)
 #   --wsgate PATH  another build of the gateway (before/after); echo-upstream is this tree's
 #   --profile P    keep the second load's callgrind profile as P-PATH.callgrind (callgrind_annotate)
 set -euo pipefail
@@ -80,7 +85,7 @@ while [ $# -gt 0 ]; do
         --connects) CONNECTS="$2"; shift ;;
         --idle) IDLE="$2"; shift ;;
         --tls) TLS=1 ;;
-        -h|--help) sed -n '2,55p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,60p' "$0"; exit 0 ;;
         *) echo "bench_instructions.sh: unknown argument $1" >&2; exit 2 ;;
     esac
     shift
@@ -96,7 +101,6 @@ else
     CONNECTIONS=${CONNECTIONS:-8}
     PATHS=${PATHS:-"wsgate wsgate-h2"}
 fi
-NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
 if [ "$BUILD" -eq 1 ]; then
     log "swift build -c release"
@@ -104,7 +108,9 @@ if [ "$BUILD" -eq 1 ]; then
 fi
 BIN=$(swift build -c release --show-bin-path)
 WSGATE=${WSGATE:-$BIN/wsgate}
-[ -x "$WSGATE" ] && [ -x "$BIN/echo-upstream" ] || { echo "bench_instructions.sh: build first" >&2; exit 1; }
+[ -x "$WSGATE" ] || { echo "bench_instructions.sh: build first" >&2; exit 1; }
+# The WebSocket paths' upstream (the http paths' is nginx).
+[[ ! " $PATHS " =~ \ wsgate ]] || [ -x "$BIN/echo-upstream" ] || { echo "bench_instructions.sh: build first" >&2; exit 1; }
 
 for tool in gcc python3; do
     command -v "$tool" >/dev/null || { echo "bench_instructions.sh: needs $tool" >&2; exit 1; }
@@ -164,28 +170,32 @@ config_of() {
     case "$1" in
         wsgate) sed -e "s/127.0.0.1:18080/127.0.0.1:$GATEWAY_PORT/; s/127.0.0.1:18901/127.0.0.1:$ADMIN_PORT/; s/127.0.0.1:18001/127.0.0.1:$UPSTREAM_PORT/" scripts/bench-wsgate.yaml ;;
         wsgate-h2) sed -e "s/127.0.0.1:18082/127.0.0.1:$GATEWAY_PORT/; s/127.0.0.1:18902/127.0.0.1:$ADMIN_PORT/; s/127.0.0.1:18002/127.0.0.1:$UPSTREAM_PORT/" scripts/bench-wsgate-h2.yaml ;;
+        # The pool's defaults, as an operator starts with them.
+        http) printf 'listeners: [{name: bench, address: "127.0.0.1:%s"}]\nadmin: {address: "127.0.0.1:%s"}\nupstreams: {files: {protocol: http, endpoints: ["127.0.0.1:%s"]}}\nroutes: [{name: files, upstream: files}]\n' \
+            "$GATEWAY_PORT" "$ADMIN_PORT" "$UPSTREAM_PORT" ;;
+        http-nginx) nginx_proxy_config ;;
         wsgate-echo) printf 'listeners:\n  - name: bench\n    address: 127.0.0.1:%s\nadmin:\n  address: 127.0.0.1:%s\nupstreams:\n  echo:\n    protocol: echo\nroutes:\n  - name: all\n    upstream: echo\n' "$GATEWAY_PORT" "$ADMIN_PORT" ;;
-        nginx) nginx_config ;;
+        nginx) nginx_websocket_config ;;
         *) echo "bench_instructions.sh: unknown path $1" >&2; exit 2 ;;
     esac | sed -e "/^    address: 127.0.0.1:$GATEWAY_PORT\$/s|\$|$TLS_LINES|"
 }
 
-# nginx as scripts/bench.sh runs it, in one process (the figures are per process).
-nginx_config() {
-    mkdir -p "$WORK/nginx/temp"
-    cat <<EOF
+# nginx as scripts/bench.sh's WebSocket proxy, in one process (the figures are per process).
+nginx_websocket_config() {
+    mkdir -p "$WORK/nginx-ws/temp"
+    cat <<CONF
 daemon off;
 master_process off;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/error.log warn;
+pid $WORK/nginx-ws/nginx.pid;
+error_log $WORK/nginx-ws/error.log warn;
 events { worker_connections 4096; }
 http {
     access_log off;
-    client_body_temp_path $WORK/nginx/temp/body;
-    proxy_temp_path $WORK/nginx/temp/proxy;
-    fastcgi_temp_path $WORK/nginx/temp/fastcgi;
-    uwsgi_temp_path $WORK/nginx/temp/uwsgi;
-    scgi_temp_path $WORK/nginx/temp/scgi;
+    client_body_temp_path $WORK/nginx-ws/temp/body;
+    proxy_temp_path $WORK/nginx-ws/temp/proxy;
+    fastcgi_temp_path $WORK/nginx-ws/temp/fastcgi;
+    uwsgi_temp_path $WORK/nginx-ws/temp/uwsgi;
+    scgi_temp_path $WORK/nginx-ws/temp/scgi;
     map \$http_upgrade \$connection_upgrade { default upgrade; '' close; }
     server {
         listen 127.0.0.1:$GATEWAY_PORT $([ "$TLS" -eq 0 ] || echo ssl) backlog=1024;
@@ -202,50 +212,120 @@ $([ "$TLS" -eq 0 ] || printf '        ssl_certificate %s;\n        ssl_certifica
         }
     }
 }
-EOF
+CONF
 }
 
-# The server binary of PATH: server_binary PATH native|stripped
-server_binary() {
-    case "$1:$2" in
-        nginx:*) echo "$NGINX" ;;
-        *:native) echo "$WSGATE" ;;
-        *) echo "$WORK/wsgate-stripped" ;;
-    esac
+# nginx as scripts/bench_http.sh's keep-alive proxy, in one process (the figures are per process).
+nginx_proxy_config() {
+    mkdir -p "$WORK/nginx-proxy/temp"
+    cat <<CONF
+daemon off;
+master_process off;
+pid $WORK/nginx-proxy/nginx.pid;
+error_log $WORK/nginx-proxy/error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    client_body_temp_path $WORK/nginx-proxy/temp/body;
+    proxy_temp_path $WORK/nginx-proxy/temp/proxy;
+    fastcgi_temp_path $WORK/nginx-proxy/temp/fastcgi;
+    uwsgi_temp_path $WORK/nginx-proxy/temp/uwsgi;
+    scgi_temp_path $WORK/nginx-proxy/temp/scgi;
+    keepalive_requests 1000000;
+    upstream files { server 127.0.0.1:$UPSTREAM_PORT; keepalive 64; }
+    server {
+        listen 127.0.0.1:$GATEWAY_PORT backlog=1024;
+        location / {
+            proxy_pass http://files;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host \$host;
+        }
+    }
+}
+CONF
 }
 
-# Starts the upstream of PATH (none for wsgate-echo) and its server: the remaining args are the
-# command that runs the server binary (its arguments are appended).
+# Starts the upstream of PATH and the gateway: the remaining args are the command that runs the
+# gateway binary (its `run` arguments are appended; for http-nginx, nginx takes its place).
 start_path() {
     local path=$1
     shift
-    local h2=()
+    local h2=() command=("$@")
     [ "$path" = wsgate-h2 ] && h2=(--h2)
-    if [ "$path" != wsgate-echo ]; then
+    if [ "$path" = http ] || [ "$path" = http-nginx ]; then
+        start_file_server
+    elif [ "$path" = wsgate-echo ]; then
+        :  # the built-in echo: no upstream
+    else
         "$BIN/echo-upstream" --host 127.0.0.1 --port "$UPSTREAM_PORT" "${h2[@]}" >>"$WORK/upstream.log" 2>&1 &
         STARTED_PIDS+=("$!")
-        wait_port "$UPSTREAM_PORT"
     fi
-    config_of "$path" >"$WORK/$path.conf"
-    if [ "$path" = nginx ]; then
-        "$@" -c "$WORK/$path.conf" -p "$WORK/nginx" >>"$WORK/gateway.log" 2>&1 &
+    [ "$path" = wsgate-echo ] || wait_port "$UPSTREAM_PORT"
+    config_of "$path" >"$WORK/$path.yaml"
+    if [ "$path" = http-nginx ]; then
+        command[-1]=$(command -v nginx || echo /usr/sbin/nginx)
+        command+=(-c "$WORK/$path.yaml" -p "$WORK/nginx-proxy" -e "$WORK/nginx-proxy/error.log")
+    elif [ "$path" = nginx ]; then
+        command[-1]=$(command -v nginx || echo /usr/sbin/nginx)
+        command+=(-c "$WORK/$path.yaml" -p "$WORK/nginx-ws" -e "$WORK/nginx-ws/error.log")
     else
-        "$@" run --config "$WORK/$path.conf" --log-level warning >>"$WORK/gateway.log" 2>&1 &
+        command+=(run --config "$WORK/$path.yaml" --log-level warning)
     fi
+    "${command[@]}" >>"$WORK/gateway.log" 2>&1 &
     GATEWAY_PID=$!
     STARTED_PIDS+=("$GATEWAY_PID")
     wait_port "$GATEWAY_PORT"
 }
 
-# A load of N units: N messages per connection, or with --connects N connections.
+# The upstream of path http: nginx serving a 1 KiB file at /1k.bin from its own prefix.
+start_file_server() {
+    local dir="$WORK/nginx"
+    mkdir -p "$dir/temp" "$dir/www"
+    head -c 1024 /dev/urandom >"$dir/www/1k.bin"
+    # nginx's workers may run as another user (nobody, when started as root): let them read it.
+    chmod a+rx "$WORK" "$dir" "$dir/www"
+    chmod a+r "$dir/www/1k.bin"
+    cat >"$dir/nginx.conf" <<CONF
+worker_processes 1;
+daemon off;
+pid $dir/nginx.pid;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    client_body_temp_path $dir/temp/body;
+    proxy_temp_path $dir/temp/proxy;
+    fastcgi_temp_path $dir/temp/fastcgi;
+    uwsgi_temp_path $dir/temp/uwsgi;
+    scgi_temp_path $dir/temp/scgi;
+    keepalive_requests 1000000;
+    server { listen 127.0.0.1:$UPSTREAM_PORT; root $dir/www; }
+}
+CONF
+    "$(command -v nginx || echo /usr/sbin/nginx)" -c "$dir/nginx.conf" -p "$dir" -e "$WORK/nginx-error.log" \
+        >>"$WORK/upstream.log" 2>&1 &
+    STARTED_PIDS+=("$!")
+}
+
+# A load of N units: N messages (requests) per connection, or with --connects N connections.
 load() {
+    if [ "$CURRENT_PATH" = http ] || [ "$CURRENT_PATH" = http-nginx ]; then
+        python3 scripts/bench/fixed_http.py --port "$GATEWAY_PORT" --path /1k.bin --connections "$CONNECTIONS" \
+            --requests "$1"
+        return
+    fi
     if [ "$CONNECTS" -gt 0 ]; then
         python3 scripts/bench/fixed_connects.py --url "$SCHEME://127.0.0.1:$GATEWAY_PORT/" --count "$1" \
             --concurrency "$CONNECTIONS" --size "$SIZE"
-    else
-        python3 scripts/bench/fixed_echo.py --url "ws://127.0.0.1:$GATEWAY_PORT/" --connections "$CONNECTIONS" \
-            --messages "$1" --size "$SIZE"
+        return
     fi
+    python3 scripts/bench/fixed_echo.py --url "ws://127.0.0.1:$GATEWAY_PORT/" --connections "$CONNECTIONS" \
+        --messages "$1" --size "$SIZE"
+}
+
+# Per message: (second load's count - first load's) / (its messages - the first's).
+per_message() {
+    RESULT=$(awk -v a="$1" -v b="$2" -v n="$UNITS" 'BEGIN { printf "%.1f", (b - a) / n }')
 }
 
 # The first load's units (the second has twice as many), and how many messages or connections the
@@ -257,14 +337,9 @@ if [ "$CONNECTS" -gt 0 ]; then
     UNITS=$CONNECTS
 fi
 
-# Per unit: (second load's count - first load's) / (its units - the first's).
-per_message() {
-    RESULT=$(awk -v a="$1" -v b="$2" -v n="$UNITS" 'BEGIN { printf "%.1f", (b - a) / n }')
-}
-
 allocations_of() {
     local path=$1 counts="$WORK/malloc-$1.bin"
-    start_path "$path" env MALLOC_COUNT_FILE="$counts" LD_PRELOAD="$WORK/malloc_count.so" "$(server_binary "$path" native)"
+    start_path "$path" env MALLOC_COUNT_FILE="$counts" LD_PRELOAD="$WORK/malloc_count.so" "$WSGATE"
     read_allocs() { od -A n -t u8 -N 8 "$counts" | tr -d ' '; }
     local s0 s1 s2
     s0=$(read_allocs)
@@ -279,7 +354,7 @@ allocations_of() {
 instructions_of() {
     local path=$1 out="$WORK/callgrind-$1"
     start_path "$path" env LD_PRELOAD="$WORK/valgrind_sigsuspend.so" \
-        valgrind --tool=callgrind --callgrind-out-file="$out" --dump-line=no "$(server_binary "$path" stripped)"
+        valgrind --tool=callgrind --callgrind-out-file="$out" --dump-line=no "$WORK/wsgate-stripped"
     callgrind_control -z "$GATEWAY_PID" >/dev/null
     load "$FIRST"
     callgrind_control -d "$GATEWAY_PID" >/dev/null
@@ -302,6 +377,7 @@ hold_idle() {
     python3 scripts/bench/idle_tls_clients.py "$SCHEME://127.0.0.1:$GATEWAY_PORT/" "$IDLE" \
         --concurrency "$CONNECTIONS" <"$WORK/idle.in" >"$WORK/idle.out" 2>>"$WORK/idle.log" &
     IDLE_PID=$!
+    STARTED_PIDS+=("$IDLE_PID")
     exec 4>"$WORK/idle.in"
     local tries=0
     until grep -q '^ready' "$WORK/idle.out" 2>/dev/null; do
@@ -321,7 +397,7 @@ rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 # Live heap bytes and RSS KiB per held connection: RESULT="HEAP RSS".
 idle_memory_of() {
     local path=$1 counts="$WORK/malloc-$1.bin"
-    start_path "$path" env MALLOC_COUNT_FILE="$counts" LD_PRELOAD="$WORK/malloc_count.so" "$(server_binary "$path" native)"
+    start_path "$path" env MALLOC_COUNT_FILE="$counts" LD_PRELOAD="$WORK/malloc_count.so" "$WSGATE"
     live() { od -A n -t d8 -j 16 -N 8 "$counts" | tr -d ' '; }
     local h0 r0 h1 r1
     h0=$(live)
@@ -338,7 +414,7 @@ idle_memory_of() {
 idle_profile_of() {
     local path=$1 out="$WORK/massif-$1"
     start_path "$path" env LD_PRELOAD="$WORK/valgrind_sigsuspend.so" \
-        valgrind --tool=massif --massif-out-file="$out" --depth=40 --threshold=0.2 "$(server_binary "$path" stripped)"
+        valgrind --tool=massif --massif-out-file="$out" --depth=40 --threshold=0.2 "$WORK/wsgate-stripped"
     hold_idle
     vgdb --pid="$GATEWAY_PID" detailed_snapshot "$PROFILE-$path.massif" >/dev/null
     close_idle
@@ -352,6 +428,7 @@ if [ "$IDLE" -gt 0 ]; then
     echo "| path | live heap bytes / connection | RSS KiB / connection |"
     echo "|---|---|---|"
     for path in $PATHS; do
+        CURRENT_PATH=$path
         log "$path: $IDLE idle connections"
         idle_memory_of "$path"
         read -r heap rss <<<"$RESULT"
@@ -373,10 +450,13 @@ else
     echo "wsgate per-message cost, $(date -u '+%Y-%m-%d %H:%M UTC'), $WSGATE"
     echo "$CONNECTIONS connections x $MESSAGES and x $((2 * MESSAGES)) echoes of $SIZE B; per round trip (2 frames through the gateway)"
     echo
+    echo "(paths http, http-nginx: per proxied request of a 1 KiB file, $CONNECTIONS keep-alive connections x $MESSAGES and x $((2 * MESSAGES)) GETs)"
+    echo
     echo "| path | instructions / msg | allocations / msg |"
 fi
 echo "|---|---|---|"
 for path in $PATHS; do
+    CURRENT_PATH=$path
     log "$path: allocations"
     allocations_of "$path"
     allocs=$RESULT

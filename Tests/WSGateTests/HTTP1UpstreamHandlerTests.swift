@@ -1,6 +1,8 @@
 import NIOCore
 import NIOEmbedded
+import NIOHPACK
 import NIOHTTP1
+import NIOHTTP2
 import XCTest
 
 @testable import WSGate
@@ -82,5 +84,46 @@ final class HTTP1UpstreamHandlerTests: XCTestCase {
         }
         XCTAssertEqual(exchange.parts.count, 4)
         XCTAssertTrue(channel.isActive)
+    }
+
+    /// On an HTTP/2 stream (behind NIO's HTTP/2-to-HTTP/1 codec) the exchange speaks the same parts:
+    /// the request goes as HEADERS and DATA with END_STREAM, the answer comes back as a head, body
+    /// and end. The stream channel keeps no count of what waits in it, so the handler counts the body
+    /// bytes written until the channel took them.
+    func testOnAnHTTP2StreamTheSamePartsGoAndTheQueuedBodyIsCounted() throws {
+        let handler = HTTP1UpstreamHandler(countsQueuedBytes: true)
+        let channel = EmbeddedChannel()
+        try channel.pipeline.syncOperations.addHandler(HTTP2FramePayloadToHTTP1ClientCodec(httpProtocol: .http))
+        try channel.pipeline.syncOperations.addHandler(handler)
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 80)).wait()
+        let exchange = Exchange()
+        handler.exchange = exchange
+
+        handler.write(
+            .head(HTTPRequestHead(version: .http1_1, method: .POST, uri: "/up", headers: ["Host": "app", "Content-Length": "5"]))
+        )
+        handler.write(.body(.byteBuffer(ByteBuffer(string: "hello"))))
+        XCTAssertEqual(handler.queuedBytes, 5, "written, not yet taken")
+        handler.write(.end(nil))
+        handler.flush()
+        XCTAssertEqual(handler.queuedBytes, 0)
+        guard case .headers(let headers) = try channel.readOutbound(as: HTTP2Frame.FramePayload.self) else {
+            return XCTFail("no HEADERS")
+        }
+        XCTAssertEqual(headers.headers[":authority"], ["app"])
+        XCTAssertEqual(headers.headers[":method"], ["POST"])
+        guard case .data(let data) = try channel.readOutbound(as: HTTP2Frame.FramePayload.self) else {
+            return XCTFail("no DATA")
+        }
+        XCTAssertEqual(data.data, .byteBuffer(ByteBuffer(string: "hello")))
+
+        try channel.writeInbound(
+            HTTP2Frame.FramePayload.headers(.init(headers: HPACKHeaders([(":status", "200"), ("content-length", "2")])))
+        )
+        try channel.writeInbound(HTTP2Frame.FramePayload.data(.init(data: .byteBuffer(ByteBuffer(string: "ok")), endStream: true)))
+        XCTAssertEqual(exchange.parts.count, 3, "head, body, end")
+        guard case .head(let head) = exchange.parts.first else { return XCTFail("no head") }
+        XCTAssertEqual(head.status, .ok)
+        XCTAssertEqual(head.version.major, 2)
     }
 }

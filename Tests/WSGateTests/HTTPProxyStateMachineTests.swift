@@ -105,7 +105,7 @@ final class HTTPProxyStateMachineTests: XCTestCase {
         upstream: HTTPVersion = .http1_1,
         keepsAlive: Bool = true
     ) -> HTTPResponsePlan {
-        HTTPResponsePlan(
+        try! HTTPResponsePlan(
             response: HTTPResponseHead(version: upstream, status: status, headers: HTTPHeaders(fields)),
             requestMethod: method,
             clientVersion: client,
@@ -143,6 +143,48 @@ final class HTTPProxyStateMachineTests: XCTestCase {
 
         XCTAssertFalse(self.plan(.ok, [("Content-Length", "0"), ("Connection", "close")]).upstreamKeepsAlive)
         XCTAssertTrue(self.plan(.ok, [("Content-Length", "0")], keepsAlive: false).closesClient)
+    }
+
+    /// A body under `gzip` besides `chunked` keeps its `gzip` label when re-chunked (else an HTTP/1.1
+    /// client reads compressed bytes as the content), is refused (502) toward an HTTP/1.0 client,
+    /// which cannot be told, and `Transfer-Encoding` wins over a `Content-Length` beside it.
+    func testTransferCodingsBesidesChunkedAreKeptOrRefused() throws {
+        let gzip = self.plan(.ok, [("Transfer-Encoding", "gzip, chunked")])
+        XCTAssertEqual(gzip.upstreamFraming, .chunked)
+        XCTAssertEqual(gzip.head.headers["Transfer-Encoding"], ["gzip, chunked"])
+        let untilClose = self.plan(.ok, [("Transfer-Encoding", "gzip"), ("Content-Length", "10")])
+        XCTAssertEqual(untilClose.upstreamFraming, .untilClose, "not chunked last: the body ends with the connection")
+        XCTAssertEqual(untilClose.head.headers["Transfer-Encoding"], ["gzip, chunked"])
+        XCTAssertEqual(untilClose.head.headers["Content-Length"], [])
+        XCTAssertFalse(untilClose.upstreamKeepsAlive)
+
+        func refusal(_ fields: [(String, String)], client: HTTPVersion) -> UInt? {
+            do {
+                _ = try HTTPResponsePlan(
+                    response: HTTPResponseHead(version: .http1_1, status: .ok, headers: HTTPHeaders(fields)),
+                    requestMethod: .GET,
+                    clientVersion: client,
+                    clientKeepsAlive: true
+                )
+                return nil
+            } catch {
+                return error.status.code
+            }
+        }
+        XCTAssertEqual(refusal([("Transfer-Encoding", "gzip, chunked")], client: .http1_0), 502)
+        XCTAssertEqual(refusal([("Transfer-Encoding", "chunked, gzip")], client: .http1_1), 502)
+        XCTAssertNil(refusal([("Transfer-Encoding", "chunked")], client: .http1_0))
+
+        var machine = HTTPProxyStateMachine()
+        _ = machine.requestHead(self.head(.GET, [], version: .http1_0), maxBody: 0)
+        _ = machine.admitted()
+        _ = machine.leased(reused: false)
+        guard
+            case .reject(let rejection, _) = machine.responseHead(
+                HTTPResponseHead(version: .http1_1, status: .ok, headers: ["Transfer-Encoding": "gzip, chunked"])
+            )
+        else { return XCTFail("an unlabelled coding is refused") }
+        XCTAssertEqual(rejection.status, .badGateway)
     }
 
     func testBodilessResponses() {
@@ -188,6 +230,47 @@ final class HTTPProxyStateMachineTests: XCTestCase {
         )
         XCTAssertTrue(machine.isIdle)
         XCTAssertEqual(machine.requestHead(self.head(), maxBody: 0), .admit, "the next request on the connection")
+    }
+
+    /// A graceful shutdown: between exchanges the connection closes at once; an exchange in
+    /// progress is the last (its answer says `Connection: close`), also when its head was already
+    /// out when the drain began; a drain that comes first makes the next exchange the last.
+    func testDrainEndsTheConnectionAfterTheExchangeInProgress() {
+        var idle = HTTPProxyStateMachine()
+        XCTAssertEqual(idle.drain(), .closeIdle)
+        XCTAssertEqual(idle.requestHead(self.head(), maxBody: 0), .none, "nothing after the close")
+
+        var machine = HTTPProxyStateMachine()
+        _ = machine.requestHead(self.head(), maxBody: 0)
+        _ = machine.admitted()
+        _ = machine.leased(reused: false)
+        _ = machine.requestEnd(trailers: nil)
+        XCTAssertEqual(machine.drain(), .none, "the exchange goes on")
+        guard case .respond(let head) = machine.responseHead(self.response) else { return XCTFail("no response head") }
+        XCTAssertEqual(head.headers["Connection"], ["close"])
+        _ = machine.responseBody(bytes: 2)
+        guard case .finish(_, true, true, _) = machine.responseEnd(trailers: nil) else {
+            return XCTFail("the upstream connection goes back, the client's closes")
+        }
+
+        var late = HTTPProxyStateMachine()
+        _ = late.requestHead(self.head(), maxBody: 0)
+        _ = late.admitted()
+        _ = late.leased(reused: false)
+        _ = late.requestEnd(trailers: nil)
+        guard case .respond(let early) = late.responseHead(self.response) else { return XCTFail("no response head") }
+        XCTAssertEqual(early.headers["Connection"], [], "the head went before the drain")
+        XCTAssertEqual(late.drain(), .none)
+        guard case .finish(_, _, true, _) = late.responseEnd(trailers: nil) else { return XCTFail("not closed after") }
+
+        var first = HTTPProxyStateMachine()
+        _ = first.requestHead(self.head(), maxBody: 0)
+        XCTAssertEqual(first.drain(), .none, "a connection that joined during the drain: its first exchange is its last")
+        _ = first.admitted()
+        _ = first.leased(reused: false)
+        _ = first.requestEnd(trailers: nil)
+        guard case .respond(let last) = first.responseHead(self.response) else { return XCTFail("no response head") }
+        XCTAssertEqual(last.headers["Connection"], ["close"])
     }
 
     /// A connection lent after the exchange ended (413 while it was being dialled) would stay lent
@@ -424,7 +507,7 @@ final class HTTPProxyStateMachineTests: XCTestCase {
             path: "/api/items?x=1",
             client: .init(address: try SocketAddress(ipAddress: "192.0.2.7", port: 5555), scheme: "https")
         )
-        let head = ForwardingPolicy().fields(for: request).httpRequestHead(method: .POST, framing: .chunked)
+        let head = ForwardingPolicy().fields(for: request).httpRequestHead(method: .POST, framing: .chunked, authority: "10.0.0.9:8080")
         XCTAssertEqual(head.uri, "/api/items?x=1")
         XCTAssertEqual(head.version, .http1_1)
         XCTAssertEqual(
@@ -435,11 +518,32 @@ final class HTTPProxyStateMachineTests: XCTestCase {
                 "Transfer-Encoding: chunked",
             ]
         )
-        let empty = ForwardingPolicy().fields(for: request).httpRequestHead(method: .POST, framing: .none)
+        let empty = ForwardingPolicy().fields(for: request).httpRequestHead(method: .POST, framing: .none, authority: "10.0.0.9:8080")
         XCTAssertEqual(empty.headers["Content-Length"], ["0"])
         XCTAssertEqual(
-            ForwardingPolicy().fields(for: request).httpRequestHead(method: .GET, framing: .none).headers["Content-Length"],
+            ForwardingPolicy().fields(for: request).httpRequestHead(method: .GET, framing: .none, authority: "10.0.0.9:8080").headers["Content-Length"],
             []
         )
+    }
+
+    /// `Connection: host` (a hostile or confused client) names no hop-by-hop field: `Host` still
+    /// goes, as the route table read it. An HTTP/1.0 request without `Host` gets the endpoint's,
+    /// since the upstream leg is HTTP/1.1, where a request without one is 400 (RFC 9112 section 3.2).
+    func testHostSurvivesConnectionHostAndAnHTTP10RequestGetsTheEndpoints() throws {
+        let client = ForwardedRequest.Client(address: try SocketAddress(ipAddress: "192.0.2.7", port: 5555), scheme: "http")
+        let named = ForwardedRequest(
+            headers: HTTPHeaders([("Host", "app.example"), ("Connection", "Host, close"), ("Accept", "*/*")]),
+            host: "app.example",
+            path: "/",
+            client: client
+        )
+        let head = ForwardingPolicy().fields(for: named).httpRequestHead(method: .GET, framing: .none, authority: "10.0.0.9:8080")
+        XCTAssertEqual(head.headers["Host"], ["app.example"])
+        XCTAssertEqual(head.headers["Connection"], [])
+
+        let hostless = ForwardedRequest(headers: HTTPHeaders([("Accept", "*/*")]), host: nil, path: "/", client: client)
+        let fields = ForwardingPolicy().fields(for: hostless)
+        XCTAssertEqual(fields.httpRequestHead(method: .GET, framing: .none, authority: "10.0.0.9:8080").headers["Host"], ["10.0.0.9:8080"])
+        XCTAssertEqual(fields.forwarding["X-Forwarded-Host"], [], "no client Host to report")
     }
 }

@@ -54,7 +54,8 @@ enum UpstreamProtocol: String, Sendable, Equatable, CaseIterable {
     /// One upstream WebSocket over HTTP/1.1 per client connection.
     case websocket
     /// Each client session is a stream (RFC 8441 extended CONNECT) on a pooled HTTP/2 connection
-    /// owned by the client's EventLoop: h2c with prior knowledge, or TLS with ALPN `h2`.
+    /// owned by the client's EventLoop: h2c with prior knowledge, or TLS with ALPN `h2`. Plain HTTP
+    /// requests are ordinary streams of the same pool.
     case websocketH2 = "websocket-h2"
     /// A built-in, in-process echo service; takes no endpoints. Useful for smoke tests and demos.
     case echo
@@ -63,11 +64,11 @@ enum UpstreamProtocol: String, Sendable, Equatable, CaseIterable {
     case http
 
     /// The kinds of request this protocol carries: `websocket` upgrades and HTTP, one of them, or
-    /// (the echo) WebSocket only. `websocket-h2` carries WebSockets only for now.
+    /// (the echo) WebSocket only.
     var serves: RouteKinds {
         switch self {
-        case .websocket: return .both
-        case .websocketH2, .echo: return .websocket
+        case .websocket, .websocketH2: return .both
+        case .echo: return .websocket
         case .http: return .http
         }
     }

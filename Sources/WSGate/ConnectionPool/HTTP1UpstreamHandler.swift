@@ -14,10 +14,12 @@ protocol HTTP1UpstreamExchange: AnyObject {
     var mayReadUpstream: Bool { get }
 }
 
-/// The last handler of a pooled HTTP/1.1 upstream connection: hands the response parts to the
-/// exchange the connection is lent to, and reads the upstream only while that exchange's client can
-/// take more (backpressure from the client to the upstream). An idle connection that closes, or that
-/// sends anything unasked, tells its pool (and is closed).
+/// The last handler of a pooled HTTP/1.1 upstream connection, or of an HTTP/2 stream carrying one
+/// request (behind NIO's `HTTP2FramePayloadToHTTP1ClientCodec`, so the exchange speaks the same
+/// parts either way): hands the response parts to the exchange the way is lent to, and reads the
+/// upstream only while that exchange's client can take more (backpressure from the client to the
+/// upstream; on a stream, held reads hold its flow-control window). An idle connection that closes,
+/// or that sends anything unasked, tells its pool (and is closed).
 final class HTTP1UpstreamHandler: ChannelDuplexHandler {
     typealias InboundIn = HTTPClientResponsePart
     typealias OutboundIn = HTTPClientRequestPart
@@ -29,8 +31,23 @@ final class HTTP1UpstreamHandler: ChannelDuplexHandler {
     var onClose: (() -> Void)?
     private var context: ChannelHandlerContext?
     private var readPending = false
+    /// Body bytes written and not yet taken by the channel, counted here on an HTTP/2 stream (whose
+    /// channel keeps no such count); nil on a socket, which does.
+    private var counted: Int?
+
+    /// - Parameter countsQueuedBytes: on an HTTP/2 stream channel.
+    init(countsQueuedBytes: Bool = false) {
+        self.counted = countsQueuedBytes ? 0 : nil
+    }
 
     var isWritable: Bool { self.context?.channel.isWritable ?? false }
+
+    /// Bytes written toward the upstream and not yet taken by the channel (the memory budget counts
+    /// them against the exchange's client connection).
+    var queuedBytes: Int {
+        if let counted = self.counted { return counted }
+        return (try? self.context?.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
+    }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
@@ -79,7 +96,16 @@ final class HTTP1UpstreamHandler: ChannelDuplexHandler {
 
     /// Writes a request part toward the upstream (flushed by ``flush()``).
     func write(_ part: HTTPClientRequestPart) {
-        self.context?.write(self.wrapOutboundOut(part), promise: nil)
+        guard let context = self.context else { return }
+        guard self.counted != nil, case .body(.byteBuffer(let buffer)) = part else {
+            context.write(self.wrapOutboundOut(part), promise: nil)
+            return
+        }
+        let size = buffer.readableBytes
+        self.counted? += size
+        let written = context.eventLoop.makePromise(of: Void.self)
+        written.futureResult.assumeIsolated().whenComplete { _ in self.counted? -= size }
+        context.write(self.wrapOutboundOut(part), promise: written)
     }
 
     func flush() {

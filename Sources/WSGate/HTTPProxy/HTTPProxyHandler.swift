@@ -39,11 +39,19 @@ final class HTTPProxyHandler: ChannelDuplexHandler, HTTP1UpstreamExchange {
     /// The body part being reported to the machine (forwarded or kept as it answers).
     private var part: ByteBuffer?
     private var readPending = false
-    private var responseTimer: Scheduled<Void>?
-    private var keepAliveTimer: Scheduled<Void>?
-    private var stallTimer: Scheduled<Void>?
+    /// When `response_timeout` ends for the exchange in progress: from its request's end going
+    /// upstream until the response head.
+    private var responseDeadline: NIODeadline?
+    /// The exchange's `idle_timeout`, counted from ``lastProgress`` (nil: none, or no exchange).
+    private var stallLimit: TimeAmount?
+    /// When the connection, waiting for its next request, is closed.
+    private var keepAliveDeadline: NIODeadline?
     /// When a head or body part last moved either way in the exchange in progress.
     private var lastProgress = NIODeadline.now()
+    /// The connection's one timer, due at ``timerDue`` (the earliest of the deadlines above when it
+    /// was armed; a deadline that moves later costs nothing: the timer finds it not due and re-arms).
+    private var timer: Scheduled<Void>?
+    private var timerDue = NIODeadline.distantFuture
 
     init(proxy: HTTPProxyContext) {
         self.proxy = proxy
@@ -68,8 +76,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, HTTP1UpstreamExchange {
     /// counts of this connection.
     var queuedBytes: Int {
         let client = (try? self.context?.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
-        let upstream = (try? self.lease?.connection.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
-        return client + upstream + self.machine.keptBytes
+        return client + (self.lease?.handler.queuedBytes ?? 0) + self.machine.keptBytes
     }
 
     /// The gateway is over `limits.max_memory` and this connection holds among the most: it is
@@ -80,12 +87,23 @@ final class HTTPProxyHandler: ChannelDuplexHandler, HTTP1UpstreamExchange {
         context.close(promise: nil)
     }
 
+    /// A graceful shutdown began (``HTTPProxyRegistry/drain()``).
+    func drain() {
+        guard let context = self.context else { return }
+        self.perform(self.machine.drain(), context: context)
+    }
+
+    /// The drain's grace is over: the connection closes, exchange in progress or not.
+    func close() {
+        self.context?.close(promise: nil)
+    }
+
     // MARK: Client events
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch self.unwrapInboundIn(data) {
         case .head(let head):
-            self.keepAliveTimer?.cancel()
+            self.keepAliveDeadline = nil
             self.requestHead(head, context: context)
         case .body(let buffer):
             self.lastProgress = .now()
@@ -99,7 +117,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, HTTP1UpstreamExchange {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        self.lease?.connection.handler.flush()
+        self.lease?.handler.flush()
         context.fireChannelReadComplete()
     }
 
@@ -111,7 +129,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, HTTP1UpstreamExchange {
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         if context.channel.isWritable {
-            self.lease?.connection.handler.resumeReading()
+            self.lease?.handler.resumeReading()
         }
         context.fireChannelWritabilityChanged()
     }
@@ -149,7 +167,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, HTTP1UpstreamExchange {
         self.lastProgress = .now()
         switch part {
         case .head(let head):
-            self.responseTimer?.cancel()
+            self.responseDeadline = nil
             if let forwarded = self.current?.forwarded {
                 self.current?.upstreamLatency = .now() - forwarded
             }
@@ -194,7 +212,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, HTTP1UpstreamExchange {
         let selection = self.proxy.routeTable.match(
             host: head.headers.first(name: "Host"),
             path: head.uri,
-            headers: head.headers.map { (name: $0.name, value: $0.value) },
+            headers: head.headers,
             kind: .http
         )
         guard !head.asksForWebSocket, let selection, let cluster = self.proxy.clusters[selection.route.upstream]
@@ -208,9 +226,16 @@ final class HTTPProxyHandler: ChannelDuplexHandler, HTTP1UpstreamExchange {
             return
         }
         self.current = Current(head: head, selection: selection, cluster: cluster, started: .now())
+        let action = self.machine.requestHead(head, maxBody: selection.route.limits.maxRequestBody)
+        if self.proxy.registry.isDraining {
+            // It joined during a graceful shutdown: this exchange is its last.
+            _ = self.machine.drain()
+        }
         self.lastProgress = .now()
-        self.armStallTimer(after: selection.route.limits.idleTimeout, context: context)
-        self.perform(self.machine.requestHead(head, maxBody: selection.route.limits.maxRequestBody), context: context)
+        let idleTimeout = selection.route.limits.idleTimeout
+        self.stallLimit = idleTimeout > .zero ? TimeAmount(idleTimeout) : nil
+        self.armTimer(context: context)
+        self.perform(action, context: context)
     }
 
     private func perform(_ action: HTTPProxyStateMachine.Action, context: ChannelHandlerContext, head: HTTPRequestHead? = nil) {
@@ -228,10 +253,10 @@ final class HTTPProxyHandler: ChannelDuplexHandler, HTTP1UpstreamExchange {
         case .keepBody:
             if let part = self.part { self.current?.kept.append(part) }
         case .forwardBody:
-            if let part = self.part { self.lease?.connection.handler.write(.body(.byteBuffer(part))) }
+            if let part = self.part { self.lease?.handler.write(.body(.byteBuffer(part))) }
         case .forwardEnd(let end):
-            self.lease?.connection.handler.write(.end(end.trailers))
-            self.lease?.connection.handler.flush()
+            self.lease?.handler.write(.end(end.trailers))
+            self.lease?.handler.flush()
             self.armResponseTimer(context: context)
         case .respond(let responseHead):
             context.write(self.wrapOutboundOut(.head(responseHead)), promise: nil)
@@ -240,10 +265,12 @@ final class HTTPProxyHandler: ChannelDuplexHandler, HTTP1UpstreamExchange {
         case .finish(let trailers, let reusable, let closeClient, let outcome):
             // First: writing the end may hand the next pipelined request to this handler at once.
             self.endExchange(outcome, upstreamReusable: reusable, reason: nil, context: context)
-            let written = context.writeAndFlush(self.wrapOutboundOut(.end(trailers)))
             if closeClient {
-                written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+                context.writeAndFlush(self.wrapOutboundOut(.end(trailers))).assumeIsolated().whenComplete { _ in
+                    context.close(promise: nil)
+                }
             } else {
+                context.writeAndFlush(self.wrapOutboundOut(.end(trailers)), promise: nil)
                 self.armKeepAliveTimer(context: context)
                 self.resumeClientReading()
             }
@@ -253,6 +280,8 @@ final class HTTPProxyHandler: ChannelDuplexHandler, HTTP1UpstreamExchange {
             rejection.answer.write(to: context, closing: true)
         case .abort(let outcome):
             self.endExchange(outcome, upstreamReusable: false, reason: "connection closed mid-exchange", context: context)
+            context.close(promise: nil)
+        case .closeIdle:
             context.close(promise: nil)
         }
     }
@@ -330,7 +359,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, HTTP1UpstreamExchange {
                     return
                 }
                 handler.lease = lease
-                lease.connection.handler.exchange = handler
+                lease.handler.exchange = handler
                 handler.perform(action, context: context)
             case .failure(let error):
                 let rejection =
@@ -340,7 +369,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, HTTP1UpstreamExchange {
         }
     }
 
-    /// The re-serialised request head (the one forwarding policy, ``ForwardedFields/httpRequestHead(method:framing:)``),
+    /// The re-serialised request head (the one forwarding policy, ``ForwardedFields/httpRequestHead(method:framing:authority:)``),
     /// what was kept of the body, and its end.
     private func forwardRequest(
         framing: HTTPBodyFraming,
@@ -348,7 +377,8 @@ final class HTTPProxyHandler: ChannelDuplexHandler, HTTP1UpstreamExchange {
         end: HTTPProxyStateMachine.RequestEnd?,
         context: ChannelHandlerContext
     ) {
-        guard let current = self.current, let upstream = self.lease?.connection.handler else { return }
+        guard let current = self.current, let lease = self.lease else { return }
+        let upstream = lease.handler
         let fields = current.cluster.forwardingPolicy.fields(
             for: ForwardedRequest(
                 headers: current.admission?.forwardedHeaders(current.head.headers) ?? current.head.headers,
@@ -365,7 +395,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, HTTP1UpstreamExchange {
                 promise: nil
             )
         }
-        upstream.write(.head(fields.httpRequestHead(method: current.head.method, framing: framing)))
+        upstream.write(.head(fields.httpRequestHead(method: current.head.method, framing: framing, authority: lease.endpoint)))
         for part in current.kept {
             upstream.write(.body(.byteBuffer(part)))
         }
@@ -387,8 +417,8 @@ final class HTTPProxyHandler: ChannelDuplexHandler, HTTP1UpstreamExchange {
         head: HTTPRequestHead? = nil,
         context: ChannelHandlerContext
     ) {
-        self.responseTimer?.cancel()
-        self.stallTimer?.cancel()
+        self.responseDeadline = nil
+        self.stallLimit = nil
         let endpoint = self.lease?.endpoint
         self.lease?.release(reusable: upstreamReusable)
         self.lease = nil
@@ -427,7 +457,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, HTTP1UpstreamExchange {
 
     private var mayReadClient: Bool {
         guard self.machine.mayReadClient else { return false }
-        return self.lease?.connection.handler.isWritable ?? true
+        return self.lease?.handler.isWritable ?? true
     }
 
     private func resumeClientReading() {
@@ -440,45 +470,66 @@ final class HTTPProxyHandler: ChannelDuplexHandler, HTTP1UpstreamExchange {
     /// upload as slow as `idle_timeout` allows is not cut by it; a stalled one is `idle_timeout`'s.
     private func armResponseTimer(context: ChannelHandlerContext) {
         guard let timeout = self.current?.selection.route.limits.responseTimeout else { return }
-        self.responseTimer?.cancel()
-        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        self.responseTimer = context.eventLoop.scheduleTask(in: TimeAmount(timeout)) {
-            let (handler, context) = loopBound.value
-            handler.perform(handler.machine.responseTimedOut(), context: context)
-        }
-    }
-
-    /// The exchange's `idle_timeout` (0: none): checked when it would have passed since the last
-    /// progress, and again from the latest progress until it passes without any.
-    private func armStallTimer(after idleTimeout: Duration, context: ChannelHandlerContext) {
-        self.stallTimer?.cancel()
-        guard idleTimeout > .zero else { return }
-        let limit = TimeAmount(idleTimeout)
-        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        self.stallTimer = context.eventLoop.scheduleTask(deadline: self.lastProgress + limit) {
-            let (handler, context) = loopBound.value
-            if NIODeadline.now() - handler.lastProgress >= limit {
-                handler.perform(handler.machine.stalled(), context: context)
-            } else {
-                handler.armStallTimer(after: idleTimeout, context: context)
-            }
-        }
+        self.responseDeadline = .now() + TimeAmount(timeout)
+        self.armTimer(context: context)
     }
 
     /// Between requests the connection waits `handshake_timeout` for the next one, then closes.
     private func armKeepAliveTimer(context: ChannelHandlerContext) {
-        self.keepAliveTimer?.cancel()
+        self.keepAliveDeadline = .now() + TimeAmount(self.proxy.keepAliveTimeout)
+        self.armTimer(context: context)
+    }
+
+    /// Makes the timer due no later than the earliest deadline. One timer per connection, not one
+    /// per request and kind: a request that moves the deadlines later schedules nothing.
+    private func armTimer(context: ChannelHandlerContext) {
+        func earliest(_ a: NIODeadline?, _ b: NIODeadline?) -> NIODeadline? {
+            guard let a, let b else { return a ?? b }
+            return min(a, b)
+        }
+        let stallDue = self.stallLimit.map { self.lastProgress + $0 }
+        guard let due = earliest(earliest(self.responseDeadline, stallDue), self.keepAliveDeadline), self.context != nil
+        else { return }
+        if self.timer != nil, self.timerDue <= due { return }
+        self.timer?.cancel()
+        self.timerDue = due
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        self.keepAliveTimer = context.eventLoop.scheduleTask(in: TimeAmount(self.proxy.keepAliveTimeout)) {
+        self.timer = context.eventLoop.scheduleTask(deadline: due) {
             let (handler, context) = loopBound.value
-            if handler.machine.isIdle { context.close(promise: nil) }
+            handler.timer = nil
+            handler.timerFired(context: context)
         }
     }
 
+    /// Whatever deadline passed: an idle keep-alive connection closes; an exchange whose upstream
+    /// did not answer within `response_timeout` is 504; one where nothing moved either way for
+    /// `idle_timeout` is the machine's ``HTTPProxyStateMachine/stalled()``.
+    private func timerFired(context: ChannelHandlerContext) {
+        let now = NIODeadline.now()
+        if let deadline = self.keepAliveDeadline, deadline <= now {
+            self.keepAliveDeadline = nil
+            if self.machine.isIdle {
+                context.close(promise: nil)
+                return
+            }
+        }
+        if let deadline = self.responseDeadline, deadline <= now {
+            self.responseDeadline = nil
+            self.perform(self.machine.responseTimedOut(), context: context)
+        }
+        if let limit = self.stallLimit, now - self.lastProgress >= limit {
+            self.stallLimit = nil
+            self.perform(self.machine.stalled(), context: context)
+        }
+        self.armTimer(context: context)
+    }
+
     private func cancelTimers() {
-        self.responseTimer?.cancel()
-        self.keepAliveTimer?.cancel()
-        self.stallTimer?.cancel()
+        self.timer?.cancel()
+        self.timer = nil
+        self.responseDeadline = nil
+        self.stallLimit = nil
+        self.keepAliveDeadline = nil
     }
 }
 

@@ -48,6 +48,8 @@ struct HTTPProxyStateMachine {
         /// Close the client connection now (a response was begun, or the client left); give any
         /// upstream connection back closed.
         case abort(HTTPExchangeOutcome)
+        /// Close the client connection, which is between exchanges (a graceful shutdown).
+        case closeIdle
     }
 
     /// The end of a request: its trailers, if it had any.
@@ -64,7 +66,9 @@ struct HTTPProxyStateMachine {
         let method: HTTPMethod
         let framing: HTTPBodyFraming
         let clientVersion: HTTPVersion
-        let clientKeepsAlive: Bool
+        /// Whether the client's connection may carry another request after this one: as its
+        /// request says, unless a graceful shutdown began.
+        var clientKeepsAlive: Bool
         let expectsContinue: Bool
         let maxBody: Int
         var requestBytes = 0
@@ -101,6 +105,8 @@ struct HTTPProxyStateMachine {
     }
 
     private var state = State.idle
+    /// A graceful shutdown began (``drain()``): the exchange in progress is the last.
+    private var draining = false
 
     init() {}
 
@@ -149,7 +155,7 @@ struct HTTPProxyStateMachine {
                 method: head.method,
                 framing: framing,
                 clientVersion: head.version,
-                clientKeepsAlive: HTTPResponsePlan.clientKeepsAlive(head),
+                clientKeepsAlive: HTTPResponsePlan.clientKeepsAlive(head) && !self.draining,
                 expectsContinue: expectsContinue,
                 maxBody: maxBody
             )
@@ -200,6 +206,24 @@ struct HTTPProxyStateMachine {
         return self.fail(exchange, rejection)
     }
 
+    /// A graceful shutdown began: a connection between exchanges closes now; the exchange in
+    /// progress is the connection's last (its answer says `Connection: close` when its head is not
+    /// out yet, ``HTTPResponsePlan``), as the ones that follow a head already seen.
+    mutating func drain() -> Action {
+        self.draining = true
+        switch self.state {
+        case .idle:
+            self.state = .closed
+            return .closeIdle
+        case .exchange(var exchange):
+            exchange.clientKeepsAlive = false
+            self.state = .exchange(exchange)
+            return .none
+        case .closed:
+            return .none
+        }
+    }
+
     /// The client connection closed.
     mutating func clientClosed() -> Action {
         let previous = self.state
@@ -238,12 +262,17 @@ struct HTTPProxyStateMachine {
         guard head.status != .switchingProtocols else {
             return self.fail(exchange, HandshakeRejection(.badGateway, "the upstream switched protocols unasked"))
         }
-        let plan = HTTPResponsePlan(
-            response: head,
-            requestMethod: exchange.method,
-            clientVersion: exchange.clientVersion,
-            clientKeepsAlive: exchange.clientKeepsAlive
-        )
+        let plan: HTTPResponsePlan
+        do throws(HandshakeRejection) {
+            plan = try HTTPResponsePlan(
+                response: head,
+                requestMethod: exchange.method,
+                clientVersion: exchange.clientVersion,
+                clientKeepsAlive: exchange.clientKeepsAlive
+            )
+        } catch {
+            return self.fail(exchange, error)
+        }
         exchange.response = plan
         self.state = .exchange(exchange)
         return .respond(plan.head)
@@ -263,7 +292,7 @@ struct HTTPProxyStateMachine {
     mutating func responseEnd(trailers: HTTPHeaders?) -> Action {
         guard case .exchange(let exchange) = self.state, let plan = exchange.response else { return .none }
         let requestComplete = exchange.requestEnd != nil
-        let closeClient = plan.closesClient || !requestComplete
+        let closeClient = plan.closesClient || !requestComplete || !exchange.clientKeepsAlive
         self.state = closeClient ? .closed : .idle
         return .finish(
             trailers: trailers.map(ForwardingPolicy.relayedHTTPResponseHeaders),

@@ -9,7 +9,7 @@ import Synchronization
 final class SessionRegistry {
     private var sessions: [UInt64: ProxySession] = [:]
     /// Completed when the last session ends (``whenEmpty(on:)``).
-    private var emptyWaiters: [EventLoopPromise<Void>] = []
+    private var emptyWaiters = EmptyWaiters()
 
     /// Session ids, unique across loops (touched once per session, never per frame).
     private static let lastID = Atomic<UInt64>(0)
@@ -25,21 +25,14 @@ final class SessionRegistry {
 
     func unregister(_ session: ProxySession) {
         self.sessions[session.identity.id] = nil
-        if self.sessions.isEmpty, !self.emptyWaiters.isEmpty {
-            let waiters = self.emptyWaiters
-            self.emptyWaiters = []
-            for waiter in waiters { waiter.succeed() }
-        }
+        if self.sessions.isEmpty { self.emptyWaiters.emptied() }
     }
 
     /// Succeeds once this loop has no live session: at once when it has none, else when the last
     /// one ends (both legs closed). How a graceful shutdown awaits the close handshakes.
     /// Call on `eventLoop`, the loop this registry belongs to.
     func whenEmpty(on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
-        guard !self.sessions.isEmpty else { return eventLoop.makeSucceededVoidFuture() }
-        let promise = eventLoop.makePromise(of: Void.self)
-        self.emptyWaiters.append(promise)
-        return promise.futureResult
+        self.emptyWaiters.wait(isEmpty: self.sessions.isEmpty, on: eventLoop)
     }
 
     /// The live sessions of this loop, in no particular order.

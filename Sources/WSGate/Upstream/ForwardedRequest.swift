@@ -7,7 +7,9 @@ import NIOHTTP1
 struct ForwardedRequest: Sendable {
     /// Who sent the request and how it reached the gateway: what the forwarding fields say.
     struct Client: Sendable {
-        var address: SocketAddress?
+        let address: SocketAddress?
+        /// The address's IP as text, made once per connection (not once per request of it).
+        let ipAddress: String?
         /// How the client reached the gateway, `http` or `https`.
         var scheme: String
         /// The verified client certificate's subject (mTLS listeners), sent as `X-Client-Cert-Subject`.
@@ -15,6 +17,7 @@ struct ForwardedRequest: Sendable {
 
         init(address: SocketAddress?, scheme: String, certificateSubject: String? = nil) {
             self.address = address
+            self.ipAddress = address?.ipAddress
             self.scheme = scheme
             self.certificateSubject = certificateSubject
         }

@@ -5,7 +5,7 @@ import NIOHTTP1
 /// the gateway adds, and which of the upstream's answer fields reach the client. Every transport
 /// encodes the same ``ForwardedFields`` (``ForwardedFields/webSocketUpgradeHead(key:)`` for HTTP/1.1,
 /// ``ForwardedFields/extendedConnectHeaders(scheme:authority:)`` for HTTP/2, and
-/// ``ForwardedFields/httpRequestHead(method:framing:)`` for a proxied HTTP request).
+/// ``ForwardedFields/httpRequestHead(method:framing:authority:)`` for a proxied HTTP request).
 ///
 /// End-to-end fields (cookies, authorization, origin, subprotocols, custom fields) pass through;
 /// hop-by-hop fields, the fields named in `Connection`, message framing (`Content-Length`,
@@ -34,10 +34,18 @@ struct ForwardingPolicy: Sendable, Equatable {
 
     /// What goes upstream for `request`, before a transport encodes it.
     func fields(for request: ForwardedRequest) -> ForwardedFields {
-        let received = HTTPHeaders(request.headers.filter { Self.isRelayable(name: $0.name, value: $0.value) })
-        let named = Set(received[canonicalForm: "Connection"].map { Self.canonicalName(String($0)) })
-        let reserved = request.reservedNames.union(request.identity.map { Self.canonicalName($0.0) })
+        let received =
+            request.headers.allSatisfy { Self.isRelayable(name: $0.name, value: $0.value) }
+            ? request.headers : HTTPHeaders(request.headers.filter { Self.isRelayable(name: $0.name, value: $0.value) })
+        // `Connection: host` names no hop-by-hop field: `Host` is end-to-end, and the upstream
+        // routes on it (RFC 9112 section 3.2).
+        var named = Self.namedInConnection(received)
+        named.remove("host")
+        let reserved =
+            request.identity.isEmpty
+            ? request.reservedNames : request.reservedNames.union(request.identity.map { Self.canonicalName($0.0) })
         var endToEnd = HTTPHeaders()
+        endToEnd.reserveCapacity(received.count)
         for (name, value) in received {
             let canonical = Self.canonicalName(name)
             if Self.droppedHeaders.contains(canonical) || named.contains(canonical) || reserved.contains(canonical) { continue }
@@ -66,14 +74,23 @@ struct ForwardingPolicy: Sendable, Equatable {
     /// hop-by-hop ones, those named in its `Connection`, and the framing (the gateway frames the
     /// answer to the client itself); never one with CR, LF or NUL in its value.
     static func relayedHTTPResponseHeaders(_ headers: HTTPHeaders) -> HTTPHeaders {
-        let named = Set(headers[canonicalForm: "Connection"].map { Self.canonicalName(String($0)) })
+        let named = Self.namedInConnection(headers)
         var relayed = HTTPHeaders()
+        // Room for the framing field the gateway adds.
+        relayed.reserveCapacity(headers.count + 1)
         for (name, value) in headers where Self.isRelayable(name: name, value: value) {
             let canonical = Self.canonicalName(name)
             if Self.hopByHopResponseHeaders.contains(canonical) || named.contains(canonical) { continue }
             relayed.add(name: name, value: value)
         }
         return relayed
+    }
+
+    /// The fields `Connection` names as hop-by-hop (RFC 9110 section 7.6.1), by canonical name
+    /// (none, and no allocation, when there is no `Connection`).
+    private static func namedInConnection(_ headers: HTTPHeaders) -> Set<String> {
+        guard headers.contains(name: "Connection") else { return [] }
+        return Set(headers[canonicalForm: "Connection"].map { Self.canonicalName(String($0)) })
     }
 
     /// Hop-by-hop fields of an answer (RFC 9110 section 7.6.1) and its framing (`Trailer` is
@@ -83,9 +100,26 @@ struct ForwardingPolicy: Sendable, Equatable {
         "proxy-authenticate", "content-length",
     ]
 
-    /// The name as the policy compares it: lowercased, `_` read as `-`.
+    /// The name as the policy compares it: ASCII letters lowercased, `_` read as `-` (a field name
+    /// is a token, ASCII only: one that is not is never relayed). Byte by byte, on every field of
+    /// every request and answer: a name already in that form is returned as it is, and one of up to
+    /// 15 bytes (most) is built without a heap allocation.
     static func canonicalName(_ name: String) -> String {
-        String(name.lowercased().map { $0 == "_" ? "-" : $0 })
+        let canonical = { (byte: UInt8) -> Bool in
+            byte != UInt8(ascii: "_") && !(UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+        }
+        guard !name.utf8.allSatisfy(canonical) else { return name }
+        let count = name.utf8.count
+        return String(unsafeUninitializedCapacity: count) { buffer in
+            for (index, byte) in name.utf8.enumerated() {
+                switch byte {
+                case UInt8(ascii: "_"): buffer[index] = UInt8(ascii: "-")
+                case UInt8(ascii: "A")...UInt8(ascii: "Z"): buffer[index] = byte | 0x20
+                default: buffer[index] = byte
+                }
+            }
+            return count
+        }
     }
 
     /// Whether a field may be relayed: a token name (RFC 9110 section 5.1) and a value without CR, LF
@@ -115,7 +149,7 @@ struct ForwardingPolicy: Sendable, Equatable {
     /// proxies in front added.
     private static func forwardingFields(_ request: ForwardedRequest, received: HTTPHeaders) -> HTTPHeaders {
         var headers = HTTPHeaders()
-        let clientIP = request.client.address?.ipAddress
+        let clientIP = request.client.ipAddress
         let scheme = request.client.scheme
         let priorFor = received["X-Forwarded-For"].joined(separator: ", ")
         if let clientIP {

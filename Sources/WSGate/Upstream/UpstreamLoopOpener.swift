@@ -1,13 +1,15 @@
 import Logging
 import NIOCore
 import NIOHTTP1
+import NIOHTTP2
 
 /// One upstream's openings on one EventLoop: runs the actions of its ``UpstreamOpenerStateMachine``
 /// and feeds it how each attempt ended. An attempt is an HTTP/1.1 connection of its own
 /// (``UpstreamConnector``, bounded by `connect_timeout`), or for `websocket-h2` a stream of this
 /// loop's pool of the endpoint (the whole opening bounded by `connect_timeout`). A proxied HTTP
 /// request takes the same way to an endpoint (order, health, back-off), and a connection of this
-/// loop's keep-alive pool of it (``HTTP1ConnectionPool``).
+/// loop's keep-alive pool of it (``HTTP1ConnectionPool``), or for `websocket-h2` a stream of the
+/// same HTTP/2 pool the WebSockets use.
 ///
 /// Loop-confined: every call is made on `eventLoop`, and every leg it opens lives on it.
 final class UpstreamLoopOpener {
@@ -25,7 +27,8 @@ final class UpstreamLoopOpener {
         var counters: UpstreamCounters
         var promise: EventLoopPromise<HTTPUpstreamLease>
         var attemptStarted: NIODeadline
-        var connection: HTTP1PooledConnection?
+        /// The way, once an attempt found it.
+        var lease: HTTPUpstreamLease?
     }
 
     private struct Opening {
@@ -49,7 +52,8 @@ final class UpstreamLoopOpener {
     private var openings: [Machine.OpeningID: Opening] = [:]
     private var httpOpenings: [Machine.OpeningID: HTTPOpening] = [:]
     private var nextOpeningID = 0
-    /// The keep-alive pools of proxied HTTP requests, in endpoint order (`websocket` and `http`).
+    /// The keep-alive pools of proxied HTTP requests, in endpoint order (`websocket` and `http`;
+    /// `websocket-h2` sends them as streams of its HTTP/2 pools).
     private let httpPools: [HTTP1ConnectionPool]
 
     /// For `websocket-h2`, makes and starts this loop's pools (their warm connections dial now).
@@ -58,7 +62,7 @@ final class UpstreamLoopOpener {
         self.eventLoop = eventLoop
         self.machine = Machine(endpointCount: configuration.endpoints.count, balance: configuration.balance)
         self.httpPools =
-            configuration.protocol.serves.includes(.http)
+            configuration.protocol == .websocket || configuration.protocol == .http
             ? configuration.endpoints.map { endpoint in
                 HTTP1ConnectionPool(
                     endpoint: endpoint,
@@ -164,9 +168,9 @@ final class UpstreamLoopOpener {
             self.lease(id, from: endpoint)
         case .fail(let id, let error) where self.httpOpenings[id] != nil:
             self.httpOpenings.removeValue(forKey: id)?.promise.fail(error)
-        case .succeed(let id, let endpoint) where self.httpOpenings[id] != nil:
-            guard let opening = self.httpOpenings.removeValue(forKey: id), let connection = opening.connection else { return }
-            self.lend(connection, of: opening, endpoint: endpoint)
+        case .succeed(let id, _) where self.httpOpenings[id] != nil:
+            guard let opening = self.httpOpenings.removeValue(forKey: id), let lease = opening.lease else { return }
+            opening.promise.assumeIsolated().succeed(lease)
         case .attempt(let id, let endpoint):
             self.openings[id]?.attemptStarted = .now()
             switch self.transport {
@@ -216,11 +220,36 @@ final class UpstreamLoopOpener {
     // MARK: Proxied HTTP requests
 
     private func lease(_ id: Machine.OpeningID, from index: Machine.EndpointIndex) {
+        switch self.transport {
+        case .http1: self.leaseConnection(id, from: index)
+        case .http2(let pools): self.openHTTPStream(id, on: pools[index], endpoint: index)
+        }
+    }
+
+    /// A connection of the endpoint's keep-alive pool; a dialled one is counted (open until it
+    /// closes). The endpoint counts the request among its legs until the lease is released.
+    private func leaseConnection(_ id: Machine.OpeningID, from index: Machine.EndpointIndex) {
         guard let opening = self.httpOpenings[id] else { return }
-        self.httpPools[index].lease(fresh: opening.fresh).assumeIsolated().whenComplete { result in
+        let pool = self.httpPools[index]
+        pool.lease(fresh: opening.fresh).assumeIsolated().whenComplete { result in
             switch result {
             case .success(let connection):
-                self.httpOpenings[id]?.connection = connection
+                let name = pool.endpoint.description
+                let counters = opening.counters
+                if !connection.reused {
+                    counters.connected(endpoint: name, after: (NIODeadline.now() - opening.attemptStarted).nanoseconds)
+                    connection.channel.closeFuture.assumeIsolated().whenComplete { _ in counters.connectionClosed(endpoint: name) }
+                }
+                if opening.fresh { pool.recordStaleRetry() }
+                self.httpOpenings[id]?.lease = HTTPUpstreamLease(
+                    channel: connection.channel,
+                    handler: connection.handler,
+                    endpoint: name,
+                    reused: connection.reused
+                ) { reusable in
+                    pool.release(connection, reusable: reusable)
+                    self.machine.legClosed(endpoint: index)
+                }
                 self.run(self.machine.attemptSucceeded(id))
             case .failure(let error):
                 let upstreamError = UpstreamError(.unreachable, "\(self.configuration.endpoints[index]): \(error)")
@@ -230,22 +259,55 @@ final class UpstreamLoopOpener {
         }
     }
 
-    /// Lends the connection; a dialled one is counted (open until it closes). The endpoint counts
-    /// the request among its legs until the lease is released.
-    private func lend(_ connection: HTTP1PooledConnection, of opening: HTTPOpening, endpoint: Machine.EndpointIndex) {
-        let pool = self.httpPools[endpoint]
-        let name = pool.endpoint.description
-        if !connection.reused {
-            let counters = opening.counters
-            counters.connected(endpoint: name, after: (NIODeadline.now() - opening.attemptStarted).nanoseconds)
-            connection.channel.closeFuture.assumeIsolated().whenComplete { _ in counters.connectionClosed(endpoint: name) }
+    /// A stream of the endpoint's HTTP/2 pool (MAX_CONCURRENT_STREAMS and GOAWAY are the pool's
+    /// rules) carrying the request through NIO's HTTP/2-to-HTTP/1 codec, so the exchange is the one
+    /// of a pooled HTTP/1.1 connection; the stream's flow control is its backpressure. A stream
+    /// reset or lost with its connection before any answer is a closed way (``HTTPUpstreamLease/reused``):
+    /// an idempotent request without a body goes again once. The stream is closed on release.
+    private func openHTTPStream(_ id: Machine.OpeningID, on pool: HTTP2ConnectionPool, endpoint index: Machine.EndpointIndex) {
+        let deadline = NIODeadline.now() + TimeAmount(self.configuration.connectTimeout)
+        let scheme: HTTP2FramePayloadToHTTP1ClientCodec.HTTPProtocol = pool.settings.tls == nil ? .http : .https
+        let handler = HTTP1UpstreamHandler(countsQueuedBytes: true)
+        pool.openStream(deadline: deadline) { channel in
+            let sync = channel.pipeline.syncOperations
+            try sync.addHandler(HTTP2FramePayloadToHTTP1ClientCodec(httpProtocol: scheme))
+            try sync.addHandler(handler)
+        }.assumeIsolated().whenComplete { opened in
+            switch opened {
+            case .success(let stream):
+                pool.record(.opened)
+                self.httpOpenings[id]?.lease = HTTPUpstreamLease(
+                    channel: stream.channel,
+                    handler: handler,
+                    endpoint: pool.settings.endpoint.description,
+                    reused: true
+                ) { _ in
+                    // The exchange is over: the stream's closing is not news to it (it may be on
+                    // its next request already).
+                    handler.exchange = nil
+                    stream.channel.close(promise: nil)
+                    self.machine.legClosed(endpoint: index)
+                }
+                self.run(self.machine.attemptSucceeded(id))
+            case .failure(let error):
+                self.streamFailed(id, error, on: pool)
+            }
         }
-        if opening.fresh { pool.recordStaleRetry() }
-        let lease = HTTPUpstreamLease(connection: connection, endpoint: name) { reusable in
-            pool.release(connection, reusable: reusable)
-            self.machine.legClosed(endpoint: endpoint)
+    }
+
+    /// A pool gave no stream: an unreachable endpoint, or one without extended CONNECT, passes the
+    /// opening to the next; no free stream in time, or a pool shutting down, ends it.
+    private func streamFailed(_ id: Machine.OpeningID, _ error: any Error, on pool: HTTP2ConnectionPool) {
+        switch (error as? HTTP2PoolError)?.reason {
+        case .pool(.unreachable)?, .pool(.extendedConnectUnsupported)?:
+            self.attemptFailed(id, .unreachable(UpstreamError(.unreachable, "\(error)")))
+        case .timedOut?:
+            pool.record(.failed)
+            self.attemptFailed(id, .final(UpstreamError(.streamRefused, "\(error)")))
+        case .pool(.shutdown)?, nil:
+            pool.record(.failed)
+            self.attemptFailed(id, .final(UpstreamError(.unreachable, "\(error)")))
         }
-        opening.promise.succeed(lease)
     }
 
     // MARK: HTTP/1.1
@@ -301,16 +363,7 @@ final class UpstreamLoopOpener {
             switch opened {
             case .failure(let error):
                 handshake.fail(error)
-                switch (error as? HTTP2PoolError)?.reason {
-                case .pool(.unreachable)?, .pool(.extendedConnectUnsupported)?:
-                    self.attemptFailed(id, .unreachable(UpstreamError(.unreachable, "\(error)")))
-                case .timedOut?:
-                    pool.record(.failed)
-                    self.attemptFailed(id, .final(UpstreamError(.streamRefused, "\(error)")))
-                case .pool(.shutdown)?, nil:
-                    pool.record(.failed)
-                    self.attemptFailed(id, .final(UpstreamError(.unreachable, "\(error)")))
-                }
+                self.streamFailed(id, error, on: pool)
             case .success(let stream):
                 let timer = loop.scheduleTask(deadline: deadline) {
                     handshake.fail(UpstreamError(.handshakeFailed, "no answer from \(endpoint) to the extended CONNECT in time"))

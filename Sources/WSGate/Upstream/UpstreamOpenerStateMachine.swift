@@ -138,6 +138,8 @@ struct UpstreamOpenerStateMachine {
                 (self.endpoints[$0.element].activeLegs, $0.offset) < (self.endpoints[$1.element].activeLegs, $1.offset)
             }.map(\.element)
         }
+        // Healthy first, each part in rotation order; nothing to move (the common case) copies nothing.
+        guard order.contains(where: { !self.endpoints[$0].isHealthy(at: now) }) else { return order }
         return order.filter { self.endpoints[$0].isHealthy(at: now) } + order.filter { !self.endpoints[$0].isHealthy(at: now) }
     }
 

@@ -353,6 +353,59 @@ final class HTTPProxyTests: XCTestCase {
         XCTAssertEqual(stats.int("routes.app.http.requests.2xx"), 1, "the exchange ended (closed with its answer begun)")
     }
 
+    /// A graceful shutdown lets the exchange in flight finish (its answer says `Connection: close`,
+    /// then the connection closes), closes a keep-alive connection between requests at once, and is
+    /// over as soon as both are gone, long before `shutdown.grace`.
+    func testDrainLetsTheExchangeInFlightFinishAndClosesIdleConnections() async throws {
+        let gateway = try await GatewayHarness.start(
+            """
+            upstreams: {app: {endpoints: [127.0.0.1:\(self.app.port)]}}
+            routes: [{name: app, upstream: app}]
+            defaults: {limits: {handshake_timeout: 60s}}
+            shutdown: {grace: 30s, timeout: 1s}
+            """
+        )
+        self.second = gateway
+        let port = gateway.port
+        let idle = Task {
+            try await TestWebSocketClient.rawHTTPRequest(
+                port: port,
+                request: "GET /json HTTP/1.1\r\nHost: a\r\n\r\n",
+                timeout: .seconds(60)
+            )
+        }
+        var stats: [String: Any] = [:]
+        for _ in 0..<250 {
+            stats = try await AdminHTTP.get(port: gateway.adminPort, "/stats").json()
+            if stats.int("routes.app.http.requests.2xx") == 1 { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        XCTAssertEqual(stats.int("routes.app.http.requests.2xx"), 1, "the idle connection's request was answered")
+        let before = try await self.appCounters()["requests"] as? Int ?? 0
+        let inFlight = Task {
+            try await TestWebSocketClient.rawHTTPRequest(
+                port: port,
+                request: "GET /slow?delay=1 HTTP/1.1\r\nHost: a\r\n\r\n",
+                timeout: .seconds(60)
+            )
+        }
+        for _ in 0..<250 {
+            if try await self.appCounters()["requests"] as? Int ?? 0 > before { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let started = ContinuousClock.now
+        await gateway.gateway.drain()
+        XCTAssertLessThan(ContinuousClock.now - started, .seconds(20), "over once both connections were gone, not at grace")
+
+        let idleAnswer = try await idle.value
+        XCTAssertEqual(idleAnswer.components(separatedBy: "HTTP/1.1 ").count - 1, 1, idleAnswer)
+        XCTAssertTrue(idleAnswer.hasPrefix("HTTP/1.1 200 OK"), idleAnswer)
+        let answer = try await inFlight.value
+        XCTAssertTrue(answer.hasPrefix("HTTP/1.1 200 OK"), "the exchange in flight finished: \(answer)")
+        XCTAssertTrue(answer.contains("Connection: close\r\n"), answer)
+        XCTAssertTrue(answer.hasSuffix("late\n"), answer)
+    }
+
     private func waitForLogLines(_ count: Int) async throws -> [String] {
         for _ in 0..<400 {
             self.gateway.gateway.services.accessLog?.flush()
