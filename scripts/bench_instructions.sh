@@ -45,7 +45,7 @@
 # usage: scripts/bench_instructions.sh [--messages N] [--connections C] [--size BYTES]
 #                                      [--paths "wsgate wsgate-h2 http http-nginx"] [--no-valgrind] [--no-build]
 #                                      [--wsgate PATH/TO/wsgate] [--profile PREFIX]
-#                                      [--connects N | --idle N] [--tls]
+#                                      [--connects N | --idle N] [--tls] [--port-offset N]
 #   --messages N   messages per connection in the first load (default 400; the second has 2N)
 #   --connects N   connections in the first load (the second has 2N); default paths
 #                  "wsgate wsgate-echo nginx", CONNECTIONS default 4
@@ -66,6 +66,7 @@ CONNECTIONS=""
 SIZE=32
 PATHS=""
 CONNECTS=0
+PORT_OFFSET=0
 IDLE=0
 TLS=0
 VALGRIND=1
@@ -84,6 +85,7 @@ while [ $# -gt 0 ]; do
         --profile) PROFILE="$2"; shift ;;
         --connects) CONNECTS="$2"; shift ;;
         --idle) IDLE="$2"; shift ;;
+        --port-offset) PORT_OFFSET="$2"; shift ;;
         --tls) TLS=1 ;;
         -h|--help) sed -n '2,60p' "$0"; exit 0 ;;
         *) echo "bench_instructions.sh: unknown argument $1" >&2; exit 2 ;;
@@ -138,9 +140,10 @@ gcc -O2 -shared -fPIC scripts/bench/valgrind_sigsuspend.c -o "$WORK/valgrind_sig
 strip -g "$WSGATE" -o "$WORK/wsgate-stripped"
 
 # Ports of their own (scripts/bench.sh's plus 1000), so both scripts can run at once.
-UPSTREAM_PORT=19001
-GATEWAY_PORT=19080
-ADMIN_PORT=19901
+# --port-offset N moves them, for two runs at once on a shared machine.
+UPSTREAM_PORT=$((19001 + PORT_OFFSET))
+GATEWAY_PORT=$((19080 + PORT_OFFSET))
+ADMIN_PORT=$((19901 + PORT_OFFSET))
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 for port in $UPSTREAM_PORT $GATEWAY_PORT $ADMIN_PORT; do
     port_free "$port" || { echo "bench_instructions.sh: port $port is in use" >&2; exit 1; }
