@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Opens N idle wss:// WebSocket connections (Python websockets, no verification: the benchmark
-certificate is self-signed), prints `ready N` once all are upgraded, holds them until stdin closes
-or a line arrives, then closes them. Used by scripts/bench-tls.sh to measure per-connection memory.
+"""Opens N idle wss:// (or ws://) WebSocket connections (Python websockets, no verification: the
+benchmark certificate is self-signed), prints `ready N` once all are upgraded, holds them until stdin
+closes or a line arrives, then closes them. Used by scripts/bench-tls.sh and
+scripts/bench_instructions.sh --idle to measure per-connection memory.
 
 Usage: idle_tls_clients.py URL N [--concurrency 50]
 """
@@ -21,9 +22,11 @@ async def main() -> int:
     parser.add_argument("--concurrency", type=int, default=50)
     args = parser.parse_args()
 
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
+    context = None
+    if args.url.startswith("wss://"):
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
     gate = asyncio.Semaphore(args.concurrency)
     connections = []
 

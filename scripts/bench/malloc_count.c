@@ -2,11 +2,13 @@
  * LD_PRELOAD counter of heap allocations, for scripts/bench_instructions.sh.
  * Counts calls of malloc, calloc, realloc, posix_memalign, aligned_alloc and memalign (free is
  * counted separately) in a file mapped shared, named by MALLOC_COUNT_FILE, so a script reads the
- * running totals at any moment (two unsigned 64-bit little-endian words: allocations, frees).
+ * running totals at any moment (three unsigned 64-bit little-endian words: allocations, frees, and
+ * the bytes of the blocks allocated and not yet freed, as malloc_usable_size counts them).
  * glibc's __libc_* entry points do the work, so no dlsym bootstrap is needed.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <malloc.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -19,7 +21,7 @@ extern void *__libc_realloc(void *, size_t);
 extern void *__libc_memalign(size_t, size_t);
 extern void __libc_free(void *);
 
-static uint64_t fallback[2];
+static uint64_t fallback[3];
 static uint64_t *counts = fallback;
 
 __attribute__((constructor)) static void map_counts(void) {
@@ -34,17 +36,35 @@ __attribute__((constructor)) static void map_counts(void) {
 }
 
 static inline void count(int which) { __atomic_fetch_add(&counts[which], 1, __ATOMIC_RELAXED); }
+/* The live bytes: a block's usable size is added when it is handed out and taken off when freed. */
+static inline void *held(void *p) {
+    if (p != NULL) __atomic_fetch_add(&counts[2], malloc_usable_size(p), __ATOMIC_RELAXED);
+    return p;
+}
+static inline void released(void *p) {
+    if (p != NULL) __atomic_fetch_sub(&counts[2], malloc_usable_size(p), __ATOMIC_RELAXED);
+}
 
-void *malloc(size_t size) { count(0); return __libc_malloc(size); }
-void *calloc(size_t n, size_t size) { count(0); return __libc_calloc(n, size); }
-void *realloc(void *p, size_t size) { count(0); return __libc_realloc(p, size); }
-void *memalign(size_t alignment, size_t size) { count(0); return __libc_memalign(alignment, size); }
-void *aligned_alloc(size_t alignment, size_t size) { count(0); return __libc_memalign(alignment, size); }
+void *malloc(size_t size) { count(0); return held(__libc_malloc(size)); }
+void *calloc(size_t n, size_t size) { count(0); return held(__libc_calloc(n, size)); }
+void *realloc(void *p, size_t size) {
+    count(0);
+    size_t before = p == NULL ? 0 : malloc_usable_size(p);
+    void *q = __libc_realloc(p, size);
+    if (q != NULL || size == 0) __atomic_fetch_sub(&counts[2], before, __ATOMIC_RELAXED);
+    return held(q);
+}
+void *memalign(size_t alignment, size_t size) { count(0); return held(__libc_memalign(alignment, size)); }
+void *aligned_alloc(size_t alignment, size_t size) { count(0); return held(__libc_memalign(alignment, size)); }
 int posix_memalign(void **out, size_t alignment, size_t size) {
     count(0);
-    void *p = __libc_memalign(alignment, size);
+    void *p = held(__libc_memalign(alignment, size));
     if (p == NULL) return 12; /* ENOMEM */
     *out = p;
     return 0;
 }
-void free(void *p) { if (p != NULL) count(1); __libc_free(p); }
+void free(void *p) {
+    if (p != NULL) count(1);
+    released(p);
+    __libc_free(p);
+}

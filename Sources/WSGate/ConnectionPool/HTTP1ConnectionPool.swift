@@ -109,7 +109,7 @@ final class HTTP1ConnectionPool {
                     try sync.addHandler(handler)
                 }
             }
-            .connect(host: endpoint.host, port: endpoint.port)
+            .connect(to: endpoint)
             .assumeIsolated()
             .map { channel in
                 let connection = HTTP1PooledConnection(id: id, channel: channel, handler: handler)

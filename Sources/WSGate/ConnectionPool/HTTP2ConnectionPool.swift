@@ -213,7 +213,7 @@ final class HTTP2ConnectionPool {
                     )
                 }
             }
-            .connect(host: settings.endpoint.host, port: settings.endpoint.port)
+            .connect(to: settings.endpoint)
         connect.assumeIsolated().whenComplete { result in
             switch result {
             case .success(let channel):

@@ -36,7 +36,7 @@ enum UpstreamConnector {
                     )
                 }
             }
-            .connect(host: endpoint.host, port: endpoint.port)
+            .connect(to: endpoint)
 
         connect.whenFailure { error in
             handshake.fail(UpstreamError(.unreachable, "\(endpoint): \(error)"))

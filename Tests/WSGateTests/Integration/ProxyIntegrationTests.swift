@@ -21,6 +21,8 @@ final class ProxyIntegrationTests: XCTestCase {
               down:
                 endpoints: [127.0.0.1:1]
                 connect_timeout: 2s
+              named:
+                endpoints: [localhost:\(self.upstream.port)]
             routes:
               - name: by_header
                 match: {path_prefix: /headers, headers: {x-route: b}}
@@ -41,6 +43,10 @@ final class ProxyIntegrationTests: XCTestCase {
               - name: down
                 match: {path_prefix: /down}
                 upstream: down
+              - name: named
+                match: {path_prefix: /named}
+                upstream: named
+                rewrite_prefix: /echo
               - name: app
                 match: {path_prefix: /}
                 upstream: app
@@ -101,6 +107,16 @@ final class ProxyIntegrationTests: XCTestCase {
         try await ws.sendClose(code: 1000, reason: "done")
         let close = try await ws.waitForClose()
         XCTAssertEqual(close.code, 1000)
+    }
+
+    /// An endpoint given by IP address is dialled straight (every other test); one given by name
+    /// goes through NIO's resolver and Happy Eyeballs.
+    func testEndpointGivenByHostNameIsResolved() async throws {
+        let ws = try await self.connect("/named")
+        try await ws.sendText("by name")
+        let echoed = try await ws.receiveText()
+        XCTAssertEqual(echoed, "by name")
+        await ws.close()
     }
 
     func testRoutesByHeaderHostAndPathWithRewriteAndForwardingHeaders() async throws {
