@@ -52,8 +52,8 @@ final class HTTP2ConnectionPool {
         var channel: (any Channel)?
         var idleTimer: Scheduled<Void>?
         var streamsStarted = 0
-        /// Of its open streams, those carrying an HTTP request rather than a WebSocket session.
-        var httpStreams = 0
+        /// Of its open streams, those carrying a WebSocket session (not an HTTP request).
+        var sessionStreams = 0
     }
 
     private struct Request {
@@ -272,9 +272,10 @@ final class HTTP2ConnectionPool {
             switch self.state.connections.first(where: { $0.id == id })?.state {
             case .starting?:
                 self.counters.connectFailures += 1
-            case .ready(let open, _)?, .draining(let open)?:
-                // Their sessions end toward the clients with 1014 (the upstream leg failed).
-                self.counters.sessionsLost += open - (connection?.httpStreams ?? 0)
+            case .ready?, .draining?:
+                // Their sessions end toward the clients with 1014 (the upstream leg failed); its
+                // HTTP requests are their routes' figures.
+                self.counters.sessionsLost += connection?.sessionStreams ?? 0
             case nil:
                 break
             }
@@ -309,10 +310,10 @@ final class HTTP2ConnectionPool {
         multiplexer.createStreamChannel(promise: promise) { stream in
             stream.eventLoop.makeCompletedFuture {
                 registered.value = true
-                if !carriesSession { pool.value.connections[connectionID]?.httpStreams += 1 }
+                if carriesSession { pool.value.connections[connectionID]?.sessionStreams += 1 }
                 stream.closeFuture.whenComplete { _ in
                     let pool = pool.value
-                    if !carriesSession { pool.connections[connectionID]?.httpStreams -= 1 }
+                    if carriesSession { pool.connections[connectionID]?.sessionStreams -= 1 }
                     pool.run(pool.state.streamClosed(connectionID))
                 }
                 try initializer.value(stream)

@@ -463,12 +463,14 @@ final class HTTPProxyTests: XCTestCase {
                 finished = true
                 break
             }
-            received = try await loop.flatSubmit { reader.read(until: received + 1) }.get()
+            let next = received + 1
+            received = try await loop.flatSubmit { reader.read(until: next) }.get()
         }
         XCTAssertTrue(finished, "the exchange ended (\(received) bytes read)")
         XCTAssertLessThan(received, size, "the answer is not all read yet")
 
-        let draining = Task { await gateway.gateway.drain() }
+        let inProcess = gateway.gateway
+        let draining = Task { await inProcess.drain() }
         // The drain has reached the HTTP connections once the listener refuses new ones.
         var refused = false
         for _ in 0..<500 {
@@ -481,7 +483,7 @@ final class HTTPProxyTests: XCTestCase {
             try await Task.sleep(for: .milliseconds(10))
         }
         XCTAssertTrue(refused, "the drain closed the listener")
-        try await channel.setOption(.autoRead, value: true)
+        try await channel.setOption(.autoRead, value: true).get()
         channel.read()
         let total = try await reader.closed.futureResult.get()
         await draining.value
