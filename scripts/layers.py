@@ -20,6 +20,7 @@ LAYERS = [
     ["Proxy"],
     ["Upstream"],
     ["HTTPProxy"],
+    ["HTTP2Server"],
     ["Handshake"],
     ["Gateway"],
     ["Admin", "Lifecycle"],

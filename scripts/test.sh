@@ -23,6 +23,8 @@ import sys
 import websockets
 import prometheus_client.parser
 import hypercorn
+import h2.connection
+import hyperframe.frame
 import jwt
 import cryptography
 import aiohttp

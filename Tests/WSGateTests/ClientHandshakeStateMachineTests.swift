@@ -90,7 +90,7 @@ final class ClientHandshakeStateMachineTests: XCTestCase {
             relayedHeaders: [("X-Upstream", "1")],
             memoryPressure: .normal
         )
-        guard case .answer(let headers) = answer else { return XCTFail("no 101: \(answer)") }
+        guard case .answer(.switchingProtocols, let headers) = answer else { return XCTFail("no 101: \(answer)") }
         XCTAssertEqual(headers["Sec-WebSocket-Accept"], ["s3pPLMBiTxaQ9kYGzzhZRbK+xOo="])
         XCTAssertEqual(headers["Sec-WebSocket-Protocol"], ["chat.v2"])
         XCTAssertEqual(headers["X-Upstream"], ["1"])
@@ -111,7 +111,7 @@ final class ClientHandshakeStateMachineTests: XCTestCase {
     func testDeflateIsNegotiatedWithTheClientAndLosesContextTakeoverNearTheMemoryBudget() throws {
         let offer = [("Sec-WebSocket-Extensions", "permessage-deflate")]
         var plenty = self.openingUpstream(self.head(extra: offer))
-        guard case .answer(let headers) = plenty.upstreamOpened(subprotocol: nil, relayedHeaders: [], memoryPressure: .normal)
+        guard case .answer(_, let headers) = plenty.upstreamOpened(subprotocol: nil, relayedHeaders: [], memoryPressure: .normal)
         else { return XCTFail() }
         XCTAssertEqual(headers["Sec-WebSocket-Extensions"].count, 1)
         guard case .startSession(_, _, let compression?, _) = plenty.codecsRetired() else { return XCTFail("no compression") }
@@ -260,7 +260,7 @@ final class ClientHandshakeStateMachineTests: XCTestCase {
     func testAfterTheTLSHandshakeTheRequestIsRead() {
         var machine = self.machine(isTLS: true)
         guard case .none = machine.requestHead(self.head()) else { return XCTFail("no HTTP before the TLS handshake") }
-        machine.transportReady()
+        _ = machine.transportReady()
         guard case .admit = machine.requestHead(self.head()) else { return XCTFail() }
     }
 }

@@ -182,7 +182,7 @@ final class ConfigurationReaderTests: XCTestCase {
             [
                 "listeners[0].tls.client_auth.zzzzzz: unknown key (valid keys: ca, required)",
                 "listeners[0].tls.zzzzzz: unknown key (valid keys: certificates, self_signed, min_version, ciphers, client_auth, watch_interval)",
-                "listeners[0].zzzzzz: unknown key (valid keys: name, address, tls)",
+                "listeners[0].zzzzzz: unknown key (valid keys: name, address, tls, http2)",
                 "listeners[1].tls.certificates[0].zzzzzz: unknown key (valid keys: cert, key, key_password_env)",
                 "admin.zzzzzz: unknown key (valid keys: address, token, allow_remote, stats, max_connections, idle_timeout, tls)",
                 "upstreams.a.tls.zzzzzz: unknown key (valid keys: enabled, verify, ca, server_name, cert, key, key_password_env)",

@@ -70,7 +70,7 @@ final class ExtendedConnectTests: XCTestCase {
             offeredSubprotocols: ["chat"],
             promise: promise
         )
-        try channel.pipeline.syncOperations.addHandler(handler)
+        try UpstreamPipeline.configureStream(channel.pipeline.syncOperations, handshake: handler)
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
         return (channel, promise.futureResult)
     }
@@ -99,7 +99,7 @@ final class ExtendedConnectTests: XCTestCase {
         // Bytes before the session attached are held, then handed on in order.
         try channel.writeInbound(self.data("early"))
         XCTAssertNil(try channel.readInbound(as: ByteBuffer.self))
-        try channel.pipeline.syncOperations.handler(type: ExtendedConnectStreamHandler.self).startForwarding()
+        try channel.pipeline.syncOperations.handler(type: HTTP2StreamTunnelHandler.self).startForwarding()
         XCTAssertEqual(try channel.readInbound(as: ByteBuffer.self), ByteBuffer(string: "early"))
         try channel.writeInbound(self.data("later"))
         XCTAssertEqual(try channel.readInbound(as: ByteBuffer.self), ByteBuffer(string: "later"))
@@ -138,7 +138,8 @@ final class ExtendedConnectTests: XCTestCase {
             offeredSubprotocols: [],
             promise: channel.eventLoop.makePromise(of: HTTPResponseHead.self)
         )
-        try channel.pipeline.syncOperations.addHandler(handler)
+        try UpstreamPipeline.configureStream(channel.pipeline.syncOperations, handshake: handler)
+        let tunnel = try channel.pipeline.syncOperations.handler(type: HTTP2StreamTunnelHandler.self)
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
         try channel.writeInbound(self.headers("200"))
         stalled.release()  // the request HEADERS
@@ -146,9 +147,9 @@ final class ExtendedConnectTests: XCTestCase {
         channel.write(ByteBuffer(repeating: 1, count: 100), promise: nil)
         channel.write(ByteBuffer(repeating: 2, count: 5000), promise: nil)
         channel.flush()
-        XCTAssertEqual(handler.queuedBytes, 5100)
+        XCTAssertEqual(tunnel.queuedBytes, 5100)
         stalled.release()
-        XCTAssertEqual(handler.queuedBytes, 0)
+        XCTAssertEqual(tunnel.queuedBytes, 0)
         _ = try? channel.finish()
     }
 
@@ -175,7 +176,7 @@ final class ExtendedConnectTests: XCTestCase {
         _ = try channel.readOutbound(as: HTTP2Frame.FramePayload.self)
         try channel.writeInbound(self.headers("200"))
         _ = try answer.wait()
-        try channel.pipeline.syncOperations.handler(type: ExtendedConnectStreamHandler.self).startForwarding()
+        try channel.pipeline.syncOperations.handler(type: HTTP2StreamTunnelHandler.self).startForwarding()
         try channel.writeInbound(self.data("bye", endStream: true))
         XCTAssertEqual(try channel.readInbound(as: ByteBuffer.self), ByteBuffer(string: "bye"))
         guard case .rstStream(let code) = try channel.readOutbound(as: HTTP2Frame.FramePayload.self) else {

@@ -94,7 +94,7 @@ final class StatsDocumentTests: XCTestCase {
             [
                 "uptime_seconds", "started_at", "config", "stats_enabled", "totals", "routes", "unrouted", "upstreams",
                 "listeners",
-                "event_loops", "limits", "memory",
+                "event_loops", "limits", "memory", "client_protocols",
             ]
         )
         XCTAssertEqual(stats["uptime_seconds"] as? Double, 12.5)
@@ -193,7 +193,7 @@ final class StatsDocumentTests: XCTestCase {
         XCTAssertEqual(
             Set(listed.keys),
             [
-                "id", "route", "client_address", "upstream_endpoint", "path", "subprotocol", "compressed", "age_seconds",
+                "id", "route", "client_address", "upstream_endpoint", "path", "subprotocol", "compressed", "client_protocol", "age_seconds",
                 "messages",
                 "bytes", "buffered_bytes", "paused",
             ]

@@ -108,13 +108,13 @@ final class StatsValueTests: XCTestCase {
             AccessLogFormatter(format: .json).line(entry),
             #"{"time":"2027-01-15T08:00:00.250Z","event":"session","id":7,"client":"10.1.2.3:5555","route":"chat","#
                 + #""upstream":"10.0.0.9:9001","path":"/room \"1\"","subprotocol":null,"compression":true,"#
-                + #""duration_ms":1234.567,"messages_in":2,"messages_out":3,"bytes_in":20,"bytes_out":30,"#
+                + #""client_protocol":"http/1.1","duration_ms":1234.567,"messages_in":2,"messages_out":3,"bytes_in":20,"bytes_out":30,"#
                 + #""close_code":1000,"close_side":"upstream"}"# + "\n"
         )
         XCTAssertEqual(
             AccessLogFormatter(format: .text).line(entry),
             #"time=2027-01-15T08:00:00.250Z event=session id=7 client=10.1.2.3:5555 route=chat upstream=10.0.0.9:9001 "#
-                + #"path="/room \"1\"" compression=true duration_ms=1234.567 messages_in=2 messages_out=3 "#
+                + #"path="/room \"1\"" compression=true client_protocol=http/1.1 duration_ms=1234.567 messages_in=2 messages_out=3 "#
                 + #"bytes_in=20 bytes_out=30 close_code=1000 close_side=upstream"# + "\n"
         )
     }

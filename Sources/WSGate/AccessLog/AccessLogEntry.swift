@@ -78,6 +78,7 @@ enum AccessLogEntry: Sendable {
                 ("subprotocol", .optionalString(identity.subprotocol)),
             ] + subject + [
                 ("compression", .bool(identity.compressed)),
+                ("client_protocol", .string(identity.clientProtocol)),
                 ("duration_ms", .milliseconds(session.duration)),
                 ("messages_in", .integer(session.traffic.messages.clientToUpstream)),
                 ("messages_out", .integer(session.traffic.messages.upstreamToClient)),

@@ -66,6 +66,7 @@ enum DashboardPage {
           <span class="meta">bytes/s <b id="total-bytes-rate">-</b></span>
           <span class="meta">HTTP requests/s <b id="total-requests-rate">-</b></span>
           <span class="meta">queued <b id="queued-bytes">-</b></span>
+          <span class="meta">client connections <b id="client-protocols">-</b></span>
           <span class="meta" id="status">connecting...</span>
         </header>
         <main>
@@ -284,7 +285,8 @@ enum DashboardPage {
         function connectionsTable(id, list) {
           document.getElementById(id).replaceChildren(table([
             ["id", (c) => c.id, true], ["route", (c) => c.route], ["client", (c) => c.client_address || "-"],
-            ["upstream", (c) => c.upstream_endpoint], ["path", (c) => c.path], ["age s", (c) => c.age_seconds.toFixed(1), true],
+            ["upstream", (c) => c.upstream_endpoint], ["path", (c) => c.path], ["over", (c) => c.client_protocol],
+            ["age s", (c) => c.age_seconds.toFixed(1), true],
             ["queued → client", (c) => format(c.buffered_bytes.toward_client), true],
             ["queued → upstream", (c) => format(c.buffered_bytes.toward_upstream), true],
             ["messages", (c) => format(sum(c.messages)), true],
@@ -301,6 +303,10 @@ enum DashboardPage {
           document.getElementById("config-version").textContent = stats.config.version;
           document.getElementById("total-active").textContent = stats.totals.connections.active;
           document.getElementById("queued-bytes").textContent = format(stats.memory.queued_bytes) + "B";
+          const protocols = stats.client_protocols;
+          document.getElementById("client-protocols").textContent =
+            `HTTP/1.1 ${protocols["http/1.1"].connections.open}, h2 ${protocols.h2.connections.open}` +
+            ` (${protocols.h2.streams.open} streams, ${protocols.h2.websocket_streams} WebSockets so far)`;
           const totals = record("", now, stats.totals);
           document.getElementById("total-messages-rate").textContent = format(headline(totals, "messages"));
           document.getElementById("total-bytes-rate").textContent = format(headline(totals, "bytes"));

@@ -33,7 +33,11 @@ final class ActiveConfiguration: Sendable {
         for listener in configuration.listeners {
             guard let tls = listener.tls else { continue }
             do throws(ConfigurationError) {
-                listenerTLS[listener.name] = try ListenerTLSContext(tls, previous: previous?.listenerTLS[listener.name])
+                listenerTLS[listener.name] = try ListenerTLSContext(
+                    tls,
+                    offersHTTP2: listener.http2.enabled,
+                    previous: previous?.listenerTLS[listener.name]
+                )
             } catch {
                 issues += error.issues
             }

@@ -18,7 +18,8 @@ extension Gateway {
     /// section of the configuration being served:
     ///
     /// 1. closes the WebSocket listeners (the admin listener keeps answering, readiness included),
-    ///    and stops reloading; HTTP proxy connections between requests close, the others after the
+    ///    sends GOAWAY on every client HTTP/2 connection (no new streams on it), and stops reloading;
+    ///    HTTP proxy connections between requests close, the others after the
     ///    exchange in progress (``HTTPProxyRegistry/drain()``);
     /// 2. lets live sessions and HTTP exchanges run for `shutdown.grace`, so messages and requests
     ///    in flight arrive;
@@ -42,6 +43,7 @@ extension Gateway {
                 // ones see the phase and refuse).
                 _ = await self.state.withLockedValue { $0.reloads }?.value
                 try? await self.closeListeners()
+                try? await self.quiesceHTTP2Connections()
                 _ = try? await self.onEachHTTPRegistry { $0.drain() }
                 self.logger.info(
                     "draining: listeners closed, live sessions continue for the grace period",

@@ -26,4 +26,13 @@ extension Gateway {
             return sessions.count
         }.reduce(0, +)
     }
+
+    /// Sends GOAWAY on every client HTTP/2 connection (``HTTP2ConnectionRegistry/quiesceAll()``):
+    /// clients open no new streams; each connection closes once its last stream ended.
+    func quiesceHTTP2Connections() async throws {
+        let services = self.services
+        _ = try await self.onEachEventLoop {
+            GatewayLoopState.current(for: services).http2Connections.quiesceAll()
+        }
+    }
 }

@@ -246,7 +246,10 @@ public final class Gateway: Sendable {
                             countsTraffic: current.configuration.admin.stats
                         ),
                         tlsFailures: failures,
-                        httpProxies: loopState.httpProxies
+                        httpProxies: loopState.httpProxies,
+                        // As the certificates: what the configuration current at accept says (a reload keeps the socket).
+                        http2: current.configuration.listeners.first { $0.name == name }?.http2 ?? listener.http2,
+                        http2Connections: loopState.http2Connections
                     )
                     try ClientPipeline.configure(
                         channel,

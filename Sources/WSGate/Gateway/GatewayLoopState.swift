@@ -13,6 +13,7 @@ final class GatewayLoopState {
     let compression = CompressionLoopState()
     let upstreams = UpstreamLoopState()
     let httpProxies = HTTPProxyRegistry()
+    let http2Connections = HTTP2ConnectionRegistry()
 
     private final class PerThread {
         var states: [UInt64: GatewayLoopState] = [:]

@@ -17,6 +17,12 @@ enum HTTPRequestTargetRules {
         guard head.method != .CONNECT else {
             throw HandshakeRejection(.notImplemented, "CONNECT is not proxied")
         }
+        try Self.checkTarget(head)
+    }
+
+    /// The `Host` and target rules of ``check(_:)`` without its method rule: also those of an
+    /// HTTP/2 extended CONNECT (RFC 8441 section 4), whose `:path` and `:authority` route it.
+    static func checkTarget(_ head: HTTPRequestHead) throws(HandshakeRejection) {
         let hosts = head.headers["Host"].count
         guard hosts <= 1, hosts == 1 || (head.version.major, head.version.minor) < (1, 1) else {
             throw .badRequest(hosts == 0 ? "no Host in an HTTP/1.1 request" : "more than one Host")

@@ -23,6 +23,8 @@ struct HTTPProxyContext {
     let keepAliveTimeout: Duration
     /// `defaults.limits.max_headers`: every request of the connection is held to it (431).
     let maxHeaders: Int
+    /// Whether the client's channel is an HTTP/2 stream (one exchange; no `bufferedWritableBytes`).
+    var isStream = false
 }
 
 @available(*, unavailable)

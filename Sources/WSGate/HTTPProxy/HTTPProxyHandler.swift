@@ -77,7 +77,10 @@ final class HTTPProxyHandler: ChannelDuplexHandler, HTTP1UpstreamExchange {
     /// progress, and the request body kept until that connection is there: what the memory budget
     /// counts of this connection.
     var queuedBytes: Int {
-        let client = (try? self.context?.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
+        // An HTTP/2 stream has no such option (asking traps); what waits on it is bounded by its
+        // outbound high water mark (`listeners[].http2.initial_window_size`), as it stops the upstream.
+        let client =
+            self.proxy.isStream ? 0 : ((try? self.context?.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0)
         return client + (self.lease?.handler.queuedBytes ?? 0) + self.machine.keptBytes
     }
 

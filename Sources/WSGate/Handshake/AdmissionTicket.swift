@@ -7,14 +7,31 @@ final class AdmissionTicket {
     let acceptance: ConnectionAdmission.Acceptance
     private let ip: String?
     private let limiter: ConnectionLimiter
-    private var handshakePending = true
+    private var handshakePending: Bool
     private var route: String?
     private var released = false
+    /// Whether this ticket holds the connection's own slots (gateway, IP, pending handshake); a
+    /// stream's holds only its route slot.
+    private let holdsConnection: Bool
 
     init(acceptance: ConnectionAdmission.Acceptance, ip: String?, limiter: ConnectionLimiter) {
         self.acceptance = acceptance
         self.ip = ip
         self.limiter = limiter
+        self.handshakePending = true
+        self.holdsConnection = true
+    }
+
+    /// The ticket of one HTTP/2 stream of `connection`: what the connection was granted at accept
+    /// (a stream of a connection over a limit is answered 503), and a route slot of its own, given
+    /// back when the stream closes. Each WebSocket or request stream counts on its route as an
+    /// HTTP/1.1 connection would; the connection's slots stay with the connection's ticket.
+    init(streamOf connection: AdmissionTicket) {
+        self.acceptance = connection.acceptance
+        self.ip = nil
+        self.limiter = connection.limiter
+        self.handshakePending = false
+        self.holdsConnection = false
     }
 
     /// Gives back the pending-handshake slot: the connection was answered (101 or an error).
@@ -39,7 +56,7 @@ final class AdmissionTicket {
         guard !self.released else { return }
         self.released = true
         if let route { self.limiter.release(route: route) }
-        if case .admitted = self.acceptance { self.limiter.release(ip: self.ip) }
+        if self.holdsConnection, case .admitted = self.acceptance { self.limiter.release(ip: self.ip) }
     }
 }
 

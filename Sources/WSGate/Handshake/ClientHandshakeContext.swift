@@ -20,6 +20,10 @@ struct ClientHandshakeContext {
     let tlsFailures: TLSHandshakeFailures?
     /// The gateway's HTTP proxy connections on the connection's loop (the memory budget's view).
     var httpProxies = HTTPProxyRegistry()
+    /// The listener's `http2` settings, for a connection whose ALPN chose `h2`.
+    var http2 = ListenerHTTP2Configuration()
+    /// The gateway's client HTTP/2 connections on the connection's loop (the drain's GOAWAY).
+    var http2Connections = HTTP2ConnectionRegistry()
 }
 
 @available(*, unavailable)

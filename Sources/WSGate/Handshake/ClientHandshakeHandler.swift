@@ -11,6 +11,9 @@ import NIOTLS
 /// parsed as HTTP. The whole handshake is bounded by `handshake_timeout`, the TLS handshake included
 /// on a TLS listener (the timer starts when the connection is accepted); a connection whose TLS
 /// handshake fails or does not finish in time is closed without an HTTP answer.
+///
+/// On a TLS connection whose ALPN chose `h2` it hands the connection to the HTTP/2 handlers and
+/// leaves; each stream of it then gets a handler of its own (`stream`), with the stream's timeout.
 final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = HTTPServerResponsePart
@@ -29,27 +32,33 @@ final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandle
     private var link: UpstreamLink?
     /// The subject's slot in `auth.limits`, from the admission until the session takes it.
     private var subjectLease: SubjectLease?
+    /// Whether this handler serves an HTTP/2 stream (not a connection).
+    private let isStream: Bool
+    /// Set while in the pipeline (for ``negotiatedHTTP2()``, called from the ALPN switch in front).
+    private var context: ChannelHandlerContext?
 
-    init(connection: ClientHandshakeContext, ticket: AdmissionTicket) {
+    /// - Parameter stream: on a client's HTTP/2 stream, what its HEADERS asked for.
+    init(connection: ClientHandshakeContext, ticket: AdmissionTicket, stream: HTTP2StreamKind? = nil) {
         self.connection = connection
         self.ticket = ticket
+        self.isStream = stream != nil
         self.machine = ClientHandshakeStateMachine(
             routeTable: connection.routeTable,
             maxHeaders: connection.configuration.defaults.limits.maxHeaders,
             retryAfter: connection.configuration.limits.retryAfter,
-            isTLS: connection.tlsFailures != nil
+            isTLS: connection.tlsFailures != nil,
+            stream: stream
         )
     }
 
     private var scheme: String { self.connection.tlsFailures != nil ? "https" : "http" }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        var refused = false
-        if case .refused = self.ticket.acceptance { refused = true }
-        let limit = ClientHandshakeStateMachine.timeout(
-            configured: self.connection.configuration.defaults.limits.handshakeTimeout,
-            refusedAtAccept: refused
-        )
+        self.context = context
+        if !self.isStream, self.connection.tlsFailures == nil {
+            self.countConnection(http2: false, channel: context.channel)
+        }
+        let limit = self.timeLimit
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         self.timeout = context.eventLoop.scheduleTask(in: TimeAmount(limit)) {
             let (handler, context) = loopBound.value
@@ -58,6 +67,7 @@ final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
         self.timeout?.cancel()
         self.subjectLease?.release()
     }
@@ -79,11 +89,38 @@ final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandle
         }
     }
 
+    /// `handshake_timeout`, or at most ``ClientHandshakeStateMachine/refusedHandshakeTimeout`` for a
+    /// connection refused at accept; an HTTP/2 connection's idle time without streams too.
+    private var timeLimit: Duration {
+        var refused = false
+        if case .refused = self.ticket.acceptance { refused = true }
+        return ClientHandshakeStateMachine.timeout(
+            configured: self.connection.configuration.defaults.limits.handshakeTimeout,
+            refusedAtAccept: refused
+        )
+    }
+
+    /// Counts the connection under its protocol until it closes.
+    private func countConnection(http2: Bool, channel: any Channel) {
+        let counters = self.connection.session.stats.protocols
+        counters.connectionOpened(http2: http2)
+        let closing = NIOLoopBound(counters, eventLoop: channel.eventLoop)
+        channel.closeFuture.whenComplete { _ in closing.value.connectionClosed(http2: http2) }
+    }
+
+    /// The TLS handshake chose `h2` (reported by ``ALPNSwitchHandler``, in front of the HTTP/1 decoder).
+    func negotiatedHTTP2() {
+        guard let context = self.context else { return }
+        self.perform(self.machine.transportReady(negotiatedProtocol: "h2"), context: context)
+    }
+
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if case TLSUserEvent.handshakeCompleted = event {
-            self.machine.transportReady()
-        }
         context.fireUserInboundEventTriggered(event)
+        if case TLSUserEvent.handshakeCompleted(let negotiated) = event {
+            let action = self.machine.transportReady(negotiatedProtocol: negotiated)
+            if case .none = action { self.countConnection(http2: false, channel: context.channel) }
+            self.perform(action, context: context)
+        }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -124,8 +161,10 @@ final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandle
             self.authenticate(head, route: route, context: context)
         case .openUpstream(let request, let selection, let admission):
             self.openUpstream(for: request, selection: selection, admission: admission, context: context)
-        case .answer(let headers):
-            self.answer(headers, context: context)
+        case .answer(let status, let headers):
+            self.answer(status, headers, context: context)
+        case .serveHTTP2:
+            self.serveHTTP2(context: context)
         case .proxyHTTP(let head):
             self.startHTTPProxy(head, context: context)
         case .startSession(let request, let route, let compression, let admission):
@@ -247,24 +286,33 @@ final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     /// The verified client certificate's subject (RFC 4514), on a listener with `client_auth`.
     private func clientCertificateSubject(context: ChannelHandlerContext) -> String? {
+        // A stream's TLS is its connection's (a connection's parent is its listener).
+        let connection = self.isStream ? context.channel.parent ?? context.channel : context.channel
         guard self.connection.tlsFailures != nil,
-            let tls = try? context.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self),
+            let tls = try? connection.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self),
             let certificate = tls.peerCertificate
         else { return nil }
         return ClientCertificateSubject.subject(of: certificate)
     }
 
-    private func answer(_ headers: HTTPHeaders, context: ChannelHandlerContext) {
+    private func answer(_ status: HTTPResponseStatus, _ headers: HTTPHeaders, context: ChannelHandlerContext) {
         guard let link = self.link else { return }
         self.timeout?.cancel()
-        context.write(
-            self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .switchingProtocols, headers: headers))),
-            promise: nil
-        )
-        context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
+        context.write(self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
+        if self.isStream {
+            // The stream stays open: its DATA is the tunnel (RFC 8441 section 5).
+            context.flush()
+        } else {
+            context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
+        }
         self.ticket.finishHandshake()
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        ClientPipeline.retireHTTPCodecs(client: context.pipeline.syncOperations, upstream: link, on: context.eventLoop)
+        ClientPipeline.retireHTTPCodecs(
+            client: context.pipeline.syncOperations,
+            clientIsStream: self.isStream,
+            upstream: link,
+            on: context.eventLoop
+        )
             .whenComplete { _ in
                 let (handler, context) = loopBound.value
                 handler.perform(handler.machine.codecsRetired(), context: context)
@@ -282,6 +330,7 @@ final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandle
         self.link = nil
         // The session gives the subject's slot back when it ends.
         self.subjectLease = nil
+        if self.isStream { self.connection.session.stats.protocols.webSocketStreamStarted() }
         do {
             try ClientPipeline.startSession(
                 handshake: context,
@@ -290,12 +339,31 @@ final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandle
                 path: String(request.path),
                 compression: compression,
                 environment: self.connection.session,
-                auth: admission
+                auth: admission,
+                clientIsStream: self.isStream
             )
         } catch {
             admission?.lease?.release()
             context.close(promise: nil)
             link.channel?.close(promise: nil)
+        }
+    }
+
+    /// ALPN chose `h2`: the connection's handshake slot and timer are done; it is an HTTP/2
+    /// connection now, closed after the same time without streams.
+    private func serveHTTP2(context: ChannelHandlerContext) {
+        self.timeout?.cancel()
+        self.ticket.finishHandshake()
+        self.countConnection(http2: true, channel: context.channel)
+        do {
+            try ClientPipeline.startHTTP2(
+                handshake: context,
+                connection: self.connection,
+                ticket: self.ticket,
+                idleTimeout: TimeAmount(self.timeLimit)
+            )
+        } catch {
+            context.close(promise: nil)
         }
     }
 
@@ -321,10 +389,11 @@ final class ClientHandshakeHandler: ChannelDuplexHandler, RemovableChannelHandle
             ),
             retryAfterSeconds: ClientHandshakeStateMachine.wholeSeconds(configuration.limits.retryAfter),
             keepAliveTimeout: configuration.defaults.limits.handshakeTimeout,
-            maxHeaders: configuration.defaults.limits.maxHeaders
+            maxHeaders: configuration.defaults.limits.maxHeaders,
+            isStream: self.isStream
         )
         do {
-            try ClientPipeline.startHTTPProxy(handshake: context, head: head, proxy: HTTPProxyHandler(proxy: proxy))
+            try ClientPipeline.startHTTPProxy(handshake: context, head: head, proxy: HTTPProxyHandler(proxy: proxy), isStream: self.isStream)
         } catch {
             context.close(promise: nil)
         }

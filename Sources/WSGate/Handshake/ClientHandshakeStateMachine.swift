@@ -14,6 +14,12 @@ import NIOHTTP1
 /// A request that does not ask for a WebSocket, on a route that serves HTTP, takes the other branch:
 /// request head (size, route) → admission → the connection becomes an HTTP proxy connection
 /// (``Action/proxyHTTP(_:)``), which serves this request and the ones after it.
+///
+/// HTTP/2: a TLS handshake that negotiated `h2` makes the connection an HTTP/2 connection
+/// (``Action/serveHTTP2``); each of its streams then runs a machine of its own (`stream`), in which
+/// an extended CONNECT with `:protocol websocket` (RFC 8441 section 4) is the upgrade: the same
+/// checks, no request end to wait for (the stream's DATA is the tunnel), answered `200` without
+/// `Sec-WebSocket-Accept`; any other CONNECT is 501, any other request the HTTP branch's.
 struct ClientHandshakeStateMachine {
     /// What the handler does next.
     enum Action {
@@ -27,9 +33,12 @@ struct ClientHandshakeStateMachine {
         /// Open the upstream leg, then report with ``upstreamOpened(subprotocol:relayedHeaders:memoryPressure:)``
         /// or ``upstreamFailed(_:)``. An authenticated request carries its admission (what the upstream learns).
         case openUpstream(ClientHandshakeRequest, RouteSelection, AuthAdmission?)
-        /// Write the 101 with these headers, give back the pending-handshake slot, retire the HTTP
-        /// codecs of both legs, then report with ``codecsRetired()``.
-        case answer(HTTPHeaders)
+        /// Write this answer (101, or 200 on an HTTP/2 stream) with these headers, give back the
+        /// pending-handshake slot, retire the HTTP codecs of both legs, then report with ``codecsRetired()``.
+        case answer(HTTPResponseStatus, HTTPHeaders)
+        /// The TLS handshake negotiated `h2`: give back the pending-handshake slot and make the
+        /// connection an HTTP/2 connection, whose streams each run their own handshake.
+        case serveHTTP2
         /// The request is plain HTTP and admitted: hand the connection, with this request head, to the
         /// HTTP proxy.
         case proxyHTTP(HTTPRequestHead)
@@ -75,18 +84,27 @@ struct ClientHandshakeStateMachine {
     /// `limits.retry_after`, in whole seconds (rounded up), for the `Retry-After` of a 503.
     private let retryAfterSeconds: Int
     private var state: State
+    /// On an HTTP/2 stream, what its HEADERS asked for; nil on an HTTP/1.1 connection.
+    private let stream: HTTP2StreamKind?
     /// The matched route's name, once known (for the counters and the access log).
     private(set) var routeName: String?
     /// The request path without its query, once the request head arrived (for the access log).
     private(set) var target = ""
 
-    /// - Parameter isTLS: whether a TLS handshake comes first (``transportReady()`` ends it).
-    init(routeTable: RouteTable, maxHeaders: Int, retryAfter: Duration, isTLS: Bool) {
+    /// - Parameters:
+    ///   - isTLS: whether a TLS handshake comes first (``transportReady(negotiatedProtocol:)`` ends it).
+    ///   - stream: on an HTTP/2 stream, what its HEADERS asked for (the stream's TLS is its connection's).
+    init(routeTable: RouteTable, maxHeaders: Int, retryAfter: Duration, isTLS: Bool, stream: HTTP2StreamKind? = nil) {
         self.routeTable = routeTable
         self.maxHeaders = maxHeaders
         self.retryAfterSeconds = Self.wholeSeconds(retryAfter)
-        self.state = isTLS ? .awaitingTransport : .awaitingHead
+        self.stream = stream
+        self.state = isTLS && stream == nil ? .awaitingTransport : .awaitingHead
     }
+
+    /// Whether this is an extended CONNECT stream asking for a WebSocket: its request has no end
+    /// before the tunnel, and its answer is 200.
+    private var isExtendedConnect: Bool { self.stream?.isWebSocket ?? false }
 
     /// `limits.retry_after` as a `Retry-After` value: whole seconds, rounded up.
     static func wholeSeconds(_ duration: Duration) -> Int {
@@ -117,11 +135,16 @@ struct ClientHandshakeStateMachine {
 
     // MARK: Events
 
-    /// The TLS handshake completed.
-    mutating func transportReady() {
-        if case .awaitingTransport = self.state {
+    /// The TLS handshake completed, with the protocol ALPN chose (nil when none was): `h2` makes the
+    /// connection an HTTP/2 one (only a listener that offers it can agree on it).
+    mutating func transportReady(negotiatedProtocol: String? = nil) -> Action {
+        guard case .awaitingTransport = self.state else { return .none }
+        guard negotiatedProtocol == "h2" else {
             self.state = .awaitingHead
+            return .none
         }
+        self.state = .finished
+        return .serveHTTP2
     }
 
     /// The request head arrived.
@@ -130,7 +153,13 @@ struct ClientHandshakeStateMachine {
         self.target = String(head.uri.prefix { $0 != "?" })
         do throws(HandshakeRejection) {
             try head.checkFieldCount(max: self.maxHeaders)
-            if let selection = self.httpSelection(head) {
+            if case .connect(let name) = self.stream, !self.isExtendedConnect {
+                throw HandshakeRejection(
+                    .notImplemented,
+                    name.map { "extended CONNECT for :protocol \($0) is not served" } ?? "CONNECT is not proxied"
+                )
+            }
+            if !self.isExtendedConnect, let selection = self.httpSelection(head) {
                 self.routeName = selection.route.name
                 self.state = .awaitingHTTPAdmission(head)
                 return .admit(selection.route)
@@ -165,9 +194,14 @@ struct ClientHandshakeStateMachine {
         }
         switch self.state {
         case .awaitingAdmission(let request, let selection):
+            // An extended CONNECT's request is its HEADERS: what follows is the tunnel.
             if selection.route.auth != nil {
-                self.state = .authenticating(request, selection, ended: false)
+                self.state = .authenticating(request, selection, ended: self.isExtendedConnect)
                 return .authenticate(request.head, selection.route)
+            }
+            if self.isExtendedConnect {
+                self.state = .openingUpstream(request, selection, nil)
+                return .openUpstream(request, selection, nil)
             }
             self.state = .awaitingEnd(request, selection, nil)
             return .none
@@ -199,8 +233,17 @@ struct ClientHandshakeStateMachine {
         }
     }
 
-    /// The request ended (a body on a GET upgrade is ignored).
+    /// The request ended (a body on a GET upgrade is ignored). An extended CONNECT that ends its
+    /// stream leaves no tunnel: 400.
     mutating func requestEnd() -> Action {
+        if self.isExtendedConnect {
+            switch self.state {
+            case .awaitingAdmission, .authenticating, .openingUpstream:
+                return self.reject(.badRequest("extended CONNECT with END_STREAM: no tunnel"))
+            default:
+                return .none
+            }
+        }
         switch self.state {
         case .authenticating(let request, let selection, _):
             self.state = .authenticating(request, selection, ended: true)
@@ -224,11 +267,15 @@ struct ClientHandshakeStateMachine {
         memoryPressure: MemoryBudget.Pressure
     ) -> Action {
         guard case .openingUpstream(let request, let selection, let admission) = self.state else { return .discardUpstream }
-        var headers = HTTPHeaders([
-            ("Upgrade", "websocket"),
-            ("Connection", "Upgrade"),
-            ("Sec-WebSocket-Accept", WebSocketAccept.value(forKey: request.key)),
-        ])
+        // RFC 8441 section 5: a 2xx, without the upgrade mechanics of RFC 6455 section 4.2.2.
+        var headers =
+            self.isExtendedConnect
+            ? HTTPHeaders()
+            : HTTPHeaders([
+                ("Upgrade", "websocket"),
+                ("Connection", "Upgrade"),
+                ("Sec-WebSocket-Accept", WebSocketAccept.value(forKey: request.key)),
+            ])
         if let subprotocol {
             headers.add(name: "Sec-WebSocket-Protocol", value: subprotocol)
         }
@@ -243,7 +290,7 @@ struct ClientHandshakeStateMachine {
         }
         headers.add(contentsOf: relayedHeaders)
         self.state = .upgrading(request, selection.route, compression: compression, admission)
-        return .answer(headers)
+        return .answer(self.isExtendedConnect ? .ok : .switchingProtocols, headers)
     }
 
     /// The upstream could not be opened; `rejection` is what the client is told.
@@ -332,8 +379,17 @@ struct ClientHandshakeStateMachine {
         self.routeName = selection.route.name
         // The same target rules as a proxied request: an upstream app that resolves `/a/../admin`
         // or reads a second `Host` would otherwise serve another route's path past its auth.
-        try HTTPRequestTargetRules.check(head)
-        let request = try ClientHandshakeRequest(validating: head)
+        let request: ClientHandshakeRequest
+        switch self.stream {
+        case nil:
+            try HTTPRequestTargetRules.check(head)
+            request = try ClientHandshakeRequest(validating: head)
+        case .request:
+            throw .badRequest("a WebSocket over HTTP/2 is an extended CONNECT with :protocol websocket (RFC 8441)")
+        case .connect:
+            try HTTPRequestTargetRules.checkTarget(head)
+            request = try ClientHandshakeRequest(validatingExtendedConnect: head)
+        }
         if let origins = selection.route.origins {
             guard let origin = request.origin?.lowercased(), origins.contains(origin) else {
                 throw HandshakeRejection(.forbidden, "origin \(request.origin ?? "(none)") is not allowed")

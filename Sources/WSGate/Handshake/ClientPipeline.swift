@@ -1,10 +1,14 @@
 import NIOCore
 import NIOHTTP1
+import NIOHTTP2
 import NIOSSL
 
 /// The one owner of a client connection's pipeline and its handler names, from accept to session:
 ///
 ///     accept → [tls] → head limit → HTTP decoder + encoder → handshake       (``configure(_:tls:maxHeaderBytes:handshake:)``)
+///     ALPN chose h2: the HTTP/1 handlers leave for the HTTP/2 ones           (``startHTTP2(handshake:connection:ticket:idleTimeout:)``)
+///       each stream: router → HTTP/2-to-HTTP/1 codec or CONNECT opening → a handshake of its own
+///                                                                            (``configureStream(_:kind:handshake:)``)
 ///     101 written → HTTP codecs retired on both legs                         (``retireHTTPCodecs(client:upstream:on:)``)
 ///     or, a plain HTTP request: pipelining + HTTP proxy handlers replace the handshake
 ///                                                                            (``startHTTPProxy(handshake:head:proxy:)``)
@@ -16,13 +20,18 @@ enum ClientPipeline {
     /// Names of the client connection's handlers before the upgrade.
     enum Names {
         static let tls = "tls"
+        static let alpn = "alpn-switch"
         static let headLimit = "http-head-limit"
         static let decoder = "http-decoder"
         static let encoder = "http-encoder"
         static let handshake = "client-handshake"
         static let pipelining = "http-pipelining"
         static let proxy = "http-proxy"
+        /// An HTTP/2 stream's codec: NIO's HTTP/2-to-HTTP/1, or ``ExtendedConnectServerCodec``.
+        static let streamCodec = "http2-stream-codec"
     }
+
+
 
     /// Sets up a just accepted connection for its handshake. `tls` is the listener's context on a TLS
     /// listener (the connection never sees plain text then).
@@ -35,6 +44,7 @@ enum ClientPipeline {
         let sync = channel.pipeline.syncOperations
         if let tls {
             try sync.addHandler(NIOSSLServerHandler(context: tls), name: Names.tls)
+            try sync.addHandler(ALPNSwitchHandler { _ in handshake.negotiatedHTTP2() }, name: Names.alpn)
         }
         try sync.addHandler(RequestHeadLimitHandler(maxHeaderBytes: maxHeaderBytes), name: Names.headLimit)
         // The limit of every request head after the first (which the head limit handler bounds).
@@ -52,32 +62,108 @@ enum ClientPipeline {
         try sync.addHandler(handshake, name: Names.handshake)
     }
 
+    /// The TLS handshake chose `h2` (``ClientHandshakeStateMachine/Action/serveHTTP2``): the HTTP/1
+    /// handlers leave, the HTTP/2 ones (``HTTP2ServerPipeline``) take the connection, and each stream
+    /// a client opens gets a handshake of its own, with a ticket of its own under the connection's.
+    ///
+    /// - Parameters:
+    ///   - handshake: the context of the connection's ``ClientHandshakeHandler``, which leaves too.
+    ///   - idleTimeout: how long the connection may stay without streams.
+    static func startHTTP2(
+        handshake: ChannelHandlerContext,
+        connection: ClientHandshakeContext,
+        ticket: AdmissionTicket,
+        idleTimeout: TimeAmount
+    ) throws {
+        let channel = handshake.channel
+        let sync = handshake.pipeline.syncOperations
+        sync.removeHandler(name: Names.alpn, promise: nil)
+        sync.removeHandler(name: Names.headLimit, promise: nil)
+        sync.removeHandler(name: Names.decoder, promise: nil)
+        sync.removeHandler(name: Names.encoder, promise: nil)
+        sync.removeHandler(context: handshake, promise: nil)
+        try HTTP2ServerPipeline.configure(
+            channel,
+            configuration: connection.http2,
+            idleTimeout: idleTimeout,
+            counters: connection.session.stats.protocols,
+            registry: connection.http2Connections
+        ) { stream, kind in
+            let streamTicket = AdmissionTicket(streamOf: ticket)
+            let releasing = NIOLoopBound(streamTicket, eventLoop: stream.eventLoop)
+            stream.closeFuture.whenComplete { _ in releasing.value.release() }
+            try Self.configureStream(
+                stream,
+                kind: kind,
+                handshake: ClientHandshakeHandler(connection: connection, ticket: streamTicket, stream: kind)
+            )
+        }
+    }
+
+    /// A client's HTTP/2 stream, behind its router: a request goes through NIO's HTTP/2-to-HTTP/1
+    /// codec (the handshake and the HTTP proxy see the same request parts as on HTTP/1.1; toward the
+    /// client it drops hop-by-hop fields and frames bodies as DATA); a CONNECT through the gateway's
+    /// own opening, which keeps `:protocol`.
+    static func configureStream(_ stream: any Channel, kind: HTTP2StreamKind, handshake: ClientHandshakeHandler) throws {
+        let sync = stream.pipeline.syncOperations
+        switch kind {
+        case .request:
+            try sync.addHandler(HTTP2FramePayloadToHTTP1ServerCodec(), name: Names.streamCodec)
+        case .connect:
+            try sync.addHandler(ExtendedConnectServerCodec(), name: Names.streamCodec)
+        }
+        try sync.addHandler(handshake, name: Names.handshake)
+    }
+
     /// A plain HTTP request on the connection (``ClientHandshakeStateMachine/Action/proxyHTTP(_:)``):
     /// NIO's pipelining handler (one request at a time, answered in order) and the HTTP proxy join
     /// behind the handshake handler, which hands them the request head and leaves; the rest of the
-    /// request flows to them from the decoder.
+    /// request flows to them from the decoder. An HTTP/2 stream carries one exchange: no pipelining.
     ///
-    /// - Parameter handshake: the context of the client's ``ClientHandshakeHandler``.
-    static func startHTTPProxy(handshake: ChannelHandlerContext, head: HTTPRequestHead, proxy: HTTPProxyHandler) throws {
+    /// - Parameters:
+    ///   - handshake: the context of the client's ``ClientHandshakeHandler``.
+    ///   - isStream: whether the client's channel is an HTTP/2 stream.
+    static func startHTTPProxy(
+        handshake: ChannelHandlerContext,
+        head: HTTPRequestHead,
+        proxy: HTTPProxyHandler,
+        isStream: Bool
+    ) throws {
         let sync = handshake.pipeline.syncOperations
-        let pipelining = HTTPServerPipelineHandler()
-        try sync.addHandler(pipelining, name: Names.pipelining, position: .after(handshake.handler))
-        try sync.addHandler(proxy, name: Names.proxy, position: .after(pipelining))
+        if isStream {
+            try sync.addHandler(proxy, name: Names.proxy, position: .after(handshake.handler))
+        } else {
+            let pipelining = HTTPServerPipelineHandler()
+            try sync.addHandler(pipelining, name: Names.pipelining, position: .after(handshake.handler))
+            try sync.addHandler(proxy, name: Names.proxy, position: .after(pipelining))
+        }
         handshake.fireChannelRead(NIOAny(HTTPServerRequestPart.head(head)))
         sync.removeHandler(context: handshake, promise: nil)
     }
 
-    /// First step of the hand-over, right after the 101 was written: takes the HTTP/1.1 codecs out of
-    /// both legs. The future completes once each decoder has handed the bytes it read past the
-    /// handshake to its handshake handler, which keeps them (``HandshakeLeftovers``); only then may
-    /// frames be written to either leg.
+    /// First step of the hand-over, right after the 101 (or an HTTP/2 stream's 200) was written:
+    /// takes the HTTP/1.1 codecs out of both legs. The future completes once each decoder has handed
+    /// the bytes it read past the handshake to its handshake handler, which keeps them
+    /// (``HandshakeLeftovers``); only then may frames be written to either leg. On a client's stream
+    /// the CONNECT opening hands on its DATA and the tunnel (``HTTP2StreamTunnelHandler``) takes its place.
     static func retireHTTPCodecs(
         client: ChannelPipeline.SynchronousOperations,
+        clientIsStream: Bool,
         upstream link: UpstreamLink,
         on eventLoop: any EventLoop
     ) -> EventLoopFuture<Void> {
-        client.removeHandler(name: Names.encoder, promise: nil)
-        let clientDecoder = client.removeHandler(name: Names.decoder)
+        let clientDecoder: EventLoopFuture<Void>
+        if clientIsStream {
+            clientDecoder = client.removeHandler(name: Names.streamCodec)
+            do {
+                try client.addHandler(HTTP2StreamTunnelHandler(forwarding: true, endsStreamOnClose: true), position: .first)
+            } catch {
+                return eventLoop.makeFailedFuture(error)
+            }
+        } else {
+            client.removeHandler(name: Names.encoder, promise: nil)
+            clientDecoder = client.removeHandler(name: Names.decoder)
+        }
         guard let channel = link.channel else { return clientDecoder }
         let upstreamDecoder = UpstreamPipeline.retireHTTPCodec(
             channel.pipeline.syncOperations,
@@ -100,7 +186,8 @@ enum ClientPipeline {
         path: String,
         compression: PerMessageDeflateAgreement?,
         environment: SessionEnvironment,
-        auth: AuthAdmission? = nil
+        auth: AuthAdmission? = nil,
+        clientIsStream: Bool = false
     ) throws {
         let client = handshake.channel
         guard client.isActive, link.channel?.isActive ?? true else {
@@ -109,8 +196,11 @@ enum ClientPipeline {
             link.channel?.close(promise: nil)
             return
         }
+        // A client's HTTP/2 stream: its tunnel handler counts what waits toward the client.
+        let clientQueue: HTTP2StreamTunnelHandler? =
+            try clientIsStream ? client.pipeline.syncOperations.handler(type: HTTP2StreamTunnelHandler.self) : nil
         try ProxySession.start(
-            client: client,
+            client: SessionLegChannel(channel: client, isSocket: !clientIsStream, queue: clientQueue),
             upstream: try self.sessionUpstream(link),
             upstreamEndpoint: link.endpoint,
             subprotocol: link.subprotocol,
@@ -133,10 +223,7 @@ enum ClientPipeline {
     private static func sessionUpstream(_ link: UpstreamLink) throws -> SessionUpstream {
         guard let channel = link.channel else { return .echo }
         let isSocket = link.transport.isSocket
-        let queue = isSocket ? nil : try channel.pipeline.syncOperations.handler(type: ExtendedConnectStreamHandler.self)
+        let queue = isSocket ? nil : try channel.pipeline.syncOperations.handler(type: HTTP2StreamTunnelHandler.self)
         return .channel(SessionLegChannel(channel: channel, isSocket: isSocket, queue: queue))
     }
 }
-
-/// The stream handler of an HTTP/2 upstream leg keeps the count of what waits toward the upstream.
-extension ExtendedConnectStreamHandler: SessionLegQueue {}

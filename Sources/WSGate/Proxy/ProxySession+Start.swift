@@ -31,7 +31,7 @@ extension ProxySession {
     /// its leg handler; the upstream leg stays plain.
     @discardableResult
     static func start(
-        client: any Channel,
+        client clientLeg: SessionLegChannel,
         upstream: SessionUpstream,
         upstreamEndpoint: String,
         subprotocol: String?,
@@ -41,6 +41,7 @@ extension ProxySession {
         environment: SessionEnvironment,
         auth: AuthAdmission? = nil
     ) throws -> ProxySession {
+        let client = clientLeg.channel
         let identity = SessionIdentity(
             id: SessionRegistry.makeID(),
             route: route.name,
@@ -50,7 +51,8 @@ extension ProxySession {
             subprotocol: subprotocol,
             compressed: compression != nil,
             started: .now(),
-            subject: auth?.subject
+            subject: auth?.subject,
+            clientProtocol: clientLeg.isSocket ? "http/1.1" : "h2"
         )
         let session = ProxySession(
             identity: identity,
@@ -60,8 +62,8 @@ extension ProxySession {
             closesAt: auth?.closesAt.map(Self.deadline(atUnixSeconds:)),
             subjectLease: auth?.lease
         )
-        let clientLeg = try Self.addLegHandlers(
-            to: SessionLegChannel(channel: client, isSocket: true),
+        let clientHandler = try Self.addLegHandlers(
+            to: clientLeg,
             leg: .client,
             session: session,
             route: route,
@@ -79,7 +81,7 @@ extension ProxySession {
                 environment: environment
             )
         case .echo:
-            session.attach(EchoLeg(session: session, client: clientLeg), as: .upstream)
+            session.attach(EchoLeg(session: session, client: clientHandler), as: .upstream)
         }
         environment.sessions.register(session)
         session.counters.sessionStarted()

@@ -24,6 +24,8 @@ struct ConnectionsDocument: Encodable, Sendable {
         /// Only on routes with `auth`, and left out when the token named none.
         var subject: String?
         var compressed: Bool
+        /// `http/1.1`, or `h2` for a WebSocket on an HTTP/2 stream (RFC 8441).
+        var clientProtocol: String
         var ageSeconds: Double
         var messages: PerDirection<Int>
         var bytes: PerDirection<Int>
@@ -35,6 +37,7 @@ struct ConnectionsDocument: Encodable, Sendable {
             case clientAddress = "client_address"
             case upstreamEndpoint = "upstream_endpoint"
             case path, subprotocol, subject, compressed
+            case clientProtocol = "client_protocol"
             case ageSeconds = "age_seconds"
             case messages, bytes
             case bufferedBytes = "buffered_bytes"
@@ -51,6 +54,7 @@ struct ConnectionsDocument: Encodable, Sendable {
             self.subprotocol = identity.subprotocol
             self.subject = identity.subject
             self.compressed = identity.compressed
+            self.clientProtocol = identity.clientProtocol
             self.ageSeconds = Double(connection.age.nanoseconds) / 1e9
             self.messages = connection.traffic.messages
             self.bytes = connection.traffic.bytes

@@ -112,6 +112,34 @@ struct MetricName: Sendable {
     )
     /// `{loop}` gauge.
     static let eventLoopConnections = Self(base: "event_loop", unit: "connections", help: "WebSocket sessions per EventLoop.")
+    /// `{protocol}` gauge: client connections open, `http/1.1` or `h2` (a TLS one once ALPN chose).
+    static let clientConnectionsOpen = Self(
+        base: "client_connections",
+        unit: "open",
+        help: "Client connections open, by protocol (http/1.1, h2)."
+    )
+    /// `{protocol}` counter.
+    static let clientConnectionsTotal = Self(
+        base: "client_connections",
+        unit: "total",
+        help: "Client connections opened, by protocol (http/1.1, h2)."
+    )
+    /// Gauge: streams open on client HTTP/2 connections.
+    static let http2StreamsOpen = Self(base: "http2_streams", unit: "open", help: "Streams open on client HTTP/2 connections.")
+    /// Counter.
+    static let http2StreamsTotal = Self(base: "http2_streams", unit: "total", help: "Streams clients opened on HTTP/2 connections.")
+    /// Counter: extended CONNECT streams that became WebSocket sessions.
+    static let http2WebSocketStreams = Self(
+        base: "http2_websocket_streams",
+        unit: "total",
+        help: "Client WebSockets over HTTP/2 streams (RFC 8441 extended CONNECT)."
+    )
+    /// Counter.
+    static let http2ConnectionErrors = Self(
+        base: "http2_connection_errors",
+        unit: "total",
+        help: "Client HTTP/2 connections ended by a connection error (floods, rapid reset, protocol errors)."
+    )
     /// Gauge.
     static let uptime = Self(base: "uptime", unit: "seconds", help: "Seconds since the gateway started.")
 }

@@ -64,6 +64,7 @@ final class MetricsExporter: Sendable {
             for (listener, failures) in info.tlsHandshakeFailures {
                 self.count(.tlsHandshakeFailures, [("listener", listener)], failures)
             }
+            self.protocols(snapshot.protocols)
             for (index, sessions) in snapshot.eventLoopSessions.enumerated() {
                 self.registry.makeGauge(descriptor: MetricName.eventLoopConnections.descriptor, labels: [("loop", String(index))])
                     .set(Int64(sessions))
@@ -111,6 +112,18 @@ final class MetricsExporter: Sendable {
             }
             self.histogram(.httpUpstreamLatency, [label], figures.http.upstreamLatencyNanoseconds, inNanoseconds: true)
             self.count(.httpStaleRetries, [label], figures.http.staleRetries)
+        }
+
+        private mutating func protocols(_ figures: ClientProtocolFigures) {
+            for (name, gauge) in [("http/1.1", figures.http1Connections), ("h2", figures.http2Connections)] {
+                let labels = [("protocol", name)]
+                self.registry.makeGauge(descriptor: MetricName.clientConnectionsOpen.descriptor, labels: labels).set(Int64(gauge.open))
+                self.count(.clientConnectionsTotal, labels, gauge.opened)
+            }
+            self.registry.makeGauge(descriptor: MetricName.http2StreamsOpen.descriptor).set(Int64(figures.http2Streams.open))
+            self.count(.http2StreamsTotal, [], figures.http2Streams.opened)
+            self.count(.http2WebSocketStreams, [], figures.http2WebSocketStreams)
+            self.count(.http2ConnectionErrors, [], figures.http2ConnectionErrors)
         }
 
         private mutating func upstream(_ upstream: String, _ figures: UpstreamStats) {

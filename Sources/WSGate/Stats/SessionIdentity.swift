@@ -21,4 +21,7 @@ struct SessionIdentity: Sendable {
     var started: NIODeadline
     /// The authenticated subject (`auth.subject_claim`), on a route with `auth`.
     var subject: String? = nil
+    /// What the client leg rides on: `http/1.1` (a connection of its own, upgraded) or `h2` (an
+    /// RFC 8441 stream of an HTTP/2 connection).
+    var clientProtocol: String = "http/1.1"
 }

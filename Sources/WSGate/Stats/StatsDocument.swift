@@ -123,6 +123,8 @@ struct StatsDocument: Encodable, Sendable {
     var eventLoops: [EventLoop]
     var limits: Limits
     var memory: Memory
+    /// Client connections by protocol, and the streams of the HTTP/2 ones.
+    var clientProtocols: ClientProtocolFigures
 
     enum CodingKeys: String, CodingKey {
         case uptimeSeconds = "uptime_seconds"
@@ -132,6 +134,7 @@ struct StatsDocument: Encodable, Sendable {
         case totals, routes, unrouted, upstreams, listeners
         case eventLoops = "event_loops"
         case limits, memory
+        case clientProtocols = "client_protocols"
     }
 
     init(_ snapshot: GatewayStatsSnapshot, _ info: GatewayInfo) {
@@ -182,5 +185,6 @@ struct StatsDocument: Encodable, Sendable {
             zlibBytes: info.memory.zlib,
             pressure: "\(info.memoryPressure)"
         )
+        self.clientProtocols = snapshot.protocols
     }
 }

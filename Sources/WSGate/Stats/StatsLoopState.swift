@@ -6,6 +6,8 @@
 final class StatsLoopState {
     private var routes: [String: RouteCounters] = [:]
     private var upstreams: [String: UpstreamCounters] = [:]
+    /// Client connections by protocol and the HTTP/2 streams.
+    let protocols = ClientProtocolCounters()
 
     /// The counters of `route` on this loop; ``StatsLoopState/unrouted`` for handshakes refused
     /// before a route was chosen.
@@ -44,7 +46,8 @@ final class StatsLoopState {
         return LoopStatsSnapshot(
             routes: routes,
             upstreams: self.upstreams.mapValues(\.stats),
-            sessions: live.count
+            sessions: live.count,
+            protocols: self.protocols.figures
         )
     }
 }
@@ -58,6 +61,7 @@ struct LoopStatsSnapshot: Sendable {
     var upstreams: [String: UpstreamStats]
     /// Live sessions on the loop.
     var sessions: Int
+    var protocols = ClientProtocolFigures()
 }
 
 /// The gateway's figures summed over its EventLoops.
@@ -71,9 +75,12 @@ struct GatewayStatsSnapshot: Sendable {
     var pools: [String: [UpstreamEndpointStats]] = [:]
     /// Every upstream's endpoints as the openers see them, by upstream name (``Gateway/upstreamEndpointHealth()``).
     var endpoints: [String: [UpstreamEndpointHealth]] = [:]
+    /// Client connections by protocol and HTTP/2 streams, summed.
+    var protocols = ClientProtocolFigures()
 
     init(loops: [LoopStatsSnapshot]) {
         for loop in loops {
+            self.protocols.merge(loop.protocols)
             self.routes.merge(loop.routes) {
                 var sum = $0
                 sum.merge($1)

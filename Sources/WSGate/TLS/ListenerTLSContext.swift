@@ -12,16 +12,24 @@ final class ListenerTLSContext: Sendable {
     /// accepted it once need not accept a new one) while it rebuilds the context around it.
     let selfSigned: TLSFileLoader.LoadedPair?
 
-    /// ALPN protocols offered to clients: only HTTP/1.1 until the HTTP/2 listener exists.
+    /// ALPN protocols of an HTTP/1.1-only listener (and of a `websocket` upstream).
     static let applicationProtocols = ["http/1.1"]
+    /// ALPN protocols of a listener that serves HTTP/2 (`http2.enabled`), `h2` preferred (RFC 7301:
+    /// the server picks by its own order among what the client offers).
+    static let http2ApplicationProtocols = ["h2", "http/1.1"]
 
     /// Reads the files and builds the context. Blocking disk I/O: never call on an event loop.
     ///
     /// - Parameter previous: the listener's context before a reload; a `self_signed` listener takes
     ///   over its generated certificate. Every other setting (client_auth, versions, ciphers) is
     ///   built afresh from `configuration`.
+    /// - Parameter offersHTTP2: whether ALPN offers `h2` (the listener's `http2.enabled`).
     /// - Throws: ``ConfigurationError`` with one issue per unusable file, at the line naming it.
-    init(_ configuration: ListenerTLSConfiguration, previous: ListenerTLSContext? = nil) throws(ConfigurationError) {
+    init(
+        _ configuration: ListenerTLSConfiguration,
+        offersHTTP2: Bool = false,
+        previous: ListenerTLSContext? = nil
+    ) throws(ConfigurationError) {
         var pairs: [TLSFileLoader.LoadedPair] = []
         var selfSigned: TLSFileLoader.LoadedPair?
         switch configuration.certificates {
@@ -61,7 +69,7 @@ final class ListenerTLSContext: Sendable {
         if let ciphers = configuration.ciphers {
             tls.cipherSuites = ciphers.joined(separator: ":")
         }
-        tls.applicationProtocols = Self.applicationProtocols
+        tls.applicationProtocols = offersHTTP2 ? Self.http2ApplicationProtocols : Self.applicationProtocols
         if let clientAuth = configuration.clientAuthentication {
             let roots = try TLSFileLoader.certificates(clientAuth.caFile, what: "client CA")
             tls.trustRoots = .certificates(roots)

@@ -6,7 +6,7 @@ import NIOSSL
 /// handshake needs on a new connection or stream, and how those handlers give way to the session's.
 ///
 ///     TCP connection → [TLS] → HTTP/1.1 encoder, decoder → UpstreamHandshakeHandler   (configureConnection)
-///     HTTP/2 stream → ExtendedConnectStreamHandler                                     (configureStream)
+///     HTTP/2 stream → ExtendedConnectStreamHandler → HTTP2StreamTunnelHandler          (configureStream)
 ///     answer read → HTTP/1.1 codec retired (retireHTTPCodec) → session handlers added
 ///       → handshake handler leaves, handing on what came with the answer (finishHandOver)
 enum UpstreamPipeline {
@@ -34,11 +34,12 @@ enum UpstreamPipeline {
         try pipeline.addHandler(handshake, name: Name.handshake)
     }
 
-    /// An HTTP/2 stream, before its extended CONNECT (RFC 8441). The stream handler stays for the
-    /// session: it is the framing between DATA frames and bytes.
+    /// An HTTP/2 stream, before its extended CONNECT (RFC 8441). The opening leaves at the 2xx; the
+    /// tunnel stays for the session: it is the framing between DATA frames and bytes.
     static func configureStream(_ pipeline: ChannelPipeline.SynchronousOperations, handshake: ExtendedConnectStreamHandler) throws
     {
         try pipeline.addHandler(handshake)
+        try pipeline.addHandler(HTTP2StreamTunnelHandler(forwarding: false))
     }
 
     /// Takes the HTTP/1.1 codec out of the pipeline; the future completes once the decoder has handed
@@ -65,7 +66,7 @@ enum UpstreamPipeline {
         case .http1:
             pipeline.removeHandler(name: Name.handshake, promise: nil)
         case .http2Stream:
-            (try? pipeline.handler(type: ExtendedConnectStreamHandler.self))?.startForwarding()
+            (try? pipeline.handler(type: HTTP2StreamTunnelHandler.self))?.startForwarding()
         }
     }
 }

@@ -56,6 +56,32 @@ struct ClientHandshakeRequest: Sendable {
         self.origin = head.headers.first(name: "Origin")
     }
 
+    /// Validates an HTTP/2 extended CONNECT (RFC 8441 section 4, `:protocol websocket`, checked by
+    /// the caller), as an HTTP/1-shaped head whose `Host` is the stream's `:authority`: one valid
+    /// `Host`, one `Sec-WebSocket-Version` of 13 (426 otherwise, as for an upgrade). There is no
+    /// `Sec-WebSocket-Key`: the answer is a 200 without `Sec-WebSocket-Accept`.
+    init(validatingExtendedConnect head: HTTPRequestHead) throws(HandshakeRejection) {
+        guard head.method == .CONNECT else {
+            throw .badRequest("an extended CONNECT must use CONNECT, not \(head.method.rawValue)")
+        }
+        let hosts = head.headers["Host"]
+        guard hosts.count == 1, let host = hosts.first, !host.isEmpty, HostHeader(host) != nil else {
+            throw .badRequest(":authority must be one host[:port]")
+        }
+        let versions = head.headers["Sec-WebSocket-Version"]
+        guard versions.count == 1, let version = versions.first else {
+            throw .badRequest("exactly one sec-websocket-version header is required")
+        }
+        guard version.trimmingSpaces == "13" else {
+            throw HandshakeRejection.unsupportedVersion
+        }
+        self.head = head
+        self.host = host
+        self.key = ""
+        self.subprotocols = head.headers[canonicalForm: "Sec-WebSocket-Protocol"].map { String($0) }
+        self.origin = head.headers.first(name: "Origin")
+    }
+
     /// The request target's path, before any query.
     var path: Substring {
         self.head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
