@@ -12,6 +12,7 @@ Paths (WebSocket):
 Plain HTTP requests (ordinary HTTP/2 streams):
   /download?size=N   N bytes (byte i = i % 251) in 64 KiB body messages, no Content-Length
   /slow?delay=S      answers after S seconds
+  /early-hints       a 103 Early Hints (a Link field), then 200 with the body "final\n"
   /http-stats        JSON: {"requests", "connections": distinct TCP connections that carried HTTP,
                      "max_in_flight": the most requests in progress at once on one connection,
                      "in_flight": requests in progress now, this one included}
@@ -70,6 +71,11 @@ async def http(scope, receive, send):
                 break
         if path == "/slow":
             await asyncio.sleep(float(query.get("delay", ["1"])[0]))
+        if path == "/early-hints":
+            await send({"type": "http.response.early_hint", "links": [b"</style.css>; rel=preload; as=style"]})
+            await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"6")]})
+            await send({"type": "http.response.body", "body": b"final\n"})
+            return
         if path == "/download":
             size = int(query.get("size", ["0"])[0])
             await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/octet-stream")]})

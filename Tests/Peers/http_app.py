@@ -20,6 +20,9 @@ killed. Routes:
   GET  /slow?delay=S         answers after S seconds
   GET  /lie                  writes a response head with two different Content-Length values
                              (a framing lie) and closes
+  GET  /coded?te=T           writes a response head with `Transfer-Encoding: T` and a body (chunked
+                             when T ends in chunked, else until the close) that holds what reads as
+                             a second response if relayed unframed (`0` chunk, then `HTTP/1.1 200`)
   GET  /status/CODE          an empty answer with that status (204, 304, ...)
   GET  /counters             {"connections": distinct connections seen, "requests": requests seen}
 """
@@ -141,6 +144,19 @@ async def lie(request: web.Request) -> web.Response:
     raise asyncio.CancelledError()
 
 
+SMUGGLED = b"0\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\nsmuggled"
+
+
+async def coded(request: web.Request) -> web.Response:
+    count(request)
+    te = request.query.get("te", "gzip, chunked")
+    body = b"%x\r\n%s\r\n0\r\n\r\n" % (len(SMUGGLED), SMUGGLED) if te.endswith("chunked") else SMUGGLED
+    request.transport.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: " + te.encode() + b"\r\n\r\n" + body)
+    if not te.endswith("chunked"):
+        request.transport.close()
+    raise asyncio.CancelledError()
+
+
 async def slow(request: web.Request) -> web.Response:
     count(request)
     await asyncio.sleep(float(request.query.get("delay", "1")))
@@ -172,6 +188,7 @@ async def main() -> None:
     app.router.add_get("/drop", drop)
     app.router.add_get("/slow", slow)
     app.router.add_get("/lie", lie)
+    app.router.add_get("/coded", coded)
     app.router.add_get("/status/{code}", status)
     app.router.add_get("/counters", counters)
     runner = web.AppRunner(app, access_log=None)

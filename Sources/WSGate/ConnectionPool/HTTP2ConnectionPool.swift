@@ -52,12 +52,15 @@ final class HTTP2ConnectionPool {
         var channel: (any Channel)?
         var idleTimer: Scheduled<Void>?
         var streamsStarted = 0
+        /// Of its open streams, those carrying a WebSocket session (not an HTTP request).
+        var sessionStreams = 0
     }
 
     private struct Request {
         var promise: EventLoopPromise<PooledStream>
         var initializer: (any Channel) throws -> Void
         var deadline: Scheduled<Void>?
+        var carriesSession: Bool
     }
 
     let settings: HTTP2PoolSettings
@@ -93,9 +96,14 @@ final class HTTP2ConnectionPool {
         self.run(self.state.shutdown())
     }
 
-    /// A stream for a session, with `initializer` run on the new stream channel before anything is
-    /// sent on it. Waits for a free slot until `deadline`.
-    func openStream(deadline: NIODeadline, initializer: @escaping (any Channel) throws -> Void) -> EventLoopFuture<PooledStream> {
+    /// A stream for a session (or, not `carriesSession`, an HTTP request: not counted in
+    /// `sessions_lost`), with `initializer` run on the new stream channel before anything is sent on
+    /// it. Waits for a free slot until `deadline`.
+    func openStream(
+        deadline: NIODeadline,
+        carriesSession: Bool = true,
+        initializer: @escaping (any Channel) throws -> Void
+    ) -> EventLoopFuture<PooledStream> {
         let id = self.nextRequestID
         self.nextRequestID += 1
         let promise = self.eventLoop.makePromise(of: PooledStream.self)
@@ -103,7 +111,7 @@ final class HTTP2ConnectionPool {
         let timer = self.eventLoop.scheduleTask(deadline: deadline) {
             pool.value.requestTimedOut(id)
         }
-        self.requests[id] = Request(promise: promise, initializer: initializer, deadline: timer)
+        self.requests[id] = Request(promise: promise, initializer: initializer, deadline: timer, carriesSession: carriesSession)
         self.run(self.state.requestStream(id))
         return promise.futureResult
     }
@@ -264,9 +272,10 @@ final class HTTP2ConnectionPool {
             switch self.state.connections.first(where: { $0.id == id })?.state {
             case .starting?:
                 self.counters.connectFailures += 1
-            case .ready(let open, _)?, .draining(let open)?:
-                // Their sessions end toward the clients with 1014 (the upstream leg failed).
-                self.counters.sessionsLost += open
+            case .ready?, .draining?:
+                // Their sessions end toward the clients with 1014 (the upstream leg failed); its
+                // HTTP requests are their routes' figures.
+                self.counters.sessionsLost += connection?.sessionStreams ?? 0
             case nil:
                 break
             }
@@ -297,11 +306,14 @@ final class HTTP2ConnectionPool {
         let initializer = NIOLoopBound(request.initializer, eventLoop: self.eventLoop)
         let registered = NIOLoopBoundBox(false, eventLoop: self.eventLoop)
         let promise = self.eventLoop.makePromise(of: (any Channel).self)
+        let carriesSession = request.carriesSession
         multiplexer.createStreamChannel(promise: promise) { stream in
             stream.eventLoop.makeCompletedFuture {
                 registered.value = true
+                if carriesSession { pool.value.connections[connectionID]?.sessionStreams += 1 }
                 stream.closeFuture.whenComplete { _ in
                     let pool = pool.value
+                    if carriesSession { pool.connections[connectionID]?.sessionStreams -= 1 }
                     pool.run(pool.state.streamClosed(connectionID))
                 }
                 try initializer.value(stream)

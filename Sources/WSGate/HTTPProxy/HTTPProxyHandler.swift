@@ -52,6 +52,8 @@ final class HTTPProxyHandler: ChannelDuplexHandler, HTTP1UpstreamExchange {
     /// was armed; a deadline that moves later costs nothing: the timer finds it not due and re-arms).
     private var timer: Scheduled<Void>?
     private var timerDue = NIODeadline.distantFuture
+    /// The connection is closing between exchanges once its buffered writes are out (``closeIdle(context:)``).
+    private var closingOutput = false
 
     init(proxy: HTTPProxyContext) {
         self.proxy = proxy
@@ -104,6 +106,8 @@ final class HTTPProxyHandler: ChannelDuplexHandler, HTTP1UpstreamExchange {
     // MARK: Client events
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        // Closing once the last answer is out: a request now would get no answer.
+        guard !self.closingOutput else { return }
         switch self.unwrapInboundIn(data) {
         case .head(let head):
             self.keepAliveDeadline = nil
@@ -170,11 +174,15 @@ final class HTTPProxyHandler: ChannelDuplexHandler, HTTP1UpstreamExchange {
         self.lastProgress = .now()
         switch part {
         case .head(let head):
-            self.responseDeadline = nil
-            if let forwarded = self.current?.forwarded {
-                self.current?.upstreamLatency = .now() - forwarded
+            let action = self.machine.responseHead(head)
+            if case .respond = action {
+                // The final head (an interim 1xx is `.none`): response_timeout is met.
+                self.responseDeadline = nil
+                if let forwarded = self.current?.forwarded {
+                    self.current?.upstreamLatency = .now() - forwarded
+                }
             }
-            self.perform(self.machine.responseHead(head), context: context)
+            self.perform(action, context: context)
         case .body(let buffer):
             self.part = buffer
             self.perform(self.machine.responseBody(bytes: buffer.readableBytes), context: context)
@@ -285,8 +293,23 @@ final class HTTPProxyHandler: ChannelDuplexHandler, HTTP1UpstreamExchange {
             self.endExchange(outcome, upstreamReusable: false, reason: "connection closed mid-exchange", context: context)
             context.close(promise: nil)
         case .closeIdle:
-            context.close(promise: nil)
+            self.closeIdle(context: context)
         }
+    }
+
+    /// Closes the connection between exchanges once the last answer is out: a slow reader may still
+    /// have its end in the write buffer, which a plain close would drop (a body cut short but logged
+    /// 2xx). The output closes after the buffered writes, then the connection; one whose reader takes
+    /// nothing for `handshake_timeout` more is cut then (the keep-alive timer).
+    private func closeIdle(context: ChannelHandlerContext) {
+        let buffered = (try? context.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
+        guard buffered > 0, !self.closingOutput else {
+            context.close(promise: nil)
+            return
+        }
+        self.closingOutput = true
+        context.close(mode: .output).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        self.armKeepAliveTimer(context: context)
     }
 
     /// Where a request is admitted: the memory budget (503 with `Retry-After` near it), then, on a
@@ -511,8 +534,8 @@ final class HTTPProxyHandler: ChannelDuplexHandler, HTTP1UpstreamExchange {
         let now = NIODeadline.now()
         if let deadline = self.keepAliveDeadline, deadline <= now {
             self.keepAliveDeadline = nil
-            if self.machine.isIdle {
-                context.close(promise: nil)
+            if self.machine.isIdle || self.closingOutput {
+                self.closeIdle(context: context)
                 return
             }
         }

@@ -261,7 +261,9 @@ struct HTTPProxyStateMachine {
         return self.fail(exchange, rejection)
     }
 
-    /// The upstream's response head arrived.
+    /// The upstream's response head arrived. An interim one (1xx but 101: `103 Early Hints` from an
+    /// HTTP/2 upstream; the HTTP/1 decoder drops them itself) is not relayed: `.none`, the final head
+    /// is still to come.
     mutating func responseHead(_ head: HTTPResponseHead) -> Action {
         guard case .exchange(var exchange) = self.state, exchange.phase == .forwarding, exchange.response == nil else {
             return .none
@@ -269,6 +271,7 @@ struct HTTPProxyStateMachine {
         guard head.status != .switchingProtocols else {
             return self.fail(exchange, HandshakeRejection(.badGateway, "the upstream switched protocols unasked"))
         }
+        guard !(100..<200).contains(head.status.code) else { return .none }
         let plan: HTTPResponsePlan
         do throws(HandshakeRejection) {
             plan = try HTTPResponsePlan(

@@ -18,9 +18,9 @@ struct HTTPResponsePlan: Equatable {
     ///   - requestMethod: a `HEAD` response has no body whatever its fields say.
     ///   - clientVersion: an HTTP/1.0 client gets a body of unknown length delimited by the close.
     ///   - clientKeepsAlive: whether the client's request allows another one on its connection.
-    /// - Throws: 502 for a body under a transfer coding besides `chunked` (`gzip, chunked`) that the
-    ///   client cannot be told of (HTTP/1.0 has no `Transfer-Encoding`), or with `chunked` before
-    ///   another coding: relayed unlabelled it would reach the client as other bytes than it reads.
+    /// - Throws: 502 for a body under any transfer coding but a lone `chunked` (`gzip, chunked`,
+    ///   `gzip`, `chunked, chunked`), as nginx: the client encoder frames only a lone `chunked`, so
+    ///   such a body would reach a keep-alive client unframed (a second response smuggled in it).
     init(
         response: HTTPResponseHead,
         requestMethod: HTTPMethod,
@@ -31,19 +31,18 @@ struct HTTPResponsePlan: Equatable {
         let bodyless = requestMethod == .HEAD || (100..<200).contains(status) || status == 204 || status == 304
         let lengths = response.headers[canonicalForm: "Content-Length"]
         let length = lengths.first.flatMap { Int($0) }
-        let codings = response.headers[canonicalForm: "Transfer-Encoding"].map { $0.lowercased() }
-        // The codings the body keeps once the gateway has taken the upstream's chunking off.
-        var kept: [String] = []
+        let codings = response.headers[canonicalForm: "Transfer-Encoding"]
         if bodyless {
             self.upstreamFraming = .none
         } else if !codings.isEmpty {
-            // Transfer-Encoding overrides Content-Length (RFC 9112 section 6.3 rules 3 and 4): chunked
-            // last, or the body runs until the upstream closes.
-            self.upstreamFraming = codings.last == "chunked" ? .chunked : .untilClose
-            kept = codings.last == "chunked" ? codings.dropLast() : codings
-            guard !kept.contains("chunked") else {
-                throw HandshakeRejection(.badGateway, "the upstream's Transfer-Encoding has chunked before another coding")
+            // Transfer-Encoding overrides Content-Length (RFC 9112 section 6.3 rules 3 and 4).
+            guard codings.count == 1, codings[0].lowercased() == "chunked" else {
+                throw HandshakeRejection(
+                    .badGateway,
+                    "the upstream's Transfer-Encoding (\(codings.joined(separator: ", "))) is not a lone chunked"
+                )
             }
+            self.upstreamFraming = .chunked
         } else if let length {
             self.upstreamFraming = .contentLength(length)
         } else {
@@ -62,14 +61,8 @@ struct HTTPResponsePlan: Equatable {
             headers.add(name: "Content-Length", value: String(length))
         case .chunked, .untilClose:
             if clientVersion.major == 1, clientVersion.minor >= 1 {
-                headers.add(name: "Transfer-Encoding", value: (kept + ["chunked"]).joined(separator: ", "))
+                headers.add(name: "Transfer-Encoding", value: "chunked")
             } else {
-                guard kept.isEmpty else {
-                    throw HandshakeRejection(
-                        .badGateway,
-                        "the upstream's transfer coding (\(kept.joined(separator: ", "))) cannot reach an HTTP/1.0 client"
-                    )
-                }
                 closesClient = true
             }
         }

@@ -1,13 +1,9 @@
-import NIOCore
-
 /// The way to the upstream lent to one proxied HTTP request by the upstream opener
 /// (``UpstreamLoopOpener/openHTTP(fresh:counters:)``): a pooled HTTP/1.1 connection, or a stream of
 /// a pooled HTTP/2 connection (`websocket-h2`). Either way the exchange speaks HTTP/1-shaped parts
 /// to its ``HTTP1UpstreamHandler``. Given back exactly once.
 final class HTTPUpstreamLease {
-    /// The connection's channel, or the stream's.
-    let channel: any Channel
-    /// The last handler of that channel: what the exchange writes to and hears from.
+    /// The last handler of the connection's channel, or the stream's: what the exchange writes to and hears from.
     let handler: HTTP1UpstreamHandler
     /// The endpoint (`host:port`), for logs and stats.
     let endpoint: String
@@ -18,13 +14,11 @@ final class HTTPUpstreamLease {
     private var onRelease: ((Bool) -> Void)?
 
     init(
-        channel: any Channel,
         handler: HTTP1UpstreamHandler,
         endpoint: String,
         reused: Bool,
         onRelease: @escaping (Bool) -> Void
     ) {
-        self.channel = channel
         self.handler = handler
         self.endpoint = endpoint
         self.reused = reused

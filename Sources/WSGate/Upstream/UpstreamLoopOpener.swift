@@ -242,7 +242,6 @@ final class UpstreamLoopOpener {
                 }
                 if opening.fresh { pool.recordStaleRetry() }
                 self.httpOpenings[id]?.lease = HTTPUpstreamLease(
-                    channel: connection.channel,
                     handler: connection.handler,
                     endpoint: name,
                     reused: connection.reused
@@ -268,16 +267,14 @@ final class UpstreamLoopOpener {
         let deadline = NIODeadline.now() + TimeAmount(self.configuration.connectTimeout)
         let scheme: HTTP2FramePayloadToHTTP1ClientCodec.HTTPProtocol = pool.settings.tls == nil ? .http : .https
         let handler = HTTP1UpstreamHandler(countsQueuedBytes: true)
-        pool.openStream(deadline: deadline) { channel in
+        pool.openStream(deadline: deadline, carriesSession: false) { channel in
             let sync = channel.pipeline.syncOperations
             try sync.addHandler(HTTP2FramePayloadToHTTP1ClientCodec(httpProtocol: scheme))
             try sync.addHandler(handler)
         }.assumeIsolated().whenComplete { opened in
             switch opened {
             case .success(let stream):
-                pool.record(.opened)
                 self.httpOpenings[id]?.lease = HTTPUpstreamLease(
-                    channel: stream.channel,
                     handler: handler,
                     endpoint: pool.settings.endpoint.description,
                     reused: true
@@ -290,22 +287,23 @@ final class UpstreamLoopOpener {
                 }
                 self.run(self.machine.attemptSucceeded(id))
             case .failure(let error):
-                self.streamFailed(id, error, on: pool)
+                self.streamFailed(id, error, on: pool, session: false)
             }
         }
     }
 
     /// A pool gave no stream: an unreachable endpoint, or one without extended CONNECT, passes the
-    /// opening to the next; no free stream in time, or a pool shutting down, ends it.
-    private func streamFailed(_ id: Machine.OpeningID, _ error: any Error, on pool: HTTP2ConnectionPool) {
+    /// opening to the next; no free stream in time, or a pool shutting down, ends it. Counted in the
+    /// pool's stream figures for a WebSocket `session` only (an HTTP request's are its route's).
+    private func streamFailed(_ id: Machine.OpeningID, _ error: any Error, on pool: HTTP2ConnectionPool, session: Bool = true) {
         switch (error as? HTTP2PoolError)?.reason {
         case .pool(.unreachable)?, .pool(.extendedConnectUnsupported)?:
             self.attemptFailed(id, .unreachable(UpstreamError(.unreachable, "\(error)")))
         case .timedOut?:
-            pool.record(.failed)
+            if session { pool.record(.failed) }
             self.attemptFailed(id, .final(UpstreamError(.streamRefused, "\(error)")))
         case .pool(.shutdown)?, nil:
-            pool.record(.failed)
+            if session { pool.record(.failed) }
             self.attemptFailed(id, .final(UpstreamError(.unreachable, "\(error)")))
         }
     }

@@ -109,6 +109,9 @@ final class HTTPOverHTTP2UpstreamTests: XCTestCase {
 
         let stats = try await self.appStats()
         XCTAssertEqual(stats["connections"] as? Int, 1, "every request a stream of the loop's one pooled connection")
+        let pool = await self.gateway.gateway.upstreamPoolStats()["app"]?.first
+        XCTAssertEqual(pool?.counters.streamsOpened, 1, "the pool's stream figures count WebSockets only")
+        XCTAssertEqual(pool?.counters.streamsFailed, 0)
     }
 
     /// Twelve requests at once against a server allowing 2 streams per connection, with a pool of
@@ -134,6 +137,21 @@ final class HTTPOverHTTP2UpstreamTests: XCTestCase {
         XCTAssertEqual(stats["connections"] as? Int, 1)
     }
 
+    /// An HTTP/2 upstream's `103 Early Hints` is not relayed: the client gets the final 200, its head
+    /// and body framed (relayed, the 103 took the 200's place, the body went out raw and NIO's server
+    /// pipeline handler trapped on it in this debug build).
+    func testEarlyHintsAreNotRelayedAndTheFinalAnswerIs() async throws {
+        let answer = try await TestWebSocketClient.rawHTTPRequest(
+            port: self.gateway.port,
+            request: "GET /early-hints HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+            timeout: .seconds(30)
+        )
+        XCTAssertTrue(answer.hasPrefix("HTTP/1.1 200 OK\r\n"), answer)
+        XCTAssertEqual(answer.components(separatedBy: "HTTP/1.1 ").count - 1, 1, answer)
+        XCTAssertTrue(answer.lowercased().contains("content-length: 6\r\n"), answer)
+        XCTAssertTrue(answer.hasSuffix("\r\n\r\nfinal\n"), answer)
+    }
+
     /// The upstream dies while a request waits for its answer: the stream is gone before any byte
     /// of it, the idempotent request is tried once more, finds no upstream, and is answered 502.
     func testAnUpstreamLostBeforeAnsweringIs502() async throws {
@@ -155,5 +173,12 @@ final class HTTPOverHTTP2UpstreamTests: XCTestCase {
         kill(self.app.pid, SIGKILL)
         let answer = try await waiting.value
         XCTAssertTrue(answer.hasPrefix("HTTP/1.1 502 "), answer)
+        var pool = await self.gateway.gateway.upstreamPoolStats()["app"]?.first
+        for _ in 0..<250 where pool?.connectionsOpen != 0 {
+            try await Task.sleep(for: .milliseconds(20))
+            pool = await self.gateway.gateway.upstreamPoolStats()["app"]?.first
+        }
+        XCTAssertEqual(pool?.connectionsOpen, 0)
+        XCTAssertEqual(pool?.counters.sessionsLost, 0, "an HTTP request lost with the connection is no WebSocket session")
     }
 }

@@ -295,6 +295,22 @@ final class HTTPProxyTests: XCTestCase {
         XCTAssertEqual((got["responses"] as? [[String: Any]])?.first?["status"] as? Int, 200)
     }
 
+    /// An upstream answer under a transfer coding besides a lone `chunked` is 502, never relayed: the
+    /// client encoder would send its body unframed on the keep-alive connection, and an app's body
+    /// holding `0\r\n\r\nHTTP/1.1 200 OK…` would reach the client as a second response.
+    func testAnUpstreamTransferCodingBesidesALoneChunkedIs502OnTheWire() async throws {
+        for coding in ["gzip,%20chunked", "gzip"] {
+            let answer = try await TestWebSocketClient.rawHTTPRequest(
+                port: self.gateway.port,
+                request: "GET /coded?te=\(coding) HTTP/1.1\r\nHost: a\r\n\r\n",
+                timeout: .seconds(20)
+            )
+            XCTAssertTrue(answer.hasPrefix("HTTP/1.1 502 "), answer)
+            XCTAssertEqual(answer.components(separatedBy: "HTTP/1.1 ").count - 1, 1, "one response: \(answer)")
+            XCTAssertFalse(answer.contains("smuggled"), answer)
+        }
+    }
+
     /// `response_timeout` (1 s on /strict/) runs from the request's end: an upload slower than it is
     /// answered by the app, not cut with 504.
     func testAnUploadSlowerThanTheResponseTimeoutIsAnswered() async throws {
@@ -389,10 +405,15 @@ final class HTTPProxyTests: XCTestCase {
                 timeout: .seconds(60)
             )
         }
+        var reached = false
         for _ in 0..<250 {
-            if try await self.appCounters()["requests"] as? Int ?? 0 > before { break }
+            if try await self.appCounters()["requests"] as? Int ?? 0 > before {
+                reached = true
+                break
+            }
             try await Task.sleep(for: .milliseconds(20))
         }
+        XCTAssertTrue(reached, "the slow request reached the app before the drain")
         let started = ContinuousClock.now
         await gateway.gateway.drain()
         XCTAssertLessThan(ContinuousClock.now - started, .seconds(20), "over once both connections were gone, not at grace")
@@ -406,6 +427,76 @@ final class HTTPProxyTests: XCTestCase {
         XCTAssertTrue(answer.hasSuffix("late\n"), answer)
     }
 
+    /// A drain that finds a connection between exchanges whose last answer may still be in the
+    /// gateway's write buffer (a slow reader of a large body) closes it only once the answer is out:
+    /// the client gets the whole body (a plain close cut its tail, logged 2xx). On Linux loopback the
+    /// autotuned send buffer usually takes the tail before the drain, so this guards the path more
+    /// than it reproduces the cut.
+    func testADrainLetsASlowReaderHaveAllOfAFinishedAnswer() async throws {
+        let gateway = try await GatewayHarness.start(
+            """
+            upstreams: {app: {endpoints: [127.0.0.1:\(self.app.port)]}}
+            routes: [{name: app, upstream: app}]
+            defaults: {limits: {handshake_timeout: 60s}}
+            shutdown: {grace: 30s, timeout: 1s}
+            """
+        )
+        self.second = gateway
+        let size = 8 << 20
+        let loop = MultiThreadedEventLoopGroup.singleton.next()
+        let reader = MeteredReader(closed: loop.makePromise(of: Int.self))
+        let channel = try await ClientBootstrap(group: loop)
+            .channelOption(.autoRead, value: false)
+            .channelOption(.socketOption(.so_rcvbuf), value: 4096)
+            .channelOption(.maxMessagesPerRead, value: 1)
+            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 1024))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(reader) }
+            }
+            .connect(host: "127.0.0.1", port: gateway.port).get()
+        defer { channel.close(promise: nil) }
+        try await channel.writeAndFlush(ByteBuffer(string: "GET /download?size=\(size)&length=1 HTTP/1.1\r\nHost: a\r\n\r\n"))
+        // Far from the end (more is left than the sockets' buffers hold), read freely; then 4 KiB at
+        // a time (1 KiB reads) until the gateway has had the whole answer: its tail (tens of KiB)
+        // waits in the gateway's write buffer behind the sockets' full ones.
+        var received = try await loop.flatSubmit { reader.read(until: size - (4 << 20)) }.get()
+        var finished = false
+        for _ in 0..<2000 {
+            let stats = try await AdminHTTP.get(port: gateway.adminPort, "/stats").json()
+            if stats.int("routes.app.http.requests.2xx") == 1 {
+                finished = true
+                break
+            }
+            let next = received + 4096
+            received = try await loop.flatSubmit { reader.read(until: next) }.get()
+        }
+        XCTAssertTrue(finished, "the exchange ended (\(received) bytes read)")
+        XCTAssertLessThan(received, size, "the answer is not all read yet")
+
+        let inProcess = gateway.gateway
+        let draining = Task { await inProcess.drain() }
+        // The drain has reached the HTTP connections once the listener refuses new ones.
+        var refused = false
+        for _ in 0..<500 {
+            guard let probe = try? await ClientBootstrap(group: loop).connect(host: "127.0.0.1", port: gateway.port).get()
+            else {
+                refused = true
+                break
+            }
+            try? await probe.close()
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        XCTAssertTrue(refused, "the drain closed the listener")
+        try await channel.setOption(.autoRead, value: true).get()
+        channel.read()
+        let total = try await reader.closed.futureResult.get()
+        await draining.value
+        let head = try await loop.submit { reader.head }.get()
+        XCTAssertTrue(head.hasPrefix("HTTP/1.1 200 OK\r\n"), head)
+        let headLength = try XCTUnwrap(head.range(of: "\r\n\r\n")).upperBound.utf16Offset(in: head)
+        XCTAssertEqual(total - headLength, size, "the whole body arrived before the close")
+    }
+
     private func waitForLogLines(_ count: Int) async throws -> [String] {
         for _ in 0..<400 {
             self.gateway.gateway.services.accessLog?.flush()
@@ -415,5 +506,66 @@ final class HTTPProxyTests: XCTestCase {
             try await Task.sleep(for: .milliseconds(25))
         }
         throw PeerProcessError.timeout("\(count) access log lines")
+    }
+}
+
+/// A client that reads only when asked: counts what it got (the first bytes kept as text); `closed`
+/// completes with the count when the connection closes. Loop-confined: every call on its channel's
+/// event loop (hence unchecked).
+private final class MeteredReader: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+
+    let closed: EventLoopPromise<Int>
+    private(set) var head = ""
+    private var context: ChannelHandlerContext?
+    private var received = 0
+    private var step: (until: Int, done: EventLoopPromise<Int>)?
+
+    init(closed: EventLoopPromise<Int>) {
+        self.closed = closed
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    /// Reads until `count` bytes in all came, or the connection closed; answers the count then.
+    func read(until count: Int) -> EventLoopFuture<Int> {
+        guard let context = self.context else { return self.closed.futureResult }
+        let done = context.eventLoop.makePromise(of: Int.self)
+        guard self.received < count, context.channel.isActive else {
+            done.succeed(self.received)
+            return done.futureResult
+        }
+        self.step = (count, done)
+        context.read()
+        return done.futureResult
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let buffer = self.unwrapInboundIn(data)
+        if self.head.utf8.count < 1024 { self.head += String(buffer: buffer).prefix(1024) }
+        self.received += buffer.readableBytes
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        guard let step = self.step else { return }
+        if self.received >= step.until {
+            self.step = nil
+            step.done.succeed(self.received)
+        } else {
+            context.read()
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.step?.done.succeed(self.received)
+        self.step = nil
+        self.closed.succeed(self.received)
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
     }
 }
