@@ -67,6 +67,10 @@ final class HTTP2ServerConnectionHandler: ChannelDuplexHandler {
         }
     }
 
+    /// The connection's own frames (SETTINGS, PING, GOAWAY, WINDOW_UPDATE), which NIOHTTP2 has
+    /// acted on, end here: the handlers behind this one are the HTTP/1 ones leaving the pipeline.
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
+
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is ChannelShouldQuiesceEvent {
             self.quiesce()

@@ -21,13 +21,18 @@ enum HTTP2ServerPipeline {
         ]
     }
 
-    /// Adds the HTTP/2 handlers at the end of `channel`'s pipeline (its TLS handler before them).
+    /// Adds the HTTP/2 handlers right behind `tls`, `channel`'s TLS handler, so the bytes it
+    /// decrypts next reach them and never a handler that is leaving: NIO's HTTP/1 decoder
+    /// (a `ByteToMessageHandler`) leaves only on the next loop tick, and the client's preface may
+    /// come in the same read as its TLS Finished.
     ///
     /// - Parameters:
+    ///   - tls: the connection's TLS handler.
     ///   - idleTimeout: how long the connection may stay without streams.
     ///   - configureStream: adds a stream's handlers for its kind (behind its router).
     static func configure(
         _ channel: any Channel,
+        after tls: any ChannelHandler,
         configuration: ListenerHTTP2Configuration,
         idleTimeout: TimeAmount,
         counters: ClientProtocolCounters,
@@ -50,8 +55,7 @@ enum HTTP2ServerPipeline {
         let sync = channel.pipeline.syncOperations
         let keeper = HTTP2ServerConnectionHandler(idleTimeout: idleTimeout, counters: counters, registry: registry)
         let keeperOnLoop = NIOLoopBound(keeper, eventLoop: channel.eventLoop)
-        try sync.addHandler(
-            NIOHTTP2Handler(
+        let http2 = NIOHTTP2Handler(
                 mode: .server,
                 eventLoop: channel.eventLoop,
                 connectionConfiguration: connection,
@@ -63,7 +67,7 @@ enum HTTP2ServerPipeline {
                     }
                 }
             )
-        )
-        try sync.addHandler(keeper)
+        try sync.addHandler(http2, position: .after(tls))
+        try sync.addHandler(keeper, position: .after(http2))
     }
 }

@@ -77,13 +77,9 @@ enum ClientPipeline {
     ) throws {
         let channel = handshake.channel
         let sync = handshake.pipeline.syncOperations
-        sync.removeHandler(name: Names.alpn, promise: nil)
-        sync.removeHandler(name: Names.headLimit, promise: nil)
-        sync.removeHandler(name: Names.decoder, promise: nil)
-        sync.removeHandler(name: Names.encoder, promise: nil)
-        sync.removeHandler(context: handshake, promise: nil)
         try HTTP2ServerPipeline.configure(
             channel,
+            after: try sync.handler(type: NIOSSLServerHandler.self),
             configuration: connection.http2,
             idleTimeout: idleTimeout,
             counters: connection.session.stats.protocols,
@@ -98,6 +94,12 @@ enum ClientPipeline {
                 handshake: ClientHandshakeHandler(connection: connection, ticket: streamTicket, stream: kind)
             )
         }
+        // Behind the HTTP/2 handlers now, the HTTP/1 ones see no more bytes while they leave.
+        sync.removeHandler(name: Names.alpn, promise: nil)
+        sync.removeHandler(name: Names.headLimit, promise: nil)
+        sync.removeHandler(name: Names.decoder, promise: nil)
+        sync.removeHandler(name: Names.encoder, promise: nil)
+        sync.removeHandler(context: handshake, promise: nil)
     }
 
     /// A client's HTTP/2 stream, behind its router: a request goes through NIO's HTTP/2-to-HTTP/1
