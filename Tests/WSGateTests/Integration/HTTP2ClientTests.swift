@@ -13,11 +13,6 @@ final class HTTP2ClientTests: XCTestCase {
     private var accessLog: URL!
 
     override func setUp() async throws {
-        // HTTP/2 toward clients is off by default while a new connection's first request is at times
-        // left unanswered (open bug, README "HTTP/2 from clients"); WSGATE_H2_TESTS=1 runs these.
-        guard ProcessInfo.processInfo.environment["WSGATE_H2_TESTS"] == "1" else {
-            throw XCTSkip("HTTP/2 from clients is experimental; WSGATE_H2_TESTS=1 runs these tests")
-        }
         self.app = try await PeerProcess.start(
             name: "http_app.py",
             executable: URL(fileURLWithPath: "/usr/bin/env"),
@@ -202,11 +197,6 @@ final class HTTP2ClientTests: XCTestCase {
     /// Chromium loads a page over h2 and opens a `wss://` WebSocket on that connection as an RFC 8441
     /// stream, with permessage-deflate; with HTTP/2 off in the browser, the same over HTTP/1.1.
     func testChromiumOpensItsWebSocketAsAStreamOfThePageConnection() async throws {
-        // Passes, but not every time: Chromium's first request on a fresh h2 connection sometimes
-        // gets no answer (open bug, see README "HTTP/2 from clients"); run with WSGATE_H2_BROWSER=1.
-        guard ProcessInfo.processInfo.environment["WSGATE_H2_BROWSER"] == "1" else {
-            throw XCTSkip("flaky until the Chromium first-request bug is fixed; WSGATE_H2_BROWSER=1 runs it")
-        }
         let page = "https://localhost:\(self.gateway.port)/"
         let socket = "wss://localhost:\(self.gateway.port)/echo"
         let h2 = try await runPythonPeer("h2_browser.py", args: [page, socket], timeout: .seconds(90))
