@@ -56,17 +56,17 @@ enum HTTP2ServerPipeline {
         let keeper = HTTP2ServerConnectionHandler(idleTimeout: idleTimeout, counters: counters, registry: registry)
         let keeperOnLoop = NIOLoopBound(keeper, eventLoop: channel.eventLoop)
         let http2 = NIOHTTP2Handler(
-                mode: .server,
-                eventLoop: channel.eventLoop,
-                connectionConfiguration: connection,
-                streamConfiguration: streams,
-                inboundStreamInitializer: { stream in
-                    stream.eventLoop.makeCompletedFuture {
-                        keeperOnLoop.value.streamOpened(stream)
-                        try stream.pipeline.syncOperations.addHandler(HTTP2StreamRouter(configure: configureOnLoop.value))
-                    }
+            mode: .server,
+            eventLoop: channel.eventLoop,
+            connectionConfiguration: connection,
+            streamConfiguration: streams,
+            inboundStreamInitializer: { stream in
+                stream.eventLoop.makeCompletedFuture {
+                    keeperOnLoop.value.streamOpened(stream)
+                    try stream.pipeline.syncOperations.addHandler(HTTP2StreamRouter(configure: configureOnLoop.value))
                 }
-            )
+            }
+        )
         try sync.addHandler(http2, position: .after(tls))
         try sync.addHandler(keeper, position: .after(http2))
     }
