@@ -98,7 +98,8 @@ let package = Package(
         .executableTarget(
             // The load generator (scripts/bench.sh). It does not depend on WSGate, so that it
             // measures every server, wsgate included, with the same client code (CZlib is only
-            // the system zlib, to compress the messages of the permessage-deflate scenarios).
+            // the system zlib, to compress the messages of the permessage-deflate scenarios; NIOHTTP2
+            // carries its WebSockets as RFC 8441 streams with --http2).
             name: "wsgate-bench",
             dependencies: [
                 "CZlib",
@@ -106,6 +107,9 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+                .product(name: "NIOHPACK", package: "swift-nio-http2"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -13,6 +13,13 @@
 #
 #   scripts/bench.sh --targets "wsgate wsgate-h2" --subject wsgate-h2 --peer wsgate
 #      compares the multiplexed mode with one-to-one on the same load.
+# Target wsgate-client-h2 (with --tls only) is target wsgate with `http2` on its listener, its
+# clients' WebSockets all extended CONNECT streams of one HTTP/2 connection (wsgate-bench --http2):
+#   scripts/bench.sh --tls --targets "wsgate wsgate-client-h2" --scenarios "echo32 echo16k idle" \
+#       --subject wsgate-client-h2 --peer wsgate
+#   puts the same load on one HTTP/2 connection and on a TCP connection per WebSocket; for idle,
+#   the HTTP/2 connections (256 streams each) are open before the first memory sample, so the
+#   figure is per stream.
 # An extra target, `wsgate_nostats`, is wsgate with `admin.stats: false` (no per-frame counting), for
 # the cost of the counters: scripts/bench.sh --targets "wsgate wsgate_nostats" --peer wsgate_nostats
 # Target `wsgate_base` is another build of wsgate (WSGATE_BASE=path/to/its/wsgate binary) on the
@@ -68,7 +75,7 @@ while [ $# -gt 0 ]; do
         --subject) SUBJECT="$2"; shift ;;
         --peer) PEERS+=("$2"); shift ;;
         --http) shift; exec scripts/bench_http.sh "$@" ;;  # the HTTP scenario (wrk), scripts/bench_http.sh
-        -h|--help) sed -n '2,33p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,42p' "$0"; exit 0 ;;
         *) echo "bench.sh: unknown argument $1" >&2; exit 2 ;;
     esac
     shift
@@ -87,6 +94,8 @@ NOSTATS_PORT=18083
 NOSTATS_ADMIN_PORT=18903
 BASE_PORT=18084
 BASE_ADMIN_PORT=18904
+CLIENT_H2_PORT=18086
+CLIENT_H2_ADMIN_PORT=18906
 # Event-loop threads of wsgate (NIO's singleton group: one per core) and nginx worker processes.
 SERVER_THREADS=$(nproc)
 
@@ -138,6 +147,9 @@ if [ "$TLS" -eq 1 ]; then
     openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=localhost" \
         -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -keyout "$TLS_DIR/key.pem" -out "$TLS_DIR/cert.pem" 2>/dev/null
     cat "$TLS_DIR/cert.pem" "$TLS_DIR/key.pem" >"$TLS_DIR/combined.pem"  # HAProxy's crt
+elif [[ " $TARGETS " == *" wsgate-client-h2 "* ]]; then
+    echo "bench.sh: target wsgate-client-h2 needs --tls (wsgate offers HTTP/2 to clients over TLS only)" >&2
+    exit 2
 fi
 
 # ---- build --------------------------------------------------------------------------------------
@@ -152,14 +164,16 @@ for product in wsgate wsgate-bench echo-upstream; do
 done
 
 require_free_ports $UPSTREAM_PORT $UPSTREAM_H2_PORT $WSGATE_PORT $WSGATE_ADMIN_PORT $WSGATE_H2_PORT $WSGATE_H2_ADMIN_PORT \
-    $NGINX_PORT $HAPROXY_PORT $NOSTATS_PORT $NOSTATS_ADMIN_PORT $BASE_PORT $BASE_ADMIN_PORT
+    $NGINX_PORT $HAPROXY_PORT $NOSTATS_PORT $NOSTATS_ADMIN_PORT $BASE_PORT $BASE_ADMIN_PORT \
+    $CLIENT_H2_PORT $CLIENT_H2_ADMIN_PORT
 
 # ---- targets ------------------------------------------------------------------------------------
 # Each target NAME has a start_NAME function that starts its server (if it is not the upstream)
-# and sets URL[NAME] and SERVER_PIDS[NAME] (the processes whose CPU and memory are measured).
+# and sets URL[NAME] and SERVER_PIDS[NAME] (the processes whose CPU and memory are measured), and
+# CLIENT_ARGS[NAME] if its clients need wsgate-bench options of their own.
 # A new target (a TLS-terminating wsgate or nginx, wsgate multiplexed) is one more function and
 # one more name in --targets.
-declare -A URL SERVER_PIDS
+declare -A URL SERVER_PIDS CLIENT_ARGS
 UPSTREAM_PID=""
 
 start_upstream() {
@@ -174,13 +188,16 @@ start_direct() {
     SERVER_PIDS[direct]=$UPSTREAM_PID
 }
 
-# A wsgate config for this run: CONFIG LISTENER_PORT NEW_PORT ADMIN_PORT NEW_ADMIN_PORT [ADMIN_EXTRA]
+# A wsgate config for this run:
+#   CONFIG LISTENER_PORT NEW_PORT ADMIN_PORT NEW_ADMIN_PORT [ADMIN_EXTRA] [LISTENER_EXTRA]
 # prints CONFIG with the listener and admin on the new ports, ADMIN_EXTRA (a line) added to the
-# admin section, and with --tls the listener terminating TLS with the run's certificate.
+# admin section, LISTENER_EXTRA (a line) to the listener, and with --tls the listener terminating
+# TLS with the run's certificate.
 wsgate_config() {
-    local config=$1 port=$2 new_port=$3 admin_port=$4 new_admin_port=$5 admin_extra=${6:-}
+    local config=$1 port=$2 new_port=$3 admin_port=$4 new_admin_port=$5 admin_extra=${6:-} listener_extra=${7:-}
     local tls_lines=""
     [ "$TLS" -eq 0 ] || tls_lines="\\n    tls:\\n      min_version: \"1.3\"\\n      certificates: [{cert: $TLS_DIR/cert.pem, key: $TLS_DIR/key.pem}]\\n      watch_interval: 0"
+    [ -z "$listener_extra" ] || tls_lines="$tls_lines\\n    $listener_extra"
     sed -e "s|^    address: 127.0.0.1:$port\$|    address: 127.0.0.1:$new_port$tls_lines|" \
         -e "s/^  address: 127.0.0.1:$admin_port\$/  address: 127.0.0.1:$new_admin_port${admin_extra:+\\n  $admin_extra}/" \
         "$config"
@@ -232,6 +249,18 @@ start_wsgate-h2() {
     wsgate_config scripts/bench-wsgate-h2.yaml "$WSGATE_H2_PORT" "$WSGATE_H2_PORT" "$WSGATE_H2_ADMIN_PORT" \
         "$WSGATE_H2_ADMIN_PORT" >"$WORK/wsgate-h2.yaml"
     start_wsgate_process wsgate-h2 "$BIN/wsgate" "$WORK/wsgate-h2.yaml" "$WSGATE_H2_PORT"
+}
+
+# wsgate as target wsgate (same config, one-to-one upstream) with HTTP/2 offered to clients; its
+# clients carry every WebSocket as a stream of one HTTP/2 connection (--tls only, checked above).
+# max_concurrent_streams is raised from its default (100) to 256, the most whose windows fit in
+# 16 MiB at the default initial_window_size (64 KiB): the echo scenarios' 64 streams share one
+# connection, and the idle scenario's streams fill ceil(IDLE / 256) connections.
+start_wsgate-client-h2() {
+    wsgate_config scripts/bench-wsgate.yaml "$WSGATE_PORT" "$CLIENT_H2_PORT" "$WSGATE_ADMIN_PORT" "$CLIENT_H2_ADMIN_PORT" \
+        "" "http2: {enabled: true, max_concurrent_streams: 256}" >"$WORK/wsgate-client-h2.yaml"
+    start_wsgate_process wsgate-client-h2 "$BIN/wsgate" "$WORK/wsgate-client-h2.yaml" "$CLIENT_H2_PORT"
+    CLIENT_ARGS[wsgate-client-h2]="--http2"
 }
 
 # Established TCP connections to 127.0.0.1:PORT, from /proc/net/tcp (local side of each connection).
@@ -373,7 +402,7 @@ for round in $(seq 1 "$REPEAT"); do
             sampler=$!
             if ! "$BIN/wsgate-bench" run --url "${URL[$target]}" --target "$target" --scenario "$scenario" \
                 --duration "$DURATION" --warmup "$WARMUP" --idle-connections "$IDLE" \
-                "${pid_args[@]}" >>"$RESULTS" 2>>"$OUT/wsgate-bench.log"; then
+                "${pid_args[@]}" ${CLIENT_ARGS[$target]:-} >>"$RESULTS" 2>>"$OUT/wsgate-bench.log"; then
                 failed_runs=$((failed_runs + 1))
                 log "  run reported errors (see $OUT/wsgate-bench.log)"
             fi

@@ -1,7 +1,9 @@
 import NIOCore
 
 /// One load-generator connection: sends the upgrade request, checks for `101`, then plays its
-/// role (echo messages, stay idle, or stall) and counts into its loop's `LoopRecorder`.
+/// role (echo messages, stay idle, or stall) and counts into its loop's `LoopRecorder`. On an
+/// HTTP/2 stream (`--http2`) the `BenchHTTP2StreamHandler` in front does the handshake instead and
+/// sends its answer as a `HandshakeAnswer` event; the frames are the same.
 ///
 /// The client side is written by hand (raw bytes in, raw bytes out) rather than with NIO's
 /// WebSocket client upgrader, so the cost per message on the client is a retained buffer write
@@ -23,6 +25,12 @@ final class BenchConnectionHandler: ChannelInboundHandler {
         case stalled
     }
 
+    /// The handshake's outcome when the transport does it (an HTTP/2 stream's `:status`).
+    enum HandshakeAnswer {
+        case accepted(deflateNegotiated: Bool)
+        case refused(String)
+    }
+
     private enum State {
         case handshaking(response: ByteBuffer?)
         case open
@@ -33,7 +41,8 @@ final class BenchConnectionHandler: ChannelInboundHandler {
     private static let maximumResponseSize = 16 * 1024
 
     private let role: Role
-    private let request: ByteBuffer
+    /// The HTTP/1.1 upgrade request; nil when the transport does the handshake.
+    private let request: ByteBuffer?
     private let recorder: LoopRecorder
     private let upgraded: EventLoopPromise<Void>
     private let handshakeTimeout: TimeAmount
@@ -55,7 +64,7 @@ final class BenchConnectionHandler: ChannelInboundHandler {
 
     init(
         role: Role,
-        request: ByteBuffer,
+        request: ByteBuffer?,
         recorder: LoopRecorder,
         upgraded: EventLoopPromise<Void>,
         handshakeTimeout: TimeAmount,
@@ -81,7 +90,9 @@ final class BenchConnectionHandler: ChannelInboundHandler {
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        context.writeAndFlush(self.wrapOutboundOut(self.request), promise: nil)
+        if let request = self.request {
+            context.writeAndFlush(self.wrapOutboundOut(request), promise: nil)
+        }
         self.timeout = context.eventLoop.assumeIsolated().scheduleTask(in: self.handshakeTimeout) {
             self.failHandshake("no upgrade response within \(self.handshakeTimeout)")
         }
@@ -134,19 +145,37 @@ final class BenchConnectionHandler: ChannelInboundHandler {
             self.failHandshake("upgrade refused: \(statusLine) \(body.debugDescription)")
             return
         }
-        self.timeout?.cancel()
-        self.timeout = nil
-        self.state = .open
-        self.deflateNegotiated = head.lowercased().contains("\r\nsec-websocket-extensions: permessage-deflate")
-        self.recorder.register(self, deflateNegotiated: self.deflateNegotiated)
-        if case .stalled = self.role {
-            // Stop reading for good: the kernel buffers fill and the server must hold back.
-            try? self.context?.channel.syncOptions?.setOption(.autoRead, value: false)
-        }
-        self.upgraded.succeed()
+        self.opened(deflateNegotiated: head.lowercased().contains("\r\nsec-websocket-extensions: permessage-deflate"))
         if rest.readableBytes > 0 {
             self.framesArrived(rest)
         }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard let answer = event as? HandshakeAnswer, case .handshaking = self.state else {
+            context.fireUserInboundEventTriggered(event)
+            return
+        }
+        switch answer {
+        case .accepted(let deflateNegotiated):
+            self.opened(deflateNegotiated: deflateNegotiated)
+        case .refused(let reason):
+            self.failHandshake(reason)
+        }
+    }
+
+    private func opened(deflateNegotiated: Bool) {
+        self.timeout?.cancel()
+        self.timeout = nil
+        self.state = .open
+        self.deflateNegotiated = deflateNegotiated
+        self.recorder.register(self, deflateNegotiated: deflateNegotiated)
+        if case .stalled = self.role {
+            // Stop reading for good: the kernel buffers (or the stream's window) fill and the
+            // server must hold back.
+            try? self.context?.channel.syncOptions?.setOption(.autoRead, value: false)
+        }
+        self.upgraded.succeed()
     }
 
     private func failHandshake(_ reason: String) {

@@ -35,7 +35,7 @@ struct ReportCommand: ParsableCommand {
         Metric(caseName: "echo16k", label: "(c) 64 × 16 KiB echo: MB/s") { $0.megabytesPerSecond },
         Metric(caseName: "echo16k", label: "(c) 64 × 16 KiB echo: p99 µs") { $0.p99Microseconds },
         Metric(caseName: "echo16k", label: "(c) server CPU s / M msgs") { $0.cpuSecondsPerMillionMessages },
-        Metric(caseName: "idle", label: "(d) idle: server KiB / conn") { $0.rssPerConnectionKiB },
+        Metric(caseName: "idle", label: "(d) idle: server KiB / WebSocket") { $0.rssPerConnectionKiB },
         Metric(caseName: "idle", label: "(d) idle: connects/s") { $0.connectsPerSecond },
         Metric(caseName: "echo32-deflate", label: "(e) (b) deflate, own zlib streams: msgs/s") { $0.messagesPerSecond },
         Metric(caseName: "echo32-deflate", label: "(e) (b) deflate, own zlib streams: CPU s / M msgs") {

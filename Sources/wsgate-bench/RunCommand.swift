@@ -61,6 +61,14 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Connections opened at once while ramping up.")
     var connectConcurrency = 200
 
+    @Flag(
+        help: "Open the WebSockets as RFC 8441 extended CONNECT streams of one HTTP/2 connection (wss:// only, ALPN h2), as a browser does; more connections only where the server's MAX_CONCURRENT_STREAMS is full."
+    )
+    var http2 = false
+
+    @Option(help: "With --http2: HTTP/2 connections the WebSockets are spread over, round robin.")
+    var http2Connections = 1
+
     @Flag(help: "Compressed variants (scenario e): not available until permessage-deflate lands; rejected.")
     var compression = false
 
@@ -74,9 +82,14 @@ struct RunCommand: AsyncParsableCommand {
             throw ValidationError("--url: wsgate-bench only targets loopback addresses (127.0.0.0/8, ::1, localhost)")
         }
         guard self.echoConnections > 0, self.idleConnections > 0, self.holActive > 0, self.window > 0, self.threads > 0,
-            self.connectConcurrency > 0, self.holFlood >= 0
+            self.connectConcurrency > 0, self.holFlood >= 0, self.http2Connections > 0
         else {
-            throw ValidationError("connection counts, --window, --threads and --connect-concurrency must be positive")
+            throw ValidationError(
+                "connection counts, --window, --threads, --connect-concurrency and --http2-connections must be positive"
+            )
+        }
+        if self.http2, !self.url.tls {
+            throw ValidationError("--http2: needs a wss:// URL (HTTP/2 from clients is negotiated in TLS, ALPN h2)")
         }
     }
 

@@ -7,8 +7,10 @@ struct ScenarioResult: Codable, Sendable {
     var scenario: String
     /// The label given with `--target` (direct, wsgate, nginx, ...).
     var target: String
-    /// Connections opened for the scenario (for `hol`, the active ones).
+    /// Connections opened for the scenario (for `hol`, the active ones); with `--http2`, streams.
     var connections: Int
+    /// `--http2`: the HTTP/2 connections that carried the `connections` WebSockets as streams.
+    var http2Connections: Int?
     var payloadBytes: Int?
     var window: Int?
     /// `hol`: stalled clients (0 or 1).
@@ -31,7 +33,7 @@ struct ScenarioResult: Codable, Sendable {
     /// Sum of the `--server-pid` processes' VmRSS before opening connections and at the end.
     var rssBeforeKiB: Int?
     var rssAfterKiB: Int?
-    /// `idle`: (after − before) / connections.
+    /// `idle`: (after − before) / connections (per stream with `--http2`).
     var rssPerConnectionKiB: Double?
     /// `idle`: connections opened (TCP + upgrade) per second during the ramp.
     var connectsPerSecond: Double?
@@ -58,6 +60,7 @@ struct ScenarioResult: Codable, Sendable {
         case connectsPerSecond = "connects_per_s"
         case stalledClosed = "stalled_closed"
         case deflateConnections = "deflate_conns"
+        case http2Connections = "http2_conns"
     }
 
     func jsonLine() -> String {

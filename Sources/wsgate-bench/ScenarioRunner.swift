@@ -8,6 +8,11 @@ struct ScenarioRunner: Sendable {
     let group: MultiThreadedEventLoopGroup
     let probe: ProcessProbe?
 
+    /// `--http2`: the HTTP/2 connections to open at least.
+    private var http2Connections: Int? {
+        self.options.http2 ? self.options.http2Connections : nil
+    }
+
     /// Path of the echo and idle scenarios.
     private func path(_ scenario: Scenario) -> String {
         let path = self.options.url.path ?? "/echo"
@@ -34,12 +39,15 @@ struct ScenarioRunner: Sendable {
         }
     }
 
-    private func makeGenerator() async throws -> LoadGenerator {
+    /// A generator for a run of `streams` WebSockets (sizes its HTTP/2 connections with `--http2`).
+    private func makeGenerator(streams: Int) async throws -> LoadGenerator {
         try await LoadGenerator(
             url: self.options.url,
             group: self.group,
             connectConcurrency: self.options.connectConcurrency,
-            handshakeTimeout: .seconds(10)
+            handshakeTimeout: .seconds(10),
+            http2Connections: self.http2Connections ?? 0,
+            streams: streams
         )
     }
 
@@ -52,7 +60,7 @@ struct ScenarioRunner: Sendable {
         payloadSize: Int,
         stalled: Int? = nil
     ) async throws -> ScenarioResult {
-        let generator = try await self.makeGenerator()
+        let generator = try await self.makeGenerator(streams: connections + (stalled ?? 0))
         let rssBefore = try self.probe?.sample().residentKiB
         var failures = 0
         var failureSamples: [String] = []
@@ -97,6 +105,7 @@ struct ScenarioRunner: Sendable {
             errors: failures + counts.errors
         )
         result.payloadBytes = payloadSize
+        result.http2Connections = self.options.http2 ? generator.http2Connections : nil
         result.window = self.options.window
         result.stalled = stalled
         result.stalledClosed = stalled.map { _ in counts.stalledClosed }
@@ -121,9 +130,12 @@ struct ScenarioRunner: Sendable {
         return result
     }
 
-    /// Idle: opens `idleConnections` that send nothing, then reads the server's memory.
+    /// Idle: opens `idleConnections` that send nothing, then reads the server's memory. With
+    /// `--http2` the generator's connections are open before the first sample: the growth is the
+    /// streams' alone, divided by the streams (spread over as many connections as the server's
+    /// MAX_CONCURRENT_STREAMS needs).
     private func idle(_ scenario: Scenario) async throws -> ScenarioResult {
-        let generator = try await self.makeGenerator()
+        let generator = try await self.makeGenerator(streams: self.options.idleConnections)
         let before = try self.probe?.sample()
         let opened = await generator.open(
             count: self.options.idleConnections,
@@ -144,6 +156,7 @@ struct ScenarioRunner: Sendable {
             errors: opened.failures + counts.errors
         )
         result.deflateConnections = scenario.offersDeflate ? counts.deflateConnections : nil
+        result.http2Connections = self.options.http2 ? generator.http2Connections : nil
         result.connectsPerSecond = (Double(opened.channels.count) / max(opened.seconds, 1e-9)).rounded(places: 0)
         result.errorSamples = Self.samples(opened.failureSamples + counts.errorSamples)
         if let before, let after {
