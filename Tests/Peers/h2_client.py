@@ -15,6 +15,16 @@ exits 0 when the scenario's checks held, 1 otherwise.
   h2_client.py PORT drain PATH            a WebSocket that waits (--wait seconds) for the gateway's GOAWAY and
                                           close 1001; prints "opened" on stderr once it echoed
   h2_client.py PORT plain-connect HOST    CONNECT without :protocol: 501
+  h2_client.py PORT zero-window PATH      a client that gives every stream a window of 0, refused (version 8):
+                                          the gateway's HEADERS come, its body never can; the stream must end
+  h2_client.py PORT authority-mismatch PATH
+                                          a GET and an extended CONNECT whose host names another authority than
+                                          :authority: 400 both
+  h2_client.py PORT reload PATH --after PATH2 --admin-port N
+                                          a WebSocket on PATH, then POST /reload on the admin port (the test has
+                                          rewritten the file), then on the same connection a stream on PATH and one
+                                          on PATH2: their statuses; the first WebSocket must still echo
+  h2_client.py PORT streams PATH          --count WebSockets on one connection: their statuses
 
 The certificate is not verified (the gateway's is self-signed in the tests).
 """
@@ -166,14 +176,15 @@ class Client:
         self.wait(lambda: stream in self.ended or stream in self.resets, 15)
         return stream
 
-    def open_websocket(self, path, deflate=False):
+    def open_websocket(self, path, deflate=False, version="13", extra=()):
         stream = self.conn.get_next_available_stream_id()
         headers = [
             (":method", "CONNECT"), (":protocol", "websocket"), (":scheme", "https"), (":path", path),
-            (":authority", "localhost"), ("sec-websocket-version", "13"),
+            (":authority", "localhost"), ("sec-websocket-version", version),
         ]
         if deflate:
             headers.append(("sec-websocket-extensions", "permessage-deflate"))
+        headers.extend(extra)
         self.conn.send_headers(stream, headers)
         self.flush()
         self.wait(lambda: stream in self.responses or stream in self.resets, 15)
@@ -267,6 +278,8 @@ class Messages:
 
 def echo(client, stream, count, size, seconds=20):
     messages = Messages(client, stream)
+    # Only what comes from now on (an earlier echo on the stream is read already).
+    messages.used = len(client.data.get(stream, b""))
     sent = []
     for index in range(count):
         payload = (b"%06d" % index + b"x" * size)[: max(size, 6)]
@@ -398,6 +411,57 @@ def run(args):
         result["goaway_error"] = find_goaway(buffer)
         return result["goaway_error"] is not None and result["goaway_error"] != 0, result
 
+    if args.scenario == "zero-window":
+        # Refused at once (no upstream dialled): the answer's HEADERS need no window, its body does.
+        stream, headers = client.open_websocket(args.path, version="8")
+        result["status"] = headers.get(":status")
+        client.wait(lambda: stream in client.resets or stream in client.ended or client.closed, 15)
+        result["reset"] = client.resets.get(stream)
+        result["ended"] = stream in client.ended
+        return result["status"] == "426" and (result["reset"] is not None or result["ended"]), result
+
+    if args.scenario == "authority-mismatch":
+        # h2 itself refuses to send such a request; a hostile client is not h2.
+        client.conn.config.validate_outbound_headers = False
+        stream = client.conn.get_next_available_stream_id()
+        client.conn.send_headers(
+            stream,
+            [(":method", "GET"), (":scheme", "https"), (":path", args.path), (":authority", "localhost"),
+             ("host", "elsewhere.example")],
+            end_stream=True,
+        )
+        client.flush()
+        client.wait(lambda: stream in client.ended or stream in client.resets, 15)
+        result["request_status"] = client.responses.get(stream, {}).get(":status")
+        _, headers = client.open_websocket(args.path, extra=[("host", "elsewhere.example")])
+        result["websocket_status"] = headers.get(":status")
+        return result["request_status"] == "400" and result["websocket_status"] == "400", result
+
+    if args.scenario == "reload":
+        first, headers = client.open_websocket(args.path)
+        result["first_status"] = headers.get(":status")
+        ok, _ = echo(client, first, 1, 10)
+        import http.client
+        admin = http.client.HTTPConnection("127.0.0.1", args.admin_port, timeout=30)
+        admin.request("POST", "/reload", headers={"X-WSGate-Admin": "1", "Content-Length": "0"})
+        result["reload_status"] = admin.getresponse().status
+        admin.close()
+        _, again = client.open_websocket(args.path)
+        result["old_path_status"] = again.get(":status")
+        added, added_headers = client.open_websocket(args.after)
+        result["new_path_status"] = added_headers.get(":status")
+        result["new_path_echoed"] = added_headers.get(":status") == "200" and echo(client, added, 2, 10)[0]
+        result["first_still_echoes"] = ok and echo(client, first, 2, 10)[0]
+        return result["reload_status"] == 200 and result["first_still_echoes"], result
+
+    if args.scenario == "streams":
+        statuses = []
+        for _ in range(args.count):
+            _, headers = client.open_websocket(args.path)
+            statuses.append(headers.get(":status"))
+        result["statuses"] = statuses
+        return True, result
+
     if args.scenario == "drain":
         stream, headers = client.open_websocket(args.path)
         ok, messages = echo(client, stream, 1, 10)
@@ -440,6 +504,8 @@ def main():
     parser.add_argument("--deflate", action="store_true")
     parser.add_argument("--window", type=int, default=65535)
     parser.add_argument("--wait", type=float, default=30)
+    parser.add_argument("--after", default="/")
+    parser.add_argument("--admin-port", type=int, default=0)
     args = parser.parse_args()
     try:
         ok, result = run(args)

@@ -156,6 +156,25 @@ final class HTTP2ClientHandshakeTests: XCTestCase {
         let websocket = HTTP2StreamKind(requestHeaders: HPACKHeaders([(":method", "CONNECT"), (":protocol", "WebSocket")]))
         XCTAssertTrue(websocket.isWebSocket)
         XCTAssertFalse(HTTP2StreamKind.connect(protocol: nil).isWebSocket)
+        let sameHost = HPACKHeaders([(":method", "GET"), (":authority", "gw.example"), ("host", "GW.example")])
+        XCTAssertEqual(HTTP2StreamKind(requestHeaders: sameHost), .request, "host may repeat :authority (any case)")
+        for method in ["GET", "CONNECT"] {
+            let otherHost = HPACKHeaders([(":method", method), (":authority", "gw.example"), ("host", "admin.internal")])
+            guard case .malformed = HTTP2StreamKind(requestHeaders: otherHost) else {
+                return XCTFail("\(method) with a host that is not its :authority (RFC 9113 section 8.3.1)")
+            }
+        }
+    }
+
+    /// Routes match on `Host`, which NIO's HTTP/2-to-HTTP/1 codec keeps over `:authority` when both
+    /// are sent: a client naming two authorities could be routed by one and served by the other.
+    func testAHostThatIsNotTheAuthorityIs400() {
+        let headers = HPACKHeaders([
+            (":method", "CONNECT"), (":protocol", "websocket"), (":scheme", "https"), (":path", "/chat"),
+            (":authority", "gw.example"), ("host", "admin.internal"), ("sec-websocket-version", "13"),
+        ])
+        var machine = self.machine(stream: HTTP2StreamKind(requestHeaders: headers))
+        self.assertRejects(machine.requestHead(ExtendedConnectServerCodec.requestHead(headers)!), .badRequest)
     }
 
     // MARK: The CONNECT opening
@@ -216,11 +235,11 @@ final class ListenerHTTP2ConfigurationTests: XCTestCase {
         }
     }
 
-    func testDefaultsOnAndLimitsAreRead() throws {
+    func testOnByDefaultOnTLSListenersAndLimitsAreRead() throws {
         let configuration = try GatewayConfiguration.parse(
             yaml: """
                 listeners:
-                  - {name: a, address: 127.0.0.1:8443, tls: {self_signed: true}, http2: {enabled: true}}
+                  - {name: a, address: 127.0.0.1:8443, tls: {self_signed: true}}
                   - name: b
                     address: 127.0.0.1:8444
                     tls: {self_signed: true}
@@ -235,7 +254,7 @@ final class ListenerHTTP2ConfigurationTests: XCTestCase {
         )
         let listeners = configuration.listeners
         XCTAssertEqual(listeners[0].http2, ListenerHTTP2Configuration(enabled: true))
-        XCTAssertTrue(listeners[0].servesHTTP2)
+        XCTAssertTrue(listeners[0].servesHTTP2, "a TLS listener offers h2 unless told not to")
         XCTAssertEqual(listeners[1].http2.maxConcurrentStreams, 8)
         XCTAssertEqual(listeners[1].http2.maxHeaderListSize, 8 * 1024)
         XCTAssertEqual(listeners[1].http2.initialWindowSize, 1 << 20)
@@ -265,6 +284,27 @@ final class ListenerHTTP2ConfigurationTests: XCTestCase {
         XCTAssertTrue(issues.contains { $0.contains("max_header_list_size") }, "\(issues)")
         XCTAssertTrue(issues.contains { $0.contains("enable") && $0.contains("enabled") }, "did you mean: \(issues)")
         XCTAssertTrue(issues.contains { $0.hasPrefix("t.yaml:8:") && $0.contains("TLS listeners only") }, "\(issues)")
+    }
+
+    /// What a connection's streams may hold unread (every window full) is capped: it is outside
+    /// `max_memory`, like a socket's receive buffer.
+    func testStreamsTimesWindowIsCappedPerConnection() {
+        let issues = Self.issues(
+            """
+            listeners:
+              - name: a
+                address: 127.0.0.1:8443
+                tls: {self_signed: true}
+                http2: {max_concurrent_streams: 1000, initial_window_size: 64KiB}
+              - name: b
+                address: 127.0.0.1:8444
+                tls: {self_signed: true}
+                http2: {max_concurrent_streams: 256, initial_window_size: 64KiB}
+            """
+        )
+        XCTAssertEqual(issues.count, 1, "\(issues)")
+        XCTAssertTrue(issues.first?.hasPrefix("t.yaml:5:") == true, "\(issues)")
+        XCTAssertTrue(issues.first?.contains("listeners[0].http2") == true && issues.first?.contains("16MiB") == true, "\(issues)")
     }
 }
 

@@ -45,6 +45,33 @@ final class StatsValueTests: XCTestCase {
         XCTAssertEqual(empty.completedSize, 0)
     }
 
+    /// A client's HTTP/2 stream: its handshake takes a pending slot (over the limit it is refused,
+    /// not shed), and a WebSocket stream counts as a connection of the gateway and of its IP.
+    func testConnectionAdmissionCountsHTTP2Streams() {
+        var admission = ConnectionAdmission()
+        let limits = GatewayLimits(maxConnections: 0, maxConnectionsPerIP: 3, maxPendingHandshakes: 3)
+        XCTAssertEqual(admission.accept(ip: "10.0.0.1", limits: limits), .admitted)
+        admission.handshakeFinished()  // the connection negotiated h2
+        XCTAssertEqual(admission.acceptStream(ip: "10.0.0.1", limits: limits, countsAsConnection: false), .admitted)
+        XCTAssertEqual(admission.total, 1, "a request stream is no connection")
+        XCTAssertEqual(admission.acceptStream(ip: "10.0.0.1", limits: limits, countsAsConnection: true), .admitted)
+        XCTAssertEqual(admission.acceptStream(ip: "10.0.0.1", limits: limits, countsAsConnection: true), .admitted)
+        XCTAssertEqual(admission.total, 3)
+        XCTAssertEqual(admission.pendingHandshakes, 3)
+        XCTAssertEqual(
+            admission.acceptStream(ip: "10.0.0.1", limits: limits, countsAsConnection: false),
+            .refused(.pendingHandshakes),
+            "three handshakes in progress: a fourth stream is answered 503"
+        )
+        admission.handshakeFinished()
+        XCTAssertEqual(
+            admission.acceptStream(ip: "10.0.0.1", limits: limits, countsAsConnection: true),
+            .refused(.perIP),
+            "the IP holds three connections, two of them WebSocket streams"
+        )
+        XCTAssertEqual(ConnectionAdmission.Refusal.pendingHandshakes.limitName, LimitName.maxPendingHandshakes)
+    }
+
     func testConnectionAdmissionChecksGatewayRouteAndIP() {
         var admission = ConnectionAdmission()
         let limits = GatewayLimits(maxConnections: 3, maxConnectionsPerIP: 2)

@@ -2,13 +2,23 @@
 extension ListenerHTTP2Configuration {
     /// The section on top of the defaults.
     static func read(_ node: ConfigurationNode) -> ListenerHTTP2Configuration {
-        node.mapping(onto: ListenerHTTP2Configuration()) { mapping, http2 in
+        let http2 = node.mapping(onto: ListenerHTTP2Configuration()) { mapping, http2 in
             mapping.read("enabled", Scalar.bool, into: &http2.enabled)
             mapping.read("max_concurrent_streams", Scalar.wholeNumber(in: 1...100_000), into: &http2.maxConcurrentStreams)
             mapping.read("max_header_list_size", Self.parseHeaderListSize, into: &http2.maxHeaderListSize)
             mapping.read("initial_window_size", Self.parseWindow, into: &http2.initialWindowSize)
         }
+        if http2.maxUnreadBytes > Self.maxUnreadBytes {
+            node.report(
+                "max_concurrent_streams × initial_window_size is \(http2.maxUnreadBytes) bytes: at most "
+                    + "\(Self.maxUnreadBytes) (16MiB) may wait unread on one connection; lower one of them"
+            )
+        }
+        return http2
     }
+
+    /// The most DATA one connection's streams may hold unread (``ListenerHTTP2Configuration/maxUnreadBytes``).
+    static let maxUnreadBytes = 16 * 1024 * 1024
 
     /// 1 KiB to 1 MiB: below, a browser's cookies do not fit; above, one header block is a memory attack.
     private static func parseHeaderListSize(_ text: String) throws(ValueSyntaxError) -> Int {

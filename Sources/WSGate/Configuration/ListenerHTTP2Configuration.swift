@@ -5,9 +5,7 @@
 /// RFC 8441 extended CONNECT streams on the same connection (the gateway announces
 /// `SETTINGS_ENABLE_CONNECT_PROTOCOL = 1`). Plain listeners serve HTTP/1.1 only (no `h2c`).
 struct ListenerHTTP2Configuration: Sendable, Equatable {
-    /// Whether ALPN offers `h2`. Default: false for now: with headless Chromium a page's first
-    /// request sometimes gets no answer on the h2 path (under investigation, docs in the closing note);
-    /// curl, nghttp and Python `h2` are served correctly.
+    /// Whether ALPN offers `h2` (before `http/1.1`). Default: true.
     var enabled: Bool
     /// `SETTINGS_MAX_CONCURRENT_STREAMS`: streams (requests and WebSockets) a client may have open at
     /// once on one connection; a stream beyond it is refused (REFUSED_STREAM). Default: 100.
@@ -21,9 +19,15 @@ struct ListenerHTTP2Configuration: Sendable, Equatable {
     /// so a stalled stream never stops its neighbours. Default: 64 KiB.
     var initialWindowSize: Int
 
+    /// The most DATA a client may have sent that waits unread on one connection: every stream's
+    /// window full while its reader holds (a handshake in progress, a session whose other leg is
+    /// full). It sits in the stream channels, outside `limits.max_memory` (as an HTTP/1.1
+    /// connection's unread bytes sit in its kernel receive buffer), so the reader caps it at 16 MiB.
+    var maxUnreadBytes: Int { self.maxConcurrentStreams * self.initialWindowSize }
+
     static let defaultInitialWindowSize = 65_535
 
-    init(enabled: Bool = false, maxConcurrentStreams: Int = 100, maxHeaderListSize: Int = 16 * 1024, initialWindowSize: Int = Self.defaultInitialWindowSize) {
+    init(enabled: Bool = true, maxConcurrentStreams: Int = 100, maxHeaderListSize: Int = 16 * 1024, initialWindowSize: Int = Self.defaultInitialWindowSize) {
         self.enabled = enabled
         self.maxConcurrentStreams = maxConcurrentStreams
         self.maxHeaderListSize = maxHeaderListSize

@@ -234,23 +234,14 @@ public final class Gateway: Sendable {
                         guard let context = current.listenerTLS[name] else { throw ChannelError.ioOnClosedChannel }
                         tls = context.sslContext
                     }
-                    let connection = ClientHandshakeContext(
-                        configuration: current.configuration,
-                        routeTable: current.routeTable,
-                        clusters: current.clusters,
-                        authenticators: current.authenticators,
-                        upstreamLoop: loopState.upstreams,
-                        memory: services.memory,
-                        session: loopState.sessionEnvironment(
-                            accessLog: services.accessLog,
-                            countsTraffic: current.configuration.admin.stats
-                        ),
-                        tlsFailures: failures,
-                        httpProxies: loopState.httpProxies,
-                        // As the certificates: what the configuration current at accept says (a reload keeps the socket).
-                        http2: current.configuration.listeners.first { $0.name == name }?.http2 ?? listener.http2,
-                        http2Connections: loopState.http2Connections
-                    )
+                    var connection = Self.handshakeContext(current, loopState: loopState, services: services, tlsFailures: failures)
+                    // As the certificates: what the configuration current at accept says (a reload keeps the socket).
+                    connection.http2 = current.configuration.listeners.first { $0.name == name }?.http2 ?? listener.http2
+                    // Each HTTP/2 stream is served with the configuration current when it opens.
+                    connection.streamContext = {
+                        let current = state.withLockedValue { $0.active }
+                        return Self.handshakeContext(current, loopState: loopState, services: services, tlsFailures: failures)
+                    }
                     try ClientPipeline.configure(
                         channel,
                         tls: tls,
@@ -261,5 +252,29 @@ public final class Gateway: Sendable {
             }
             .bind(host: listener.address.host, port: listener.address.port)
             .get()
+    }
+
+    /// What a client's handshake works with under `current`, on the loop whose state is `loopState`.
+    private static func handshakeContext(
+        _ current: ActiveConfiguration,
+        loopState: GatewayLoopState,
+        services: GatewayServices,
+        tlsFailures: TLSHandshakeFailures?
+    ) -> ClientHandshakeContext {
+        ClientHandshakeContext(
+            configuration: current.configuration,
+            routeTable: current.routeTable,
+            clusters: current.clusters,
+            authenticators: current.authenticators,
+            upstreamLoop: loopState.upstreams,
+            memory: services.memory,
+            session: loopState.sessionEnvironment(
+                accessLog: services.accessLog,
+                countsTraffic: current.configuration.admin.stats
+            ),
+            tlsFailures: tlsFailures,
+            httpProxies: loopState.httpProxies,
+            http2Connections: loopState.http2Connections
+        )
     }
 }

@@ -32,17 +32,26 @@ struct HTTPAnswer: Sendable {
     }
 
     /// Writes the answer as `HTTPServerResponsePart`s from a handler behind NIO's HTTP response encoder,
-    /// and flushes; with `closing`, the channel is closed once the answer is written.
+    /// and flushes; with `closing`, the channel is closed once the answer is written, or after
+    /// ``closeDeadline`` if it is not by then (an HTTP/2 stream whose client gives it no window, a
+    /// socket whose client reads nothing).
     func write(to context: ChannelHandlerContext, closing: Bool) {
         var body = context.channel.allocator.buffer(capacity: self.body.count)
         body.writeBytes(self.body)
         context.write(NIOAny(HTTPServerResponsePart.head(self.head(closing: closing))), promise: nil)
         context.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(body))), promise: nil)
         let written = context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil)))
-        if closing {
-            written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        guard closing else { return }
+        let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        let deadline = context.eventLoop.scheduleTask(in: Self.closeDeadline) { loopBound.value.close(promise: nil) }
+        written.assumeIsolated().whenComplete { _ in
+            deadline.cancel()
+            context.close(promise: nil)
         }
     }
+
+    /// How long a closing answer may take to be written before its channel is closed regardless.
+    static let closeDeadline = TimeAmount.seconds(2)
 
     /// The answer's bytes on the wire, `Connection: close` included, for a handler that sits in
     /// front of the HTTP codec.

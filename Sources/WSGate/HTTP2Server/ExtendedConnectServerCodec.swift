@@ -3,7 +3,8 @@ import NIOHPACK
 import NIOHTTP1
 import NIOHTTP2
 
-/// The opening of a client's `CONNECT` stream (RFC 8441 section 4 for an extended CONNECT): its
+/// The opening of a client's `CONNECT` stream (RFC 8441 section 4 for an extended CONNECT), or of one
+/// the gateway refuses before routing (``HTTP2StreamKind/malformed(_:)``): its
 /// HEADERS as an HTTP/1-shaped request head for the client handshake (`:authority` as `Host`,
 /// `:path` as the target, `:protocol` left to the stream's ``HTTP2StreamKind``), and the handshake's
 /// answer as HEADERS. NIO's `HTTP2FramePayloadToHTTP1ServerCodec` would drop `:protocol` and refuse

@@ -19,8 +19,6 @@ final class HTTP2ConnectionRegistry {
             connection.quiesce()
         }
     }
-
-    var count: Int { self.connections.count }
 }
 
 @available(*, unavailable)

@@ -7,8 +7,11 @@ import NIOHTTP2
 /// client opens no more (RFC 9113 section 6.8), then the close once the last stream ended; the
 /// WebSocket sessions on its streams get their 1001 from the gateway's session drain meanwhile.
 ///
-/// A connection error NIOHTTP2 reports (a flood its protections caught, a protocol error) is
-/// counted and ends the connection, never the others.
+/// A flood NIOHTTP2's protections caught, or a peer that does not speak HTTP/2, is counted and ends
+/// the connection at once, never the others. After another connection error NIOHTTP2 has sent its
+/// GOAWAY, and the connection ends as an idle one does (`idleTimeout` after its last stream): NIOHTTP2
+/// reports stream and connection errors alike through `errorCaught`, and closing on a stream error
+/// (a DATA frame racing a reset, which browsers send) would end every neighbour.
 final class HTTP2ServerConnectionHandler: ChannelDuplexHandler {
     typealias InboundIn = HTTP2Frame
     typealias InboundOut = HTTP2Frame

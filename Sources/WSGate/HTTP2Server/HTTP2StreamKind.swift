@@ -10,9 +10,19 @@ enum HTTP2StreamKind: Sendable, Equatable {
     /// drops `:protocol` and needs `:path`, which a plain CONNECT lacks, so these take the gateway's
     /// own opening (``ExtendedConnectServerCodec``).
     case connect(protocol: String?)
+    /// HEADERS the gateway refuses before routing them (400, with the reason): a `host` field
+    /// naming another authority than `:authority` (RFC 9113 section 8.3.1), which would let a route
+    /// chosen by one name serve another. They take the gateway's own opening, which reads any method.
+    case malformed(String)
 
     /// The kind of the stream whose request HEADERS are `headers`.
     init(requestHeaders headers: HPACKHeaders) {
+        if let authority = headers.first(name: ":authority"),
+            headers["host"].contains(where: { $0.lowercased() != authority.lowercased() })
+        {
+            self = .malformed("host does not name the :authority")
+            return
+        }
         guard headers.first(name: ":method") == "CONNECT" else {
             self = .request
             return

@@ -10,8 +10,8 @@ final class AdmissionTicket {
     private var handshakePending: Bool
     private var route: String?
     private var released = false
-    /// Whether this ticket holds the connection's own slots (gateway, IP, pending handshake); a
-    /// stream's holds only its route slot.
+    /// Whether this ticket holds gateway and IP connection slots (a connection's, a WebSocket
+    /// stream's); a request stream's holds only its pending-handshake and route slots.
     private let holdsConnection: Bool
 
     init(acceptance: ConnectionAdmission.Acceptance, ip: String?, limiter: ConnectionLimiter) {
@@ -22,16 +22,18 @@ final class AdmissionTicket {
         self.holdsConnection = true
     }
 
-    /// The ticket of one HTTP/2 stream of `connection`: what the connection was granted at accept
-    /// (a stream of a connection over a limit is answered 503), and a route slot of its own, given
-    /// back when the stream closes. Each WebSocket or request stream counts on its route as an
-    /// HTTP/1.1 connection would; the connection's slots stay with the connection's ticket.
-    init(streamOf connection: AdmissionTicket) {
-        self.acceptance = connection.acceptance
-        self.ip = nil
+    /// The ticket of one HTTP/2 stream of `connection`, counted under `limits` when it opens
+    /// (``ConnectionAdmission/acceptStream(ip:limits:countsAsConnection:)``): a pending-handshake slot,
+    /// a route slot once routed, and for a WebSocket (`countsAsConnection`) the gateway's and the
+    /// IP's connection slots; all given back when the stream closes. A stream refused there, or of a
+    /// connection refused at accept, is answered 503.
+    init(streamOf connection: AdmissionTicket, limits: GatewayLimits, countsAsConnection: Bool) {
+        let acceptance = connection.limiter.acceptStream(ip: connection.ip, limits: limits, countsAsConnection: countsAsConnection)
+        self.acceptance = acceptance
+        self.ip = connection.ip
         self.limiter = connection.limiter
-        self.handshakePending = false
-        self.holdsConnection = false
+        self.handshakePending = acceptance != .refused(.pendingHandshakes)
+        self.holdsConnection = countsAsConnection
     }
 
     /// Gives back the pending-handshake slot: the connection was answered (101 or an error).

@@ -2,7 +2,8 @@
 /// configuration served at that moment (routes, upstreams, limits), the gateway's memory budget, and
 /// what the session will share on the connection's EventLoop.
 ///
-/// The gateway makes one per accepted connection; the handshake sees nothing else of it.
+/// The gateway makes one per accepted connection, and one per stream of a client's HTTP/2
+/// connection (``streamContext``); the handshake sees nothing else of it.
 struct ClientHandshakeContext {
     let configuration: GatewayConfiguration
     let routeTable: RouteTable
@@ -24,6 +25,10 @@ struct ClientHandshakeContext {
     var http2 = ListenerHTTP2Configuration()
     /// The gateway's client HTTP/2 connections on the connection's loop (the drain's GOAWAY).
     var http2Connections = HTTP2ConnectionRegistry()
+    /// The context of a new stream of this connection once it negotiated `h2`: the configuration
+    /// served when the stream opens, so a reload reaches the streams of a connection accepted before
+    /// it as it reaches new connections. Nil (in tests): this context.
+    var streamContext: (() -> ClientHandshakeContext)?
 }
 
 @available(*, unavailable)

@@ -155,6 +155,9 @@ struct ClientHandshakeStateMachine {
         self.target = String(head.uri.prefix { $0 != "?" })
         do throws(HandshakeRejection) {
             try head.checkFieldCount(max: self.maxHeaders)
+            if case .malformed(let reason) = self.stream {
+                throw HandshakeRejection(.badRequest, reason)
+            }
             if case .connect(let name) = self.stream, !self.isExtendedConnect {
                 throw HandshakeRejection(
                     .notImplemented,
@@ -388,6 +391,8 @@ struct ClientHandshakeStateMachine {
             request = try ClientHandshakeRequest(validating: head)
         case .request:
             throw .badRequest("a WebSocket over HTTP/2 is an extended CONNECT with :protocol websocket (RFC 8441)")
+        case .malformed(let reason):
+            throw .badRequest(reason)
         case .connect:
             try HTTPRequestTargetRules.checkTarget(head)
             request = try ClientHandshakeRequest(validatingExtendedConnect: head)

@@ -64,7 +64,8 @@ enum ClientPipeline {
 
     /// The TLS handshake chose `h2` (``ClientHandshakeStateMachine/Action/serveHTTP2``): the HTTP/1
     /// handlers leave, the HTTP/2 ones (``HTTP2ServerPipeline``) take the connection, and each stream
-    /// a client opens gets a handshake of its own, with a ticket of its own under the connection's.
+    /// a client opens gets a handshake of its own, with a ticket of its own under the connection's,
+    /// both under the configuration served when the stream opens (``ClientHandshakeContext/streamContext``).
     ///
     /// - Parameters:
     ///   - handshake: the context of the connection's ``ClientHandshakeHandler``, which leaves too.
@@ -85,13 +86,18 @@ enum ClientPipeline {
             counters: connection.session.stats.protocols,
             registry: connection.http2Connections
         ) { stream, kind in
-            let streamTicket = AdmissionTicket(streamOf: ticket)
+            let current = connection.streamContext?() ?? connection
+            let streamTicket = AdmissionTicket(
+                streamOf: ticket,
+                limits: current.configuration.limits,
+                countsAsConnection: kind.isWebSocket
+            )
             let releasing = NIOLoopBound(streamTicket, eventLoop: stream.eventLoop)
             stream.closeFuture.whenComplete { _ in releasing.value.release() }
             try Self.configureStream(
                 stream,
                 kind: kind,
-                handshake: ClientHandshakeHandler(connection: connection, ticket: streamTicket, stream: kind)
+                handshake: ClientHandshakeHandler(connection: current, ticket: streamTicket, stream: kind)
             )
         }
         // Behind the HTTP/2 handlers now, the HTTP/1 ones see no more bytes while they leave.
@@ -111,7 +117,7 @@ enum ClientPipeline {
         switch kind {
         case .request:
             try sync.addHandler(HTTP2FramePayloadToHTTP1ServerCodec(), name: Names.streamCodec)
-        case .connect:
+        case .connect, .malformed:
             try sync.addHandler(ExtendedConnectServerCodec(), name: Names.streamCodec)
         }
         try sync.addHandler(handshake, name: Names.handshake)

@@ -7,12 +7,19 @@
 /// not finished also holds a pending-handshake slot, given back by ``handshakeFinished()``; the
 /// route's slot is taken once the route is known (``admit(route:routeLimit:)``). Everything is given
 /// back when the connection closes, whatever happened in between.
+///
+/// A client's HTTP/2 stream is counted when it opens (``acceptStream(ip:limits:countsAsConnection:)``):
+/// its handshake takes a pending-handshake slot as a connection's would, and an RFC 8441 WebSocket
+/// counts under the gateway's and its IP's connections, as it would over HTTP/1.1, so neither limit
+/// becomes "per connection × `max_concurrent_streams`" on HTTP/2.
 struct ConnectionAdmission: Sendable, Equatable {
     /// The limit a refused connection hit.
     enum Refusal: Sendable, Equatable {
         case global
         case route
         case perIP
+        /// `max_pending_handshakes`, for an HTTP/2 stream (a connection over it is shed instead).
+        case pendingHandshakes
 
         /// The name it is counted under (``LimitName``).
         var limitName: String {
@@ -20,6 +27,7 @@ struct ConnectionAdmission: Sendable, Equatable {
             case .global: return LimitName.globalMaxConnections
             case .route: return LimitName.maxConnections
             case .perIP: return LimitName.maxConnectionsPerIP
+            case .pendingHandshakes: return LimitName.maxPendingHandshakes
             }
         }
     }
@@ -52,6 +60,21 @@ struct ConnectionAdmission: Sendable, Equatable {
         self.total += 1
         if let ip { self.byIP[ip, default: 0] += 1 }
         return .admitted
+    }
+
+    /// Counts a client's HTTP/2 stream just opened on a connection from `ip`: a pending-handshake
+    /// slot (over the limit the stream is refused, answered 503, rather than shed), and, when it
+    /// `countsAsConnection` (a WebSocket), the gateway's and the IP's connection slots as ``accept(ip:limits:)``.
+    mutating func acceptStream(ip: String?, limits: GatewayLimits, countsAsConnection: Bool) -> Acceptance {
+        guard countsAsConnection else {
+            if limits.maxPendingHandshakes > 0, self.pendingHandshakes >= limits.maxPendingHandshakes {
+                return .refused(.pendingHandshakes)
+            }
+            self.pendingHandshakes += 1
+            return .admitted
+        }
+        let acceptance = self.accept(ip: ip, limits: limits)
+        return acceptance == .shed ? .refused(.pendingHandshakes) : acceptance
     }
 
     /// The accepted connection's handshake is over (answered 101, refused, or given up).

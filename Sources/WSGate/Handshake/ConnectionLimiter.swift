@@ -11,6 +11,10 @@ final class ConnectionLimiter: Sendable {
         self.admission.withLockedValue { $0.accept(ip: ip, limits: limits) }
     }
 
+    func acceptStream(ip: String?, limits: GatewayLimits, countsAsConnection: Bool) -> ConnectionAdmission.Acceptance {
+        self.admission.withLockedValue { $0.acceptStream(ip: ip, limits: limits, countsAsConnection: countsAsConnection) }
+    }
+
     func handshakeFinished() {
         self.admission.withLockedValue { $0.handshakeFinished() }
     }

@@ -11,6 +11,7 @@ final class HTTP2ClientTests: XCTestCase {
     private var app: PeerProcess!
     private var gateway: GatewayHarness!
     private var accessLog: URL!
+    private var reloadable: ReloadableGateway?
 
     override func setUp() async throws {
         self.app = try await PeerProcess.start(
@@ -25,11 +26,12 @@ final class HTTP2ClientTests: XCTestCase {
 
     override func tearDown() async throws {
         await self.gateway?.stop()
+        await self.reloadable?.stop()
         self.app?.stop()
         if let accessLog = self.accessLog { try? FileManager.default.removeItem(at: accessLog) }
     }
 
-    private func startGateway(http2: String = "{enabled: true}") async throws -> GatewayHarness {
+    private func startGateway(http2: String = "{enabled: true}", limits: String = "") async throws -> GatewayHarness {
         try await GatewayHarness.start(
             """
             upstreams:
@@ -43,6 +45,7 @@ final class HTTP2ClientTests: XCTestCase {
             shutdown: {grace: 0s, timeout: 5s}
             log:
               access: {format: json, destination: \(self.accessLog.path)}
+            \(limits)
             """,
             tls: "{self_signed: true}" + (http2.isEmpty ? "" : "\n    http2: \(http2)")
         )
@@ -190,6 +193,50 @@ final class HTTP2ClientTests: XCTestCase {
         XCTAssertEqual(after["status"] as? String, "200", "\(after)")
         let (_, h2) = try await self.protocols()
         XCTAssertGreaterThanOrEqual(h2["connection_errors"] as? Int ?? 0, 1, "\(h2)")
+    }
+
+    // MARK: The stream-side limits and their worst peers
+
+    /// A client that gives its streams no flow-control window cannot take a refusal's body: the
+    /// refused stream must still end (the answer's close deadline), not stay open for ever.
+    func testAStreamRefusedToAClientThatGivesNoWindowStillEnds() async throws {
+        let result = try await self.h2("zero-window", "/echo", ["--window", "0"])
+        XCTAssertEqual(result["ok"] as? Bool, true, "426 in HEADERS, then the stream ends: \(result)")
+    }
+
+    func testAHostThatIsNotTheAuthorityIs400() async throws {
+        let result = try await self.h2("authority-mismatch", "/echo")
+        XCTAssertEqual(result["ok"] as? Bool, true, "\(result)")
+    }
+
+    /// `max_connections_per_ip: 3`: the HTTP/2 connection is one, each WebSocket stream on it one more,
+    /// as each would be an HTTP/1.1 connection of its own.
+    func testWebSocketStreamsCountAsConnectionsOfTheirIP() async throws {
+        await self.gateway.stop()
+        self.gateway = try await self.startGateway(limits: "limits: {max_connections_per_ip: 3}")
+        let result = try await self.h2("streams", "/echo", ["--count", "3"])
+        XCTAssertEqual(result["statuses"] as? [String], ["200", "200", "503"], "\(result)")
+    }
+
+    /// A reload reaches the new streams of a connection accepted before it: the removed route is 404
+    /// there, the added one is served, and the WebSocket already open keeps echoing.
+    func testAReloadReachesNewStreamsOfAnOpenConnection() async throws {
+        let routes = { (name: String) in
+            "upstreams:\n  echo: {protocol: echo}\nroutes:\n  - name: \(name)\n    match: {path: /\(name)}\n    upstream: echo\n"
+        }
+        let reloadable = try await ReloadableGateway.start(listeners: .public, routes("a"), tls: ["public": "{self_signed: true}"])
+        self.reloadable = reloadable
+        try reloadable.write(listeners: .public, routes("b"), tls: ["public": "{self_signed: true}"])
+        let result = try await runPythonPeer(
+            "h2_client.py",
+            args: ["\(reloadable.port("public"))", "reload", "/a", "--after", "/b", "--admin-port", "\(reloadable.adminPort)"],
+            timeout: .seconds(60)
+        )
+        XCTAssertEqual(result["ok"] as? Bool, true, "\(result)")
+        XCTAssertEqual(result["first_status"] as? String, "200", "\(result)")
+        XCTAssertEqual(result["old_path_status"] as? String, "404", "\(result)")
+        XCTAssertEqual(result["new_path_status"] as? String, "200", "\(result)")
+        XCTAssertEqual(result["new_path_echoed"] as? Bool, true, "\(result)")
     }
 
     // MARK: A browser
