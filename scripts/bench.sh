@@ -13,8 +13,8 @@
 #
 #   scripts/bench.sh --targets "wsgate wsgate-h2" --subject wsgate-h2 --peer wsgate
 #      compares the multiplexed mode with one-to-one on the same load.
-# Target wsgate-client-h2 (with --tls only) is target wsgate with `http2` on its listener, its
-# clients' WebSockets all extended CONNECT streams of one HTTP/2 connection (wsgate-bench --http2):
+# Target wsgate-client-h2 (with --tls only) is target wsgate (whose clients offer no ALPN, so stay on
+# HTTP/1.1) on its own ports with 256 streams a connection, its clients' WebSockets all extended CONNECT streams of one HTTP/2 connection (wsgate-bench --http2):
 #   scripts/bench.sh --tls --targets "wsgate wsgate-client-h2" --scenarios "echo32 echo16k idle" \
 #       --subject wsgate-client-h2 --peer wsgate
 #   puts the same load on one HTTP/2 connection and on a TCP connection per WebSocket; for idle,
@@ -251,7 +251,7 @@ start_wsgate-h2() {
     start_wsgate_process wsgate-h2 "$BIN/wsgate" "$WORK/wsgate-h2.yaml" "$WSGATE_H2_PORT"
 }
 
-# wsgate as target wsgate (same config, one-to-one upstream) with HTTP/2 offered to clients; its
+# wsgate as target wsgate (same config, one-to-one upstream), HTTP/2 explicitly on for clients; its
 # clients carry every WebSocket as a stream of one HTTP/2 connection (--tls only, checked above).
 # max_concurrent_streams is raised from its default (100) to 256, the most whose windows fit in
 # 16 MiB at the default initial_window_size (64 KiB): the echo scenarios' 64 streams share one
