@@ -14,7 +14,8 @@
 #   scripts/bench.sh --targets "wsgate wsgate-h2" --subject wsgate-h2 --peer wsgate
 #      compares the multiplexed mode with one-to-one on the same load.
 # Target wsgate-client-h2 (with --tls only) is target wsgate (whose clients offer no ALPN, so stay on
-# HTTP/1.1) on its own ports with 256 streams a connection, its clients' WebSockets all extended CONNECT streams of one HTTP/2 connection (wsgate-bench --http2):
+# HTTP/1.1) on its own ports with 256 streams a connection, its clients' WebSockets all extended
+# CONNECT streams of one HTTP/2 connection (wsgate-bench --http2):
 #   scripts/bench.sh --tls --targets "wsgate wsgate-client-h2" --scenarios "echo32 echo16k idle" \
 #       --subject wsgate-client-h2 --peer wsgate
 #   puts the same load on one HTTP/2 connection and on a TCP connection per WebSocket; for idle,
@@ -75,7 +76,7 @@ while [ $# -gt 0 ]; do
         --subject) SUBJECT="$2"; shift ;;
         --peer) PEERS+=("$2"); shift ;;
         --http) shift; exec scripts/bench_http.sh "$@" ;;  # the HTTP scenario (wrk), scripts/bench_http.sh
-        -h|--help) sed -n '2,42p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,43p' "$0"; exit 0 ;;
         *) echo "bench.sh: unknown argument $1" >&2; exit 2 ;;
     esac
     shift
