@@ -76,7 +76,7 @@ while [ $# -gt 0 ]; do
         --subject) SUBJECT="$2"; shift ;;
         --peer) PEERS+=("$2"); shift ;;
         --http) shift; exec scripts/bench_http.sh "$@" ;;  # the HTTP scenario (wrk), scripts/bench_http.sh
-        -h|--help) sed -n '2,43p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,44p' "$0"; exit 0 ;;
         *) echo "bench.sh: unknown argument $1" >&2; exit 2 ;;
     esac
     shift
