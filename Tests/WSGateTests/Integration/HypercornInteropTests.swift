@@ -96,6 +96,40 @@ final class HypercornInteropTests: XCTestCase {
         XCTAssertEqual(pool?.counters.streamsOpened, clients + 1)
     }
 
+    /// HTTP/2 on both legs: a client's RFC 8441 WebSocket on a stream of its TLS connection (Python
+    /// `h2`) is carried again as a stream of the pooled upstream connection to hypercorn.
+    func testAClientStreamIsMultiplexedAgainTowardTheUpstream() async throws {
+        let tls = try await GatewayHarness.start(
+            """
+            upstreams:
+              app:
+                protocol: websocket-h2
+                endpoints: [127.0.0.1:\(self.upstream.port)]
+            routes:
+              - {name: app, match: {path_prefix: /}, upstream: app}
+            """,
+            tls: "{self_signed: true}",
+            group: self.group
+        )
+        let result: [String: Any]
+        do {
+            result = try await runPythonPeer(
+                "h2_client.py",
+                args: ["\(tls.port)", "websocket", "/echo/h2", "--count", "20", "--size", "3000"],
+                timeout: .seconds(60)
+            )
+        } catch {
+            await tls.stop()
+            throw error
+        }
+        let stats = try await AdminHTTP.get(port: tls.adminPort, "/stats").json()
+        await tls.stop()
+        XCTAssertEqual(result["ok"] as? Bool, true, "echoed, then closed 1000: \(result)")
+        XCTAssertEqual(result["alpn"] as? String, "h2")
+        let protocols = stats["client_protocols"] as? [String: Any]
+        XCTAssertEqual((protocols?["h2"] as? [String: Any])?["websocket_streams"] as? Int, 1, "\(stats)")
+    }
+
     func testAppClosingAtOnceRelaysItsCode() async throws {
         let ws = try await self.connect("/close/4321")
         let closed = try await ws.waitForClose()
