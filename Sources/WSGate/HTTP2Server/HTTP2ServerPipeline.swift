@@ -3,7 +3,7 @@ import NIOHTTP2
 
 /// A client connection that negotiated `h2`, from its TLS handler on:
 ///
-///     tls → NIOHTTP2Handler (server, inline multiplexer) → HTTP2ServerConnectionHandler
+///     tls → HTTP2FlushCoalescer → NIOHTTP2Handler (server, inline multiplexer) → HTTP2ServerConnectionHandler
 ///     each stream: HTTP2StreamRouter → what its first HEADERS ask for (``HTTP2StreamKind``)
 ///
 /// The settings announce `SETTINGS_ENABLE_CONNECT_PROTOCOL = 1` in the first SETTINGS (RFC 8441
@@ -21,7 +21,8 @@ enum HTTP2ServerPipeline {
         ]
     }
 
-    /// Adds the HTTP/2 handlers right behind `tls`, `channel`'s TLS handler, so the bytes it
+    /// Adds the HTTP/2 handlers right behind `tls`, `channel`'s TLS handler (the flush coalescer,
+    /// outbound only, between them), so the bytes it
     /// decrypts next reach them and never a handler that is leaving: NIO's HTTP/1 decoder
     /// (a `ByteToMessageHandler`) leaves only on the next loop tick, and the client's preface may
     /// come in the same read as its TLS Finished.
@@ -67,7 +68,9 @@ enum HTTP2ServerPipeline {
                 }
             }
         )
-        try sync.addHandler(http2, position: .after(tls))
+        let coalescer = HTTP2FlushCoalescer()
+        try sync.addHandler(coalescer, position: .after(tls))
+        try sync.addHandler(http2, position: .after(coalescer))
         try sync.addHandler(keeper, position: .after(http2))
     }
 }
