@@ -205,6 +205,7 @@ final class HTTP2ConnectionPool {
                     // reach the stream channels directly, not as channel reads and type-erased user
                     // events through the connection's pipeline (a dozen dynamic casts per message).
                     // The server may not open streams (push is off); one that tries is closed.
+                    try sync.addHandler(HTTP2FlushCoalescer())
                     try sync.addHandler(
                         NIOHTTP2Handler(
                             mode: .client,

@@ -1,11 +1,12 @@
 import NIOCore
 
-/// Sits between a client's HTTP/2 connection's TLS handler and its `NIOHTTP2Handler`, and turns the
-/// flushes of one EventLoop tick into one. Each stream flushes the connection when its session
-/// relays a message (its upstream leg's read), and NIOHTTP2 passes each flush on: 64 WebSockets
-/// echoing on one connection made 64 TLS flushes and 64 `write`s a tick where one carries them all.
-/// What waits meanwhile is bounded by the streams' flow-control windows; a close flushes first.
-final class HTTP2FlushCoalescer: ChannelOutboundHandler, RemovableChannelHandler {
+/// Sits in front of an HTTP/2 connection's `NIOHTTP2Handler` (behind its TLS handler, if any), on
+/// a client's connection and on a pooled upstream one, and turns the flushes of one EventLoop tick
+/// into one. Each stream flushes the connection when its session relays a message (a read on the
+/// session's other leg), and NIOHTTP2 passes each flush on: 64 WebSockets echoing on one connection
+/// made 64 flushes and 64 `write`s a tick where one carries them all. What waits meanwhile is bounded
+/// by the streams' flow-control windows and counted in their tunnels' queues; a close flushes first.
+final class HTTP2FlushCoalescer: ChannelOutboundHandler {
     typealias OutboundIn = IOData
     typealias OutboundOut = IOData
 
