@@ -29,6 +29,7 @@ exits 0 when the scenario's checks held, 1 otherwise.
 The certificate is not verified (the gateway's is self-signed in the tests).
 """
 import argparse
+import http.client
 import json
 import os
 import socket
@@ -441,7 +442,6 @@ def run(args):
         first, headers = client.open_websocket(args.path)
         result["first_status"] = headers.get(":status")
         ok, _ = echo(client, first, 1, 10)
-        import http.client
         admin = http.client.HTTPConnection("127.0.0.1", args.admin_port, timeout=30)
         admin.request("POST", "/reload", headers={"X-WSGate-Admin": "1", "Content-Length": "0"})
         result["reload_status"] = admin.getresponse().status

@@ -24,16 +24,7 @@ final class ClientHandshakeHandlerTests: XCTestCase {
         )
         configuration.defaults.limits.handshakeTimeout = .seconds(2)
         self.environment = .standalone()
-        let connection = ClientHandshakeContext(
-            configuration: configuration,
-            routeTable: RouteTable(configuration: configuration),
-            clusters: ["echo": UpstreamCluster(configuration: configuration.upstreams["echo"]!)],
-            authenticators: [:],
-            upstreamLoop: UpstreamLoopState(),
-            memory: GatewayMemory(budget: MemoryBudget(limit: 1 << 30)),
-            session: self.environment,
-            tlsFailures: nil
-        )
+        let connection = ClientHandshakeContext.forTests(configuration, session: self.environment)
         self.channel = EmbeddedChannel()
         let ticket = AdmissionTicket(acceptance: .admitted, ip: nil, limiter: ConnectionLimiter())
         try ClientPipeline.configure(

@@ -25,13 +25,8 @@ final class HTTP2PrefaceTests: XCTestCase {
         let listener = configuration.listeners[0]
         let tls = try ListenerTLSContext(XCTUnwrap(listener.tls), offersHTTP2: listener.servesHTTP2)
         let environment = SessionEnvironment.standalone()
-        var connection = ClientHandshakeContext(
-            configuration: configuration,
-            routeTable: RouteTable(configuration: configuration),
-            clusters: ["echo": UpstreamCluster(configuration: configuration.upstreams["echo"]!)],
-            authenticators: [:],
-            upstreamLoop: UpstreamLoopState(),
-            memory: GatewayMemory(budget: MemoryBudget(limit: 1 << 30)),
+        var connection = ClientHandshakeContext.forTests(
+            configuration,
             session: environment,
             tlsFailures: TLSHandshakeFailures(listener: "public", logger: Logger(label: "test"))
         )
