@@ -277,9 +277,8 @@ final class HTTPProxyHandler: ChannelDuplexHandler, HTTP1UpstreamExchange {
             // First: writing the end may hand the next pipelined request to this handler at once.
             self.endExchange(outcome, upstreamReusable: reusable, reason: nil, context: context)
             if closeClient {
-                context.writeAndFlush(self.wrapOutboundOut(.end(trailers))).assumeIsolated().whenComplete { _ in
-                    context.close(promise: nil)
-                }
+                let written = context.writeAndFlush(self.wrapOutboundOut(.end(trailers)))
+                self.closeIdle(context: context, after: written)
             } else {
                 context.writeAndFlush(self.wrapOutboundOut(.end(trailers)), promise: nil)
                 self.armKeepAliveTimer(context: context)
@@ -297,13 +296,32 @@ final class HTTPProxyHandler: ChannelDuplexHandler, HTTP1UpstreamExchange {
         }
     }
 
-    /// Closes the connection between exchanges once the last answer is out: a slow reader may still
+    /// Closes the connection between exchanges once the last answer is out (a graceful shutdown, or
+    /// an answer that ends the connection: `Connection: close`, HTTP/1.0): a slow reader may still
     /// have its end in the write buffer, which a plain close would drop (a body cut short but logged
     /// 2xx). The output closes after the buffered writes, then the connection; one whose reader takes
-    /// nothing for `handshake_timeout` more is cut then (the keep-alive timer).
-    private func closeIdle(context: ChannelHandlerContext) {
+    /// nothing for `handshake_timeout` more is cut then (the keep-alive timer), as nginx's
+    /// `send_timeout` cuts a reader that stopped. An HTTP/2 stream closes once its answer is written
+    /// once `lastWrite` (its answer's end) is written, or at that deadline.
+    private func closeIdle(context: ChannelHandlerContext, after lastWrite: EventLoopFuture<Void>? = nil) {
+        if self.closingOutput {
+            context.close(promise: nil)
+            return
+        }
+        if self.proxy.isStream {
+            // A stream has no buffered-bytes option (asking traps), and a close drops the DATA it
+            // still holds: the close waits for the end, the deadline for a client giving no window.
+            guard let lastWrite else {
+                context.close(promise: nil)
+                return
+            }
+            self.closingOutput = true
+            lastWrite.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+            self.armKeepAliveTimer(context: context)
+            return
+        }
         let buffered = (try? context.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
-        guard buffered > 0, !self.closingOutput else {
+        guard buffered > 0 else {
             context.close(promise: nil)
             return
         }
