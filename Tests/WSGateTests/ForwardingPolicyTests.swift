@@ -225,6 +225,31 @@ final class ForwardingPolicyTests: XCTestCase {
         XCTAssertEqual(strict.headers["Host"], ["a.test"])
     }
 
+    /// The length prefilter skips only names no spelling of which is a dropped one: a field named
+    /// in `Connection` (any length), hop-by-hop ones in any case, and names of 63 bytes or more
+    /// (which share a bit) are still dropped; others of the same length as a dropped one are kept.
+    func testTheLengthPrefilterSkipsOnlyNamesThatCannotBeDropped() {
+        let lengths = FieldNameLengths(["connection", "te"])
+        XCTAssertTrue(lengths.mayContain("CONNECTION"))
+        XCTAssertTrue(lengths.mayContain("User-Agent"), "same length: canonicalised and looked up")
+        XCTAssertTrue(lengths.mayContain("TE"))
+        XCTAssertFalse(lengths.mayContain("Content-Type"))
+        XCTAssertFalse(lengths.mayContain(""))
+        let long = String(repeating: "x", count: 70)
+        XCTAssertTrue(FieldNameLengths([long]).mayContain(String(repeating: "Y", count: 63)))
+        XCTAssertTrue(lengths.union(FieldNameLengths([long])).mayContain(long.uppercased()))
+
+        let response = HTTPHeaders([
+            ("Content-Type", "text/plain"), ("CONTENT_LENGTH", "5"), ("Connection", "X-Hop, keep-alive"),
+            ("x_hop", "1"), ("Keep-Alive", "timeout=5"), ("TE", "trailers"), ("User-Agent", "kept"),
+            (long, "gone"), ("Connection", long.uppercased()), ("Date", "today"),
+        ])
+        XCTAssertEqual(
+            ForwardingPolicy.relayedHTTPResponseHeaders(response).map(\.name),
+            ["Content-Type", "User-Agent", "Date"]
+        )
+    }
+
     /// Issue 11, finding 6: nothing with CR, LF or NUL in a value (or a name that is not a token) is
     /// relayed, toward the upstream or back to the client.
     func testFieldsThatWouldSplitAHeaderAreNeverRelayed() throws {

@@ -44,11 +44,16 @@ struct ForwardingPolicy: Sendable, Equatable {
         let reserved =
             request.identity.isEmpty
             ? request.reservedNames : request.reservedNames.union(request.identity.map { Self.canonicalName($0.0) })
+        let lengths = Self.droppedHeaderLengths.union(FieldNameLengths(named)).union(FieldNameLengths(reserved))
         var endToEnd = HTTPHeaders()
         endToEnd.reserveCapacity(received.count)
         for (name, value) in received {
-            let canonical = Self.canonicalName(name)
-            if Self.droppedHeaders.contains(canonical) || named.contains(canonical) || reserved.contains(canonical) { continue }
+            if lengths.mayContain(name) {
+                let canonical = Self.canonicalName(name)
+                if Self.droppedHeaders.contains(canonical) || named.contains(canonical) || reserved.contains(canonical) {
+                    continue
+                }
+            }
             if self.dropUnderscoreHeaders, name.utf8.contains(UInt8(ascii: "_")) { continue }
             endToEnd.add(name: name, value: value)
         }
@@ -75,12 +80,15 @@ struct ForwardingPolicy: Sendable, Equatable {
     /// answer to the client itself); never one with CR, LF or NUL in its value.
     static func relayedHTTPResponseHeaders(_ headers: HTTPHeaders) -> HTTPHeaders {
         let named = Self.namedInConnection(headers)
+        let lengths = Self.hopByHopResponseHeaderLengths.union(FieldNameLengths(named))
         var relayed = HTTPHeaders()
         // Room for the framing field the gateway adds.
         relayed.reserveCapacity(headers.count + 1)
         for (name, value) in headers where Self.isRelayable(name: name, value: value) {
-            let canonical = Self.canonicalName(name)
-            if Self.hopByHopResponseHeaders.contains(canonical) || named.contains(canonical) { continue }
+            if lengths.mayContain(name) {
+                let canonical = Self.canonicalName(name)
+                if Self.hopByHopResponseHeaders.contains(canonical) || named.contains(canonical) { continue }
+            }
             relayed.add(name: name, value: value)
         }
         return relayed
@@ -99,6 +107,9 @@ struct ForwardingPolicy: Sendable, Equatable {
         "connection", "keep-alive", "proxy-connection", "te", "transfer-encoding", "upgrade",
         "proxy-authenticate", "content-length",
     ]
+
+    private static let droppedHeaderLengths = FieldNameLengths(droppedHeaders)
+    private static let hopByHopResponseHeaderLengths = FieldNameLengths(hopByHopResponseHeaders)
 
     /// The name as the policy compares it: ASCII letters lowercased, `_` read as `-` (a field name
     /// is a token, ASCII only: one that is not is never relayed). Byte by byte, on every field of
@@ -181,5 +192,37 @@ struct ForwardingPolicy: Sendable, Equatable {
             headers.add(name: name, value: value)
         }
         return headers
+    }
+}
+
+/// The byte lengths of a set of field names, as a bit mask: a field whose length is none of them
+/// is none of those names in any spelling (``ForwardingPolicy/canonicalName(_:)`` keeps the length),
+/// so the policy canonicalises and looks up only the fields that may be one (`Content-Length`,
+/// `Connection`), not `Content-Type`, `Date` or `Accept` (a tenth of a proxied request's cost).
+struct FieldNameLengths: Sendable {
+    /// Bit n: a name of n bytes; bit 63: one of 63 bytes or more.
+    private var mask: UInt64 = 0
+
+    init(_ names: some Sequence<String>) {
+        for name in names {
+            self.mask |= Self.bit(name.utf8.count)
+        }
+    }
+
+    private init(mask: UInt64) {
+        self.mask = mask
+    }
+
+    /// Whether `name` may be one of the names, by its length.
+    func mayContain(_ name: String) -> Bool {
+        self.mask & Self.bit(name.utf8.count) != 0
+    }
+
+    func union(_ other: FieldNameLengths) -> FieldNameLengths {
+        FieldNameLengths(mask: self.mask | other.mask)
+    }
+
+    private static func bit(_ length: Int) -> UInt64 {
+        1 << UInt64(min(length, 63))
     }
 }
