@@ -301,8 +301,8 @@ final class HTTPProxyHandler: ChannelDuplexHandler, HTTP1UpstreamExchange {
     /// have its end in the write buffer, which a plain close would drop (a body cut short but logged
     /// 2xx). The output closes after the buffered writes, then the connection; one whose reader takes
     /// nothing for `handshake_timeout` more is cut then (the keep-alive timer), as nginx's
-    /// `send_timeout` cuts a reader that stopped. An HTTP/2 stream closes once its answer is written
-    /// once `lastWrite` (its answer's end) is written, or at that deadline.
+    /// `send_timeout` cuts a reader that stopped. An HTTP/2 stream closes once `lastWrite` (its
+    /// answer's end) is written, or at that deadline; one with no answer begun closes at once.
     private func closeIdle(context: ChannelHandlerContext, after lastWrite: EventLoopFuture<Void>? = nil) {
         if self.closingOutput {
             context.close(promise: nil)
