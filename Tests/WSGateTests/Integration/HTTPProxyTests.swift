@@ -448,21 +448,7 @@ final class HTTPProxyTests: XCTestCase {
         let channel = try await MeteredReader.connect(reader, port: gateway.port, on: loop)
         defer { channel.close(promise: nil) }
         try await channel.writeAndFlush(ByteBuffer(string: "GET /download?size=\(size)&length=1 HTTP/1.1\r\nHost: a\r\n\r\n"))
-        // Far from the end (more is left than the sockets' buffers hold), read freely; then 4 KiB at
-        // a time (1 KiB reads) until the gateway has had the whole answer: its tail (tens of KiB)
-        // waits in the gateway's write buffer behind the sockets' full ones.
-        var received = try await loop.flatSubmit { reader.read(until: size - (4 << 20)) }.get()
-        var finished = false
-        for _ in 0..<2000 {
-            let stats = try await AdminHTTP.get(port: gateway.adminPort, "/stats").json()
-            if stats.int("routes.app.http.requests.2xx") == 1 {
-                finished = true
-                break
-            }
-            let next = received + 4096
-            received = try await loop.flatSubmit { reader.read(until: next) }.get()
-        }
-        XCTAssertTrue(finished, "the exchange ended (\(received) bytes read)")
+        let received = try await Self.readUntilTheExchangeEnded(reader, size: size, gateway: gateway, on: loop)
         XCTAssertLessThan(received, size, "the answer is not all read yet")
 
         let inProcess = gateway.gateway
@@ -513,18 +499,7 @@ final class HTTPProxyTests: XCTestCase {
         try await channel.writeAndFlush(
             ByteBuffer(string: "GET /download?size=\(size)&length=1 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
         )
-        var received = try await loop.flatSubmit { reader.read(until: size - (4 << 20)) }.get()
-        var finished = false
-        for _ in 0..<2000 {
-            let stats = try await AdminHTTP.get(port: gateway.adminPort, "/stats").json()
-            if stats.int("routes.app.http.requests.2xx") == 1 {
-                finished = true
-                break
-            }
-            let next = received + 4096
-            received = try await loop.flatSubmit { reader.read(until: next) }.get()
-        }
-        XCTAssertTrue(finished, "the exchange ended (\(received) bytes read)")
+        _ = try await Self.readUntilTheExchangeEnded(reader, size: size, gateway: gateway, on: loop)
         // The reader stops. The gateway closes the connection once handshake_timeout passed.
         var open = -1
         for _ in 0..<200 {
@@ -542,6 +517,31 @@ final class HTTPProxyTests: XCTestCase {
         let headLength = try XCTUnwrap(head.range(of: "\r\n\r\n")).upperBound.utf16Offset(in: head)
         XCTAssertTrue(head.hasPrefix("HTTP/1.1 200 OK\r\n"), head)
         XCTAssertLessThanOrEqual(total - headLength, size, "at most the body; less when the cut dropped a tail")
+    }
+
+    /// Reads a `size`-byte answer far from its end freely (more is left than the sockets' buffers
+    /// hold), then 4 KiB at a time (1 KiB reads) until the gateway counted the exchange 2xx: its tail
+    /// (tens of KiB, or none when the kernel took it) waits behind the sockets' full buffers.
+    /// Answers how much was read.
+    private static func readUntilTheExchangeEnded(
+        _ reader: MeteredReader,
+        size: Int,
+        gateway: GatewayHarness,
+        on loop: any EventLoop
+    ) async throws -> Int {
+        var received = try await loop.flatSubmit { reader.read(until: size - (4 << 20)) }.get()
+        var finished = false
+        for _ in 0..<2000 {
+            let stats = try await AdminHTTP.get(port: gateway.adminPort, "/stats").json()
+            if stats.int("routes.app.http.requests.2xx") == 1 {
+                finished = true
+                break
+            }
+            let next = received + 4096
+            received = try await loop.flatSubmit { reader.read(until: next) }.get()
+        }
+        XCTAssertTrue(finished, "the exchange ended (\(received) bytes read)")
+        return received
     }
 
     private func waitForLogLines(_ count: Int) async throws -> [String] {
